@@ -1,0 +1,288 @@
+//! `sluice.toml`: the serialized configuration (a compatibility promise) and its validation.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Stages sluice ships. A `[stages.<name>]` table with one of these names and no `command`
+/// configures the built-in stage.
+pub const BUILTIN_STAGES: &[&str] = &["secrets"];
+
+/// Applies when a stage sets no `timeout`: long enough for a full SAST scan of a large
+/// repository, short enough that a hung tool does not hold a CI runner for its whole budget.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: stage `{stage}`: {message}")]
+    Stage {
+        path: PathBuf,
+        stage: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    run: RawRun,
+    #[serde(default)]
+    stages: BTreeMap<String, RawStage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    out_dir: Option<PathBuf>,
+    /// Only the stages listed run (default: every enabled stage).
+    stages: Option<Vec<String>>,
+}
+
+// No `deny_unknown_fields`: the flattened `options` take the rest, and are checked per stage.
+#[derive(Debug, Default, Deserialize)]
+struct RawStage {
+    enabled: Option<bool>,
+    command: Option<CommandLine>,
+    timeout: Option<TimeoutValue>,
+    working_dir: Option<PathBuf>,
+    files: Option<Vec<String>>,
+    ok_exit_codes: Option<Vec<i32>>,
+    /// Built-in stage options, passed through to the engine (e.g. secrets `allow_paths`).
+    #[serde(flatten)]
+    options: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum CommandLine {
+    Shell(String),
+    Argv(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TimeoutValue {
+    Seconds(u64),
+    Human(String),
+}
+
+/// The validated configuration of a repository.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file came from, for messages; `None` when defaults were used.
+    pub source: Option<PathBuf>,
+    pub out_dir: PathBuf,
+    pub stages: Vec<StageConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StageConfig {
+    pub name: String,
+    pub kind: StageKind,
+    pub timeout: Duration,
+    /// Relative to the repository root.
+    pub working_dir: PathBuf,
+    /// Globs of the files the stage applies to; `None` means every file.
+    pub files: Option<Vec<String>>,
+    /// Exit codes that mean "ran"; many tools exit 1 when they find something.
+    pub ok_exit_codes: Vec<i32>,
+    /// Engine options of a built-in stage, as written.
+    pub options: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageKind {
+    Builtin,
+    /// An external command; `{files}` in an argument expands to the applicable files, one
+    /// argument each.
+    External { argv: Vec<String> },
+}
+
+impl Config {
+    /// Reads `sluice.toml` from `root` if it exists, else the defaults: every built-in stage.
+    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let path = root.join("sluice.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text, &path),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::defaults()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    pub fn defaults() -> Config {
+        let raw = RawConfig::default();
+        // Defaults cannot fail validation: no stage tables to check.
+        Config::validate(raw, None).unwrap_or_else(|_| Config {
+            source: None,
+            out_dir: PathBuf::from("sluice-out"),
+            stages: Vec::new(),
+        })
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim_end().replace('\n', "\n  "),
+        })?;
+        Config::validate(raw, Some(path))
+    }
+
+    fn validate(raw: RawConfig, path: Option<&Path>) -> Result<Config, ConfigError> {
+        let file = path.map_or_else(|| PathBuf::from("sluice.toml"), Path::to_path_buf);
+        let stage_err = |stage: &str, message: String| ConfigError::Stage {
+            path: file.clone(),
+            stage: stage.to_owned(),
+            message,
+        };
+        let mut stages = Vec::new();
+        let mut tables = raw.stages;
+        for builtin in BUILTIN_STAGES {
+            tables.entry((*builtin).to_owned()).or_default();
+        }
+        for (name, table) in tables {
+            if table.enabled == Some(false) {
+                continue;
+            }
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(stage_err(&name, "stage names use letters, digits, `-` and `_`".into()));
+            }
+            let kind = match table.command {
+                Some(CommandLine::Argv(argv)) if argv.is_empty() => {
+                    return Err(stage_err(&name, "`command` is empty".into()))
+                }
+                Some(CommandLine::Argv(argv)) => StageKind::External { argv },
+                Some(CommandLine::Shell(line)) => match shlex::split(&line) {
+                    Some(argv) if !argv.is_empty() => StageKind::External { argv },
+                    _ => {
+                        return Err(stage_err(
+                            &name,
+                            format!("cannot split `command` into arguments: {line:?} (check the quotes)"),
+                        ))
+                    }
+                },
+                None if BUILTIN_STAGES.contains(&name.as_str()) => StageKind::Builtin,
+                None => {
+                    return Err(stage_err(
+                        &name,
+                        format!(
+                            "no `command`, and `{name}` is not a built-in stage (built-in: {})",
+                            BUILTIN_STAGES.join(", ")
+                        ),
+                    ))
+                }
+            };
+            if matches!(kind, StageKind::External { .. }) && !table.options.is_empty() {
+                let keys: Vec<_> = table.options.keys().map(String::as_str).collect();
+                return Err(stage_err(&name, format!("unknown keys for an external stage: {}", keys.join(", "))));
+            }
+            let timeout = match table.timeout {
+                None => DEFAULT_TIMEOUT,
+                Some(TimeoutValue::Seconds(0)) => return Err(stage_err(&name, "`timeout` must be positive".into())),
+                Some(TimeoutValue::Seconds(s)) => Duration::from_secs(s),
+                Some(TimeoutValue::Human(text)) => humantime::parse_duration(&text).map_err(|e| {
+                    stage_err(&name, format!("`timeout = {text:?}`: {e} (write e.g. \"90s\" or \"5m\")"))
+                })?,
+            };
+            if let Some(globs) = &table.files {
+                for glob in globs {
+                    globset::Glob::new(glob)
+                        .map_err(|e| stage_err(&name, format!("`files`: bad glob {glob:?}: {e}")))?;
+                }
+            }
+            let working_dir = table.working_dir.unwrap_or_else(|| PathBuf::from("."));
+            if working_dir.is_absolute() {
+                return Err(stage_err(&name, "`working_dir` must be relative to the repository root".into()));
+            }
+            stages.push(StageConfig {
+                name,
+                kind,
+                timeout,
+                working_dir,
+                files: table.files,
+                ok_exit_codes: table.ok_exit_codes.unwrap_or_else(|| vec![0, 1]),
+                options: table.options,
+            });
+        }
+        if let Some(only) = &raw.run.stages {
+            for wanted in only {
+                if !stages.iter().any(|s| &s.name == wanted) {
+                    return Err(ConfigError::Parse {
+                        path: file.clone(),
+                        message: format!("[run] stages: `{wanted}` is not a configured or built-in stage"),
+                    });
+                }
+            }
+            stages.retain(|s| only.contains(&s.name));
+        }
+        Ok(Config {
+            source: path.map(Path::to_path_buf),
+            out_dir: raw.run.out_dir.unwrap_or_else(|| PathBuf::from("sluice-out")),
+            stages,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("sluice.toml"))
+    }
+
+    #[test]
+    fn defaults_have_the_builtins() {
+        let config = parse("").unwrap();
+        let names: Vec<_> = config.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, BUILTIN_STAGES);
+        assert_eq!(config.stages[0].kind, StageKind::Builtin);
+    }
+
+    #[test]
+    fn external_stage() {
+        let config = parse(
+            r#"
+            [stages.bandit]
+            command = "bandit -r . -f sarif --exit-zero"
+            timeout = "90s"
+            files = ["**/*.py"]
+            [stages.secrets]
+            enabled = false
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.stages.len(), 1);
+        let bandit = &config.stages[0];
+        assert_eq!(bandit.timeout, Duration::from_secs(90));
+        assert_eq!(
+            bandit.kind,
+            StageKind::External {
+                argv: ["bandit", "-r", ".", "-f", "sarif", "--exit-zero"].map(String::from).to_vec()
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_file_and_stage() {
+        let err = parse("[stages.x]\ntimeout = 5\n").unwrap_err().to_string();
+        assert!(err.contains("stage `x`") && err.contains("not a built-in"), "{err}");
+        let err = parse("[stages.x]\ncommand = \"a\"\ntimeout = \"soon\"\n").unwrap_err().to_string();
+        assert!(err.contains("timeout"), "{err}");
+        let err = parse("[stagez.x]\n").unwrap_err().to_string();
+        assert!(err.starts_with("sluice.toml:") && err.contains("stagez"), "{err}");
+        let err = parse("[stages.x]\ncommand = \"a 'b\"\n").unwrap_err().to_string();
+        assert!(err.contains("quotes"), "{err}");
+        let err = parse("[stages.x]\ncommand = \"a\"\nfoo = 1\n").unwrap_err().to_string();
+        assert!(err.contains("unknown keys") && err.contains("foo"), "{err}");
+    }
+}

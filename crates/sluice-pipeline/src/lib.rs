@@ -1,0 +1,12 @@
+//! The pipeline: configuration, scope (what changed), and running stages in parallel.
+//!
+//! A library with no terminal output: progress goes through the [`Progress`] trait and every
+//! outcome is returned to the caller, which decides what to print.
+
+mod config;
+mod runner;
+mod scope;
+
+pub use config::{Config, ConfigError, StageConfig, StageKind, BUILTIN_STAGES, DEFAULT_TIMEOUT};
+pub use runner::{execute, failed_run, run_stage, run_stages, Execution, Exit, Progress, StageJob, StageOutcome, StageStatus};
+pub use scope::{glob_set, list_files, Scope, ScopeError};

@@ -1,0 +1,74 @@
+//! `partialFingerprints["sluice/v1"]`: the identity of a finding across commits.
+//!
+//! Invariant: the fingerprint never depends on a line or column number. It is a hash of the rule
+//! id, the repository-relative path and the finding's content with all whitespace removed, plus
+//! an occurrence index that tells apart identical findings in one file (counted in file order).
+//! So inserting unrelated lines above a finding, or re-indenting it, keeps its fingerprint; editing
+//! the flagged code changes it.
+
+use std::collections::HashMap;
+
+use serde_sarif::sarif::Result as SarifResult;
+use sha2::{Digest, Sha256};
+
+/// The key under `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "sluice/v1";
+
+/// The content with every whitespace character removed, so reformatting does not change identity.
+pub fn normalize_content(content: &str) -> String {
+    content.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Hex SHA-256 of already normalized (or opaque, e.g. a secret's hash) content.
+pub fn content_hash(content: &str) -> String {
+    hex::encode(Sha256::digest(content.as_bytes()))
+}
+
+fn base_fingerprint(rule_id: &str, path: &str, content_hash: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [rule_id, path, content_hash] {
+        hasher.update(part.as_bytes());
+        // A separator that cannot occur in any part keeps ("ab","c") and ("a","bc") apart.
+        hasher.update([0u8]);
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+/// Sets `sluice/v1` on every result from `(rule id, path, content hash)` triples, one per
+/// result. Results must already be in file order (see `sort_results`) so occurrence indexes
+/// are stable. Existing `sluice/v1` values are replaced: the fingerprint is sluice's to define.
+pub fn assign_fingerprints(results: &mut [SarifResult], keys: &[(String, String, String)]) {
+    debug_assert_eq!(results.len(), keys.len());
+    let mut seen: HashMap<String, u32> = HashMap::with_capacity(results.len());
+    for (result, (rule_id, path, hash)) in results.iter_mut().zip(keys) {
+        let base = base_fingerprint(rule_id, path, hash);
+        let occurrence = seen.entry(base.clone()).or_insert(0);
+        *occurrence += 1;
+        result
+            .partial_fingerprints
+            .get_or_insert_with(Default::default)
+            .insert(FINGERPRINT_KEY.to_owned(), format!("{base}:{occurrence}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_is_not_identity() {
+        assert_eq!(
+            normalize_content("  eval( x )\n"),
+            normalize_content("eval(x)")
+        );
+        assert_ne!(normalize_content("eval(x)"), normalize_content("eval(y)"));
+    }
+
+    #[test]
+    fn parts_are_separated() {
+        assert_ne!(
+            base_fingerprint("ab", "c", "d"),
+            base_fingerprint("a", "bc", "d")
+        );
+    }
+}

@@ -1,0 +1,34 @@
+//! SARIF 2.1.0 for sluice: the one public interface between stages.
+//!
+//! The model is `serde-sarif`'s generated types (re-exported as [`sarif`]); this crate adds what
+//! the stage contract needs on top of it: reading with clear errors, deterministic writing,
+//! normalization of third-party logs, `sluice/v1` fingerprints, severity mapping and merging.
+//! See `docs/stage-contract.md` for the contract itself.
+
+mod fingerprint;
+mod io;
+mod merge;
+mod normalize;
+mod severity;
+
+pub use fingerprint::{assign_fingerprints, content_hash, normalize_content, FINGERPRINT_KEY};
+pub use io::{empty_log, empty_run, read_log, write_log, write_log_pretty, ReadError, SCHEMA_URI};
+pub use merge::Merger;
+pub use normalize::{
+    artifact_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for,
+    sort_results, NormalizeOptions,
+};
+pub use serde_sarif::sarif;
+pub use severity::{security_severity, severity_of, Severity};
+
+/// Property-bag keys of the stage contract.
+pub mod keys {
+    /// GitHub's 0.0–10.0 score, a string or a number in the wild; sluice always writes a string.
+    pub const SECURITY_SEVERITY: &str = "security-severity";
+    /// Who says this is a vulnerability: a rule author, NVD, GHSA, RustSec, a distro tracker…
+    pub const SEVERITY_SOURCE: &str = "sluice/severity-source";
+    /// CWE identifiers as `CWE-<n>` strings.
+    pub const CWE: &str = "sluice/cwe";
+    /// The sluice stage that produced the result (the run's stage name).
+    pub const STAGE: &str = "sluice/stage";
+}
