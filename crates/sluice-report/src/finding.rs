@@ -1,0 +1,156 @@
+//! A flat, owned view of a normalized result: what every report format shows.
+
+use serde::Serialize;
+use serde_json::Value;
+use sluice_sarif::sarif::{ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif};
+use sluice_sarif::{artifact_path, keys, primary_region, result_cwes, rule_for, severity_of, Severity, FINGERPRINT_KEY};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub stage: String,
+    pub tool: String,
+    pub rule_id: String,
+    pub rule_name: Option<String>,
+    pub level: &'static str,
+    pub severity: Severity,
+    pub security_severity: Option<f64>,
+    pub message: String,
+    pub path: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub end_line: Option<u32>,
+    pub end_column: Option<u32>,
+    /// The region's snippet as the stage wrote it (redacted for secrets).
+    pub snippet: Option<String>,
+    pub help: Option<String>,
+    pub help_uri: Option<String>,
+    pub cwe: Vec<String>,
+    pub fingerprint: Option<String>,
+    pub suppressed: bool,
+    pub baseline_state: Option<String>,
+}
+
+/// A stage's run-level outcome, from its invocations.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageSummary {
+    pub stage: String,
+    pub tool: String,
+    pub results: usize,
+    /// Error notifications of failed invocations.
+    pub failures: Vec<String>,
+}
+
+pub fn findings(log: &Sarif) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for run in &log.runs {
+        for result in run.results.iter().flatten() {
+            out.push(finding(run, result));
+        }
+    }
+    out.sort_by(|a, b| {
+        (b.severity, &a.path, a.line, a.column, &a.rule_id).cmp(&(a.severity, &b.path, b.line, b.column, &b.rule_id))
+    });
+    out
+}
+
+pub fn stage_summaries(log: &Sarif) -> Vec<StageSummary> {
+    log.runs
+        .iter()
+        .map(|run| {
+            let failures = run
+                .invocations
+                .iter()
+                .flatten()
+                .filter(|i| !i.execution_successful)
+                .flat_map(|i| i.tool_execution_notifications.iter().flatten())
+                .filter_map(|n| n.message.text.clone())
+                .collect();
+            StageSummary {
+                stage: stage_of_run(run),
+                tool: run.tool.driver.name.clone(),
+                results: run.results.as_ref().map_or(0, Vec::len),
+                failures,
+            }
+        })
+        .collect()
+}
+
+fn stage_of_run(run: &Run) -> String {
+    let from_results = run
+        .results
+        .iter()
+        .flatten()
+        .find_map(|r| r.properties.as_ref()?.additional_properties.get(keys::STAGE)?.as_str().map(str::to_owned));
+    let from_category = run
+        .automation_details
+        .as_ref()
+        .and_then(|d| d.id.as_deref())
+        .and_then(|id| id.strip_prefix("sluice/"))
+        .map(|id| id.trim_end_matches('/').to_owned());
+    from_results.or(from_category).unwrap_or_else(|| run.tool.driver.name.clone())
+}
+
+fn finding(run: &Run, result: &SarifResult) -> Finding {
+    let rule = rule_for(result, run);
+    let region = primary_region(result);
+    let props = result.properties.as_ref().map(|p| &p.additional_properties);
+    let prop_str = |key: &str| props.and_then(|p| p.get(key)).and_then(Value::as_str).map(str::to_owned);
+    let to_u32 = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+    Finding {
+        stage: prop_str(keys::STAGE).unwrap_or_else(|| stage_of_run(run)),
+        tool: run.tool.driver.name.clone(),
+        rule_id: result.rule_id.clone().or_else(|| rule.map(|r| r.id.clone())).unwrap_or_else(|| "(no rule)".into()),
+        rule_name: rule.and_then(rule_title),
+        level: level_str(result.level.unwrap_or(ResultLevel::Warning)),
+        severity: severity_of(result, rule),
+        security_severity: sluice_sarif::security_severity(result, rule),
+        message: message_text(result, rule),
+        path: artifact_path(result),
+        line: to_u32(region.and_then(|r| r.start_line)),
+        column: to_u32(region.and_then(|r| r.start_column)),
+        end_line: to_u32(region.and_then(|r| r.end_line)),
+        end_column: to_u32(region.and_then(|r| r.end_column)),
+        snippet: region.and_then(|r| r.snippet.as_ref()).and_then(|s| s.text.clone()),
+        help: rule.and_then(|r| {
+            r.help
+                .as_ref()
+                .map(|h| h.markdown.clone().unwrap_or_else(|| h.text.clone()))
+                .or_else(|| r.full_description.as_ref().map(|d| d.text.clone()))
+        }),
+        help_uri: rule.and_then(|r| r.help_uri.clone()),
+        cwe: result_cwes(result, rule),
+        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY).cloned()),
+        suppressed: result.suppressions.as_ref().is_some_and(|s| {
+            s.iter().any(|s| s.status.as_ref().and_then(Value::as_str).is_none_or(|st| st == "accepted"))
+        }),
+        baseline_state: result.baseline_state.as_ref().and_then(Value::as_str).map(str::to_owned),
+    }
+}
+
+fn rule_title(rule: &ReportingDescriptor) -> Option<String> {
+    rule.short_description.as_ref().map(|d| d.text.clone()).or_else(|| rule.name.clone())
+}
+
+/// The message with `{0}`-style placeholders filled from its arguments, or from the rule's
+/// message strings when the result only names one by id.
+fn message_text(result: &SarifResult, rule: Option<&ReportingDescriptor>) -> String {
+    let message = &result.message;
+    let template = message.text.clone().or_else(|| {
+        let id = message.id.as_deref()?;
+        rule?.message_strings.as_ref()?.get(id).map(|m| m.text.clone())
+    });
+    let mut text = template.unwrap_or_default();
+    for (i, arg) in message.arguments.iter().flatten().enumerate() {
+        text = text.replace(&format!("{{{i}}}"), arg);
+    }
+    text
+}
+
+fn level_str(level: ResultLevel) -> &'static str {
+    match level {
+        ResultLevel::Error => "error",
+        ResultLevel::Warning => "warning",
+        ResultLevel::Note => "note",
+        ResultLevel::None => "none",
+    }
+}

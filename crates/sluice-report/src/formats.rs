@@ -1,0 +1,375 @@
+//! Machine and merge-request formats.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sluice_sarif::sarif::Sarif;
+use sluice_sarif::Severity;
+
+use crate::finding::{findings, stage_summaries, Finding};
+use crate::Options;
+
+/// Version of sluice's own JSON report; bumped on any incompatible change.
+const JSON_REPORT_VERSION: u32 = 1;
+/// The GitLab security report schema version written.
+const GITLAB_SCHEMA_VERSION: &str = "15.0.7";
+
+pub fn json(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
+    let all = findings(log);
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in all.iter().filter(|f| !f.suppressed) {
+        *counts.entry(f.severity.as_str()).or_default() += 1;
+    }
+    let doc = json!({
+        "version": JSON_REPORT_VERSION,
+        "counts": counts,
+        "stages": stage_summaries(log),
+        "findings": all,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 forbids most control characters even when escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn location(f: &Finding) -> String {
+    match (&f.path, f.line) {
+        (Some(p), Some(l)) => format!("{p}:{l}"),
+        (Some(p), None) => p.clone(),
+        _ => "(no location)".into(),
+    }
+}
+
+/// JUnit XML: one test suite per stage, one failed test case per active finding; a failed stage
+/// is an `<error>` test case, so CI test views show it.
+pub fn junit(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
+    let all = findings(log);
+    let stages = stage_summaries(log);
+    let mut by_stage: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for s in &stages {
+        by_stage.entry(s.stage.as_str()).or_default();
+    }
+    for f in all.iter().filter(|f| !f.suppressed) {
+        by_stage.entry(f.stage.as_str()).or_default().push(f);
+    }
+    let total_failures: usize = by_stage.values().map(Vec::len).sum();
+    let total_errors: usize = stages.iter().map(|s| s.failures.len()).sum();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="sluice" tests="{}" failures="{total_failures}" errors="{total_errors}">"#,
+        total_failures + total_errors
+    )?;
+    for (stage, items) in &by_stage {
+        let failures: Vec<&String> = stages.iter().filter(|s| s.stage == *stage).flat_map(|s| &s.failures).collect();
+        let tests = items.len() + failures.len();
+        writeln!(
+            out,
+            r#"  <testsuite name="sluice/{}" tests="{tests}" failures="{}" errors="{}">"#,
+            xml_escape(stage),
+            items.len(),
+            failures.len()
+        )?;
+        for failure in failures {
+            writeln!(out, r#"    <testcase classname="sluice.{}" name="stage">"#, xml_escape(stage))?;
+            writeln!(out, r#"      <error message="{}"/>"#, xml_escape(failure))?;
+            writeln!(out, "    </testcase>")?;
+        }
+        for f in items {
+            writeln!(
+                out,
+                r#"    <testcase classname="{}" name="{}" file="{}">"#,
+                xml_escape(&f.rule_id),
+                xml_escape(&location(f)),
+                xml_escape(f.path.as_deref().unwrap_or(""))
+            )?;
+            let mut body = format!("{}\n{} ({})", f.message, location(f), f.severity);
+            if let Some(help) = &f.help {
+                body.push_str("\n\n");
+                body.push_str(help);
+            }
+            writeln!(
+                out,
+                r#"      <failure type="{}" message="{}">{}</failure>"#,
+                f.severity,
+                xml_escape(&f.message),
+                xml_escape(&body)
+            )?;
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
+}
+
+/// GitHub Actions workflow commands: one annotation per active finding.
+pub fn github(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
+    // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+    fn data(text: &str) -> String {
+        text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    }
+    fn prop(text: &str) -> String {
+        data(text).replace(':', "%3A").replace(',', "%2C")
+    }
+    for f in findings(log).iter().filter(|f| !f.suppressed) {
+        let command = match f.level {
+            "error" => "error",
+            "warning" => "warning",
+            _ => "notice",
+        };
+        let mut props = Vec::new();
+        if let Some(path) = &f.path {
+            props.push(format!("file={}", prop(path)));
+        }
+        if let Some(line) = f.line {
+            props.push(format!("line={line}"));
+            if let Some(end) = f.end_line {
+                props.push(format!("endLine={end}"));
+            }
+        }
+        if let Some(col) = f.column {
+            // GitHub ignores columns on multi-line annotations; only give them for one line.
+            if f.end_line.is_none_or(|e| Some(e) == f.line) {
+                props.push(format!("col={col}"));
+                if let Some(end) = f.end_column {
+                    props.push(format!("endColumn={end}"));
+                }
+            }
+        }
+        props.push(format!("title={}", prop(&format!("{} ({}): {}", f.rule_id, f.severity, f.rule_name.as_deref().unwrap_or("")))));
+        writeln!(out, "::{command} {}::{}", props.join(","), data(&f.message))?;
+    }
+    for s in stage_summaries(log) {
+        for failure in &s.failures {
+            writeln!(out, "::error title={}::{}", prop(&format!("sluice stage {} failed", s.stage)), data(failure))?;
+        }
+    }
+    Ok(())
+}
+
+/// A merge request comment: new findings first, details collapsed.
+pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
+    fn cell(text: &str) -> String {
+        text.replace('|', "\\|").replace('\n', " ")
+    }
+    let all = findings(log);
+    let active: Vec<&Finding> = all.iter().filter(|f| !f.suppressed).collect();
+    let suppressed = all.len() - active.len();
+    let is_new = |f: &Finding| f.baseline_state.as_deref().is_none_or(|s| s == "new");
+    let (new, existing): (Vec<&Finding>, Vec<&Finding>) = active.iter().partition(|f| is_new(f));
+    let icon = |s: Severity| match s {
+        Severity::Critical => "🟣",
+        Severity::High => "🔴",
+        Severity::Medium => "🟠",
+        Severity::Low => "🟡",
+        Severity::Info => "⚪",
+    };
+    writeln!(out, "### sluice security report\n")?;
+    if active.is_empty() {
+        writeln!(out, "✅ No findings.")?;
+    } else {
+        let mut parts = Vec::new();
+        for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
+            let n = active.iter().filter(|f| f.severity == s).count();
+            if n > 0 {
+                parts.push(format!("{} {n} {s}", icon(s)));
+            }
+        }
+        writeln!(out, "**{} findings** ({}): {}", active.len(), new.len().to_string() + " new", parts.join(" · "))?;
+    }
+    for (title, group) in [("New findings", &new), ("Existing findings", &existing)] {
+        if group.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n#### {title}\n")?;
+        writeln!(out, "| Severity | Rule | Location | Message |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for f in group.iter() {
+            let rule = match &f.help_uri {
+                Some(uri) => format!("[`{}`]({uri})", f.rule_id),
+                None => format!("`{}`", f.rule_id),
+            };
+            writeln!(out, "| {} {} | {rule} | `{}` | {} |", icon(f.severity), f.severity, cell(&location(f)), cell(&f.message))?;
+        }
+    }
+    let mut helped: BTreeMap<&str, &Finding> = BTreeMap::new();
+    for f in &active {
+        if f.help.is_some() {
+            helped.entry(f.rule_id.as_str()).or_insert(f);
+        }
+    }
+    if !helped.is_empty() {
+        writeln!(out, "\n<details><summary>How to fix</summary>\n")?;
+        for (rule, f) in helped {
+            writeln!(out, "**`{rule}`** — {}\n", f.rule_name.as_deref().unwrap_or(""))?;
+            writeln!(out, "{}\n", f.help.as_deref().unwrap_or("").trim())?;
+        }
+        writeln!(out, "</details>")?;
+    }
+    for s in stage_summaries(log) {
+        for failure in &s.failures {
+            writeln!(out, "\n> ⚠️ Stage `{}` failed: {}", s.stage, cell(failure))?;
+        }
+    }
+    if suppressed > 0 {
+        writeln!(out, "\n{suppressed} suppressed finding(s) not shown.")?;
+    }
+    writeln!(
+        out,
+        "\n<sub>A false positive? Record the decision with its reason in `.sluice/triage.toml` (reviewed like code), quoting the finding's fingerprint.</sub>"
+    )
+}
+
+/// GitLab's SAST report (security report schema 15), so the merge request widget shows findings.
+pub fn gitlab_sast(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    let scanner = json!({
+        "id": "sluice",
+        "name": "sluice",
+        "version": opts.tool_version,
+        "vendor": { "name": "sluice" },
+    });
+    let vulnerabilities: Vec<_> = findings(log)
+        .iter()
+        .filter(|f| !f.suppressed && f.path.is_some())
+        .map(|f| {
+            let mut identifiers = vec![json!({
+                "type": "sluice_rule",
+                "name": format!("{} {}", f.tool, f.rule_id),
+                "value": f.rule_id,
+            })];
+            for cwe in &f.cwe {
+                let n = cwe.trim_start_matches("CWE-");
+                identifiers.push(json!({
+                    "type": "cwe",
+                    "name": cwe,
+                    "value": n,
+                    "url": format!("https://cwe.mitre.org/data/definitions/{n}.html"),
+                }));
+            }
+            let mut location = json!({ "file": f.path });
+            if let Some(line) = f.line {
+                location["start_line"] = json!(line);
+                location["end_line"] = json!(f.end_line.unwrap_or(line).max(line));
+            }
+            let mut description = f.message.clone();
+            if let Some(help) = &f.help {
+                description.push_str("\n\n");
+                description.push_str(help);
+            }
+            json!({
+                "id": uuid_from(f.fingerprint.as_deref().unwrap_or(&location_key(f))),
+                "name": f.rule_name.clone().unwrap_or_else(|| f.rule_id.clone()),
+                "description": description,
+                "severity": gitlab_severity(f.severity),
+                "location": location,
+                "identifiers": identifiers,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "version": GITLAB_SCHEMA_VERSION,
+        "scan": {
+            "analyzer": scanner,
+            "scanner": scanner,
+            "type": "sast",
+            "start_time": opts.started,
+            "end_time": opts.finished,
+            "status": if stage_summaries(log).iter().any(|s| !s.failures.is_empty()) { "failure" } else { "success" },
+        },
+        "vulnerabilities": vulnerabilities,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn location_key(f: &Finding) -> String {
+    format!("{}\0{}\0{}", f.rule_id, location(f), f.message)
+}
+
+fn gitlab_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "Critical",
+        Severity::High => "High",
+        Severity::Medium => "Medium",
+        Severity::Low => "Low",
+        Severity::Info => "Info",
+    }
+}
+
+/// A deterministic UUID-shaped id (version 4 and variant bits set) from a fingerprint, so the
+/// same finding keeps its id across pipelines.
+fn uuid_from(key: &str) -> String {
+    let mut b: [u8; 16] = Sha256::digest(key.as_bytes())[..16].try_into().unwrap_or([0; 16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` in UTC, the shape GitLab's schema requires.
+pub fn utc_timestamp(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(utc_timestamp(UNIX_EPOCH), "1970-01-01T00:00:00");
+        assert_eq!(utc_timestamp(UNIX_EPOCH + Duration::from_secs(1_795_704_130)), "2026-11-26T14:42:10");
+        assert_eq!(utc_timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00");
+    }
+
+    #[test]
+    fn uuids_are_stable_and_shaped() {
+        let a = uuid_from("x");
+        assert_eq!(a, uuid_from("x"));
+        assert_ne!(a, uuid_from("y"));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+    }
+
+    #[test]
+    fn xml_is_escaped() {
+        assert_eq!(xml_escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;\u{FFFD}");
+    }
+}

@@ -1,0 +1,189 @@
+//! The built-in stages, each behind the same face: root + scope + options in, one SARIF run out.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sluice_pipeline::Scope;
+use sluice_sarif::sarif::Run;
+use sluice_sarif::{assign_fingerprints, empty_run, keys};
+
+/// Files larger than this are skipped by the secrets stage (with a note): generated bundles
+/// and data dumps, not hand-written configuration.
+const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+const INFORMATION_URI: &str = "https://github.com/sluice-sec/sluice";
+
+/// Runs built-in stage `name`. `options` is the stage's table from sluice.toml.
+pub fn run(name: &str, root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, config_path: &Path) -> Result<Run> {
+    match name {
+        "secrets" => secrets(root, scope, options, config_path),
+        other => bail!(
+            "unknown stage `{other}`; built-in stages: {}",
+            sluice_pipeline::BUILTIN_STAGES.join(", ")
+        ),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretsOptions {
+    #[serde(default)]
+    allow_paths: Vec<String>,
+    max_file_size: Option<u64>,
+    #[serde(default)]
+    rules: Vec<sluice_secrets::RuleSpec>,
+}
+
+fn stage_options<T: for<'de> Deserialize<'de>>(
+    options: &BTreeMap<String, toml::Value>,
+    stage: &str,
+    config_path: &Path,
+) -> Result<T> {
+    let table: toml::Table = options.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    T::deserialize(toml::Value::Table(table))
+        .with_context(|| format!("{}: [stages.{stage}]: invalid options", config_path.display()))
+}
+
+fn secrets(root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, config_path: &Path) -> Result<Run> {
+    let opts: SecretsOptions = stage_options(options, "secrets", config_path)?;
+    let config = sluice_secrets::Config {
+        max_file_size: opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        extra_rules: opts.rules,
+        allow_paths: opts.allow_paths,
+    };
+    let engine = sluice_secrets::Engine::new(&config)
+        .with_context(|| format!("{}: [stages.secrets]: cannot build the rules", config_path.display()))?;
+    let files: Vec<PathBuf>;
+    let target = match scope {
+        Scope::All => sluice_secrets::Target::Dir(root),
+        Scope::Changed(changed) => {
+            files = changed.iter().map(PathBuf::from).collect();
+            sluice_secrets::Target::Files { root, files: &files }
+        }
+    };
+    let scan = engine.scan(target).context("secrets scan failed")?;
+
+    let mut used: BTreeMap<&str, usize> = BTreeMap::new();
+    for finding in &scan.findings {
+        let next = used.len();
+        used.entry(finding.rule_id.as_str()).or_insert(next);
+    }
+    // Rule indexes follow first use in file order, so equal scans give equal logs.
+    let mut rules: Vec<(&str, usize)> = used.iter().map(|(k, v)| (*k, *v)).collect();
+    rules.sort_by_key(|(_, i)| *i);
+    let by_id: BTreeMap<&str, &sluice_secrets::Rule> = engine.rules().iter().map(|r| (r.id.as_str(), r)).collect();
+    let descriptors: Vec<Value> = rules
+        .iter()
+        .filter_map(|(id, _)| by_id.get(id))
+        .map(|rule| {
+            let precision = if rule.family == "generic" { "medium" } else { "high" };
+            json!({
+                "id": rule.id,
+                "name": pascal_case(&rule.id),
+                "shortDescription": { "text": rule.name },
+                "fullDescription": { "text": non_empty(&rule.description, &rule.name) },
+                "help": { "text": non_empty(&rule.help, "Revoke the credential at its provider, issue a new one, and load it from a secret store or the environment instead of the source."), "markdown": non_empty(&rule.help, "Revoke the credential at its provider, issue a new one, and load it from a secret store or the environment instead of the source.") },
+                "defaultConfiguration": { "level": "error" },
+                "properties": {
+                    "tags": rule.tags,
+                    "precision": precision,
+                    "security-severity": format!("{:.1}", rule.severity),
+                    "sluice/cwe": [rule.cwe],
+                },
+            })
+        })
+        .collect();
+
+    let mut results = Vec::with_capacity(scan.findings.len());
+    let mut fingerprint_keys = Vec::with_capacity(scan.findings.len());
+    for f in &scan.findings {
+        let rule = by_id.get(f.rule_id.as_str());
+        let name = rule.map_or(f.rule_id.as_str(), |r| r.name.as_str());
+        let severity = rule.map_or(7.0, |r| r.severity);
+        results.push(json!({
+            "ruleId": f.rule_id,
+            "ruleIndex": used.get(f.rule_id.as_str()),
+            "level": "error",
+            "message": { "text": format!("{name} found: {}. Revoke and rotate it; a secret in a repository is compromised even after it is removed.", f.redacted) },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
+                    "region": {
+                        "startLine": f.line,
+                        "startColumn": f.column,
+                        "endLine": f.end_line,
+                        "endColumn": f.end_column,
+                        "snippet": { "text": f.line_redacted },
+                    },
+                },
+            }],
+            "properties": {
+                keys::SECURITY_SEVERITY: format!("{severity:.1}"),
+                keys::SEVERITY_SOURCE: "sluice secrets rules",
+                keys::CWE: ["CWE-798"],
+                "sluice/redacted": f.redacted,
+                "sluice/entropy": (f64::from(f.entropy) * 100.0).round() / 100.0,
+            },
+        }));
+        fingerprint_keys.push((f.rule_id.clone(), f.path.clone(), f.secret_sha256.clone()));
+    }
+
+    let notifications: Vec<Value> = scan
+        .skipped
+        .iter()
+        .filter(|s| !matches!(s.reason, sluice_secrets::SkipReason::Binary))
+        .map(|s| {
+            json!({
+                "level": "warning",
+                "message": { "text": format!("{}: not scanned: {}", s.path, s.reason) },
+            })
+        })
+        .collect();
+    let binaries = scan.skipped.iter().filter(|s| matches!(s.reason, sluice_secrets::SkipReason::Binary)).count();
+
+    let mut run = empty_run("sluice-secrets");
+    run.tool.driver.version = Some(VERSION.to_owned());
+    run.tool.driver.semantic_version = Some(VERSION.to_owned());
+    run.tool.driver.information_uri = Some(INFORMATION_URI.to_owned());
+    run.tool.driver.rules = Some(serde_json::from_value(Value::Array(descriptors)).context("internal: rule descriptors")?);
+    let mut results: Vec<sluice_sarif::sarif::Result> =
+        serde_json::from_value(Value::Array(results)).context("internal: secrets results")?;
+    assign_fingerprints(&mut results, &fingerprint_keys);
+    run.results = Some(results);
+    run.invocations = Some(
+        serde_json::from_value(json!([{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+            "properties": {
+                "sluice/files-scanned": scan.files_scanned,
+                "sluice/bytes-scanned": scan.bytes_scanned,
+                "sluice/binary-files-skipped": binaries,
+            },
+        }]))
+        .context("internal: invocation")?,
+    );
+    Ok(run)
+}
+
+fn non_empty<'a>(text: &'a str, fallback: &'a str) -> &'a str {
+    if text.trim().is_empty() {
+        fallback
+    } else {
+        text
+    }
+}
+
+/// `github-pat-classic` → `GithubPatClassic`: SARIF's `name` is an identifier-like string.
+fn pascal_case(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut chars = p.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}

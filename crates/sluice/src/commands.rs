@@ -1,0 +1,344 @@
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{bail, Context, Result};
+use sluice_pipeline::{Config, Scope, StageJob, StageKind, StageStatus};
+use sluice_sarif::sarif::Sarif;
+use sluice_sarif::{empty_log, normalize_run, read_log, Merger, NormalizeOptions, Severity};
+
+use crate::cli::{Cli, ColorChoice, Command, FailOn, MergeArgs, ReportArgs, RunArgs, ScanArgs, ScopeArgs};
+use crate::{builtin, exit, progress};
+
+pub fn dispatch(cli: Cli) -> Result<u8> {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none(),
+    };
+    match cli.command {
+        Command::Run(args) => run(args, color),
+        Command::Scan(args) => scan(args),
+        Command::Merge(args) => merge(args),
+        Command::Report(args) => report(args, color),
+    }
+}
+
+fn repo_root(path: &Path) -> Result<PathBuf> {
+    let root = path
+        .canonicalize()
+        .with_context(|| format!("{}: cannot open the directory to scan", path.display()))?;
+    if !root.is_dir() {
+        bail!("{}: not a directory; give the repository's directory", path.display());
+    }
+    Ok(root)
+}
+
+fn scope_of(args: &ScopeArgs, root: &Path) -> Result<Scope> {
+    Ok(match (&args.since, args.staged, &args.changed_files) {
+        (Some(reference), _, _) => Scope::since(root, reference)?,
+        (None, true, _) => Scope::staged(root)?,
+        (None, false, Some(list)) => Scope::from_list_file(list)?,
+        (None, false, None) => Scope::All,
+    })
+}
+
+/// SARIF piped into a scan stage, passed through to its output. A terminal or /dev/null is
+/// not input, and neither is an empty pipe.
+fn piped_stdin() -> Result<Option<Vec<u8>>> {
+    use std::os::unix::fs::FileTypeExt;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    if let Ok(meta) = std::fs::metadata("/dev/stdin") {
+        if meta.file_type().is_char_device() {
+            return Ok(None);
+        }
+    }
+    let mut bytes = Vec::new();
+    stdin.lock().read_to_end(&mut bytes).context("cannot read stdin")?;
+    Ok((!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes))
+}
+
+fn read_input(file: Option<&Path>) -> Result<(Vec<u8>, String)> {
+    match file {
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin().lock().read_to_end(&mut bytes).context("cannot read stdin")?;
+            Ok((bytes, "stdin".into()))
+        }
+        Some(p) if p == Path::new("-") => read_input(None),
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            Ok((bytes, p.display().to_string()))
+        }
+    }
+}
+
+/// The stage a normalized run belongs to: sluice's category, else the tool's name.
+fn stage_name(run: &sluice_sarif::sarif::Run) -> String {
+    run.automation_details
+        .as_ref()
+        .and_then(|d| d.id.as_deref())
+        .and_then(|id| id.strip_prefix("sluice/"))
+        .map(|id| id.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase())
+}
+
+fn scan(args: ScanArgs) -> Result<u8> {
+    let root = repo_root(&args.path)?;
+    let scope = scope_of(&args.scope, &root)?;
+    let config = Config::load(&root)?;
+    let options = config
+        .stages
+        .iter()
+        .find(|s| s.name == args.stage && s.kind == StageKind::Builtin)
+        .map(|s| s.options.clone())
+        .unwrap_or_default();
+    // Read what is piped in first: a broken upstream log fails the pipe before the scan runs.
+    let upstream = match piped_stdin()? {
+        Some(bytes) => Some(read_log(&bytes, "stdin")?),
+        None => None,
+    };
+    let config_path = config.source.clone().unwrap_or_else(|| root.join("sluice.toml"));
+    let mut run = builtin::run(&args.stage, &root, &scope, &options, &config_path)?;
+    normalize_run(
+        &mut run,
+        &NormalizeOptions {
+            stage: &args.stage,
+            root: &root,
+            base: &root,
+            read_files: false,
+        },
+    );
+    let mut merger = Merger::new();
+    if let Some(log) = upstream {
+        merger.add_log(log)?;
+    }
+    merger.add_run(&run)?;
+    let mut out = std::io::stdout().lock();
+    merger.write(&mut out)?;
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn merge(args: MergeArgs) -> Result<u8> {
+    let root = repo_root(&args.root)?;
+    let inputs: Vec<Option<&Path>> = if args.files.is_empty() {
+        vec![None]
+    } else {
+        args.files.iter().map(|p| Some(p.as_path())).collect()
+    };
+    let mut merger = Merger::new();
+    let mut failures = Vec::new();
+    for input in inputs {
+        // One unreadable log must not hide the others: note it, merge the rest, exit 2.
+        let log = read_input(input).and_then(|(bytes, origin)| Ok(read_log(&bytes, &origin)?));
+        match log {
+            Ok(log) => {
+                for mut run in log.runs {
+                    let stage = stage_name(&run);
+                    normalize_run(
+                        &mut run,
+                        &NormalizeOptions {
+                            stage: &stage,
+                            root: &root,
+                            base: &root,
+                            read_files: true,
+                        },
+                    );
+                    merger.add_run(&run)?;
+                }
+            }
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                failures.push(format!("{err:#}"));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        let run = sluice_pipeline::failed_run("sluice-merge", &failures.join("; "), None);
+        merger.add_run(&run)?;
+    }
+    let mut out = std::io::stdout().lock();
+    merger.write(&mut out)?;
+    out.flush()?;
+    Ok(if failures.is_empty() { exit::OK } else { exit::FAILED })
+}
+
+fn report_options<'a>(root: Option<&'a Path>, color: bool, started: &'a str, finished: &'a str) -> sluice_report::Options<'a> {
+    sluice_report::Options {
+        root,
+        color,
+        tool_version: builtin::VERSION,
+        started,
+        finished,
+    }
+}
+
+fn report(args: ReportArgs, color: bool) -> Result<u8> {
+    let (bytes, origin) = read_input(args.file.as_deref())?;
+    let log = read_log(&bytes, &origin)?;
+    let root = args.root.canonicalize().ok();
+    let now = sluice_report::utc_timestamp(SystemTime::now());
+    let color = color && std::io::stdout().is_terminal();
+    let mut out = std::io::stdout().lock();
+    sluice_report::render(&log, args.format.to_report(), &report_options(root.as_deref(), color, &now, &now), &mut out)?;
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn run(args: RunArgs, color: bool) -> Result<u8> {
+    let started = SystemTime::now();
+    let root = repo_root(&args.path)?;
+    let config = Config::load(&root)?;
+    let scope = scope_of(&args.scope, &root)?;
+    let exe = std::env::current_exe().context("cannot locate the sluice executable to run built-in stages")?;
+    let out_dir = root.join(args.out_dir.as_ref().unwrap_or(&config.out_dir));
+    let work = tempfile::tempdir().context("cannot create a temporary directory")?;
+
+    let candidates: Vec<String> = match &scope {
+        Scope::All => sluice_pipeline::list_files(&root),
+        Scope::Changed(files) => files.iter().filter(|f| root.join(f).is_file()).cloned().collect(),
+    };
+    let only: Option<BTreeSet<String>> = match &scope {
+        Scope::All => None,
+        Scope::Changed(files) => Some(files.clone()),
+    };
+    let changed_list = work.path().join("changed-files.txt");
+    if let Some(files) = &only {
+        let text: String = files.iter().map(|f| format!("{f}\n")).collect();
+        std::fs::write(&changed_list, text).with_context(|| format!("{}: cannot write", changed_list.display()))?;
+    }
+
+    let mut jobs = Vec::new();
+    let mut skipped = Vec::new();
+    for stage in &config.stages {
+        if let Some(wanted) = &args.stages {
+            if !wanted.contains(&stage.name) {
+                continue;
+            }
+        }
+        let applicable: Vec<&String> = match &stage.files {
+            Some(globs) => {
+                let set = sluice_pipeline::glob_set(globs)?;
+                candidates.iter().filter(|f| set.is_match(f.as_str())).collect()
+            }
+            None => candidates.iter().collect(),
+        };
+        if stage.files.is_some() && applicable.is_empty() {
+            skipped.push(format!("{}: no files it applies to", stage.name));
+            continue;
+        }
+        let working_dir = root.join(&stage.working_dir);
+        let argv = match &stage.kind {
+            StageKind::Builtin => {
+                let mut argv = vec![exe.display().to_string(), "scan".into(), stage.name.clone(), root.display().to_string()];
+                if only.is_some() {
+                    argv.push("--changed-files".into());
+                    argv.push(changed_list.display().to_string());
+                }
+                argv
+            }
+            StageKind::External { argv } => expand_command(argv, &root, &working_dir, &applicable),
+        };
+        jobs.push(StageJob {
+            name: stage.name.clone(),
+            argv,
+            working_dir,
+            timeout: stage.timeout,
+            ok_exit_codes: stage.ok_exit_codes.clone(),
+            only_files: only.clone(),
+            builtin: stage.kind == StageKind::Builtin,
+        });
+    }
+    if let Some(wanted) = &args.stages {
+        for name in wanted {
+            if !config.stages.iter().any(|s| &s.name == name) {
+                bail!("--stages: `{name}` is not a configured or built-in stage");
+            }
+        }
+    }
+
+    let display = progress::Display::new(color);
+    for note in &skipped {
+        display.note(&format!("skipped {note}"));
+    }
+    let outcomes = sluice_pipeline::run_stages(&jobs, &root, &display);
+    display.finish();
+
+    let mut runs = Vec::new();
+    let mut failed = false;
+    for outcome in outcomes {
+        if let StageStatus::Failed { reason } = &outcome.status {
+            failed = true;
+            display.note(&format!("stage `{}` failed: {reason}", outcome.name));
+        }
+        runs.extend(outcome.runs);
+    }
+    let log: Sarif = empty_log(runs);
+
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("{}: cannot create the output directory", out_dir.display()))?;
+    let results_path = out_dir.join("results.sarif");
+    let mut merger = Merger::new();
+    for run in &log.runs {
+        merger.add_run(run)?;
+    }
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(&results_path).with_context(|| format!("{}: cannot write", results_path.display()))?,
+    );
+    merger.write(&mut file).with_context(|| format!("{}: cannot write", results_path.display()))?;
+    file.flush().with_context(|| format!("{}: cannot write", results_path.display()))?;
+
+    let finished = SystemTime::now();
+    let (s, f) = (sluice_report::utc_timestamp(started), sluice_report::utc_timestamp(finished));
+    let stdout_color = color && std::io::stdout().is_terminal();
+    {
+        let mut out = std::io::stdout().lock();
+        sluice_report::render(&log, args.format.to_report(), &report_options(Some(&root), stdout_color, &s, &f), &mut out)?;
+        out.flush()?;
+    }
+    display.note(&format!("results: {}", results_path.display()));
+
+    if failed {
+        return Ok(exit::FAILED);
+    }
+    if let Some(threshold) = args.fail_on {
+        let threshold = match threshold {
+            FailOn::Critical => Severity::Critical,
+            FailOn::High => Severity::High,
+            FailOn::Medium => Severity::Medium,
+            FailOn::Low => Severity::Low,
+            FailOn::Info => Severity::Info,
+        };
+        let blocking = sluice_report::findings(&log)
+            .iter()
+            .filter(|f| !f.suppressed && f.severity >= threshold)
+            .count();
+        if blocking > 0 {
+            display.note(&format!("refused: {blocking} finding(s) at or above {threshold} (--fail-on)"));
+            return Ok(exit::REFUSED);
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// Expands `{files}` (one argument per applicable file) and `{root}` in an external command.
+fn expand_command(argv: &[String], root: &Path, working_dir: &Path, files: &[&String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len() + files.len());
+    for arg in argv {
+        if arg == "{files}" {
+            for f in files {
+                let abs = root.join(f.as_str());
+                // Relative to where the tool runs when possible: tools echo these paths back.
+                let shown = abs.strip_prefix(working_dir).map_or_else(|_| abs.display().to_string(), |p| p.display().to_string());
+                out.push(shown);
+            }
+        } else {
+            out.push(arg.replace("{root}", &root.display().to_string()));
+        }
+    }
+    out
+}

@@ -1,0 +1,41 @@
+//! The `sluice` command: argument parsing, exit codes and printing. The work is in the crates.
+
+mod builtin;
+mod cli;
+mod commands;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit codes of the stage contract.
+pub mod exit {
+    /// Ran, whatever it found.
+    pub const OK: u8 = 0;
+    /// The gate refused.
+    pub const REFUSED: u8 = 1;
+    /// The stage (or a stage of the run) failed, or the input was unusable.
+    pub const FAILED: u8 = 2;
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            // A closed pipe (`sluice scan … | head`) is the reader's choice, not a failure.
+            if err
+                .chain()
+                .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+            {
+                return ExitCode::from(exit::OK);
+            }
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit::FAILED)
+        }
+    }
+}
