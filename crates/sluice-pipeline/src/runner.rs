@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use sluice_sarif::sarif::Run;
+use sluice_sarif::sarif::{Run, RunAutomationDetails};
 use sluice_sarif::{artifact_path, empty_run, failure_notification, normalize_run, read_log, NormalizeOptions};
 
 /// Kept of a failing tool's stderr for the message: enough for a stack trace's head.
@@ -190,6 +190,9 @@ pub fn failed_run(stage: &str, reason: &str, exit_code: Option<i64>) -> Run {
     let mut run = empty_run(stage);
     run.invocations = Some(vec![failure_notification(reason, exit_code)]);
     run.results = Some(Vec::new());
+    // As `normalize_run` would leave it: GitHub rejects a driver without `rules`.
+    run.tool.driver.rules = Some(Vec::new());
+    run.automation_details = Some(RunAutomationDetails::builder().id(format!("sluice/{stage}/")).build());
     run
 }
 

@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 use serde_sarif::sarif::{
-    Invocation, Message, Notification, PropertyBag, Region, ReportingDescriptor,
+    Invocation, Message, MultiformatMessageString, Notification, PropertyBag, Region, ReportingDescriptor,
     Result as SarifResult, ResultLevel, Run, RunAutomationDetails,
 };
 
@@ -103,6 +103,10 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
             props.insert(keys::CWE.into(), Value::from(cwes));
         }
         props.insert(keys::STAGE.into(), Value::String(opts.stage.to_owned()));
+        let secret_like = looks_like_secret(result, rule);
+        if opts.read_files && secret_like {
+            redact_snippets(result);
+        }
     }
 
     sort_results(&mut results);
@@ -136,7 +140,10 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
         }
     }
 
-    run.tool.driver.rules = (!rules.is_empty()).then_some(rules);
+    let mut rules = rules;
+    rules.iter_mut().for_each(complete_rule);
+    // Always present, even empty: GitHub code scanning rejects a driver without `rules`.
+    run.tool.driver.rules = Some(rules);
     run.results = Some(results);
     let category = format!("sluice/{}/", opts.stage);
     match &mut run.automation_details {
@@ -151,6 +158,53 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
                 properties: None,
             })
         }
+    }
+}
+
+/// CWEs of credential exposure; a third-party result with one of these (or a rule that says
+/// "secret") may carry the credential in its snippets.
+const SECRET_CWES: &[&str] = &["CWE-798", "CWE-259", "CWE-321", "CWE-522", "CWE-312", "CWE-540"];
+
+fn looks_like_secret(result: &SarifResult, rule: Option<&ReportingDescriptor>) -> bool {
+    let cwes = result_cwes(result, rule);
+    if cwes.iter().any(|c| SECRET_CWES.contains(&c.as_str())) {
+        return true;
+    }
+    let id = result.rule_id.as_deref().unwrap_or_default().to_ascii_lowercase();
+    let tags = rule.and_then(|r| r.properties.as_ref()).and_then(|p| p.tags.as_ref());
+    id.contains("secret") || tags.is_some_and(|t| t.iter().any(|t| t.to_ascii_lowercase().contains("secret")))
+}
+
+/// Drops snippet text that may hold a credential. Invariant: no secret leaves sluice
+/// unredacted, including secrets other tools put in their SARIF.
+fn redact_snippets(result: &mut SarifResult) {
+    for location in result.locations.iter_mut().flatten() {
+        if let Some(physical) = location.physical_location.as_mut() {
+            for region in [physical.region.as_mut(), physical.context_region.as_mut()].into_iter().flatten() {
+                region.snippet = None;
+            }
+        }
+    }
+}
+
+/// Fills the descriptions GitHub code scanning requires to show a rule (short and full
+/// description, help) from what the tool did give: its name, its other description, its help
+/// URI. Nothing the tool wrote is changed.
+fn complete_rule(rule: &mut ReportingDescriptor) {
+    let text = |t: String| MultiformatMessageString { markdown: None, properties: None, text: t };
+    if rule.short_description.is_none() {
+        let short = rule.name.clone().unwrap_or_else(|| rule.id.clone());
+        rule.short_description = Some(text(short));
+    }
+    if rule.full_description.is_none() {
+        rule.full_description = rule.short_description.as_ref().map(|s| text(s.text.clone()));
+    }
+    if rule.help.is_none() {
+        let help = match &rule.help_uri {
+            Some(uri) => format!("See {uri}"),
+            None => rule.full_description.as_ref().map_or_else(|| rule.id.clone(), |d| d.text.clone()),
+        };
+        rule.help = Some(text(help));
     }
 }
 

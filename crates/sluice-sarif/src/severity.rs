@@ -3,7 +3,8 @@ use serde_sarif::sarif::{ReportingDescriptor, Result as SarifResult, ResultLevel
 use crate::keys;
 
 /// GitHub code scanning's severity buckets over `security-severity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Low,

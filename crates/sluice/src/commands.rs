@@ -281,6 +281,12 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     let log: Sarif = empty_log(runs);
 
     std::fs::create_dir_all(&out_dir).with_context(|| format!("{}: cannot create the output directory", out_dir.display()))?;
+    // Like cargo's target/: the output never shows up in git status, nor in the next scan
+    // (stages honour .gitignore files even outside a git repository).
+    let ignore = out_dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "# written by sluice\n*\n").with_context(|| format!("{}: cannot write", ignore.display()))?;
+    }
     let results_path = out_dir.join("results.sarif");
     let mut merger = Merger::new();
     for run in &log.runs {
