@@ -1,0 +1,102 @@
+//! Every report format, parsed back by a real parser or checked against its documented shape.
+
+mod common;
+
+use common::*;
+
+/// A normalized log with one secrets finding and one third-party finding with a CWE.
+fn sample_log() -> (tempfile::TempDir, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), "import os\nx = eval(input())\n").unwrap();
+    std::fs::write(dir.path().join("deploy.yml"), format!("token: {}\n", github_token("Zq3vT9LmR2wXk8PbN5cY7dHj4FsA1e"))).unwrap();
+    let secrets = sluice().args(["scan", "secrets"]).arg(dir.path()).assert().success().get_output().stdout.clone();
+    let tool = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"faketool","rules":[{"id":"EVAL1","shortDescription":{"text":"Use of eval"},"helpUri":"https://example.com/eval","help":{"text":"Parse the input instead of evaluating it."},"properties":{"tags":["CWE-95"]}}]}},"results":[{"ruleId":"EVAL1","level":"error","message":{"text":"eval of untrusted input: a, b"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"app.py"},"region":{"startLine":2,"startColumn":5,"endColumn":18}}}]}]}]}"#;
+    let tool_path = dir.path().join("tool.sarif");
+    std::fs::write(&tool_path, tool).unwrap();
+    let secrets_path = dir.path().join("secrets.sarif");
+    std::fs::write(&secrets_path, secrets).unwrap();
+    let merged = sluice().args(["merge", "--root"]).arg(dir.path()).arg(&secrets_path).arg(&tool_path).assert().success().get_output().stdout.clone();
+    (dir, merged)
+}
+
+fn report(format: &str, log: &[u8], root: &std::path::Path) -> String {
+    let out = sluice().args(["report", "--format", format, "--root"]).arg(root).write_stdin(log.to_vec()).assert().success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn text_shows_location_code_and_help() {
+    let (dir, log) = sample_log();
+    let text = report("text", &log, dir.path());
+    assert!(text.contains("high[EVAL1]: Use of eval"), "{text}");
+    assert!(text.contains("--> app.py:2:5"), "{text}");
+    assert!(text.contains("x = eval(input())"), "the source line: {text}");
+    assert!(text.contains("^^^^^^^^^^^^^"), "carets under the region: {text}");
+    assert!(text.contains("help: Parse the input instead"), "{text}");
+    assert!(text.contains("2 findings: 1 critical, 1 high"), "{text}");
+}
+
+#[test]
+fn junit_is_well_formed_xml_with_a_failure_per_finding() {
+    let (dir, log) = sample_log();
+    let xml = report("junit", &log, dir.path());
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let failures: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("failure")).collect();
+    assert_eq!(failures.len(), 2);
+    assert_eq!(doc.root_element().attribute("failures"), Some("2"));
+    let suites: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testsuite")).filter_map(|n| n.attribute("name")).collect();
+    assert!(suites.contains(&"sluice/secrets") && suites.contains(&"sluice/faketool"), "{suites:?}");
+}
+
+#[test]
+fn github_annotations_follow_the_workflow_command_syntax() {
+    let (dir, log) = sample_log();
+    let text = report("github", &log, dir.path());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for line in &lines {
+        assert!(line.starts_with("::error file="), "{line}");
+        let (props, _message) = line[2..].split_once("::").expect("a message part");
+        assert!(props.contains(",line="), "{line}");
+    }
+    // Commas and colons in values are escaped so GitHub does not split them.
+    let eval = lines.iter().find(|l| l.contains("EVAL1")).unwrap();
+    assert!(eval.contains("file=app.py,line=2,col=5,endColumn=18,title=EVAL1 (high)%3A Use of eval::eval of untrusted input: a, b"), "{eval}");
+}
+
+#[test]
+fn gitlab_sast_report_has_the_required_fields() {
+    let (dir, log) = sample_log();
+    let doc = parse(report("gitlab-sast", &log, dir.path()).as_bytes());
+    assert_eq!(doc["version"], "15.0.7");
+    assert_eq!(doc["scan"]["type"], "sast");
+    assert_eq!(doc["scan"]["status"], "success");
+    let time = doc["scan"]["start_time"].as_str().unwrap();
+    assert_eq!(time.len(), 19, "YYYY-MM-DDTHH:MM:SS: {time}");
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), 2);
+    for v in vulns {
+        assert_eq!(v["id"].as_str().unwrap().len(), 36);
+        assert!(["Critical", "High", "Medium", "Low", "Info", "Unknown"].contains(&v["severity"].as_str().unwrap()));
+        assert!(v["location"]["file"].is_string() && v["location"]["start_line"].is_u64());
+        assert!(!v["identifiers"].as_array().unwrap().is_empty());
+    }
+    let eval = vulns.iter().find(|v| v["location"]["file"] == "app.py").unwrap();
+    assert!(eval["identifiers"].as_array().unwrap().iter().any(|i| i["type"] == "cwe" && i["value"] == "95"));
+    // Ids are stable across runs: GitLab tracks findings by them.
+    let again = parse(report("gitlab-sast", &log, dir.path()).as_bytes());
+    assert_eq!(doc["vulnerabilities"], again["vulnerabilities"]);
+}
+
+#[test]
+fn markdown_and_json_reports() {
+    let (dir, log) = sample_log();
+    let md = report("markdown", &log, dir.path());
+    assert!(md.contains("| Severity | Rule | Location | Message |"), "{md}");
+    assert!(md.contains("[`EVAL1`](https://example.com/eval)"), "{md}");
+    assert!(md.contains("<details><summary>How to fix</summary>"), "{md}");
+    let json = parse(report("json", &log, dir.path()).as_bytes());
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["counts"]["critical"], 1);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 2);
+}
