@@ -17,18 +17,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: stage `{stage}`: {message}")]
-    Stage {
-        path: PathBuf,
-        stage: String,
-        message: String,
-    },
+    Stage { path: PathBuf, stage: String, message: String },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,7 +98,9 @@ pub enum StageKind {
     Builtin,
     /// An external command; `{files}` in an argument expands to the applicable files, one
     /// argument each.
-    External { argv: Vec<String> },
+    External {
+        argv: Vec<String>,
+    },
 }
 
 impl Config {
@@ -139,11 +134,8 @@ impl Config {
 
     fn validate(raw: RawConfig, path: Option<&Path>) -> Result<Config, ConfigError> {
         let file = path.map_or_else(|| PathBuf::from("sluice.toml"), Path::to_path_buf);
-        let stage_err = |stage: &str, message: String| ConfigError::Stage {
-            path: file.clone(),
-            stage: stage.to_owned(),
-            message,
-        };
+        let stage_err =
+            |stage: &str, message: String| ConfigError::Stage { path: file.clone(), stage: stage.to_owned(), message };
         let mut stages = Vec::new();
         let mut tables = raw.stages;
         for builtin in BUILTIN_STAGES {

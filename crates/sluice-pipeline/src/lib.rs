@@ -8,5 +8,7 @@ mod runner;
 mod scope;
 
 pub use config::{Config, ConfigError, StageConfig, StageKind, BUILTIN_STAGES, DEFAULT_TIMEOUT};
-pub use runner::{execute, failed_run, run_stage, run_stages, Execution, Exit, Progress, StageJob, StageOutcome, StageStatus};
+pub use runner::{
+    execute, failed_run, run_stage, run_stages, Execution, Exit, Progress, StageJob, StageOutcome, StageStatus,
+};
 pub use scope::{glob_set, list_files, Scope, ScopeError};

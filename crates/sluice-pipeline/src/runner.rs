@@ -85,9 +85,7 @@ pub fn run_stages(jobs: &[StageJob], root: &Path, progress: &dyn Progress) -> Ve
             .map(|(h, job)| {
                 h.join().unwrap_or_else(|_| StageOutcome {
                     name: job.name.clone(),
-                    status: StageStatus::Failed {
-                        reason: "internal error: the stage's thread panicked".into(),
-                    },
+                    status: StageStatus::Failed { reason: "internal error: the stage's thread panicked".into() },
                     duration: Duration::ZERO,
                     runs: vec![failed_run(&job.name, "internal error: the stage's thread panicked", None)],
                     stderr: String::new(),
@@ -105,10 +103,9 @@ pub fn run_stage(job: &StageJob, root: &Path) -> StageOutcome {
     let program = job.argv.first().map_or("", String::as_str);
 
     let (failure, exit_code): (Option<String>, Option<i64>) = match &exec.exit {
-        Exit::SpawnFailed(err) if err.kind() == std::io::ErrorKind::NotFound => (
-            Some(format!("cannot start `{program}`: not found (install it or fix `command` in sluice.toml)")),
-            None,
-        ),
+        Exit::SpawnFailed(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            (Some(format!("cannot start `{program}`: not found (install it or fix `command` in sluice.toml)")), None)
+        }
         Exit::SpawnFailed(err) => (Some(format!("cannot start `{program}`: {err}")), None),
         Exit::TimedOut => (
             Some(format!(
@@ -120,7 +117,11 @@ pub fn run_stage(job: &StageJob, root: &Path) -> StageOutcome {
         Exit::Signal(sig) => (Some(format!("crashed: killed by signal {sig} ({})", signal_name(*sig))), None),
         Exit::Code(code) if !job.ok_exit_codes.contains(code) => {
             let hint = if *code > 128 && *code < 160 {
-                format!(" (a shell's way of saying it was killed by signal {} ({}))", code - 128, signal_name(code - 128))
+                format!(
+                    " (a shell's way of saying it was killed by signal {} ({}))",
+                    code - 128,
+                    signal_name(code - 128)
+                )
             } else {
                 String::new()
             };
@@ -146,12 +147,7 @@ pub fn run_stage(job: &StageJob, root: &Path) -> StageOutcome {
     for run in &mut runs {
         normalize_run(
             run,
-            &NormalizeOptions {
-                stage: &job.name,
-                root,
-                base: &job.working_dir,
-                read_files: !job.builtin,
-            },
+            &NormalizeOptions { stage: &job.name, root, base: &job.working_dir, read_files: !job.builtin },
         );
         if let (Some(only), Some(results)) = (&job.only_files, run.results.as_mut()) {
             results.retain(|r| artifact_path(r).is_some_and(|p| only.contains(&p)));
@@ -161,20 +157,16 @@ pub fn run_stage(job: &StageJob, root: &Path) -> StageOutcome {
         Some(reason) => {
             let reason = with_stderr(reason, &exec.stderr);
             match runs.first_mut() {
-                Some(run) => run.invocations.get_or_insert_with(Vec::new).push(failure_notification(&reason, exit_code)),
+                Some(run) => {
+                    run.invocations.get_or_insert_with(Vec::new).push(failure_notification(&reason, exit_code))
+                }
                 None => runs.push(failed_run(&job.name, &reason, exit_code)),
             }
             StageStatus::Failed { reason }
         }
         None => StageStatus::Ok,
     };
-    StageOutcome {
-        name: job.name.clone(),
-        status,
-        duration,
-        runs,
-        stderr: exec.stderr,
-    }
+    StageOutcome { name: job.name.clone(), status, duration, runs, stderr: exec.stderr }
 }
 
 fn with_stderr(reason: &str, stderr: &str) -> String {
@@ -232,13 +224,7 @@ pub fn execute(argv: &[String], dir: &Path, timeout: Duration, stdin: Option<&[u
         .process_group(0);
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(err) => {
-            return Execution {
-                exit: Exit::SpawnFailed(err),
-                stdout: Vec::new(),
-                stderr: String::new(),
-            }
-        }
+        Err(err) => return Execution { exit: Exit::SpawnFailed(err), stdout: Vec::new(), stderr: String::new() },
     };
     let pid = child.id();
     let stdin_writer = stdin.map(<[u8]>::to_vec).and_then(|data| {

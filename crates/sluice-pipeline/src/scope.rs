@@ -20,23 +20,15 @@ pub enum Scope {
 #[derive(Debug, thiserror::Error)]
 pub enum ScopeError {
     #[error("cannot run git in {dir}: {source} (is git installed?)")]
-    Spawn {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    Spawn { dir: PathBuf, source: std::io::Error },
     #[error("`git {args}` failed in {dir}: {stderr}")]
-    Git {
-        dir: PathBuf,
-        args: String,
-        stderr: String,
-    },
-    #[error("unknown git ref `{reference}` in {dir}: fetch it first (e.g. `git fetch origin main`) or name another ref")]
+    Git { dir: PathBuf, args: String, stderr: String },
+    #[error(
+        "unknown git ref `{reference}` in {dir}: fetch it first (e.g. `git fetch origin main`) or name another ref"
+    )]
     UnknownRef { dir: PathBuf, reference: String },
     #[error("{path}: cannot read the changed-files list: {source}")]
-    List {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    List { path: PathBuf, source: std::io::Error },
 }
 
 impl Scope {
@@ -46,10 +38,7 @@ impl Scope {
         let base = match git(root, &["merge-base", reference, "HEAD"]) {
             Ok(out) => out.trim().to_owned(),
             Err(ScopeError::Git { .. }) => {
-                return Err(ScopeError::UnknownRef {
-                    dir: root.to_owned(),
-                    reference: reference.to_owned(),
-                })
+                return Err(ScopeError::UnknownRef { dir: root.to_owned(), reference: reference.to_owned() })
             }
             Err(other) => return Err(other),
         };
@@ -66,10 +55,8 @@ impl Scope {
 
     /// A newline-separated list of root-relative paths (blank lines and `#` comments skipped).
     pub fn from_list_file(path: &Path) -> Result<Scope, ScopeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScopeError::List {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ScopeError::List { path: path.to_owned(), source })?;
         Ok(Scope::from_list(&text))
     }
 
@@ -104,10 +91,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, ScopeError> {
         .args(args)
         .current_dir(dir)
         .output()
-        .map_err(|source| ScopeError::Spawn {
-            dir: dir.to_owned(),
-            source,
-        })?;
+        .map_err(|source| ScopeError::Spawn { dir: dir.to_owned(), source })?;
     if !output.status.success() {
         return Err(ScopeError::Git {
             dir: dir.to_owned(),

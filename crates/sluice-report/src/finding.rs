@@ -3,7 +3,9 @@
 use serde::Serialize;
 use serde_json::Value;
 use sluice_sarif::sarif::{ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif};
-use sluice_sarif::{artifact_path, keys, primary_region, result_cwes, rule_for, severity_of, Severity, FINGERPRINT_KEY};
+use sluice_sarif::{
+    artifact_path, keys, primary_region, result_cwes, rule_for, severity_of, Severity, FINGERPRINT_KEY,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {

@@ -154,7 +154,10 @@ pub fn github(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
                 }
             }
         }
-        props.push(format!("title={}", prop(&format!("{} ({}): {}", f.rule_id, f.severity, f.rule_name.as_deref().unwrap_or("")))));
+        props.push(format!(
+            "title={}",
+            prop(&format!("{} ({}): {}", f.rule_id, f.severity, f.rule_name.as_deref().unwrap_or("")))
+        ));
         writeln!(out, "::{command} {}::{}", props.join(","), data(&f.message))?;
     }
     for s in stage_summaries(log) {
@@ -207,7 +210,14 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
                 Some(uri) => format!("[`{}`]({uri})", f.rule_id),
                 None => format!("`{}`", f.rule_id),
             };
-            writeln!(out, "| {} {} | {rule} | `{}` | {} |", icon(f.severity), f.severity, cell(&location(f)), cell(&f.message))?;
+            writeln!(
+                out,
+                "| {} {} | {rule} | `{}` | {} |",
+                icon(f.severity),
+                f.severity,
+                cell(&location(f)),
+                cell(&f.message)
+            )?;
         }
     }
     let mut helped: BTreeMap<&str, &Finding> = BTreeMap::new();
@@ -339,12 +349,7 @@ pub fn utc_timestamp(time: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]

@@ -37,10 +37,12 @@ fn base_fingerprint(rule_id: &str, path: &str, content_hash: &str) -> String {
 /// Sets `sluice/v1` on every result from `(rule id, path, content hash)` triples, one per
 /// result. Results must already be in file order (see `sort_results`) so occurrence indexes
 /// are stable. Existing `sluice/v1` values are replaced: the fingerprint is sluice's to define.
-pub fn assign_fingerprints(results: &mut [SarifResult], keys: &[(String, String, String)]) {
-    debug_assert_eq!(results.len(), keys.len());
-    let mut seen: HashMap<String, u32> = HashMap::with_capacity(results.len());
-    for (result, (rule_id, path, hash)) in results.iter_mut().zip(keys) {
+pub fn assign_fingerprints<'r>(
+    results: impl IntoIterator<Item = &'r mut SarifResult>,
+    keys: &[(String, String, String)],
+) {
+    let mut seen: HashMap<String, u32> = HashMap::with_capacity(keys.len());
+    for (result, (rule_id, path, hash)) in results.into_iter().zip(keys) {
         let base = base_fingerprint(rule_id, path, hash);
         let occurrence = seen.entry(base.clone()).or_insert(0);
         *occurrence += 1;
@@ -57,18 +59,12 @@ mod tests {
 
     #[test]
     fn whitespace_is_not_identity() {
-        assert_eq!(
-            normalize_content("  eval( x )\n"),
-            normalize_content("eval(x)")
-        );
+        assert_eq!(normalize_content("  eval( x )\n"), normalize_content("eval(x)"));
         assert_ne!(normalize_content("eval(x)"), normalize_content("eval(y)"));
     }
 
     #[test]
     fn parts_are_separated() {
-        assert_ne!(
-            base_fingerprint("ab", "c", "d"),
-            base_fingerprint("a", "bc", "d")
-        );
+        assert_ne!(base_fingerprint("ab", "c", "d"), base_fingerprint("a", "bc", "d"));
     }
 }

@@ -12,12 +12,7 @@ pub enum ReadError {
     #[error("{origin}: empty input where a SARIF log was expected")]
     Empty { origin: String },
     #[error("{origin}: not valid JSON at line {line}, column {column}: {message}")]
-    Json {
-        origin: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Json { origin: String, line: usize, column: usize, message: String },
     #[error("{origin}: JSON but not a SARIF 2.1.0 log: {message}")]
     NotSarif { origin: String, message: String },
     #[error("{origin}: SARIF version {found} is not supported; sluice reads SARIF 2.1.0")]
@@ -33,10 +28,7 @@ pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
     }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|&b| b != b'{') && serde_json::from_slice::<serde_json::Value>(bytes).is_ok() {
-        return Err(ReadError::NotSarif {
-            origin,
-            message: "the top level is not a JSON object".into(),
-        });
+        return Err(ReadError::NotSarif { origin, message: "the top level is not a JSON object".into() });
     }
     // Peek at the version first so a SARIF 1.0 or 2.0 log gets a precise message rather than a
     // confusing field error.
@@ -47,10 +39,7 @@ pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
     let head: Head = match serde_json::from_slice(bytes) {
         Ok(head) => head,
         Err(err) if err.is_data() => {
-            return Err(ReadError::NotSarif {
-                origin,
-                message: "the top level is not a JSON object".into(),
-            })
+            return Err(ReadError::NotSarif { origin, message: "the top level is not a JSON object".into() })
         }
         Err(err) => {
             return Err(ReadError::Json {
@@ -67,21 +56,11 @@ pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
             let found = other.as_str().map_or_else(|| other.to_string(), str::to_owned);
             return Err(ReadError::Version { origin, found });
         }
-        None => {
-            return Err(ReadError::NotSarif {
-                origin,
-                message: "missing the required \"version\" field".into(),
-            })
-        }
+        None => return Err(ReadError::NotSarif { origin, message: "missing the required \"version\" field".into() }),
     }
     serde_json::from_slice(bytes).map_err(|err| ReadError::NotSarif {
         origin,
-        message: format!(
-            "{} (line {}, column {})",
-            strip_position(&err),
-            err.line(),
-            err.column()
-        ),
+        message: format!("{} (line {}, column {})", strip_position(&err), err.line(), err.column()),
     })
 }
 
@@ -130,10 +109,7 @@ mod tests {
     #[test]
     fn errors_name_the_origin_and_the_problem() {
         let err = read_log(b"  \n", "a.sarif").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "a.sarif: empty input where a SARIF log was expected"
-        );
+        assert_eq!(err.to_string(), "a.sarif: empty input where a SARIF log was expected");
         let err = read_log(b"{\"version\": ", "b.sarif").unwrap_err();
         assert!(matches!(err, ReadError::Json { line: 1, .. }), "{err}");
         let err = read_log(b"[1,2]", "c").unwrap_err();

@@ -13,10 +13,10 @@ mod severity;
 
 pub use fingerprint::{assign_fingerprints, content_hash, normalize_content, FINGERPRINT_KEY};
 pub use io::{empty_log, empty_run, read_log, write_log, write_log_pretty, ReadError, SCHEMA_URI};
-pub use merge::Merger;
+pub use merge::{MergeError, Merger, SerializedRun};
 pub use normalize::{
-    artifact_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for,
-    sort_results, NormalizeOptions,
+    artifact_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for, sort_results,
+    NormalizeOptions,
 };
 pub use serde_sarif::sarif;
 pub use severity::{security_severity, severity_of, Severity};

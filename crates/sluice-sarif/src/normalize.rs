@@ -39,12 +39,8 @@ pub struct NormalizeOptions<'a> {
 /// Normalizes a run in place; see the module documentation for what holds afterwards.
 pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
     let base_ids = resolved_base_ids(run);
-    let artifact_uris: Vec<Option<String>> = run
-        .artifacts
-        .iter()
-        .flatten()
-        .map(|a| a.location.as_ref().and_then(|l| l.uri.clone()))
-        .collect();
+    let artifact_uris: Vec<Option<String>> =
+        run.artifacts.iter().flatten().map(|a| a.location.as_ref().and_then(|l| l.uri.clone())).collect();
     let tool_name = run.tool.driver.name.clone();
     let rules = run.tool.driver.rules.take().unwrap_or_default();
     let rule_index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
@@ -77,10 +73,7 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
                 }
             }
         }
-        let level = result
-            .level
-            .or_else(|| rule.and_then(rule_default_level))
-            .unwrap_or(ResultLevel::Warning);
+        let level = result.level.or_else(|| rule.and_then(rule_default_level)).unwrap_or(ResultLevel::Warning);
         result.level = Some(level);
 
         let existing_score = security_severity(result, rule);
@@ -113,32 +106,18 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
 
     // Only results without a sluice fingerprint get one here: a built-in stage that knows the
     // finding's identity better (a secret's hash) has already set it.
+    let needs = |r: &SarifResult| !r.partial_fingerprints.as_ref().is_some_and(|f| f.contains_key(FINGERPRINT_KEY));
     let mut files = FileCache::default();
-    let (mut todo, mut keys): (Vec<usize>, Vec<(String, String, String)>) = (Vec::new(), Vec::new());
-    for (i, result) in results.iter().enumerate() {
-        let has = result
-            .partial_fingerprints
-            .as_ref()
-            .is_some_and(|f| f.contains_key(FINGERPRINT_KEY));
-        if has {
-            continue;
-        }
-        let path = artifact_path(result).unwrap_or_default();
-        let content = fingerprint_content(result, &path, opts, &mut files);
-        todo.push(i);
-        keys.push((
-            result.rule_id.clone().unwrap_or_default(),
-            path,
-            content_hash(&normalize_content(&content)),
-        ));
-    }
-    if !todo.is_empty() {
-        let mut subset: Vec<SarifResult> = todo.iter().map(|&i| results[i].clone()).collect();
-        assign_fingerprints(&mut subset, &keys);
-        for (i, fixed) in todo.into_iter().zip(subset) {
-            results[i] = fixed;
-        }
-    }
+    let keys: Vec<(String, String, String)> = results
+        .iter()
+        .filter(|r| needs(r))
+        .map(|result| {
+            let path = artifact_path(result).unwrap_or_default();
+            let content = fingerprint_content(result, &path, opts, &mut files);
+            (result.rule_id.clone().unwrap_or_default(), path, content_hash(&normalize_content(&content)))
+        })
+        .collect();
+    assign_fingerprints(results.iter_mut().filter(|r| needs(r)), &keys);
 
     let mut rules = rules;
     rules.iter_mut().for_each(complete_rule);
@@ -225,29 +204,14 @@ pub fn sort_results(results: &mut [SarifResult]) {
 
 /// The repository-relative path of a normalized result's primary location, decoded.
 pub fn artifact_path(result: &SarifResult) -> Option<String> {
-    let uri = result
-        .locations
-        .as_ref()?
-        .first()?
-        .physical_location
-        .as_ref()?
-        .artifact_location
-        .as_ref()?
-        .uri
-        .as_deref()?;
+    let uri =
+        result.locations.as_ref()?.first()?.physical_location.as_ref()?.artifact_location.as_ref()?.uri.as_deref()?;
     Some(decode_uri_path(uri.strip_prefix("file://").unwrap_or(uri)))
 }
 
 /// The region of the primary location.
 pub fn primary_region(result: &SarifResult) -> Option<&Region> {
-    result
-        .locations
-        .as_ref()?
-        .first()?
-        .physical_location
-        .as_ref()?
-        .region
-        .as_ref()
+    result.locations.as_ref()?.first()?.physical_location.as_ref()?.region.as_ref()
 }
 
 /// The rule a result refers to, by `ruleIndex` or id.
@@ -343,17 +307,8 @@ fn format_score(score: f64) -> String {
     format!("{score:.1}")
 }
 
-fn primary_artifact_mut(
-    result: &mut SarifResult,
-) -> Option<&mut serde_sarif::sarif::ArtifactLocation> {
-    result
-        .locations
-        .as_mut()?
-        .first_mut()?
-        .physical_location
-        .as_mut()?
-        .artifact_location
-        .as_mut()
+fn primary_artifact_mut(result: &mut SarifResult) -> Option<&mut serde_sarif::sarif::ArtifactLocation> {
+    result.locations.as_mut()?.first_mut()?.physical_location.as_mut()?.artifact_location.as_mut()
 }
 
 enum Resolved {
@@ -495,12 +450,7 @@ impl FileCache {
     }
 }
 
-fn fingerprint_content(
-    result: &SarifResult,
-    path: &str,
-    opts: &NormalizeOptions<'_>,
-    files: &mut FileCache,
-) -> String {
+fn fingerprint_content(result: &SarifResult, path: &str, opts: &NormalizeOptions<'_>, files: &mut FileCache) -> String {
     let region = primary_region(result);
     if opts.read_files && !path.is_empty() {
         if let Some(start) = region.and_then(|r| r.start_line).filter(|&l| l >= 1) {
@@ -592,12 +542,8 @@ mod tests {
 
     #[test]
     fn uris_become_root_relative() {
-        let opts = NormalizeOptions {
-            stage: "s",
-            root: Path::new("/repo"),
-            base: Path::new("/repo/sub"),
-            read_files: false,
-        };
+        let opts =
+            NormalizeOptions { stage: "s", root: Path::new("/repo"), base: Path::new("/repo/sub"), read_files: false };
         let ids = HashMap::new();
         let rel = |u: &str, b: Option<&str>| match resolve_uri(u, b, &ids, &opts) {
             Resolved::InRoot(p) => format!("in:{p}"),

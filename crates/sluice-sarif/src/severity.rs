@@ -71,8 +71,7 @@ pub(crate) fn parse_score(value: &serde_json::Value) -> Option<f64> {
 /// The result's `security-severity`, falling back to its rule's.
 pub fn security_severity(result: &SarifResult, rule: Option<&ReportingDescriptor>) -> Option<f64> {
     let from_bag = |bag: Option<&serde_sarif::sarif::PropertyBag>| {
-        bag.and_then(|b| b.additional_properties.get(keys::SECURITY_SEVERITY))
-            .and_then(parse_score)
+        bag.and_then(|b| b.additional_properties.get(keys::SECURITY_SEVERITY)).and_then(parse_score)
     };
     from_bag(result.properties.as_ref()).or_else(|| from_bag(rule.and_then(|r| r.properties.as_ref())))
 }

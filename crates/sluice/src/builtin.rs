@@ -18,13 +18,16 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const INFORMATION_URI: &str = "https://github.com/sluice-sec/sluice";
 
 /// Runs built-in stage `name`. `options` is the stage's table from sluice.toml.
-pub fn run(name: &str, root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, config_path: &Path) -> Result<Run> {
+pub fn run(
+    name: &str,
+    root: &Path,
+    scope: &Scope,
+    options: &BTreeMap<String, toml::Value>,
+    config_path: &Path,
+) -> Result<Run> {
     match name {
         "secrets" => secrets(root, scope, options, config_path),
-        other => bail!(
-            "unknown stage `{other}`; built-in stages: {}",
-            sluice_pipeline::BUILTIN_STAGES.join(", ")
-        ),
+        other => bail!("unknown stage `{other}`; built-in stages: {}", sluice_pipeline::BUILTIN_STAGES.join(", ")),
     }
 }
 
@@ -149,7 +152,8 @@ fn secrets(root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, 
     run.tool.driver.version = Some(VERSION.to_owned());
     run.tool.driver.semantic_version = Some(VERSION.to_owned());
     run.tool.driver.information_uri = Some(INFORMATION_URI.to_owned());
-    run.tool.driver.rules = Some(serde_json::from_value(Value::Array(descriptors)).context("internal: rule descriptors")?);
+    run.tool.driver.rules =
+        Some(serde_json::from_value(Value::Array(descriptors)).context("internal: rule descriptors")?);
     let mut results: Vec<sluice_sarif::sarif::Result> =
         serde_json::from_value(Value::Array(results)).context("internal: secrets results")?;
     assign_fingerprints(&mut results, &fingerprint_keys);

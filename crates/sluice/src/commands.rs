@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
 use sluice_pipeline::{Config, Scope, StageJob, StageKind, StageStatus};
 use sluice_sarif::sarif::Sarif;
-use sluice_sarif::{empty_log, normalize_run, read_log, Merger, NormalizeOptions, Severity};
+use sluice_sarif::{empty_log, normalize_run, read_log, Merger, NormalizeOptions, SerializedRun, Severity};
 
 use crate::cli::{Cli, ColorChoice, Command, FailOn, MergeArgs, ReportArgs, RunArgs, ScanArgs, ScopeArgs};
 use crate::{builtin, exit, progress};
@@ -26,9 +27,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
 }
 
 fn repo_root(path: &Path) -> Result<PathBuf> {
-    let root = path
-        .canonicalize()
-        .with_context(|| format!("{}: cannot open the directory to scan", path.display()))?;
+    let root = path.canonicalize().with_context(|| format!("{}: cannot open the directory to scan", path.display()))?;
     if !root.is_dir() {
         bail!("{}: not a directory; give the repository's directory", path.display());
     }
@@ -104,15 +103,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     };
     let config_path = config.source.clone().unwrap_or_else(|| root.join("sluice.toml"));
     let mut run = builtin::run(&args.stage, &root, &scope, &options, &config_path)?;
-    normalize_run(
-        &mut run,
-        &NormalizeOptions {
-            stage: &args.stage,
-            root: &root,
-            base: &root,
-            read_files: false,
-        },
-    );
+    normalize_run(&mut run, &NormalizeOptions { stage: &args.stage, root: &root, base: &root, read_files: false });
     let mut merger = Merger::new();
     if let Some(log) = upstream {
         merger.add_log(log)?;
@@ -126,30 +117,34 @@ fn scan(args: ScanArgs) -> Result<u8> {
 
 fn merge(args: MergeArgs) -> Result<u8> {
     let root = repo_root(&args.root)?;
-    let inputs: Vec<Option<&Path>> = if args.files.is_empty() {
-        vec![None]
-    } else {
-        args.files.iter().map(|p| Some(p.as_path())).collect()
-    };
+    let inputs: Vec<Option<&Path>> =
+        if args.files.is_empty() { vec![None] } else { args.files.iter().map(|p| Some(p.as_path())).collect() };
+    // Inputs are parsed, normalized and serialized in parallel; each parsed log is dropped as
+    // soon as its runs are serialized.
+    let parsed: Vec<Result<Vec<SerializedRun>>> = inputs
+        .par_iter()
+        .map(|input| {
+            let (bytes, origin) = read_input(*input)?;
+            let log = read_log(&bytes, &origin)?;
+            drop(bytes);
+            let mut runs = Vec::with_capacity(log.runs.len());
+            for mut run in log.runs {
+                let stage = stage_name(&run);
+                let opts = NormalizeOptions { stage: &stage, root: &root, base: &root, read_files: true };
+                normalize_run(&mut run, &opts);
+                runs.push(SerializedRun::new(&run)?);
+            }
+            Ok(runs)
+        })
+        .collect();
     let mut merger = Merger::new();
     let mut failures = Vec::new();
-    for input in inputs {
+    for outcome in parsed {
         // One unreadable log must not hide the others: note it, merge the rest, exit 2.
-        let log = read_input(input).and_then(|(bytes, origin)| Ok(read_log(&bytes, &origin)?));
-        match log {
-            Ok(log) => {
-                for mut run in log.runs {
-                    let stage = stage_name(&run);
-                    normalize_run(
-                        &mut run,
-                        &NormalizeOptions {
-                            stage: &stage,
-                            root: &root,
-                            base: &root,
-                            read_files: true,
-                        },
-                    );
-                    merger.add_run(&run)?;
+        match outcome {
+            Ok(runs) => {
+                for run in runs {
+                    merger.push(run)?;
                 }
             }
             Err(err) => {
@@ -168,14 +163,13 @@ fn merge(args: MergeArgs) -> Result<u8> {
     Ok(if failures.is_empty() { exit::OK } else { exit::FAILED })
 }
 
-fn report_options<'a>(root: Option<&'a Path>, color: bool, started: &'a str, finished: &'a str) -> sluice_report::Options<'a> {
-    sluice_report::Options {
-        root,
-        color,
-        tool_version: builtin::VERSION,
-        started,
-        finished,
-    }
+fn report_options<'a>(
+    root: Option<&'a Path>,
+    color: bool,
+    started: &'a str,
+    finished: &'a str,
+) -> sluice_report::Options<'a> {
+    sluice_report::Options { root, color, tool_version: builtin::VERSION, started, finished }
 }
 
 fn report(args: ReportArgs, color: bool) -> Result<u8> {
@@ -185,7 +179,12 @@ fn report(args: ReportArgs, color: bool) -> Result<u8> {
     let now = sluice_report::utc_timestamp(SystemTime::now());
     let color = color && std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
-    sluice_report::render(&log, args.format.to_report(), &report_options(root.as_deref(), color, &now, &now), &mut out)?;
+    sluice_report::render(
+        &log,
+        args.format.to_report(),
+        &report_options(root.as_deref(), color, &now, &now),
+        &mut out,
+    )?;
     out.flush()?;
     Ok(exit::OK)
 }
@@ -235,7 +234,8 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
         let working_dir = root.join(&stage.working_dir);
         let argv = match &stage.kind {
             StageKind::Builtin => {
-                let mut argv = vec![exe.display().to_string(), "scan".into(), stage.name.clone(), root.display().to_string()];
+                let mut argv =
+                    vec![exe.display().to_string(), "scan".into(), stage.name.clone(), root.display().to_string()];
                 if only.is_some() {
                     argv.push("--changed-files".into());
                     argv.push(changed_list.display().to_string());
@@ -280,12 +280,14 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     }
     let log: Sarif = empty_log(runs);
 
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("{}: cannot create the output directory", out_dir.display()))?;
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("{}: cannot create the output directory", out_dir.display()))?;
     // Like cargo's target/: the output never shows up in git status, nor in the next scan
     // (stages honour .gitignore files even outside a git repository).
     let ignore = out_dir.join(".gitignore");
     if !ignore.exists() {
-        std::fs::write(&ignore, "# written by sluice\n*\n").with_context(|| format!("{}: cannot write", ignore.display()))?;
+        std::fs::write(&ignore, "# written by sluice\n*\n")
+            .with_context(|| format!("{}: cannot write", ignore.display()))?;
     }
     let results_path = out_dir.join("results.sarif");
     let mut merger = Merger::new();
@@ -303,7 +305,12 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     let stdout_color = color && std::io::stdout().is_terminal();
     {
         let mut out = std::io::stdout().lock();
-        sluice_report::render(&log, args.format.to_report(), &report_options(Some(&root), stdout_color, &s, &f), &mut out)?;
+        sluice_report::render(
+            &log,
+            args.format.to_report(),
+            &report_options(Some(&root), stdout_color, &s, &f),
+            &mut out,
+        )?;
         out.flush()?;
     }
     display.note(&format!("results: {}", results_path.display()));
@@ -319,10 +326,8 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
             FailOn::Low => Severity::Low,
             FailOn::Info => Severity::Info,
         };
-        let blocking = sluice_report::findings(&log)
-            .iter()
-            .filter(|f| !f.suppressed && f.severity >= threshold)
-            .count();
+        let blocking =
+            sluice_report::findings(&log).iter().filter(|f| !f.suppressed && f.severity >= threshold).count();
         if blocking > 0 {
             display.note(&format!("refused: {blocking} finding(s) at or above {threshold} (--fail-on)"));
             return Ok(exit::REFUSED);
@@ -339,7 +344,9 @@ fn expand_command(argv: &[String], root: &Path, working_dir: &Path, files: &[&St
             for f in files {
                 let abs = root.join(f.as_str());
                 // Relative to where the tool runs when possible: tools echo these paths back.
-                let shown = abs.strip_prefix(working_dir).map_or_else(|_| abs.display().to_string(), |p| p.display().to_string());
+                let shown = abs
+                    .strip_prefix(working_dir)
+                    .map_or_else(|_| abs.display().to_string(), |p| p.display().to_string());
                 out.push(shown);
             }
         } else {

@@ -17,11 +17,9 @@ pub struct Display {
 impl Display {
     pub fn new(color: bool) -> Self {
         let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        let bars = interactive.then(|| (MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), Mutex::new(HashMap::new())));
-        Display {
-            bars,
-            color: color && std::io::stderr().is_terminal(),
-        }
+        let bars = interactive
+            .then(|| (MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), Mutex::new(HashMap::new())));
+        Display { bars, color: color && std::io::stderr().is_terminal() }
     }
 
     pub fn note(&self, text: &str) {
@@ -53,7 +51,10 @@ impl Progress for Display {
         match &self.bars {
             Some((multi, bars)) => {
                 let bar = multi.add(ProgressBar::new_spinner());
-                bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
                 bar.set_message(stage.to_owned());
                 bar.enable_steady_tick(Duration::from_millis(100));
                 if let Ok(mut bars) = bars.lock() {
@@ -69,9 +70,16 @@ impl Progress for Display {
         let line = match &outcome.status {
             StageStatus::Ok => {
                 let n = outcome.result_count();
-                format!("{} {}: {n} finding{} in {secs:.2}s", self.paint("32", "✓"), outcome.name, if n == 1 { "" } else { "s" })
+                format!(
+                    "{} {}: {n} finding{} in {secs:.2}s",
+                    self.paint("32", "✓"),
+                    outcome.name,
+                    if n == 1 { "" } else { "s" }
+                )
             }
-            StageStatus::Failed { .. } => format!("{} {}: failed after {secs:.2}s", self.paint("31", "✗"), outcome.name),
+            StageStatus::Failed { .. } => {
+                format!("{} {}: failed after {secs:.2}s", self.paint("31", "✗"), outcome.name)
+            }
         };
         match &self.bars {
             Some((multi, bars)) => {

@@ -69,7 +69,11 @@ fn secrets_never_appear_in_any_output() {
     let output = run.get_output();
     let sarif = std::fs::read_to_string(repo.path().join("sluice-out/results.sarif")).unwrap();
     assert!(sarif.contains("github-pat-classic"), "the token is found");
-    for text in [String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned(), sarif.clone()] {
+    for text in [
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        sarif.clone(),
+    ] {
         assert!(!text.contains(&token), "the secret leaked:\n{text}");
         assert!(!text.contains(&token[4..20]), "part of the secret leaked");
     }
@@ -100,24 +104,51 @@ fn piped_stages_accumulate_runs_and_merge_and_report_stay_valid() {
     let repo = example_copy();
     let dir = repo.path();
     let first = sluice().args(["scan", "secrets"]).arg(dir).assert().success().get_output().stdout.clone();
-    let second = sluice().args(["scan", "secrets"]).arg(dir).write_stdin(first.clone()).assert().success().get_output().stdout.clone();
+    let second = sluice()
+        .args(["scan", "secrets"])
+        .arg(dir)
+        .write_stdin(first.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert_eq!(parse(&second)["runs"].as_array().unwrap().len(), 2, "stdin runs are passed through");
 
     let tool = dir.join("tool.sarif");
     std::fs::write(&tool, tool_log("EVAL1", "app/views.py", 38)).unwrap();
     let scan = dir.join("scan.sarif");
     std::fs::write(&scan, &first).unwrap();
-    let merged = sluice().args(["merge", "--root"]).arg(dir).arg(&scan).arg(&tool).assert().success().get_output().stdout.clone();
+    let merged = sluice()
+        .args(["merge", "--root"])
+        .arg(dir)
+        .arg(&scan)
+        .arg(&tool)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let merged_path = dir.join("merged.sarif");
     std::fs::write(&merged_path, &merged).unwrap();
     assert_valid(&merged_path);
     let log = parse(&merged);
     assert_eq!(log["runs"].as_array().unwrap().len(), 2);
     // Input order does not matter.
-    let reversed = sluice().args(["merge", "--root"]).arg(dir).arg(&tool).arg(&scan).assert().success().get_output().stdout.clone();
+    let reversed = sluice()
+        .args(["merge", "--root"])
+        .arg(dir)
+        .arg(&tool)
+        .arg(&scan)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert_eq!(merged, reversed);
 
-    let reported = sluice().args(["report", "--format", "sarif"]).arg(&merged_path).assert().success().get_output().stdout.clone();
+    let reported =
+        sluice().args(["report", "--format", "sarif"]).arg(&merged_path).assert().success().get_output().stdout.clone();
     let reported_path = dir.join("reported.sarif");
     std::fs::write(&reported_path, &reported).unwrap();
     assert_valid(&reported_path);
@@ -143,7 +174,8 @@ fn fingerprints_survive_inserted_lines_and_change_with_the_code() {
     let after_insert = fp(23);
     assert_eq!(before, after_insert, "20 lines inserted above do not change the fingerprint");
 
-    std::fs::write(root.join("src/app.py"), format!("import os\n{padding}\n    result  =  eval( user_input )\n")).unwrap();
+    std::fs::write(root.join("src/app.py"), format!("import os\n{padding}\n    result  =  eval( user_input )\n"))
+        .unwrap();
     assert_eq!(before, fp(23), "re-indenting does not change it either");
 
     std::fs::write(root.join("src/app.py"), format!("import os\n{padding}\nresult = eval(other_input)\n")).unwrap();
@@ -199,7 +231,12 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("SARIF version 2.0.0 is not supported"));
-    sluice().args(["scan", "nosuchstage"]).arg(dir.path()).assert().code(2).stderr(predicate::str::contains("unknown stage `nosuchstage`"));
+    sluice()
+        .args(["scan", "nosuchstage"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown stage `nosuchstage`"));
     sluice().args(["run", "/nonexistent/dir"]).assert().code(2).stderr(predicate::str::contains("/nonexistent/dir"));
 }
 
@@ -228,8 +265,18 @@ fn repo_with_stages(stages: &str) -> tempfile::TempDir {
 }
 
 fn failure_of(log: &serde_json::Value, tool: &str) -> String {
-    let run = log["runs"].as_array().unwrap().iter().find(|r| r["tool"]["driver"]["name"] == tool).unwrap_or_else(|| panic!("no run for {tool}: {log}"));
-    let inv = run["invocations"].as_array().expect("invocations").iter().find(|i| i["executionSuccessful"] == false).expect("a failed invocation");
+    let run = log["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tool"]["driver"]["name"] == tool)
+        .unwrap_or_else(|| panic!("no run for {tool}: {log}"));
+    let inv = run["invocations"]
+        .as_array()
+        .expect("invocations")
+        .iter()
+        .find(|i| i["executionSuccessful"] == false)
+        .expect("a failed invocation");
     inv["toolExecutionNotifications"][0]["message"]["text"].as_str().unwrap().to_owned()
 }
 
@@ -265,7 +312,9 @@ command = "no-such-tool-sluice-test --sarif"
     let good: Vec<_> = results(&log).into_iter().filter(|r| r["properties"]["sluice/stage"] == "good").collect();
     assert_eq!(good.len(), 1, "the good stage's result is written");
     assert!(failure_of(&log, "hang").contains("timed out after 1s"));
-    assert!(failure_of(&log, "segv").contains("exited with status 139") && failure_of(&log, "segv").contains("signal 11"));
+    assert!(
+        failure_of(&log, "segv").contains("exited with status 139") && failure_of(&log, "segv").contains("signal 11")
+    );
     assert!(failure_of(&log, "signal").contains("killed by signal 11"));
     assert!(failure_of(&log, "garbage").contains("invalid SARIF"));
     assert!(failure_of(&log, "missing").contains("not found"));
@@ -320,14 +369,17 @@ fn diff_aware_runs_see_only_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     git(root, &["init", "-q"]);
-    std::fs::write(root.join("old.yml"), format!("token: {}\n", github_token("Aq3vT9LmR2wXk8PbN5cY7dHj4FsA1e"))).unwrap();
+    std::fs::write(root.join("old.yml"), format!("token: {}\n", github_token("Aq3vT9LmR2wXk8PbN5cY7dHj4FsA1e")))
+        .unwrap();
     git(root, &["add", "."]);
     git(root, &["commit", "-qm", "old"]);
     git(root, &["checkout", "-qb", "feature"]);
-    std::fs::write(root.join("new.yml"), format!("token: {}\n", github_token("Bq3vT9LmR2wXk8PbN5cY7dHj4FsA1e"))).unwrap();
+    std::fs::write(root.join("new.yml"), format!("token: {}\n", github_token("Bq3vT9LmR2wXk8PbN5cY7dHj4FsA1e")))
+        .unwrap();
     git(root, &["add", "."]);
     git(root, &["commit", "-qm", "new"]);
-    std::fs::write(root.join("untracked.yml"), format!("token: {}\n", github_token("Cq3vT9LmR2wXk8PbN5cY7dHj4FsA1e"))).unwrap();
+    std::fs::write(root.join("untracked.yml"), format!("token: {}\n", github_token("Cq3vT9LmR2wXk8PbN5cY7dHj4FsA1e")))
+        .unwrap();
 
     let paths = |args: &[&str]| {
         let out = sluice().args(args).arg(root).assert().success().get_output().stdout.clone();

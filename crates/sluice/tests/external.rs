@@ -18,8 +18,13 @@ fn python_project() -> tempfile::TempDir {
 }
 
 fn bandit_sarif(bandit: &Path, dir: &Path) -> Vec<u8> {
-    let out = Command::new(bandit).args(["-r", ".", "-f", "sarif", "-q"]).current_dir(dir).output().expect("bandit runs");
-    assert!(out.status.code() == Some(1) || out.status.code() == Some(0), "bandit: {}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        Command::new(bandit).args(["-r", ".", "-f", "sarif", "-q"]).current_dir(dir).output().expect("bandit runs");
+    assert!(
+        out.status.code() == Some(1) || out.status.code() == Some(0),
+        "bandit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -39,7 +44,15 @@ fn bandit_sarif_survives_merge_intact() {
     let original = bandit_sarif(&bandit, project.path());
     let input = project.path().join("bandit.sarif");
     std::fs::write(&input, &original).unwrap();
-    let merged = sluice().args(["merge", "--root"]).arg(project.path()).arg(&input).assert().success().get_output().stdout.clone();
+    let merged = sluice()
+        .args(["merge", "--root"])
+        .arg(project.path())
+        .arg(&input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let merged_path = project.path().join("merged.sarif");
     std::fs::write(&merged_path, &merged).unwrap();
     assert_valid(&merged_path);
@@ -64,12 +77,15 @@ fn bandit_sarif_survives_merge_intact() {
     for o in oresults {
         let region = &o["locations"][0]["physicalLocation"]["region"];
         let found = mresults.iter().find(|m| {
-            m["ruleId"] == o["ruleId"] && m["locations"][0]["physicalLocation"]["region"]["startLine"] == region["startLine"]
+            m["ruleId"] == o["ruleId"]
+                && m["locations"][0]["physicalLocation"]["region"]["startLine"] == region["startLine"]
         });
         let m = found.unwrap_or_else(|| panic!("result lost: {o}"));
         assert_eq!(m["message"], o["message"]);
         let mregion = &m["locations"][0]["physicalLocation"]["region"];
-        let secret_like = m["properties"]["sluice/cwe"].as_array().is_some_and(|c| c.iter().any(|c| c == "CWE-259" || c == "CWE-798"));
+        let secret_like = m["properties"]["sluice/cwe"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c == "CWE-259" || c == "CWE-798"));
         if secret_like {
             // Hard-coded password findings may quote the password: snippets are dropped on
             // purpose (no secret leaves sluice), the rest of the region is kept.
@@ -80,7 +96,12 @@ fn bandit_sarif_survives_merge_intact() {
         } else {
             assert!(contains(mregion, region), "region changed:\n{region}\n{mregion}");
         }
-        assert!(contains(&m["properties"], &o["properties"]), "properties changed:\n{}\n{}", o["properties"], m["properties"]);
+        assert!(
+            contains(&m["properties"], &o["properties"]),
+            "properties changed:\n{}\n{}",
+            o["properties"],
+            m["properties"]
+        );
         assert_eq!(m["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "app/views.py");
         assert_eq!(m["properties"]["sluice/stage"], "bandit");
         assert!(m["properties"]["sluice/cwe"].as_array().is_some_and(|c| !c.is_empty()), "CWE from bandit's tags: {m}");
@@ -114,7 +135,8 @@ fn bandit_runs_as_an_external_stage_in_parallel_with_secrets() {
     std::fs::write(project.path().join("notes.txt"), "hello\n").unwrap();
     let list = project.path().join("changed.txt");
     std::fs::write(&list, "notes.txt\n").unwrap();
-    let out = sluice().args(["run", "--format", "json", "--changed-files"]).arg(&list).arg(project.path()).assert().success();
+    let out =
+        sluice().args(["run", "--format", "json", "--changed-files"]).arg(&list).arg(project.path()).assert().success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("skipped bandit: no files it applies to"), "{stderr}");
     assert_eq!(parse(&out.get_output().stdout)["findings"].as_array().unwrap().len(), 0);

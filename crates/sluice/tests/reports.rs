@@ -8,19 +8,33 @@ use common::*;
 fn sample_log() -> (tempfile::TempDir, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("app.py"), "import os\nx = eval(input())\n").unwrap();
-    std::fs::write(dir.path().join("deploy.yml"), format!("token: {}\n", github_token("Zq3vT9LmR2wXk8PbN5cY7dHj4FsA1e"))).unwrap();
+    std::fs::write(
+        dir.path().join("deploy.yml"),
+        format!("token: {}\n", github_token("Zq3vT9LmR2wXk8PbN5cY7dHj4FsA1e")),
+    )
+    .unwrap();
     let secrets = sluice().args(["scan", "secrets"]).arg(dir.path()).assert().success().get_output().stdout.clone();
     let tool = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"faketool","rules":[{"id":"EVAL1","shortDescription":{"text":"Use of eval"},"helpUri":"https://example.com/eval","help":{"text":"Parse the input instead of evaluating it."},"properties":{"tags":["CWE-95"]}}]}},"results":[{"ruleId":"EVAL1","level":"error","message":{"text":"eval of untrusted input: a, b"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"app.py"},"region":{"startLine":2,"startColumn":5,"endColumn":18}}}]}]}]}"#;
     let tool_path = dir.path().join("tool.sarif");
     std::fs::write(&tool_path, tool).unwrap();
     let secrets_path = dir.path().join("secrets.sarif");
     std::fs::write(&secrets_path, secrets).unwrap();
-    let merged = sluice().args(["merge", "--root"]).arg(dir.path()).arg(&secrets_path).arg(&tool_path).assert().success().get_output().stdout.clone();
+    let merged = sluice()
+        .args(["merge", "--root"])
+        .arg(dir.path())
+        .arg(&secrets_path)
+        .arg(&tool_path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     (dir, merged)
 }
 
 fn report(format: &str, log: &[u8], root: &std::path::Path) -> String {
-    let out = sluice().args(["report", "--format", format, "--root"]).arg(root).write_stdin(log.to_vec()).assert().success();
+    let out =
+        sluice().args(["report", "--format", format, "--root"]).arg(root).write_stdin(log.to_vec()).assert().success();
     String::from_utf8(out.get_output().stdout.clone()).unwrap()
 }
 
@@ -44,7 +58,8 @@ fn junit_is_well_formed_xml_with_a_failure_per_finding() {
     let failures: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("failure")).collect();
     assert_eq!(failures.len(), 2);
     assert_eq!(doc.root_element().attribute("failures"), Some("2"));
-    let suites: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testsuite")).filter_map(|n| n.attribute("name")).collect();
+    let suites: Vec<_> =
+        doc.descendants().filter(|n| n.has_tag_name("testsuite")).filter_map(|n| n.attribute("name")).collect();
     assert!(suites.contains(&"sluice/secrets") && suites.contains(&"sluice/faketool"), "{suites:?}");
 }
 
@@ -61,7 +76,12 @@ fn github_annotations_follow_the_workflow_command_syntax() {
     }
     // Commas and colons in values are escaped so GitHub does not split them.
     let eval = lines.iter().find(|l| l.contains("EVAL1")).unwrap();
-    assert!(eval.contains("file=app.py,line=2,col=5,endColumn=18,title=EVAL1 (high)%3A Use of eval::eval of untrusted input: a, b"), "{eval}");
+    assert!(
+        eval.contains(
+            "file=app.py,line=2,col=5,endColumn=18,title=EVAL1 (high)%3A Use of eval::eval of untrusted input: a, b"
+        ),
+        "{eval}"
+    );
 }
 
 #[test]

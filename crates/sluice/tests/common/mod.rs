@@ -85,7 +85,16 @@ pub fn assert_valid(sarif: &Path) {
 
 pub fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
@@ -122,11 +131,17 @@ fn crc32(data: &[u8]) -> u32 {
 }
 
 pub fn parse(bytes: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes[..bytes.len().min(500)])))
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes[..bytes.len().min(500)])))
 }
 
 pub fn results(log: &serde_json::Value) -> Vec<serde_json::Value> {
-    log["runs"].as_array().into_iter().flatten().flat_map(|r| r["results"].as_array().cloned().unwrap_or_default()).collect()
+    log["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["results"].as_array().cloned().unwrap_or_default())
+        .collect()
 }
 
 pub fn fingerprint(result: &serde_json::Value) -> String {
