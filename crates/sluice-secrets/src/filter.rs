@@ -1,0 +1,455 @@
+//! Shared false-positive control. A regex says "this looks like the format"; these checks say
+//! "but it is a placeholder, a lookup, a digest or an example", for every rule at once.
+
+use crate::spec::Shape;
+
+/// Shannon entropy in bits per byte.
+pub(crate) fn entropy(bytes: &[u8]) -> f32 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[usize::from(b)] += 1;
+    }
+    let n = bytes.len() as f64;
+    let h: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum();
+    h as f32
+}
+
+/// Substrings that mark a value as a stand-in written by a human, not a generated secret.
+/// Compared against the lowercased secret. Long random tokens contain any of these by chance
+/// with negligible probability.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "xxxx",
+    "****",
+    "....",
+    "${",
+    "{{",
+    "}}",
+    "%(",
+    "#{",
+    "<",
+    ">",
+    "example",
+    "sample",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "change-me",
+    "changeit",
+    "dummy",
+    "redacted",
+    "your_",
+    "your-",
+    "yourkey",
+    "yoursecret",
+    "yourtoken",
+    "yourpass",
+    "insert",
+    "replace",
+    "notreal",
+    "not_real",
+    "not-real",
+    "fake",
+    "lorem",
+    "ipsum",
+    "foobar",
+];
+
+/// Extra words for generic rules, whose values are chosen by humans: these mark test data.
+const GENERIC_PLACEHOLDER_WORDS: &[&str] = &[
+    "test",
+    "mock",
+    "demo",
+    "secret",
+    "passw",
+    "qwerty",
+    "letmein",
+    "hunter2",
+    "admin",
+    "default",
+    "token",
+    "abc123",
+    "none",
+    "null",
+    "undefined",
+    "todo",
+    "fixme",
+    "here",
+    // Oracle's and SQLAlchemy's documentation account, scott/tiger; RFC 7617's Aladdin.
+    "tiger",
+    "sesame",
+];
+
+/// Secrets copied from providers' documentation; they appear in code on purpose.
+const DOCUMENTED_EXAMPLES: &[&str] = &[
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AKIAI44QH8DHBEXAMPLE",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    // RFC 6749 (OAuth 2.0) and RFC 7617 (HTTP basic auth) examples, quoted by every OAuth
+    // and HTTP library.
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    "gX1fBat3bV",
+    "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+    // The Azurite / Azure Storage Emulator account key, the same on every machine.
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+];
+
+/// Whether the secret is a human-written stand-in rather than a generated value.
+pub(crate) fn is_placeholder(secret: &[u8], generic: bool, accepts: &[Shape]) -> bool {
+    if DOCUMENTED_EXAMPLES.iter().any(|e| e.as_bytes() == secret) {
+        return true;
+    }
+    let lower = secret.to_ascii_lowercase();
+    let contains = |w: &str| contains(&lower, w.as_bytes());
+    if PLACEHOLDER_WORDS.iter().any(|w| contains(w)) {
+        return true;
+    }
+    if generic && GENERIC_PLACEHOLDER_WORDS.iter().any(|w| contains(w)) {
+        return true;
+    }
+    // `$VAR`, `$(cmd)` and Windows `%VAR%` are references resolved at run time.
+    if let [b'$', next, ..] = secret {
+        if next.is_ascii_alphabetic() || matches!(next, b'_' | b'(' | b'{') {
+            return true;
+        }
+    }
+    if secret.len() > 2 && secret.starts_with(b"%") && secret.ends_with(b"%") {
+        return true;
+    }
+    if !accepts.contains(&Shape::Repeats) && longest_run(secret) >= 5 {
+        return true;
+    }
+    if longest_sequence(secret) >= 6 {
+        return true;
+    }
+    // A value of eight or more characters drawn from at most three distinct ones
+    // (`abababab`, `0x0x0x0x`) was typed, not generated.
+    secret.len() >= 8 && distinct(secret) <= 3
+}
+
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn longest_run(s: &[u8]) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev = None;
+    for &b in s {
+        run = if prev == Some(b) { run + 1 } else { 1 };
+        prev = Some(b);
+        best = best.max(run);
+    }
+    best
+}
+
+/// Longest run of consecutive ascending or descending alphanumerics (`123456`, `abcdef`,
+/// `987654`), which people type and generators rarely produce.
+fn longest_sequence(s: &[u8]) -> usize {
+    let mut best = 1.min(s.len());
+    let (mut up, mut down) = (1, 1);
+    for w in s.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let both = a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
+        up = if both && b == a.wrapping_add(1) { up + 1 } else { 1 };
+        down = if both && a == b.wrapping_add(1) { down + 1 } else { 1 };
+        best = best.max(up).max(down);
+    }
+    best
+}
+
+fn distinct(s: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    s.iter().filter(|&&b| !std::mem::replace(&mut seen[usize::from(b)], true)).count()
+}
+
+/// Shapes that are nearly always identifiers or digests, not credentials.
+pub(crate) fn is_benign_shape(secret: &[u8], accepts: &[Shape]) -> bool {
+    (!accepts.contains(&Shape::Uuid) && is_uuid(secret))
+        || (!accepts.contains(&Shape::Hex40) && secret.len() == 40 && secret.iter().all(u8::is_ascii_hexdigit))
+}
+
+pub(crate) fn is_uuid(s: &[u8]) -> bool {
+    s.len() == 36
+        && s.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Code that reads a secret from the environment: the value is a lookup, not a secret.
+const ENV_LOOKUPS: &[&str] = &[
+    "process.env",
+    "os.environ",
+    "getenv(",
+    "env(",
+    "env[",
+    "env.fetch",
+    "$env{",
+    "environment.getenvironmentvariable",
+    "secrets.",
+    "vault(",
+];
+
+pub(crate) fn is_env_lookup(text: &[u8]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ENV_LOOKUPS.iter().any(|w| contains(&lower, w.as_bytes()))
+}
+
+/// Prefixes that introduce a digest (subresource integrity, go.sum, pip hashes, Gemfile.lock
+/// checksums): what follows is public, whatever it looks like.
+const HASH_PREFIXES: &[&str] = &[
+    "sha512-", "sha384-", "sha256-", "sha1-", "md5-", "h1:", "sha1:", "sha256:", "sha384:", "sha512:", "md5:",
+    "sha256=", "sha512=",
+];
+
+/// Whether the bytes right before the secret introduce a digest.
+pub(crate) fn follows_hash_prefix(content: &[u8], secret_start: usize) -> bool {
+    let before = &content[secret_start.saturating_sub(8)..secret_start];
+    let lower = before.to_ascii_lowercase();
+    HASH_PREFIXES.iter().any(|p| lower.ends_with(p.as_bytes()))
+}
+
+/// The inline suppression a developer writes next to a known, accepted value.
+pub(crate) const ALLOW_COMMENT: &[u8] = b"sluice:allow";
+
+pub(crate) fn has_allow_comment(line: &[u8]) -> bool {
+    contains(line, ALLOW_COMMENT)
+}
+
+/// File names of lockfiles: scanned for real tokens, but generic rules stay off because
+/// they are full of digests next to words like `integrity` and `checksum`.
+const LOCKFILES: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+    "Cargo.lock",
+    "poetry.lock",
+    "Pipfile.lock",
+    "pdm.lock",
+    "uv.lock",
+    "go.sum",
+    "composer.lock",
+    "Gemfile.lock",
+    "packages.lock.json",
+    "paket.lock",
+    "mix.lock",
+    "pubspec.lock",
+    "Podfile.lock",
+    "Package.resolved",
+    "flake.lock",
+    "gradle.lockfile",
+    "conan.lock",
+];
+
+pub(crate) fn is_lockfile(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    LOCKFILES.contains(&name)
+}
+
+/// The value of a generic assignment looks like a credential a human or a generator chose,
+/// not like the code, configuration or prose that shares the naming convention.
+pub(crate) fn is_credential_like(secret: &[u8]) -> bool {
+    if is_placeholder(secret, true, &[]) {
+        return false;
+    }
+    let has_letter = secret.iter().any(u8::is_ascii_alphabetic);
+    let has_digit = secret.iter().any(u8::is_ascii_digit);
+    if !has_letter || !has_digit {
+        return false;
+    }
+    // Paths, URLs, format strings, templates and code fragments.
+    if secret.iter().any(|b| matches!(b, b'\\' | b'{' | b'}' | b'(' | b')' | b'[' | b']' | b'<' | b'>' | b'$'))
+        || contains(secret, b"://")
+        || secret.starts_with(b"/")
+        || secret.starts_with(b"./")
+        || secret.starts_with(b"~/")
+        || secret.windows(2).any(|w| w[0] == b'%' && w[1].is_ascii_alphabetic())
+    {
+        return false;
+    }
+    // A base64 stand-in (`bm90IGEgcmVhbCBwYXNzd29yZA==`, "not a real password") is still a
+    // stand-in.
+    if decodes_to_placeholder(secret) {
+        return false;
+    }
+    // Base64 of a JSON object (`{"…`): pagination cursors and encoded documents. Signed
+    // tokens of that shape are JWTs, which have their own rule.
+    if secret.starts_with(b"eyJ") {
+        return false;
+    }
+    // `module.attribute.Name`, `api.example.com`: code references and host names.
+    if secret.contains(&b'.')
+        && secret.split(|&b| b == b'.').all(|part| {
+            part.first().is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+                && part.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        })
+    {
+        return false;
+    }
+    // `foo.json`, `v1.2.3`, `2024-01-01`.
+    if looks_like_file_name(secret) || looks_like_version_or_date(secret) {
+        return false;
+    }
+    // Digests have their own shape: all-hex strings of the usual lengths.
+    if matches!(secret.len(), 32 | 40 | 64 | 96 | 128) && secret.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    !is_identifier(secret)
+}
+
+fn decodes_to_placeholder(secret: &[u8]) -> bool {
+    use base64::Engine as _;
+    if secret.len() < 12 || !secret.len().is_multiple_of(4) {
+        return false;
+    }
+    match base64::engine::general_purpose::STANDARD.decode(secret) {
+        Ok(text) if text.iter().all(|b| b.is_ascii_graphic() || *b == b' ') => is_placeholder(&text, true, &[]),
+        _ => false,
+    }
+}
+
+fn looks_like_file_name(s: &[u8]) -> bool {
+    match s.iter().rposition(|&b| b == b'.') {
+        Some(dot) => {
+            let ext = &s[dot + 1..];
+            (1..=4).contains(&ext.len()) && ext.iter().all(u8::is_ascii_lowercase) && dot > 0
+        }
+        None => false,
+    }
+}
+
+fn looks_like_version_or_date(s: &[u8]) -> bool {
+    let s = s.strip_prefix(b"v").unwrap_or(s);
+    s.first().is_some_and(u8::is_ascii_digit)
+        && s.iter().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':' | b'T' | b'Z' | b'+'))
+}
+
+/// snake_case, kebab-case, dotted or camelCase words where digits only end a word:
+/// `password_reset2`, `user.token.v2`, `accessToken1`. Generated secrets mix digits and
+/// letters throughout.
+fn is_identifier(s: &[u8]) -> bool {
+    s.split(|b| matches!(b, b'_' | b'-' | b'.')).all(|word| {
+        let first_digit = word.iter().position(u8::is_ascii_digit).unwrap_or(word.len());
+        word.iter().all(u8::is_ascii_alphanumeric) && word[first_digit..].iter().all(u8::is_ascii_digit)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_uniform_and_constant() {
+        assert_eq!(entropy(b"aaaa"), 0.0);
+        assert!((entropy(b"abcd") - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "xxxxxxxxxxxxxxxx",
+            "XXXXXXXXXXXXXXXXXXXX",
+            "<your-key>",
+            "your_api_key_here",
+            "${API_KEY}",
+            "$API_KEY",
+            "{{ .Values.apiKey }}",
+            "${{ secrets.TOKEN }}",
+            "****************",
+            "changeme",
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "aaaaaaaaaaaaaaaa",
+            "1234567890abcdef",
+            "abababababababab",
+            "%DB_PASSWORD%",
+        ] {
+            assert!(is_placeholder(p.as_bytes(), false, &[]), "{p}");
+        }
+        assert!(is_placeholder(b"testpassword99", true, &[]));
+        for real in ["q8Zr2LkVw93NfTb5XcQe", "7fG2kLm9PzR4vW8tB3nD"] {
+            assert!(!is_placeholder(real.as_bytes(), true, &[]), "{real}");
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(is_benign_shape(b"123e4567-e89b-12d3-a456-426614174000", &[]));
+        assert!(!is_benign_shape(b"123e4567-e89b-12d3-a456-426614174000", &[Shape::Uuid]));
+        assert!(is_benign_shape(b"3f786850e387550fdab836ed7e6dc881de23001b", &[]));
+    }
+
+    #[test]
+    fn env_lookups() {
+        for e in [
+            "os.environ['X']",
+            "process.env.API_KEY",
+            "os.Getenv(\"TOKEN\")",
+            "ENV['TOKEN']",
+            "ENV.fetch('TOKEN')",
+            "System.getenv(\"X\")",
+        ] {
+            assert!(is_env_lookup(e.as_bytes()), "{e}");
+        }
+    }
+
+    #[test]
+    fn hash_prefixes() {
+        let c = b"\"integrity\": \"sha512-abcdEFGH\"";
+        assert!(follows_hash_prefix(c, memchr_pos(c, b"abcdEFGH")));
+        assert!(!follows_hash_prefix(c, memchr_pos(c, b"integrity")));
+        let g = b"golang.org/x/text v0.3.0 h1:g61tztE5qeGQ89tm6NTjjM9VPIm088od1l6aSorWRWg=";
+        assert!(follows_hash_prefix(g, memchr_pos(g, b"g61tz")));
+    }
+
+    fn memchr_pos(h: &[u8], n: &[u8]) -> usize {
+        h.windows(n.len()).position(|w| w == n).unwrap_or(usize::MAX)
+    }
+
+    #[test]
+    fn credential_like() {
+        for yes in ["S3cr3tP4ssw0rdZ", "9fK2mQ7xLp", "Tr0ub4dor&3x"] {
+            assert!(is_credential_like(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "rust_openssl.hpke.MLKEM768X25519PrivateKey",
+            "db2.internal.acme.io",
+            "bm90IGEgcmVhbCBwYXNzd29yZA==",
+            "password_reset_confirm",
+            "accessToken1",
+            "token.json",
+            "/etc/secret1",
+            "1.2.3",
+            "2024-01-01",
+            "%s-%s-2",
+            "AUTH_TOKEN",
+            "3f786850e387550fdab836ed7e6dc881de23001b",
+            "https://x.io/1",
+            "abcdefgh",
+        ] {
+            assert!(!is_credential_like(no.as_bytes()), "{no}");
+        }
+    }
+
+    #[test]
+    fn lockfiles() {
+        assert!(is_lockfile("web/package-lock.json"));
+        assert!(is_lockfile("go.sum"));
+        assert!(!is_lockfile("src/lock.rs"));
+    }
+}

@@ -1,0 +1,261 @@
+//! Getting bytes to the engine: a parallel, gitignore-aware directory walk, or an explicit
+//! list of changed files. Per-file problems become [`Skipped`] entries, never errors.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::finding::Finding;
+
+/// What to scan.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Everything under a directory (or that one file), honouring `.gitignore`, `.ignore` and
+    /// `.git/info/exclude` even outside a git repository; `.git` itself is never read.
+    Dir(&'a Path),
+    /// Only these files, relative to `root` (diff-aware mode). Files that do not exist were
+    /// deleted by the change and are skipped silently; ignore files do not apply.
+    Files { root: &'a Path, files: &'a [PathBuf] },
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scan {
+    /// Sorted by path, line, column, then rule id.
+    pub findings: Vec<Finding>,
+    /// Files not scanned and why, sorted by path.
+    pub skipped: Vec<Skipped>,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Relative to the scan root, `/`-separated.
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+/// Why a file was not scanned. Invalid UTF-8 is not a reason: such files are scanned as bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// A NUL byte in the first 8 KiB.
+    Binary,
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// The file or directory could not be read; the message says why.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Binary => f.write_str("binary file"),
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "file of {size} bytes is larger than the {limit}-byte limit")
+            }
+            SkipReason::Unreadable(why) => write!(f, "unreadable: {why}"),
+        }
+    }
+}
+
+/// How much of a file's start is inspected for a NUL byte, as git and ripgrep do.
+const BINARY_PROBE: usize = 8 * 1024;
+
+/// Per-scan accumulator shared by worker threads; findings are rare, so a mutex is cheap.
+#[derive(Default)]
+struct Collector {
+    findings: Mutex<Vec<Finding>>,
+    skipped: Mutex<Vec<Skipped>>,
+    files: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Collector {
+    fn skip(&self, path: String, reason: SkipReason) {
+        lock(&self.skipped).push(Skipped { path, reason });
+    }
+
+    fn finish(self) -> Scan {
+        let mut findings = self.findings.into_inner().unwrap_or_else(|p| p.into_inner());
+        findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
+        let mut skipped = self.skipped.into_inner().unwrap_or_else(|p| p.into_inner());
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        Scan { findings, skipped, files_scanned: self.files.into_inner(), bytes_scanned: self.bytes.into_inner() }
+    }
+}
+
+/// A poisoned lock only means another worker panicked mid-push; the data is still usable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Engine {
+    /// Scans a target with this engine's rules.
+    pub fn scan(&self, target: Target<'_>) -> Result<Scan, Error> {
+        let collector = Collector::default();
+        match target {
+            Target::Dir(root) => self.scan_dir(root, &collector)?,
+            Target::Files { root, files } => self.scan_files(root, files, &collector)?,
+        }
+        Ok(collector.finish())
+    }
+
+    fn scan_dir(&self, root: &Path, collector: &Collector) -> Result<(), Error> {
+        let meta = std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
+        if meta.is_file() {
+            let name = root
+                .file_name()
+                .map_or_else(|| root.to_string_lossy().into_owned(), |n| n.to_string_lossy().into_owned());
+            let mut buf = Vec::new();
+            self.scan_file(root, name, Some(meta.len()), &mut buf, collector);
+            return Ok(());
+        }
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut builder = WalkBuilder::new(root);
+        builder
+            .hidden(false)
+            .parents(true)
+            .ignore(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            // The user's global excludes differ between machines; results must not.
+            .git_global(false)
+            .require_git(false)
+            .follow_links(false)
+            .threads(threads);
+        let engine_allow = |path: &Path, is_dir: bool| self.is_allowed_path(&relative(root, path), is_dir);
+        builder.filter_entry(|entry| entry.file_name() != ".git");
+        builder.build_parallel().run(|| {
+            let mut buf = Vec::new();
+            Box::new(move |entry| {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(err) => {
+                        let path = error_path(&err).map(|p| relative(root, p)).unwrap_or_default();
+                        collector.skip(path, SkipReason::Unreadable(err.to_string()));
+                        return WalkState::Continue;
+                    }
+                };
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                if entry.depth() > 0 && engine_allow(entry.path(), is_dir) {
+                    return if is_dir { WalkState::Skip } else { WalkState::Continue };
+                }
+                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                    return WalkState::Continue;
+                }
+                let size = entry.metadata().ok().map(|m| m.len());
+                self.scan_file(entry.path(), relative(root, entry.path()), size, &mut buf, collector);
+                WalkState::Continue
+            })
+        });
+        Ok(())
+    }
+
+    fn scan_files(&self, root: &Path, files: &[PathBuf], collector: &Collector) -> Result<(), Error> {
+        std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
+        let next = AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(files.len());
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    let mut buf = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        let full = root.join(file);
+                        let rel = relative(root, &full);
+                        if self.is_allowed_path(&rel, false) {
+                            continue;
+                        }
+                        match std::fs::metadata(&full) {
+                            Ok(meta) if meta.is_file() => {
+                                self.scan_file(&full, rel, Some(meta.len()), &mut buf, collector);
+                            }
+                            // Deleted by the change, or not a regular file: nothing to scan.
+                            Ok(_) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => collector.skip(rel, SkipReason::Unreadable(e.to_string())),
+                        }
+                    }
+                });
+            }
+        });
+        Ok(())
+    }
+
+    /// Reads one file into `buf` (reused across files by a worker) and scans it.
+    fn scan_file(&self, full: &Path, rel: String, size: Option<u64>, buf: &mut Vec<u8>, collector: &Collector) {
+        if let Some(size) = size.filter(|&s| s > self.max_file_size) {
+            collector.skip(rel, SkipReason::TooLarge { size, limit: self.max_file_size });
+            return;
+        }
+        buf.clear();
+        let mut file = match std::fs::File::open(full) {
+            Ok(file) => file,
+            Err(e) => {
+                collector.skip(rel, SkipReason::Unreadable(e.to_string()));
+                return;
+            }
+        };
+        // The probe comes first so that binaries (archives, images, compiled translations)
+        // are never read past their first block.
+        let probe = (&mut file).take(BINARY_PROBE as u64).read_to_end(buf);
+        if let Err(e) = probe {
+            collector.skip(rel, SkipReason::Unreadable(e.to_string()));
+            return;
+        }
+        if buf.contains(&0) {
+            collector.skip(rel, SkipReason::Binary);
+            return;
+        }
+        // Reading at most limit + 1 bytes catches files that grew since they were listed.
+        let rest = self.max_file_size.saturating_add(1).saturating_sub(buf.len() as u64);
+        if let Err(e) = file.take(rest).read_to_end(buf) {
+            collector.skip(rel, SkipReason::Unreadable(e.to_string()));
+            return;
+        }
+        let len = buf.len() as u64;
+        if len > self.max_file_size {
+            collector.skip(rel, SkipReason::TooLarge { size: len, limit: self.max_file_size });
+            return;
+        }
+        collector.files.fetch_add(1, Ordering::Relaxed);
+        collector.bytes.fetch_add(len, Ordering::Relaxed);
+        let found = self.scan_bytes(&rel, buf);
+        if !found.is_empty() {
+            lock(&collector.findings).extend(found);
+        }
+    }
+}
+
+/// `path` relative to `root`, `/`-separated; `path` itself when it is not under `root`.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| match c {
+            // Joined with `/`, an empty first part keeps an absolute path absolute.
+            std::path::Component::RootDir => String::new(),
+            c => c.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    parts.join("/")
+}
+
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        _ => None,
+    }
+}
