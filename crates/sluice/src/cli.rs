@@ -82,7 +82,7 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// The stage to run (built-in: secrets).
+    /// The stage to run: built-in (secrets) or one configured in sluice.toml.
     pub stage: String,
     /// The directory to scan.
     #[arg(default_value = ".")]

@@ -1,11 +1,10 @@
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use sluice_pipeline::{Config, Scope, StageJob, StageKind, StageStatus};
+use sluice_pipeline::{Config, Scope, StageKind, StageStatus};
 use sluice_sarif::sarif::Sarif;
 use sluice_sarif::{empty_log, normalize_run, read_log, Merger, NormalizeOptions, SerializedRun, Severity};
 
@@ -102,17 +101,43 @@ fn scan(args: ScanArgs) -> Result<u8> {
         None => None,
     };
     let config_path = config.source.clone().unwrap_or_else(|| root.join("sluice.toml"));
-    let mut run = builtin::run(&args.stage, &root, &scope, &options, &config_path)?;
-    normalize_run(&mut run, &NormalizeOptions { stage: &args.stage, root: &root, base: &root, read_files: false });
+    let external = config.stages.iter().any(|s| s.name == args.stage && matches!(s.kind, StageKind::External { .. }));
+    let mut code = exit::OK;
+    let runs = if external {
+        // A stage from sluice.toml, run exactly as `sluice run` would run it.
+        let no_builtins = |_: &str| Vec::new();
+        let plan =
+            sluice_pipeline::plan(&config, &root, &scope, Some(std::slice::from_ref(&args.stage)), &no_builtins)?;
+        match plan.jobs.first() {
+            Some(job) => {
+                let outcome = sluice_pipeline::run_stage(job, &root);
+                if let StageStatus::Failed { reason } = &outcome.status {
+                    eprintln!("error: stage `{}` failed: {reason}", args.stage);
+                    code = exit::FAILED;
+                }
+                outcome.runs
+            }
+            None => {
+                eprintln!("note: stage `{}` skipped: no files it applies to", args.stage);
+                Vec::new()
+            }
+        }
+    } else {
+        let mut run = builtin::run(&args.stage, &root, &scope, &options, &config_path)?;
+        normalize_run(&mut run, &NormalizeOptions { stage: &args.stage, root: &root, base: &root, read_files: false });
+        vec![run]
+    };
     let mut merger = Merger::new();
     if let Some(log) = upstream {
         merger.add_log(log)?;
     }
-    merger.add_run(&run)?;
+    for run in &runs {
+        merger.add_run(run)?;
+    }
     let mut out = std::io::stdout().lock();
     merger.write(&mut out)?;
     out.flush()?;
-    Ok(exit::OK)
+    Ok(code)
 }
 
 fn merge(args: MergeArgs) -> Result<u8> {
@@ -198,69 +223,22 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     let out_dir = root.join(args.out_dir.as_ref().unwrap_or(&config.out_dir));
     let work = tempfile::tempdir().context("cannot create a temporary directory")?;
 
-    let candidates: Vec<String> = match &scope {
-        Scope::All => sluice_pipeline::list_files(&root),
-        Scope::Changed(files) => files.iter().filter(|f| root.join(f).is_file()).cloned().collect(),
-    };
-    let only: Option<BTreeSet<String>> = match &scope {
-        Scope::All => None,
-        Scope::Changed(files) => Some(files.clone()),
-    };
     let changed_list = work.path().join("changed-files.txt");
-    if let Some(files) = &only {
+    if let Scope::Changed(files) = &scope {
         let text: String = files.iter().map(|f| format!("{f}\n")).collect();
         std::fs::write(&changed_list, text).with_context(|| format!("{}: cannot write", changed_list.display()))?;
     }
-
-    let mut jobs = Vec::new();
-    let mut skipped = Vec::new();
-    for stage in &config.stages {
-        if let Some(wanted) = &args.stages {
-            if !wanted.contains(&stage.name) {
-                continue;
-            }
+    let builtin_argv = |name: &str| {
+        let mut argv = vec![exe.display().to_string(), "scan".into(), name.to_owned(), root.display().to_string()];
+        if scope.is_diff_aware() {
+            argv.extend(["--changed-files".into(), changed_list.display().to_string()]);
         }
-        let applicable: Vec<&String> = match &stage.files {
-            Some(globs) => {
-                let set = sluice_pipeline::glob_set(globs)?;
-                candidates.iter().filter(|f| set.is_match(f.as_str())).collect()
-            }
-            None => candidates.iter().collect(),
-        };
-        if stage.files.is_some() && applicable.is_empty() {
-            skipped.push(format!("{}: no files it applies to", stage.name));
-            continue;
-        }
-        let working_dir = root.join(&stage.working_dir);
-        let argv = match &stage.kind {
-            StageKind::Builtin => {
-                let mut argv =
-                    vec![exe.display().to_string(), "scan".into(), stage.name.clone(), root.display().to_string()];
-                if only.is_some() {
-                    argv.push("--changed-files".into());
-                    argv.push(changed_list.display().to_string());
-                }
-                argv
-            }
-            StageKind::External { argv } => expand_command(argv, &root, &working_dir, &applicable),
-        };
-        jobs.push(StageJob {
-            name: stage.name.clone(),
-            argv,
-            working_dir,
-            timeout: stage.timeout,
-            ok_exit_codes: stage.ok_exit_codes.clone(),
-            only_files: only.clone(),
-            builtin: stage.kind == StageKind::Builtin,
-        });
-    }
-    if let Some(wanted) = &args.stages {
-        for name in wanted {
-            if !config.stages.iter().any(|s| &s.name == name) {
-                bail!("--stages: `{name}` is not a configured or built-in stage");
-            }
-        }
-    }
+        argv
+    };
+    let plan = sluice_pipeline::plan(&config, &root, &scope, args.stages.as_deref(), &builtin_argv)
+        .with_context(|| format!("cannot plan the run of {}", root.display()))?;
+    let jobs = plan.jobs;
+    let skipped: Vec<String> = plan.skipped.iter().map(|(name, why)| format!("{name}: {why}")).collect();
 
     let display = progress::Display::new(color);
     for note in &skipped {
@@ -334,24 +312,4 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
         }
     }
     Ok(exit::OK)
-}
-
-/// Expands `{files}` (one argument per applicable file) and `{root}` in an external command.
-fn expand_command(argv: &[String], root: &Path, working_dir: &Path, files: &[&String]) -> Vec<String> {
-    let mut out = Vec::with_capacity(argv.len() + files.len());
-    for arg in argv {
-        if arg == "{files}" {
-            for f in files {
-                let abs = root.join(f.as_str());
-                // Relative to where the tool runs when possible: tools echo these paths back.
-                let shown = abs
-                    .strip_prefix(working_dir)
-                    .map_or_else(|_| abs.display().to_string(), |p| p.display().to_string());
-                out.push(shown);
-            }
-        } else {
-            out.push(arg.replace("{root}", &root.display().to_string()));
-        }
-    }
-    out
 }

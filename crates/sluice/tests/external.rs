@@ -141,3 +141,27 @@ fn bandit_runs_as_an_external_stage_in_parallel_with_secrets() {
     assert!(stderr.contains("skipped bandit: no files it applies to"), "{stderr}");
     assert_eq!(parse(&out.get_output().stdout)["findings"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn a_configured_external_stage_runs_alone_with_scan() {
+    let Some(bandit) = bandit() else { return };
+    let project = python_project();
+    std::fs::create_dir_all(project.path().join("sub")).unwrap();
+    std::fs::rename(project.path().join("app"), project.path().join("sub/app")).unwrap();
+    std::fs::write(
+        project.path().join("sluice.toml"),
+        format!(
+            "[stages.bandit]\ncommand = [{:?}, \"-f\", \"sarif\", \"-q\", \"{{files}}\"]\nfiles = [\"*.py\"]\nworking_dir = \"sub\"\n",
+            bandit.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = sluice().args(["scan", "bandit"]).arg(project.path()).assert().success();
+    let log = parse(&out.get_output().stdout);
+    let results = results(&log);
+    assert!(!results.is_empty());
+    for r in &results {
+        // bandit ran in sub/ on `app/views.py`; sluice reports paths from the repository root.
+        assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "sub/app/views.py");
+    }
+}
