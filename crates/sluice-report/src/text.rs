@@ -108,7 +108,7 @@ fn render_one(
     };
     let gutter = " ".repeat(line_no.to_string().len());
     if let Some(code) = source_line {
-        let (shown, cut) = cut_line(&code);
+        let shown = cut_line(&code);
         writeln!(out, "{gutter} {}", paint.blue("|"))?;
         writeln!(out, "{} {} {shown}", paint.blue(&line_no.to_string()), paint.blue("|"))?;
         let col = f.column.unwrap_or(1).max(1) as usize;
@@ -123,12 +123,11 @@ fn render_one(
         } else {
             writeln!(out, "{gutter} {} {}", paint.blue("|"), f.message)?;
         }
-        let _ = cut;
     } else if let Some(snippet) = f.snippet.as_deref().filter(|s| !s.trim().is_empty()) {
         writeln!(out, "{gutter} {}", paint.blue("|"))?;
         for (i, text) in snippet.lines().take(5).enumerate() {
             let n = if i == 0 { line_no.to_string() } else { gutter.clone() };
-            writeln!(out, "{} {} {}", paint.blue(&n), paint.blue("|"), cut_line(text).0)?;
+            writeln!(out, "{} {} {}", paint.blue(&n), paint.blue("|"), cut_line(text))?;
         }
         writeln!(out, "{gutter} {} {}", paint.blue("|"), f.message)?;
     } else {
@@ -141,18 +140,18 @@ fn render_one(
     if !f.cwe.is_empty() {
         writeln!(out, "{gutter} {} {} {}", paint.blue("="), paint.bold("cwe:"), f.cwe.join(", "))?;
     }
-    if let Some(uri) = &f.help_uri {
+    if let Some(uri) = f.help_uri.as_ref().filter(|u| !f.help.as_deref().unwrap_or("").contains(u.as_str())) {
         writeln!(out, "{gutter} {} {} {uri}", paint.blue("="), paint.bold("docs:"))?;
     }
     writeln!(out)
 }
 
-fn cut_line(line: &str) -> (String, bool) {
+fn cut_line(line: &str) -> String {
     let line = line.trim_end();
     if line.chars().count() > MAX_LINE_CHARS {
-        (line.chars().take(MAX_LINE_CHARS).collect::<String>() + "…", true)
+        line.chars().take(MAX_LINE_CHARS).collect::<String>() + "…"
     } else {
-        (line.to_owned(), false)
+        line.to_owned()
     }
 }
 
