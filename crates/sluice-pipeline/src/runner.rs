@@ -263,10 +263,7 @@ pub fn execute(argv: &[String], dir: &Path, timeout: Duration, stdin: Option<&[u
     let waiter = std::thread::spawn(move || {
         let _ = tx.send(child.wait());
     });
-    let status = match rx.recv_timeout(timeout) {
-        Ok(status) => Some(status),
-        Err(_) => None,
-    };
+    let status = rx.recv_timeout(timeout).ok();
     // Whatever happened, nothing of the group may outlive the stage: a finished tool's
     // daemonized children would otherwise keep the output pipes open forever.
     kill_group(pid);

@@ -17,16 +17,24 @@ const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const INFORMATION_URI: &str = "https://github.com/sluice-sec/sluice";
 
-/// Runs built-in stage `name`. `options` is the stage's table from sluice.toml.
-pub fn run(
-    name: &str,
-    root: &Path,
-    scope: &Scope,
-    options: &BTreeMap<String, toml::Value>,
-    config_path: &Path,
-) -> Result<Run> {
+/// What a built-in stage is asked to look at.
+pub struct StageInput<'a> {
+    pub root: &'a Path,
+    pub scope: &'a Scope,
+    /// Scan the git history (every blob reachable from a ref) instead of the tree.
+    pub history: bool,
+    /// The stage's table from sluice.toml.
+    pub options: &'a BTreeMap<String, toml::Value>,
+    pub config_path: &'a Path,
+}
+
+/// Runs built-in stage `name`.
+pub fn run(name: &str, input: &StageInput<'_>) -> Result<Run> {
+    if input.history && name != "secrets" {
+        bail!("--history applies to the secrets stage only");
+    }
     match name {
-        "secrets" => secrets(root, scope, options, config_path),
+        "secrets" => secrets(input),
         other => bail!("unknown stage `{other}`; built-in stages: {}", sluice_pipeline::BUILTIN_STAGES.join(", ")),
     }
 }
@@ -51,8 +59,9 @@ fn stage_options<T: for<'de> Deserialize<'de>>(
         .with_context(|| format!("{}: [stages.{stage}]: invalid options", config_path.display()))
 }
 
-fn secrets(root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, config_path: &Path) -> Result<Run> {
-    let opts: SecretsOptions = stage_options(options, "secrets", config_path)?;
+fn secrets(input: &StageInput<'_>) -> Result<Run> {
+    let (root, config_path) = (input.root, input.config_path);
+    let opts: SecretsOptions = stage_options(input.options, "secrets", config_path)?;
     let config = sluice_secrets::Config {
         max_file_size: opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
         extra_rules: opts.rules,
@@ -61,17 +70,38 @@ fn secrets(root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, 
     let engine = sluice_secrets::Engine::new(&config)
         .with_context(|| format!("{}: [stages.secrets]: cannot build the rules", config_path.display()))?;
     let files: Vec<PathBuf>;
-    let target = match scope {
+    let target = match input.scope {
         Scope::All => sluice_secrets::Target::Dir(root),
         Scope::Changed(changed) => {
             files = changed.iter().map(PathBuf::from).collect();
             sluice_secrets::Target::Files { root, files: &files }
         }
     };
-    let scan = engine.scan(target).context("secrets scan failed")?;
+    let (findings, commits, skipped, counters) = if input.history {
+        let scan = sluice_secrets::scan_history(root, &engine)?;
+        let counters = json!({
+            "sluice/commits-scanned": scan.commits,
+            "sluice/blobs-scanned": scan.blobs_scanned,
+            "sluice/bytes-scanned": scan.bytes_scanned,
+            "sluice/blobs-skipped": scan.blobs_skipped,
+        });
+        let (findings, commits): (Vec<_>, Vec<_>) =
+            scan.findings.into_iter().map(|h| (h.finding, Some(h.commit))).unzip();
+        (findings, commits, Vec::new(), counters)
+    } else {
+        let scan = engine.scan(target).context("secrets scan failed")?;
+        let binaries = scan.skipped.iter().filter(|s| matches!(s.reason, sluice_secrets::SkipReason::Binary)).count();
+        let counters = json!({
+            "sluice/files-scanned": scan.files_scanned,
+            "sluice/bytes-scanned": scan.bytes_scanned,
+            "sluice/binary-files-skipped": binaries,
+        });
+        let commits = vec![None; scan.findings.len()];
+        (scan.findings, commits, scan.skipped, counters)
+    };
 
     let mut used: BTreeMap<&str, usize> = BTreeMap::new();
-    for finding in &scan.findings {
+    for finding in &findings {
         let next = used.len();
         used.entry(finding.rule_id.as_str()).or_insert(next);
     }
@@ -101,9 +131,9 @@ fn secrets(root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, 
         })
         .collect();
 
-    let mut results = Vec::with_capacity(scan.findings.len());
-    let mut fingerprint_keys = Vec::with_capacity(scan.findings.len());
-    for f in &scan.findings {
+    let mut results = Vec::with_capacity(findings.len());
+    let mut fingerprint_keys = Vec::with_capacity(findings.len());
+    for (f, commit) in findings.iter().zip(&commits) {
         let rule = by_id.get(f.rule_id.as_str());
         let name = rule.map_or(f.rule_id.as_str(), |r| r.name.as_str());
         let severity = rule.map_or(7.0, |r| r.severity);
@@ -111,7 +141,10 @@ fn secrets(root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, 
             "ruleId": f.rule_id,
             "ruleIndex": used.get(f.rule_id.as_str()),
             "level": "error",
-            "message": { "text": format!("{name} found: {}. Revoke and rotate it; a secret in a repository is compromised even after it is removed.", f.redacted) },
+            "message": { "text": match commit {
+                None => format!("{name} found: {}. Revoke and rotate it; a secret in a repository is compromised even after it is removed.", f.redacted),
+                Some(c) => format!("{name} found: {}, introduced in commit {} ({}). Revoke and rotate it; rewriting history does not un-leak it.", f.redacted, &c.id[..c.id.len().min(12)], c.date),
+            } },
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
@@ -132,21 +165,19 @@ fn secrets(root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, 
                 "sluice/entropy": (f64::from(f.entropy) * 100.0).round() / 100.0,
             },
         }));
+        if let (Some(c), Some(props)) = (commit, results.last_mut().and_then(|r| r["properties"].as_object_mut())) {
+            props.insert("sluice/commit".into(), json!(c.id));
+            props.insert("sluice/commit-date".into(), json!(c.date));
+            props.insert("sluice/commit-author".into(), json!(c.author));
+        }
         fingerprint_keys.push((f.rule_id.clone(), f.path.clone(), f.secret_sha256.clone()));
     }
 
-    let notifications: Vec<Value> = scan
-        .skipped
+    let notifications: Vec<Value> = skipped
         .iter()
         .filter(|s| !matches!(s.reason, sluice_secrets::SkipReason::Binary))
-        .map(|s| {
-            json!({
-                "level": "warning",
-                "message": { "text": format!("{}: not scanned: {}", s.path, s.reason) },
-            })
-        })
+        .map(|s| json!({ "level": "warning", "message": { "text": format!("{}: not scanned: {}", s.path, s.reason) } }))
         .collect();
-    let binaries = scan.skipped.iter().filter(|s| matches!(s.reason, sluice_secrets::SkipReason::Binary)).count();
 
     let mut run = empty_run("sluice-secrets");
     run.tool.driver.version = Some(VERSION.to_owned());
@@ -162,11 +193,7 @@ fn secrets(root: &Path, scope: &Scope, options: &BTreeMap<String, toml::Value>, 
         serde_json::from_value(json!([{
             "executionSuccessful": true,
             "toolExecutionNotifications": notifications,
-            "properties": {
-                "sluice/files-scanned": scan.files_scanned,
-                "sluice/bytes-scanned": scan.bytes_scanned,
-                "sluice/binary-files-skipped": binaries,
-            },
+            "properties": counters,
         }]))
         .context("internal: invocation")?,
     );

@@ -89,6 +89,10 @@ pub struct ScanArgs {
     pub path: PathBuf,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    /// Scan the git history instead of the tree: every blob reachable from any ref, each once,
+    /// each secret reported with the commit that introduced it (secrets stage).
+    #[arg(long, conflicts_with_all = ["since", "staged", "changed_files"])]
+    pub history: bool,
 }
 
 #[derive(Debug, Args)]

@@ -123,7 +123,14 @@ fn scan(args: ScanArgs) -> Result<u8> {
             }
         }
     } else {
-        let mut run = builtin::run(&args.stage, &root, &scope, &options, &config_path)?;
+        let input = builtin::StageInput {
+            root: &root,
+            scope: &scope,
+            history: args.history,
+            options: &options,
+            config_path: &config_path,
+        };
+        let mut run = builtin::run(&args.stage, &input)?;
         normalize_run(&mut run, &NormalizeOptions { stage: &args.stage, root: &root, base: &root, read_files: false });
         vec![run]
     };

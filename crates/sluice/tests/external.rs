@@ -1,5 +1,7 @@
 //! A real SARIF-emitting tool (bandit, from PyPI) as a sluice stage and through `sluice merge`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! Every report format, parsed back by a real parser or checked against its documented shape.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,6 @@
 //! Helpers shared by the CLI tests: the real binary, real tools, temp repositories.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

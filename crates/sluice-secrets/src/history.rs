@@ -1,0 +1,225 @@
+//! History mode: every blob reachable from any ref, each unique blob scanned once, each secret
+//! reported once with the commit that introduced it.
+//!
+//! Reads the repository through the `git` command (`git log --raw` for which commit introduced
+//! which blob, `git cat-file --batch` for contents): git's own object code is the fastest
+//! reader of packfiles there is, it is wherever the repository is, and it keeps the build free
+//! of a second git implementation. Blobs are scanned in parallel in batches of bounded size, so
+//! memory stays flat however large the history.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use rayon::prelude::*;
+
+use crate::engine::Engine;
+use crate::finding::Finding;
+
+/// Bytes of blob content held at once before a batch is scanned.
+const BATCH_BYTES: usize = 32 * 1024 * 1024;
+
+/// The commit that first brought a blob into the history (oldest first, over all refs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub id: String,
+    pub author: String,
+    /// Author date, ISO 8601 with offset.
+    pub date: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryFinding {
+    pub finding: Finding,
+    pub commit: Commit,
+}
+
+#[derive(Debug, Default)]
+pub struct HistoryScan {
+    /// One per (rule, path, secret), sorted by path, line, rule.
+    pub findings: Vec<HistoryFinding>,
+    pub commits: u64,
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    /// Blobs not scanned: binary or larger than the size limit.
+    pub blobs_skipped: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("cannot run git in {dir}: {source} (is git installed?)")]
+    Spawn { dir: PathBuf, source: std::io::Error },
+    #[error("{dir}: not a git repository, or git failed: {stderr}")]
+    Git { dir: PathBuf, stderr: String },
+    #[error("{dir}: reading git objects failed: {source}")]
+    Read { dir: PathBuf, source: std::io::Error },
+}
+
+struct BlobRef {
+    blob: String,
+    path: String,
+    commit: usize,
+}
+
+/// Scans the history of the repository at `repo`.
+pub fn scan_history(repo: &Path, engine: &Engine) -> Result<HistoryScan, HistoryError> {
+    let (commits, blobs) = introduced_blobs(repo)?;
+    let mut scan = HistoryScan { commits: commits.len() as u64, ..HistoryScan::default() };
+    let mut seen: HashSet<(String, String, String)> = HashSet::new();
+
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(repo)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| HistoryError::Spawn { dir: repo.to_owned(), source })?;
+    let read_err = |source| HistoryError::Read { dir: repo.to_owned(), source };
+    let mut stdin = child.stdin.take().ok_or_else(|| read_err(std::io::Error::other("no stdin")))?;
+    let stdout = child.stdout.take().ok_or_else(|| read_err(std::io::Error::other("no stdout")))?;
+    // Feed the object ids from a thread: git answers while we write, and a full pipe in both
+    // directions would deadlock a single thread.
+    let ids: Vec<String> = blobs.iter().map(|b| b.blob.clone()).collect();
+    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(&mut stdin);
+        for id in ids {
+            writeln!(out, "{id}")?;
+        }
+        out.flush()
+    });
+
+    let mut reader = BufReader::with_capacity(1 << 20, stdout);
+    let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let mut header = String::new();
+    for (i, _) in blobs.iter().enumerate() {
+        header.clear();
+        reader.read_line(&mut header).map_err(read_err)?;
+        let mut parts = header.split_whitespace();
+        let (_, kind, size) = (parts.next(), parts.next(), parts.next());
+        if kind != Some("blob") {
+            // "<id> missing": a shallow clone or a broken object. Skip it, nothing to read.
+            scan.blobs_skipped += 1;
+            continue;
+        }
+        let size: usize = size.and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut content = vec![0u8; size];
+        reader.read_exact(&mut content).map_err(read_err)?;
+        let mut newline = [0u8; 1];
+        reader.read_exact(&mut newline).map_err(read_err)?;
+        let binary = content[..content.len().min(8192)].contains(&0);
+        if binary || size as u64 > engine.max_file_size {
+            scan.blobs_skipped += 1;
+            continue;
+        }
+        scan.blobs_scanned += 1;
+        scan.bytes_scanned += size as u64;
+        batch_bytes += size;
+        batch.push((i, content));
+        if batch_bytes >= BATCH_BYTES {
+            flush(&mut batch, &blobs, &commits, engine, &mut seen, &mut scan.findings);
+            batch_bytes = 0;
+        }
+    }
+    flush(&mut batch, &blobs, &commits, engine, &mut seen, &mut scan.findings);
+    feeder.join().map_err(|_| read_err(std::io::Error::other("the git feeder thread panicked")))?.map_err(read_err)?;
+    let _ = child.wait();
+    scan.findings.sort_by(|a, b| {
+        (&a.finding.path, a.finding.line, a.finding.column, &a.finding.rule_id).cmp(&(
+            &b.finding.path,
+            b.finding.line,
+            b.finding.column,
+            &b.finding.rule_id,
+        ))
+    });
+    Ok(scan)
+}
+
+fn flush(
+    batch: &mut Vec<(usize, Vec<u8>)>,
+    blobs: &[BlobRef],
+    commits: &[Commit],
+    engine: &Engine,
+    seen: &mut HashSet<(String, String, String)>,
+    out: &mut Vec<HistoryFinding>,
+) {
+    let found: Vec<(usize, Vec<Finding>)> =
+        batch.par_iter().map(|(i, content)| (*i, engine.scan_bytes(&blobs[*i].path, content))).collect();
+    // Batches hold blobs in history order, so the first time a secret is seen is the commit
+    // that introduced it.
+    for (i, findings) in found {
+        for finding in findings {
+            let key = (finding.rule_id.clone(), finding.path.clone(), finding.secret_sha256.clone());
+            if seen.insert(key) {
+                out.push(HistoryFinding { finding, commit: commits[blobs[i].commit].clone() });
+            }
+        }
+    }
+    batch.clear();
+}
+
+/// Every commit reachable from any ref, oldest first, and for each blob the first commit and
+/// path that added or modified it.
+fn introduced_blobs(repo: &Path) -> Result<(Vec<Commit>, Vec<BlobRef>), HistoryError> {
+    let output = Command::new("git")
+        .args([
+            "log",
+            "--all",
+            "--reverse",
+            "--raw",
+            "--no-abbrev",
+            "--no-renames",
+            "-m",
+            "-z",
+            "--diff-filter=AM",
+            "--format=%x01%H%x00%an%x00%aI",
+        ])
+        .current_dir(repo)
+        .output()
+        .map_err(|source| HistoryError::Spawn { dir: repo.to_owned(), source })?;
+    if !output.status.success() {
+        return Err(HistoryError::Git {
+            dir: repo.to_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut commits = Vec::new();
+    let mut blobs = Vec::new();
+    let mut first: HashMap<String, ()> = HashMap::new();
+    // With -z: each commit is "\x01<id>\0<author>\0<date>" then, per changed file,
+    // "\0:<mode> <mode> <old> <new> <status>\0<path>" (the first separator may be "\n").
+    for chunk in text.split('\u{1}').filter(|c| !c.is_empty()) {
+        let mut fields = chunk.split('\0');
+        let (Some(id), Some(author), Some(date)) = (fields.next(), fields.next(), fields.next()) else {
+            continue;
+        };
+        let date = date.trim_end_matches('\n');
+        let (date, first_raw) = match date.split_once('\n') {
+            Some((d, rest)) => (d, Some(rest)),
+            None => (date, None),
+        };
+        let index = commits.len();
+        commits.push(Commit { id: id.trim().to_owned(), author: author.to_owned(), date: date.to_owned() });
+        let mut rest = first_raw.into_iter().chain(fields).map(|f| f.trim_start_matches('\n'));
+        while let Some(meta) = rest.next() {
+            if !meta.starts_with(':') {
+                continue;
+            }
+            let Some(path) = rest.next() else { break };
+            let parts: Vec<&str> = meta[1..].split(' ').collect();
+            // :old_mode new_mode old_id new_id status
+            let [_, new_mode, _, new_id, _] = parts[..] else { continue };
+            // Regular files only: not symlinks (120000) nor submodules (160000).
+            if !new_mode.starts_with("100") || new_id.bytes().all(|b| b == b'0') {
+                continue;
+            }
+            if first.insert(new_id.to_owned(), ()).is_none() {
+                blobs.push(BlobRef { blob: new_id.to_owned(), path: path.to_owned(), commit: index });
+            }
+        }
+    }
+    Ok((commits, blobs))
+}
