@@ -8,7 +8,7 @@ import requests
 
 # Fake key: the shape of a real AWS access key pair, never issued by AWS.
 AWS_ACCESS_KEY_ID = "AKIAQ3EGRT5MZXKY7P2W"
-AWS_SECRET_ACCESS_KEY = "k9Jx2Lq7Vn4Rt8Wz1Yb6Hc3Fd5Gs0Pm2Ua7Ne4Q"
+AWS_SECRET_ACCESS_KEY = "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"
 
 # Looked up at run time: not a secret in the source.
 DATABASE_PASSWORD = os.environ["DATABASE_PASSWORD"]
