@@ -50,7 +50,7 @@ BIN=$W/sluice
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "sluice: $(git -C "$ROOT" rev-parse --short HEAD)$( [ -z "$(git -C "$ROOT" status --porcelain -- crates)" ] || echo ' + uncommitted changes in crates/'), binary sha256 $(sha256sum "$BIN" | cut -c1-12), built $(date -u -r "$SLUICE_BIN" +%H:%MZ)"
+  echo "sluice: $(git -C "$ROOT" rev-parse --short HEAD)$( [ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no -- crates)" ] || echo ' + uncommitted changes in crates/'), binary sha256 $(sha256sum "$BIN" | cut -c1-12), built $(date -u -r "$SLUICE_BIN" +%H:%MZ)"
   echo "gitleaks: $(gitleaks version)"
   echo "kingfisher: $(kingfisher --version | awk '{print $2}')"
   echo "trivy: $(trivy --version 2>/dev/null | awk '/^Version/{print $2}')"
@@ -83,6 +83,7 @@ fi
 if [[ " $PARTS " == *" corpus "* ]]; then
   C=$W/corpus
   rm -rf "$C"; mkdir -p "$C/out"
+  LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
   tools=(sluice kingfisher kf_noarch gitleaks trivy)
   for r in $(seq 1 "$ROUNDS"); do
     # rotate the order each round so no tool always runs first (or right after a heavy one)
@@ -100,10 +101,10 @@ if [[ " $PARTS " == *" corpus "* ]]; then
     done
   done
   # what each tool reports it scanned (one more run with its own summary kept)
-  gitleaks dir "$CORPUS" --no-banner --exit-code 0 -f sarif -r /dev/null 2> "$C/scanned-gitleaks.txt" || true
-  kingfisher scan "$CORPUS" --no-validate --git-history none --no-update-check --format json -o /dev/null > "$C/scanned-kingfisher.txt" 2>&1 || true
-  kingfisher scan "$CORPUS" --no-validate --git-history none --no-update-check --no-extract-archives --format json -o /dev/null > "$C/scanned-kf_noarch.txt" 2>&1 || true
-  echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$W/env.txt"
+  gitleaks dir "$CORPUS" --no-banner --exit-code 0 -f sarif -r "$C/discard-gitleaks.sarif" 2> "$C/scanned-gitleaks.txt" || true
+  kingfisher scan "$CORPUS" --no-validate --git-history none --no-update-check --format json -o "$C/discard-kingfisher.json" > "$C/scanned-kingfisher.txt" 2>&1 || true
+  kingfisher scan "$CORPUS" --no-validate --git-history none --no-update-check --no-extract-archives --format json -o "$C/discard-kf_noarch.json" > "$C/scanned-kf_noarch.txt" 2>&1 || true
+  echo "corpus part: load $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end" > "$C/info.txt"
   python3 "$HERE/score.py" timing "$C" "$C/timing.json" "${tools[@]}"
   python3 "$HERE/score.py" corpus "$CORPUS" "$C/findings.json" \
     sluice="$C/out/sluice.sarif" kingfisher="$C/out/kingfisher.sarif" kf_noarch="$C/out/kf_noarch.sarif" \
@@ -115,8 +116,10 @@ if [[ " $PARTS " == *" history "* ]]; then
   H=$W/history
   mkdir -p "$H/out"
   [ -f "$W/planted/manifest.jsonl" ] || python3 "$HERE/planted.py" "$W/planted"
-  [ -d "$H/repo/.git" ] || python3 "$HERE/history_repo.py" "$CORPUS" "$W/planted/tree" "$H/repo" --commits 3000
-  echo "history repo: $(git -C "$H/repo" rev-list --count HEAD) commits, $(git -C "$H/repo" count-objects -vH | awk '/size-pack/{print $2 $3}') packed" >> "$W/env.txt"
+  rm -rf "$H/repo"  # rebuilt each time (about 20 s) so it always holds the current planted set
+  python3 "$HERE/history_repo.py" "$CORPUS" "$W/planted/tree" "$H/repo" --commits 3000
+  LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+  echo "history repo: $(git -C "$H/repo" rev-list --count HEAD) commits, $(git -C "$H/repo" count-objects -vH | awk '/size-pack/{print $2 $3}') packed" > "$H/info.txt"
   htools=(gitleaks_git kingfisher_git)
   gitleaks_git_cmd()   { echo "gitleaks git $1 --no-banner --exit-code 0 -f sarif -r $2 2> /dev/null"; }
   kingfisher_git_cmd() { echo "kingfisher scan $1 --no-validate --no-update-check --format sarif -o $2 > /dev/null 2>&1 || [ \$? -eq 200 ]"; }
@@ -125,7 +128,7 @@ if [[ " $PARTS " == *" history "* ]]; then
     htools=(sluice_git "${htools[@]}")
   else
     echo "sluice has no --history yet: timing gitleaks and kingfisher only" >&2
-    echo "sluice --history: not available in this build (skipped)" >> "$W/env.txt"
+    echo "sluice --history: not available in this build (skipped)" >> "$H/info.txt"
   fi
   rm -f "$H"/hf-*.json "$H"/time-*.txt
   for t in "${htools[@]}"; do
@@ -134,6 +137,7 @@ if [[ " $PARTS " == *" history "* ]]; then
       "$(${t}_cmd "$H/repo" "$H/out/$t.sarif")" > /dev/null
     /usr/bin/time -v sh -c "$(${t}_cmd "$H/repo" "$H/out/$t.sarif")" 2> "$H/time-$t-1.txt"
   done
+  echo "history part: load $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end" >> "$H/info.txt"
   python3 "$HERE/score.py" timing "$H" "$H/timing.json" "${htools[@]}"
   args=(); for t in "${htools[@]}"; do args+=("$t=$H/out/$t.sarif"); done
   python3 "$HERE/score.py" planted --strip=leaked/ "$W/planted/manifest.jsonl" "$W/planted/tree" "$H/score.json" "${args[@]}"

@@ -493,26 +493,39 @@ def q(v):
     return json.dumps(v)
 
 
+# Formats that are not sent as `Authorization: Bearer …` (signing keys, key ids, secrets used with
+# basic auth or their own headers): no Bearer-header context for them.
+NO_BEARER = {"aws-access-key-id", "aws-temp-access-key-id", "azure-storage-connection-string", "azure-ad-client-secret",
+             "google-oauth-client-secret", "alibaba-access-key-id", "cloudflare-origin-ca-key", "twilio-api-key",
+             "mailgun-api-key", "mailchimp-api-key", "stripe-webhook-secret", "shopify-shared-secret", "square-oauth-secret",
+             "new-relic-license-key", "planetscale-password", "age-secret-key", "django-secret-key", "laravel-app-key",
+             "discord-bot-token", "razorpay-live-key"}
+
+
 def render(ctx, fmt, value):
     """One line holding `value` in file type `ctx`."""
     fid, cat, env, prov, _, kw = fmt
     E, s, c = names(env)
     url = value.startswith(("http", "postgres", "mysql", "mongodb", "redis", "amqp"))
+    bearer = not kw and not url and fid not in NO_BEARER
     if ctx == "py":
         opts = [f"{E} = {q(value)}", f"{s} = {q(value)}", f'settings["{s}"] = {q(value)}']
-        if not kw:
-            opts += [f"client = Client({'url' if url else 'api_key'}={q(value)})",
-                     f'headers = {{"Authorization": "Bearer {value}"}}' if not url else f"engine = create_engine({q(value)})"]
+        if url:
+            opts.append(f"engine = create_engine({q(value)})")
+        elif fid == "discord-bot-token":
+            opts.append(f'headers = {{"Authorization": "Bot {value}"}}')
+        if bearer:
+            opts += [f"client = Client(api_key={q(value)})", f'headers = {{"Authorization": "Bearer {value}"}}']
         return R.choice(opts)
     if ctx == "js":
         opts = [f"const {c} = '{value}';", f"export const {E} = \"{value}\";", f"config.{c} = '{value}';"]
-        if not kw and not url:
+        if bearer:
             opts.append(f"axios.defaults.headers.common['Authorization'] = `Bearer {value}`;")
         return R.choice(opts)
     if ctx == "go":
         C = c[0].upper() + c[1:]
         opts = [f"const {C} = {q(value)}", f"var {c} = {q(value)}", f"\t{c} := {q(value)}"]
-        if not kw and not url:
+        if bearer:
             opts.append(f'\treq.Header.Set("Authorization", "Bearer {value}")')
         return R.choice(opts)
     if ctx == "yaml":
@@ -526,9 +539,10 @@ def render(ctx, fmt, value):
         return R.choice([f"ENV {E}={value}" if "&" not in value else f'ENV {E}="{value}"', f'ARG {E}="{value}"',
                          f'ENV {E}="{value}"'])
     if ctx == "md-prose":
-        opts = [f"Set `{E}` to `{value}` in the CI settings.", f"- {prov} ({E.lower()}): `{value}`"]
+        opts = [f"Set `{E}` to `{value}` in the CI settings."]
         if not kw:
-            opts.append(f"The {prov} credential for staging is `{value}`; rotate it after the demo.")
+            opts += [f"- {prov} ({E.lower()}): `{value}`",
+                     f"The {prov} credential for staging is `{value}`; rotate it after the demo."]
         return R.choice(opts)
     if ctx == "md-code":
         return R.choice([f"export {E}={value}" if "&" not in value else f"export {E}='{value}'",
@@ -537,6 +551,13 @@ def render(ctx, fmt, value):
 
 
 SINGLE_CTX = ["py", "js", "go", "yaml", "json", "env", "dockerfile", "md-prose", "md-code"]
+# Framework signing keys live in their framework's settings, the environment and deployment
+# files, not in code of another language.
+CONTEXTS = {
+    "django-secret-key": ["py", "env", "yaml", "dockerfile", "md-code", "py", "json", "md-prose"],
+    "rails-secret-key-base": ["env", "yaml", "dockerfile", "md-code", "json", "md-prose"],
+    "laravel-app-key": ["env", "yaml", "dockerfile", "md-code", "json", "md-prose"],
+}
 KEY_CTX = ["pem", "yaml", "json", "py", "js", "go", "md-code", "env"]
 
 FILE_OF_CTX = {"md-prose": "md", "md-code": "md"}
@@ -612,7 +633,10 @@ def generate(out, per_format):
     for i, fmt0 in enumerate(FORMATS):
         for j in range(per_format):
             fmt = fmt0
-            ctx = SINGLE_CTX[(i * 3 + j * 2) % n_ctx] if j < n_ctx else R.choice(SINGLE_CTX)
+            if fmt[0] in CONTEXTS:
+                ctx = CONTEXTS[fmt[0]][j % len(CONTEXTS[fmt[0]])]
+            else:
+                ctx = SINGLE_CTX[(i * 3 + j * 2) % n_ctx] if j < n_ctx else R.choice(SINGLE_CTX)
             value = fmt[4]()
             if isinstance(fmt[2], tuple):
                 fmt = fmt[:2] + (R.choice(fmt[2]),) + fmt[3:]

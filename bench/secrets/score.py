@@ -113,8 +113,13 @@ def planted(manifest, tree, out_json, tools, strip=""):
                    "text": line_text(tree, entries[i]["file"], entries[i]["line"])} for i in fp]
         decoy_kinds = collections.Counter(entries[i]["decoy_kind"] for i in neg)
         decoy_hit_kinds = collections.Counter(entries[i]["decoy_kind"] for i in fp)
+        by_ctx = collections.defaultdict(lambda: [0, 0])
+        for i in pos:
+            by_ctx[entries[i]["context"]][1] += 1
+            by_ctx[entries[i]["context"]][0] += i in hit
         report["tools"][name] = {
             "results": len(res),
+            "recall_by_context": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_ctx.items())},
             "recall": len(tp) / len(pos),
             "hits": len(tp),
             "recall_structured": sum(1 for i in structured if i in hit) / len(structured),
@@ -237,7 +242,10 @@ LABEL = {"sluice": "sluice", "kingfisher": "kingfisher", "kf_noarch": "kingfishe
 
 def tables(w):
     o = []
-    env = open(os.path.join(w, "env.txt")).read() if os.path.exists(os.path.join(w, "env.txt")) else ""
+    env = ""
+    for f in ("env.txt", "corpus/info.txt", "history/info.txt"):
+        if os.path.exists(os.path.join(w, f)):
+            env += open(os.path.join(w, f)).read()
     o.append("```text\n" + env.strip() + "\n```\n")
     ps = _load(os.path.join(w, "planted", "score.json"))
     if ps:
@@ -249,6 +257,13 @@ def tables(w):
         for n, t in ps["tools"].items():
             o.append(f"| {LABEL.get(n, n)} | **{t['recall']:.1%}** | {t['hits']}/{ps['planted']} | {t['recall_structured']:.1%} "
                      f"| {t['formats_fully_found']}/{ps['formats']} | **{t['decoys_reported']}**/{ps['decoys']} | {len(t['other_findings'])} |")
+        ctxs = list(next(iter(ps["tools"].values())).get("recall_by_context", {}).keys())
+        if ctxs:
+            o.append("\nPlanted secrets found, by where they were planted (md-code: fenced block, md-prose: a sentence):\n")
+            o.append("| tool | " + " | ".join(ctxs) + " |")
+            o.append("|---|" + "---|" * len(ctxs))
+            for n, t in ps["tools"].items():
+                o.append(f"| {LABEL.get(n, n)} | " + " | ".join(t["recall_by_context"][k] for k in ctxs) + " |")
         kinds = list(next(iter(ps["tools"].values()))["decoys_by_kind"].keys())
         o.append("\nDecoys reported, by kind:\n")
         o.append("| tool | " + " | ".join(kinds) + " |")

@@ -278,6 +278,11 @@ fn accept(
     if !matcher.validators.iter().all(|&v| validate::check(v, secret)) {
         return None;
     }
+    // A checksummed format the provider rule already rejected (a GitHub token with a wrong
+    // CRC32) is a made-up value, not a generic secret.
+    if matcher.generic && validate::fails_known_checksum(secret) {
+        return None;
+    }
     if filter::is_placeholder(secret, matcher.generic, &matcher.accepts)
         || filter::is_benign_shape(secret, &matcher.accepts)
         || filter::follows_hash_prefix(content, start)
@@ -362,7 +367,14 @@ fn check_spec(spec: &RuleSpec) -> Result<(), Error> {
     Ok(())
 }
 
+/// What `{assign}` in a rule's regex stands for: a name-to-value separator as written in code,
+/// configuration and prose — `KEY = "v"`, `KEY: v`, `"key": "v"`, `key => 'v'`,
+/// `settings["key"] = "v"`, `setenv("KEY", "v")`, "set `KEY` to `v`".
+pub const ASSIGN: &str = r#"["'`]?\]?\s*(?:=|:=|=>|:|,|\s+to\s+)\s*["'`]?"#;
+
 pub(crate) fn compile_regex(pattern: &str) -> Result<Compiled, regex::Error> {
+    let pattern = pattern.replace("{assign}", ASSIGN);
+    let pattern = pattern.as_str();
     // Unicode off: ASCII `\b` and `\w` keep every regex on the fast DFA engines, and the
     // formats we match are ASCII anyway.
     let regex = RegexBuilder::new(pattern).unicode(false).size_limit(32 * (1 << 20)).build()?;

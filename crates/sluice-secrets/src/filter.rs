@@ -342,10 +342,21 @@ fn looks_like_version_or_date(s: &[u8]) -> bool {
 /// snake_case, kebab-case, dotted or camelCase words where digits only end a word:
 /// `password_reset2`, `user.token.v2`, `accessToken1`. Generated secrets mix digits and
 /// letters throughout.
+/// `user_name`, `maxRetries2`, `API_KEY`: words of letters, then digits, in one of the cases
+/// people write names in. `HKCSrFvWHWLhjjvxZ2` has the shape but not the case pattern of a
+/// name: an uppercase run followed by lowercase, as in random strings, is not an identifier.
 fn is_identifier(s: &[u8]) -> bool {
     s.split(|b| matches!(b, b'_' | b'-' | b'.')).all(|word| {
         let first_digit = word.iter().position(u8::is_ascii_digit).unwrap_or(word.len());
-        word.iter().all(u8::is_ascii_alphanumeric) && word[first_digit..].iter().all(u8::is_ascii_digit)
+        let letters = &word[..first_digit];
+        let one_case =
+            letters.iter().all(|b| !b.is_ascii_uppercase()) || letters.iter().all(|b| !b.is_ascii_lowercase());
+        let camel = !letters
+            .windows(3)
+            .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase() && w[2].is_ascii_lowercase());
+        word.iter().all(u8::is_ascii_alphanumeric)
+            && word[first_digit..].iter().all(u8::is_ascii_digit)
+            && (one_case || camel)
     })
 }
 

@@ -45,6 +45,9 @@ pub struct RuleSpec {
     pub keywords: Vec<String>,
     /// A `regex` crate pattern over bytes, Unicode classes off. The secret is the group named
     /// `secret`, else the first group that took part in the match, else the whole match.
+    /// `{assign}` stands for a name-to-value separator in any of the forms code, configuration
+    /// and prose use (`=`, `:`, `=>`, `"key"] =`, `("KEY", `, "`KEY` to `…`"; see
+    /// `engine::ASSIGN`).
     pub regex: String,
     /// Minimum Shannon entropy, in bits per byte, of the secret.
     #[serde(default)]

@@ -19,6 +19,14 @@ pub(crate) fn check(validator: Validator, secret: &[u8]) -> bool {
     }
 }
 
+/// Prefixes of formats that carry a CRC32 checksum (GitHub and npm tokens).
+const CHECKSUMMED_PREFIXES: &[&[u8]] = &[b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"npm_"];
+
+/// True when `secret` has the prefix of a checksummed format and its checksum is wrong.
+pub(crate) fn fails_known_checksum(secret: &[u8]) -> bool {
+    CHECKSUMMED_PREFIXES.iter().any(|p| secret.starts_with(p)) && !github_crc32(secret)
+}
+
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// The six-character, zero-padded base62 form of a CRC32, as GitHub and npm append it.
