@@ -68,64 +68,30 @@ pub fn scan_history(repo: &Path, engine: &Engine) -> Result<HistoryScan, History
     let mut scan = HistoryScan { commits: commits.len() as u64, ..HistoryScan::default() };
     let mut seen: HashSet<(String, String, String)> = HashSet::new();
 
-    let mut child = Command::new("git")
-        .args(["cat-file", "--batch"])
-        .current_dir(repo)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| HistoryError::Spawn { dir: repo.to_owned(), source })?;
-    let read_err = |source| HistoryError::Read { dir: repo.to_owned(), source };
-    let mut stdin = child.stdin.take().ok_or_else(|| read_err(std::io::Error::other("no stdin")))?;
-    let stdout = child.stdout.take().ok_or_else(|| read_err(std::io::Error::other("no stdout")))?;
-    // Feed the object ids from a thread: git answers while we write, and a full pipe in both
-    // directions would deadlock a single thread.
-    let ids: Vec<String> = blobs.iter().map(|b| b.blob.clone()).collect();
-    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::new(&mut stdin);
-        for id in ids {
-            writeln!(out, "{id}")?;
-        }
-        out.flush()
-    });
-
-    let mut reader = BufReader::with_capacity(1 << 20, stdout);
     let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut batch_bytes = 0usize;
-    let mut header = String::new();
-    for (i, _) in blobs.iter().enumerate() {
-        header.clear();
-        reader.read_line(&mut header).map_err(read_err)?;
-        let mut parts = header.split_whitespace();
-        let (_, kind, size) = (parts.next(), parts.next(), parts.next());
-        if kind != Some("blob") {
-            // "<id> missing": a shallow clone or a broken object. Skip it, nothing to read.
+    let ids: Vec<String> = blobs.iter().map(|b| b.blob.clone()).collect();
+    read_blobs(repo, ids, |i, content| {
+        let Some(content) = content else {
+            // A missing object (shallow clone) or a non-blob: nothing to read.
             scan.blobs_skipped += 1;
-            continue;
-        }
-        let size: usize = size.and_then(|s| s.parse().ok()).unwrap_or(0);
-        let mut content = vec![0u8; size];
-        reader.read_exact(&mut content).map_err(read_err)?;
-        let mut newline = [0u8; 1];
-        reader.read_exact(&mut newline).map_err(read_err)?;
+            return;
+        };
         let binary = content[..content.len().min(8192)].contains(&0);
-        if binary || size as u64 > engine.max_file_size {
+        if binary || content.len() as u64 > engine.max_file_size {
             scan.blobs_skipped += 1;
-            continue;
+            return;
         }
         scan.blobs_scanned += 1;
-        scan.bytes_scanned += size as u64;
-        batch_bytes += size;
+        scan.bytes_scanned += content.len() as u64;
+        batch_bytes += content.len();
         batch.push((i, content));
         if batch_bytes >= BATCH_BYTES {
             flush(&mut batch, &blobs, &commits, engine, &mut seen, &mut scan.findings);
             batch_bytes = 0;
         }
-    }
+    })?;
     flush(&mut batch, &blobs, &commits, engine, &mut seen, &mut scan.findings);
-    feeder.join().map_err(|_| read_err(std::io::Error::other("the git feeder thread panicked")))?.map_err(read_err)?;
-    let _ = child.wait();
     scan.findings.sort_by(|a, b| {
         (&a.finding.path, a.finding.line, a.finding.column, &a.finding.rule_id).cmp(&(
             &b.finding.path,
@@ -135,6 +101,106 @@ pub fn scan_history(repo: &Path, engine: &Engine) -> Result<HistoryScan, History
         ))
     });
     Ok(scan)
+}
+
+/// Streams the contents of the objects `ids` from `git cat-file --batch` to `each(index,
+/// content)`; `None` for an object that is missing or not a blob.
+fn read_blobs(repo: &Path, ids: Vec<String>, mut each: impl FnMut(usize, Option<Vec<u8>>)) -> Result<(), HistoryError> {
+    let read_err = |source| HistoryError::Read { dir: repo.to_owned(), source };
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(repo)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|source| HistoryError::Spawn { dir: repo.to_owned(), source })?;
+    let mut stdin = child.stdin.take().ok_or_else(|| read_err(std::io::Error::other("no stdin")))?;
+    let stdout = child.stdout.take().ok_or_else(|| read_err(std::io::Error::other("no stdout")))?;
+    let count = ids.len();
+    // Feed the object ids from a thread: git answers while we write, and a full pipe in both
+    // directions would deadlock a single thread.
+    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(&mut stdin);
+        for id in ids {
+            writeln!(out, "{id}")?;
+        }
+        out.flush()
+    });
+    let mut reader = BufReader::with_capacity(1 << 20, stdout);
+    let mut header = String::new();
+    for i in 0..count {
+        header.clear();
+        reader.read_line(&mut header).map_err(read_err)?;
+        let mut parts = header.split_whitespace();
+        let (_, kind, size) = (parts.next(), parts.next(), parts.next());
+        if kind != Some("blob") {
+            each(i, None);
+            continue;
+        }
+        let size: usize = size.and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut content = vec![0u8; size];
+        reader.read_exact(&mut content).map_err(read_err)?;
+        let mut newline = [0u8; 1];
+        reader.read_exact(&mut newline).map_err(read_err)?;
+        each(i, Some(content));
+    }
+    feeder.join().map_err(|_| read_err(std::io::Error::other("the git feeder thread panicked")))?.map_err(read_err)?;
+    let _ = child.wait();
+    Ok(())
+}
+
+/// Scans what is staged for commit: the index's version of every added or modified file, not
+/// the working tree's (a secret that is staged and then edited out of the working copy is
+/// still about to be committed). Paths are relative to `repo`.
+pub fn scan_staged(repo: &Path, engine: &Engine) -> Result<Vec<Finding>, HistoryError> {
+    let git = |args: &[&str]| -> Result<Vec<u8>, HistoryError> {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .output()
+            .map_err(|source| HistoryError::Spawn { dir: repo.to_owned(), source })?;
+        if !out.status.success() {
+            return Err(HistoryError::Git {
+                dir: repo.to_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
+        }
+        Ok(out.stdout)
+    };
+    let names = git(&["diff", "--cached", "--name-only", "--relative", "--diff-filter=d", "-z"])?;
+    let names: Vec<String> =
+        names.split(|&b| b == 0).filter(|n| !n.is_empty()).map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `ls-files -s` names the staged blob of each path: "<mode> <id> <stage>\t<path>".
+    let mut args = vec!["ls-files", "-s", "-z", "--"];
+    args.extend(names.iter().map(String::as_str));
+    let listing = git(&args)?;
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+        let entry = String::from_utf8_lossy(entry);
+        let Some((meta, path)) = entry.split_once('\t') else { continue };
+        let parts: Vec<&str> = meta.split(' ').collect();
+        if let [mode, id, _stage] = parts[..] {
+            if mode.starts_with("100") {
+                entries.push((id.to_owned(), path.to_owned()));
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    let ids = entries.iter().map(|(id, _)| id.clone()).collect();
+    read_blobs(repo, ids, |i, content| {
+        if let Some(content) = content {
+            let binary = content[..content.len().min(8192)].contains(&0);
+            if !binary && content.len() as u64 <= engine.max_file_size {
+                findings.extend(engine.scan_bytes(&entries[i].1, &content));
+            }
+        }
+    })?;
+    findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
+    Ok(findings)
 }
 
 fn flush(

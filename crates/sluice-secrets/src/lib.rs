@@ -33,7 +33,7 @@ mod rule_tests;
 pub use engine::{Config, Engine, Rule};
 pub use error::Error;
 pub use finding::Finding;
-pub use history::{scan_history, Commit, HistoryError, HistoryFinding, HistoryScan};
+pub use history::{scan_history, scan_staged, Commit, HistoryError, HistoryFinding, HistoryScan};
 pub use spec::{Examples, RuleSpec, Shape, Validator};
 pub use walk::{Scan, SkipReason, Skipped, Target};
 

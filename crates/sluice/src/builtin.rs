@@ -23,6 +23,8 @@ pub struct StageInput<'a> {
     pub scope: &'a Scope,
     /// Scan the git history (every blob reachable from a ref) instead of the tree.
     pub history: bool,
+    /// Scan the staged content (the index), for pre-commit hooks.
+    pub staged: bool,
     /// The stage's table from sluice.toml.
     pub options: &'a BTreeMap<String, toml::Value>,
     pub config_path: &'a Path,
@@ -77,7 +79,11 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
             sluice_secrets::Target::Files { root, files: &files }
         }
     };
-    let (findings, commits, skipped, counters) = if input.history {
+    let (findings, commits, skipped, counters) = if input.staged {
+        let findings = sluice_secrets::scan_staged(root, &engine)?;
+        let commits = vec![None; findings.len()];
+        (findings, commits, Vec::new(), json!({ "sluice/scanned": "staged content (the git index)" }))
+    } else if input.history {
         let scan = sluice_secrets::scan_history(root, &engine)?;
         let counters = json!({
             "sluice/commits-scanned": scan.commits,

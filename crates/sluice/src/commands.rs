@@ -127,6 +127,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
             root: &root,
             scope: &scope,
             history: args.history,
+            staged: args.scope.staged,
             options: &options,
             config_path: &config_path,
         };
@@ -237,7 +238,10 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     }
     let builtin_argv = |name: &str| {
         let mut argv = vec![exe.display().to_string(), "scan".into(), name.to_owned(), root.display().to_string()];
-        if scope.is_diff_aware() {
+        if args.scope.staged {
+            // Staged content, read from the index, not the working copy.
+            argv.push("--staged".into());
+        } else if scope.is_diff_aware() {
             argv.extend(["--changed-files".into(), changed_list.display().to_string()]);
         }
         argv

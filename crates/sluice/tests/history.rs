@@ -71,3 +71,27 @@ fn history_outside_a_repository_is_a_clear_error() {
         .code(2)
         .stderr(predicates::str::contains("not a git repository"));
 }
+
+#[test]
+fn staged_mode_scans_the_index_not_the_working_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    commit_file(root, "README.md", "# project\n", "start");
+    let token = github_token("Sq3vT9LmR2wXk8PbN5cY7dHj4FsA1e");
+    std::fs::write(root.join("ci.yml"), format!("token: {token}\n")).unwrap();
+    git(root, &["add", "ci.yml"]);
+    // Edited out of the working copy but still staged: the commit would carry it.
+    std::fs::write(root.join("ci.yml"), "token: ${CI_TOKEN}\n").unwrap();
+    // Not staged at all: not part of the commit.
+    std::fs::write(root.join("notes.yml"), format!("token: {}\n", github_token("Tq3vT9LmR2wXk8PbN5cY7dHj4FsA1e")))
+        .unwrap();
+
+    let out = sluice().args(["scan", "secrets", "--staged"]).arg(root).assert().success().get_output().stdout.clone();
+    let found = results(&parse(&out));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "ci.yml");
+    let out =
+        sluice().args(["run", "--staged", "--format", "json"]).arg(root).assert().success().get_output().stdout.clone();
+    assert_eq!(parse(&out)["findings"].as_array().unwrap().len(), 1);
+}
