@@ -42,6 +42,43 @@ pub struct StageSummary {
     pub failures: Vec<String>,
 }
 
+/// What a run's summary counts: findings shown, and, when the log went through triage,
+/// suppressed ones and (compared with a baseline) new and fixed ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Unsuppressed findings.
+    pub active: usize,
+    /// Unsuppressed findings the baseline does not have; `None` without a baseline.
+    pub new: Option<usize>,
+    pub suppressed: usize,
+    /// Baseline findings that are gone; `None` without a baseline.
+    pub fixed: Option<usize>,
+}
+
+/// Category of sluice-triage's summary run, and its property with the number of fixed findings
+/// (see `sluice_triage::summary_keys`).
+const TRIAGE_CATEGORY: &str = "sluice/triage/";
+const FIXED_KEY: &str = "sluice/fixed";
+
+pub fn counts(log: &Sarif) -> Counts {
+    let all = findings(log);
+    let active: Vec<&Finding> = all.iter().filter(|f| !f.suppressed).collect();
+    let fixed = log
+        .runs
+        .iter()
+        .filter(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(TRIAGE_CATEGORY))
+        .filter_map(|r| r.properties.as_ref()?.additional_properties.get(FIXED_KEY)?.as_u64())
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        .reduce(|a, b| a.saturating_add(b));
+    let compared = fixed.is_some() || all.iter().any(|f| f.baseline_state.is_some());
+    Counts {
+        active: active.len(),
+        new: compared.then(|| active.iter().filter(|f| f.baseline_state.as_deref() == Some("new")).count()),
+        suppressed: all.len() - active.len(),
+        fixed: compared.then_some(fixed.unwrap_or(0)),
+    }
+}
+
 pub fn findings(log: &Sarif) -> Vec<Finding> {
     let mut out = Vec::new();
     for run in &log.runs {

@@ -26,6 +26,7 @@ pub fn json(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
     let doc = json!({
         "version": JSON_REPORT_VERSION,
         "counts": counts,
+        "summary": crate::finding::counts(log),
         "stages": stage_summaries(log),
         "findings": all,
     });
@@ -197,6 +198,9 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
             }
         }
         writeln!(out, "**{} findings** ({}): {}", active.len(), new.len().to_string() + " new", parts.join(" · "))?;
+    }
+    if let Some(fixed) = crate::finding::counts(log).fixed {
+        writeln!(out, "\n{fixed} finding(s) of the baseline fixed.")?;
     }
     for (title, group) in [("New findings", &new), ("Existing findings", &existing)] {
         if group.is_empty() {

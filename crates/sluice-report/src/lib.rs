@@ -12,7 +12,7 @@ mod text;
 use std::io::Write;
 use std::path::Path;
 
-pub use finding::{findings, stage_summaries, Finding, StageSummary};
+pub use finding::{counts, findings, stage_summaries, Counts, Finding, StageSummary};
 pub use formats::utc_timestamp;
 use sluice_sarif::sarif::Sarif;
 

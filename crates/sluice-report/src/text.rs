@@ -72,8 +72,20 @@ pub fn render(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::
         let parts: Vec<String> = counts.iter().map(|(s, n)| paint.severity(*s, &format!("{n} {s}"))).collect();
         write!(out, "{} {noun}: {}", paint.bold(&active.len().to_string()), parts.join(", "))?;
     }
+    // New, suppressed and fixed apart: what a change introduced, what was decided, what went away.
+    let c = crate::finding::counts(log);
+    let mut extra = Vec::new();
+    if let Some(n) = c.new {
+        extra.push(format!("{n} new"));
+    }
     if !suppressed.is_empty() {
-        write!(out, " ({} suppressed)", suppressed.len())?;
+        extra.push(format!("{} suppressed", suppressed.len()));
+    }
+    if let Some(n) = c.fixed {
+        extra.push(format!("{n} fixed"));
+    }
+    if !extra.is_empty() {
+        write!(out, " ({})", extra.join(", "))?;
     }
     writeln!(out)
 }

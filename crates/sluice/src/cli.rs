@@ -34,6 +34,11 @@ pub enum Command {
     Merge(MergeArgs),
     /// Render a SARIF log (a file, or stdin) for people or CI systems.
     Report(ReportArgs),
+    /// Apply .sluice/triage.toml and the baseline to SARIF (a file, or stdin) as suppressions and
+    /// baselineState; or record and review decisions (mark, list, show, prune, import, export).
+    Triage(crate::triage_cmd::TriageArgs),
+    /// Record the findings of the current commit (or --from REF, or --sarif FILE) in .sluice/baseline.sarif.
+    Baseline(crate::triage_cmd::BaselineArgs),
 }
 
 /// Diff-aware mode: look only at what changed.

@@ -22,6 +22,8 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Scan(args) => scan(args),
         Command::Merge(args) => merge(args),
         Command::Report(args) => report(args, color),
+        Command::Triage(args) => crate::triage_cmd::triage(args),
+        Command::Baseline(args) => crate::triage_cmd::baseline(args),
     }
 }
 
@@ -267,7 +269,9 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
         }
         runs.extend(outcome.runs);
     }
-    let log: Sarif = empty_log(runs);
+    let mut log: Sarif = empty_log(runs);
+    // Decisions (.sluice/triage.toml) and the baseline (.sluice/baseline.sarif), when present.
+    crate::triage_cmd::apply_in_run(&root, &scope, &mut log, &|note| display.note(note))?;
 
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("{}: cannot create the output directory", out_dir.display()))?;

@@ -1,0 +1,641 @@
+//! Applying decisions to a log: SARIF `suppressions`, never deletion.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use globset::{GlobSet, GlobSetBuilder};
+use serde_json::{json, Value};
+use sluice_sarif::sarif::{Result as SarifResult, Run, Sarif, Suppression};
+use sluice_sarif::{artifact_path, keys, primary_region, FINGERPRINT_KEY};
+
+use crate::content::{fingerprint_at, Sources};
+use crate::date::Date;
+use crate::decisions::{Decision, Decisions, Selector};
+use crate::renames::RenameMap;
+use crate::version::Version;
+
+/// Result property: the decision that applies to the result (also for `confirmed`).
+pub const TRIAGE_KEY: &str = "sluice/triage";
+/// Suppression property naming the decision (`file:line`); marks suppressions sluice made, so
+/// applying decisions again replaces them instead of adding more.
+pub const DECISION_KEY: &str = "sluice/decision";
+/// Category (`automationDetails.id`) of the run that reports on triage and baseline.
+pub const TRIAGE_CATEGORY: &str = "sluice/triage/";
+/// Tool name of that run.
+pub const TRIAGE_TOOL: &str = "sluice-triage";
+
+/// Result properties a dependency stage sets so advisory decisions can match (see
+/// docs/triage.md). The advisory id is also looked for in `ruleId`.
+pub mod dep_keys {
+    pub const ADVISORY: &str = "sluice/advisory";
+    pub const ALIASES: &str = "sluice/aliases";
+    pub const PACKAGE: &str = "sluice/package";
+    pub const PACKAGE_VERSION: &str = "sluice/package-version";
+    pub const PURL: &str = "sluice/purl";
+}
+
+pub struct ApplyOptions<'a> {
+    pub today: Date,
+    /// Repository root, to re-derive fingerprints of renamed files (`None`: no renames followed).
+    pub root: Option<&'a Path>,
+    /// The decisions file as an artifact URI relative to `%SRCROOT%` (`.sluice/triage.toml`),
+    /// for the suppressions' locations and the notifications.
+    pub decisions_uri: &'a str,
+    /// Files renamed since a commit, as git sees them; `None` when that cannot be known.
+    pub renames: &'a mut dyn FnMut(&str) -> Option<RenameMap>,
+    /// Report decisions that match nothing. Off for logs that cover only some files
+    /// (diff-aware runs), where "matches nothing here" says nothing.
+    pub check_stale: bool,
+}
+
+/// A decision that followed its finding to a renamed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Followed {
+    pub decision: usize,
+    pub from: String,
+    pub to: String,
+}
+
+/// What applying decisions did. Indexes point into `Decisions::items`.
+#[derive(Debug, Clone, Default)]
+pub struct TriageOutcome {
+    /// Findings matched, per decision.
+    pub matches: Vec<usize>,
+    /// Results now suppressed by a decision.
+    pub suppressed: usize,
+    /// Results with a `confirmed` decision (recorded, not suppressed).
+    pub confirmed: usize,
+    /// Live decisions that matched nothing in this log.
+    pub stale: Vec<usize>,
+    /// Expired decisions, with the number of findings each would still match.
+    pub expired: Vec<(usize, usize)>,
+    pub followed: Vec<Followed>,
+}
+
+/// One finding that more than one decision matches.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub lines: Vec<usize>,
+    pub finding: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}", render_conflicts(origin, conflicts))]
+pub struct ConflictError {
+    pub origin: String,
+    pub conflicts: Vec<Conflict>,
+}
+
+fn render_conflicts(origin: &str, conflicts: &[Conflict]) -> String {
+    const SHOWN: usize = 20;
+    let mut out: Vec<String> = conflicts
+        .iter()
+        .take(SHOWN)
+        .map(|c| {
+            let lines: Vec<String> = c.lines.iter().map(ToString::to_string).collect();
+            let listed = match lines.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => lines.join(""),
+            };
+            format!(
+                "{origin}:{}: decisions at lines {listed} all match {}; a finding takes one decision: remove one, or narrow a rule's path glob",
+                c.lines.first().copied().unwrap_or(0),
+                c.finding
+            )
+        })
+        .collect();
+    if conflicts.len() > SHOWN {
+        out.push(format!("{origin}: … and {} more conflicting findings", conflicts.len() - SHOWN));
+    }
+    out.push(format!("{origin}: no decision was applied"));
+    out.join("\n")
+}
+
+/// The facts about a result that decisions match on.
+struct Facts {
+    fingerprint: Option<String>,
+    rule: String,
+    path: Option<String>,
+    stage: String,
+    /// Lowercased advisory ids: `sluice/advisory`, `sluice/aliases`, the rule id.
+    advisories: Vec<String>,
+    package: Option<String>,
+    purl: Option<String>,
+    version: Option<Version>,
+}
+
+fn prop<'r>(result: &'r SarifResult, key: &str) -> Option<&'r Value> {
+    result.properties.as_ref()?.additional_properties.get(key)
+}
+
+fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
+    let rule = result.rule_id.clone().unwrap_or_default();
+    let str_prop = |key: &str| prop(result, key).and_then(Value::as_str).map(str::to_owned);
+    let (mut advisories, mut package, mut purl, mut version) = (Vec::new(), None, None, None);
+    if want_deps {
+        advisories.push(rule.to_ascii_lowercase());
+        if let Some(a) = str_prop(dep_keys::ADVISORY) {
+            advisories.push(a.to_ascii_lowercase());
+        }
+        for alias in prop(result, dep_keys::ALIASES).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(a) = alias.as_str() {
+                advisories.push(a.to_ascii_lowercase());
+            }
+        }
+        package = str_prop(dep_keys::PACKAGE);
+        purl = str_prop(dep_keys::PURL);
+        let purl_version = purl.as_deref().and_then(|p| split_purl(p).1.map(str::to_owned));
+        version = str_prop(dep_keys::PACKAGE_VERSION).or(purl_version).and_then(|v| Version::parse(&v));
+    }
+    Facts {
+        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY).cloned()),
+        rule,
+        path: artifact_path(result),
+        stage: str_prop(keys::STAGE).unwrap_or_else(|| run_stage.to_owned()),
+        advisories,
+        package,
+        purl,
+        version,
+    }
+}
+
+/// `pkg:npm/%40scope/name@1.2.3?q=1#sub` → (`pkg:npm/%40scope/name`, `1.2.3`).
+pub(crate) fn split_purl(purl: &str) -> (&str, Option<&str>) {
+    let core = purl.split(['?', '#']).next().unwrap_or(purl);
+    // The version separator is the last `@` after the type's slash (`%40` encodes a scope's @).
+    match core.rfind('@') {
+        Some(at) if core[..at].contains('/') => (&core[..at], Some(&core[at + 1..])),
+        _ => (core, None),
+    }
+}
+
+fn purl_name(purl: &str) -> &str {
+    let base = split_purl(purl).0;
+    base.rsplit('/').next().unwrap_or(base)
+}
+
+/// The stage a run belongs to: sluice's category, else the tool's name.
+pub fn run_stage(run: &Run) -> String {
+    run.automation_details
+        .as_ref()
+        .and_then(|d| d.id.as_deref())
+        .and_then(|id| id.strip_prefix("sluice/"))
+        .map(|id| id.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase())
+}
+
+pub(crate) fn run_succeeded(run: &Run) -> bool {
+    run.invocations.iter().flatten().all(|i| i.execution_successful)
+}
+
+pub(crate) fn is_triage_run(run: &Run) -> bool {
+    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(TRIAGE_CATEGORY)
+}
+
+struct Index<'d> {
+    by_fingerprint: HashMap<&'d str, usize>,
+    by_rule: HashMap<&'d str, (GlobSet, Vec<usize>)>,
+    by_advisory: HashMap<String, Vec<usize>>,
+}
+
+impl<'d> Index<'d> {
+    fn new(items: &'d [Decision]) -> Index<'d> {
+        let mut by_fingerprint = HashMap::new();
+        let mut rule_globs: BTreeMap<&str, Vec<(usize, &str)>> = BTreeMap::new();
+        let mut by_advisory: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, d) in items.iter().enumerate() {
+            match &d.selector {
+                Selector::Fingerprint { fingerprint, .. } => {
+                    by_fingerprint.insert(fingerprint.as_str(), i);
+                }
+                Selector::RulePath { rule, glob } => rule_globs.entry(rule.as_str()).or_default().push((i, glob)),
+                Selector::Advisory { advisory, .. } => {
+                    by_advisory.entry(advisory.to_ascii_lowercase()).or_default().push(i)
+                }
+            }
+        }
+        let mut by_rule = HashMap::new();
+        for (rule, globs) in rule_globs {
+            let mut builder = GlobSetBuilder::new();
+            let mut ids = Vec::new();
+            for (i, glob) in globs {
+                // Globs were compiled when the file was parsed; one that fails here cannot match.
+                if let Ok(g) = crate::decisions::glob(glob) {
+                    builder.add(g);
+                    ids.push(i);
+                }
+            }
+            if let Ok(set) = builder.build() {
+                by_rule.insert(rule, (set, ids));
+            }
+        }
+        Index { by_fingerprint, by_rule, by_advisory }
+    }
+
+    fn matches(&self, items: &[Decision], f: &Facts, out: &mut Vec<usize>) {
+        out.clear();
+        if let Some(&i) = f.fingerprint.as_deref().and_then(|fp| self.by_fingerprint.get(fp)) {
+            out.push(i);
+        }
+        if let (Some((set, ids)), Some(path)) = (self.by_rule.get(f.rule.as_str()), &f.path) {
+            out.extend(set.matches(path).into_iter().map(|k| ids[k]));
+        }
+        if !self.by_advisory.is_empty() {
+            for adv in &f.advisories {
+                for &i in self.by_advisory.get(adv).into_iter().flatten() {
+                    if !out.contains(&i) && advisory_matches(&items[i], f) {
+                        out.push(i);
+                    }
+                }
+            }
+        }
+        out.retain(|&i| items[i].stage.as_deref().is_none_or(|s| s == f.stage));
+    }
+}
+
+fn advisory_matches(d: &Decision, f: &Facts) -> bool {
+    let Selector::Advisory { package, versions, .. } = &d.selector else { return false };
+    let (wanted, pinned) = if package.starts_with("pkg:") { split_purl(package) } else { (package.as_str(), None) };
+    let package_ok = if wanted.starts_with("pkg:") {
+        f.purl.as_deref().is_some_and(|p| split_purl(p).0.eq_ignore_ascii_case(wanted))
+    } else {
+        f.package.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(wanted))
+            || f.purl.as_deref().is_some_and(|p| purl_name(p).eq_ignore_ascii_case(wanted))
+    };
+    if !package_ok {
+        return false;
+    }
+    let pinned_ok = match pinned {
+        Some(v) => match (Version::parse(v), &f.version) {
+            (Some(want), Some(have)) => &want == have,
+            _ => false,
+        },
+        None => true,
+    };
+    // A range needs a known version: an unknown one is not assumed to be inside it.
+    let range_ok = match versions {
+        Some(range) => f.version.as_ref().is_some_and(|v| range.contains(v)),
+        None => true,
+    };
+    pinned_ok && range_ok
+}
+
+fn describe_finding(f: &Facts, result: &SarifResult) -> String {
+    let line = primary_region(result).and_then(|r| r.start_line);
+    let place = match (&f.path, line) {
+        (Some(p), Some(l)) => format!("{p}:{l}"),
+        (Some(p), None) => p.clone(),
+        _ => "(no location)".into(),
+    };
+    match &f.fingerprint {
+        Some(fp) => format!("the finding {} at {place} (fingerprint {fp})", f.rule),
+        None => format!("the finding {} at {place}", f.rule),
+    }
+}
+
+/// Removes what an earlier application left: sluice's suppressions, `sluice/triage`
+/// properties and the triage run. Suppressions from the tool itself (`inSource`) stay.
+pub fn clear(log: &mut Sarif) {
+    log.runs.retain(|r| !is_triage_run(r));
+    for run in &mut log.runs {
+        for result in run.results.iter_mut().flatten() {
+            if let Some(props) = result.properties.as_mut() {
+                props.additional_properties.remove(TRIAGE_KEY);
+            }
+            if let Some(list) = result.suppressions.as_mut() {
+                list.retain(|s| {
+                    !s.properties.as_ref().is_some_and(|p| p.additional_properties.contains_key(DECISION_KEY))
+                });
+                if list.is_empty() {
+                    result.suppressions = None;
+                }
+            }
+        }
+    }
+}
+
+/// Applies decisions: each matching result gets the decision in `properties["sluice/triage"]`
+/// and, unless the status is `confirmed`, a suppression (`kind: external`, `status: accepted`,
+/// the reason as justification, the decision's line as location). Nothing is removed.
+///
+/// Errors when a finding is matched by more than one live decision; then the log is unchanged.
+pub fn apply(
+    log: &mut Sarif,
+    decisions: &Decisions,
+    opts: &mut ApplyOptions<'_>,
+) -> Result<TriageOutcome, ConflictError> {
+    clear(log);
+    let items = &decisions.items;
+    let index = Index::new(items);
+    let want_deps = !index.by_advisory.is_empty();
+    let expired: Vec<bool> = items.iter().map(|d| d.is_expired(opts.today)).collect();
+    let mut outcome = TriageOutcome { matches: vec![0; items.len()], ..TriageOutcome::default() };
+    let mut would_match = vec![0usize; items.len()];
+    let mut assigned: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut conflicts = Vec::new();
+    let mut found = Vec::new();
+    // Results of (rule, path) not yet decided, for decisions that follow renames.
+    let mut undecided: HashMap<(String, String), Vec<(usize, usize)>> = HashMap::new();
+    let follow_candidates = items.iter().enumerate().any(|(i, d)| {
+        !expired[i]
+            && matches!(&d.selector, Selector::Fingerprint { commit: Some(_), path: Some(_), rule: Some(_), .. })
+    });
+
+    for (ri, run) in log.runs.iter().enumerate() {
+        let stage = run_stage(run);
+        for (xi, result) in run.results.iter().flatten().enumerate() {
+            let f = facts(result, &stage, want_deps);
+            index.matches(items, &f, &mut found);
+            let mut live = Vec::new();
+            for &i in &found {
+                if expired[i] {
+                    would_match[i] += 1;
+                } else {
+                    live.push(i);
+                }
+            }
+            match live.as_slice() {
+                [] => {
+                    if follow_candidates {
+                        if let Some(path) = &f.path {
+                            undecided.entry((f.rule.clone(), path.clone())).or_default().push((ri, xi));
+                        }
+                    }
+                }
+                [one] => {
+                    assigned.insert((ri, xi), *one);
+                    outcome.matches[*one] += 1;
+                }
+                many => {
+                    let mut lines: Vec<usize> = many.iter().map(|&i| items[i].line).collect();
+                    lines.sort_unstable();
+                    conflicts.push(Conflict { lines, finding: describe_finding(&f, result) });
+                }
+            }
+        }
+    }
+
+    // Fingerprint decisions that matched nothing may have a finding whose file was renamed.
+    if follow_candidates {
+        let mut sources = Sources::new(opts.root);
+        let mut maps: BTreeMap<String, Option<RenameMap>> = BTreeMap::new();
+        for (i, d) in items.iter().enumerate() {
+            let Selector::Fingerprint { fingerprint, rule: Some(rule), path: Some(path), commit: Some(commit) } =
+                &d.selector
+            else {
+                continue;
+            };
+            if expired[i] || outcome.matches[i] > 0 {
+                continue;
+            }
+            let map = maps.entry(commit.clone()).or_insert_with(|| (opts.renames)(commit));
+            let Some(new_path) = map.as_ref().and_then(|m| m.renamed(path)) else { continue };
+            let key = (rule.clone(), new_path.to_owned());
+            let Some(candidates) = undecided.get_mut(&key) else { continue };
+            let hit = candidates.iter().position(|&(ri, xi)| {
+                let run = &log.runs[ri];
+                let result = &run.results.as_deref().unwrap_or_default()[xi];
+                let stage_ok = d.stage.as_deref().is_none_or(|s| {
+                    prop(result, keys::STAGE).and_then(Value::as_str).map_or_else(|| run_stage(run) == s, |st| st == s)
+                });
+                stage_ok && fingerprint_at(result, path, &mut sources).as_deref() == Some(fingerprint.as_str())
+            });
+            if let Some(k) = hit {
+                let at = candidates.remove(k);
+                assigned.insert(at, i);
+                outcome.matches[i] += 1;
+                outcome.followed.push(Followed { decision: i, from: path.clone(), to: new_path.to_owned() });
+            }
+        }
+    }
+
+    if !conflicts.is_empty() {
+        return Err(ConflictError { origin: decisions.origin.clone(), conflicts });
+    }
+
+    let mut rendered: HashMap<usize, (Value, Option<Suppression>)> = HashMap::new();
+    for ((ri, xi), i) in assigned {
+        let d = &items[i];
+        let (triage, suppression) = rendered.entry(i).or_insert_with(|| render_decision(d, opts.decisions_uri));
+        let Some(result) = log.runs[ri].results.as_mut().and_then(|r| r.get_mut(xi)) else { continue };
+        result
+            .properties
+            .get_or_insert_with(Default::default)
+            .additional_properties
+            .insert(TRIAGE_KEY.into(), triage.clone());
+        match suppression {
+            Some(s) => {
+                result.suppressions.get_or_insert_with(Vec::new).push(s.clone());
+                outcome.suppressed += 1;
+            }
+            None => outcome.confirmed += 1,
+        }
+    }
+
+    let stages: Vec<String> = log.runs.iter().filter(|r| run_succeeded(r)).map(run_stage).collect();
+    for (i, d) in items.iter().enumerate() {
+        if expired[i] {
+            outcome.expired.push((i, would_match[i]));
+        } else if opts.check_stale && outcome.matches[i] == 0 {
+            // A decision for a stage that did not run (or failed) here could not have matched.
+            let could_match = d.stage.as_ref().is_none_or(|s| stages.contains(s));
+            if could_match {
+                outcome.stale.push(i);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// The `sluice/triage` property and, for suppressing statuses, the suppression.
+fn render_decision(d: &Decision, decisions_uri: &str) -> (Value, Option<Suppression>) {
+    let mut triage = serde_json::Map::new();
+    triage.insert("status".into(), json!(d.status.as_str()));
+    triage.insert("reason".into(), json!(d.reason));
+    triage.insert("who".into(), json!(d.who));
+    triage.insert("when".into(), json!(d.when.to_string()));
+    if let Some(e) = d.expires {
+        triage.insert("expires".into(), json!(e.to_string()));
+    }
+    if let Some(s) = &d.source {
+        triage.insert("source".into(), json!(s));
+    }
+    if let Some(v) = d.vex_status {
+        triage.insert("vex_status".into(), json!(v.as_str()));
+    }
+    if let Some(j) = &d.vex_justification {
+        triage.insert("vex_justification".into(), json!(j));
+    }
+    triage.insert("decision".into(), json!(format!("{decisions_uri}:{}", d.line)));
+    let suppression = d.status.suppresses().then(|| {
+        let mut props = serde_json::Map::new();
+        props.insert(DECISION_KEY.into(), json!(format!("{decisions_uri}:{}", d.line)));
+        props.insert("sluice/status".into(), json!(d.status.as_str()));
+        props.insert("sluice/who".into(), json!(d.who));
+        props.insert("sluice/when".into(), json!(d.when.to_string()));
+        if let Some(e) = d.expires {
+            props.insert("sluice/expires".into(), json!(e.to_string()));
+        }
+        if let Some(s) = &d.source {
+            props.insert("sluice/source".into(), json!(s));
+        }
+        let value = json!({
+            "kind": "external",
+            "status": "accepted",
+            "justification": format!("{}: {}", d.status.as_str(), d.reason),
+            "location": artifact_location(decisions_uri, d.line),
+            "properties": props,
+        });
+        // The JSON above is a valid SARIF suppression by construction.
+        serde_json::from_value(value).ok()
+    });
+    (Value::Object(triage), suppression.flatten())
+}
+
+/// A SARIF location of a line in a file given by a `%SRCROOT%`-relative URI (or a `file://`
+/// one outside the root).
+pub(crate) fn artifact_location(uri: &str, line: usize) -> Value {
+    let artifact = if uri.starts_with("file://") {
+        json!({ "uri": uri })
+    } else {
+        json!({ "uri": uri, "uriBaseId": "%SRCROOT%" })
+    };
+    json!({ "physicalLocation": { "artifactLocation": artifact, "region": { "startLine": line } } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_sarif::read_log;
+
+    const FP_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1";
+    const FP_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb:1";
+
+    fn log() -> Sarif {
+        let text = format!(
+            r#"{{"version":"2.1.0","runs":[
+            {{"tool":{{"driver":{{"name":"bandit"}}}},"automationDetails":{{"id":"sluice/bandit/"}},"results":[
+              {{"ruleId":"B602","message":{{"text":"shell"}},"partialFingerprints":{{"sluice/v1":"{FP_A}"}},"properties":{{"sluice/stage":"bandit"}},
+                "locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"app/a.py"}},"region":{{"startLine":3}}}}}}]}},
+              {{"ruleId":"B101","message":{{"text":"assert"}},"partialFingerprints":{{"sluice/v1":"{FP_B}"}},"properties":{{"sluice/stage":"bandit"}},
+                "suppressions":[{{"kind":"inSource","justification":"nosec"}}],
+                "locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"tests/t.py"}},"region":{{"startLine":9}}}}}}]}}]}},
+            {{"tool":{{"driver":{{"name":"osv"}}}},"automationDetails":{{"id":"sluice/deps/"}},"results":[
+              {{"ruleId":"GHSA-jf85-cpcp-j695","message":{{"text":"lodash"}},"properties":{{"sluice/stage":"deps","sluice/purl":"pkg:npm/lodash@4.17.20","sluice/aliases":["CVE-2019-10744"]}}}},
+              {{"ruleId":"GHSA-jf85-cpcp-j695","message":{{"text":"lodash"}},"properties":{{"sluice/stage":"deps","sluice/purl":"pkg:npm/lodash@4.17.21"}}}}]}}]}}"#
+        );
+        read_log(text.as_bytes(), "t").unwrap()
+    }
+
+    fn decisions(body: &str) -> Decisions {
+        Decisions::parse(body, ".sluice/triage.toml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn block(selector: &str, status: &str, extra: &str) -> String {
+        format!("[[decision]]\n{selector}\nstatus = \"{status}\"\nreason = \"r\"\nwho = \"w\"\nwhen = 2025-01-01\n{extra}\n")
+    }
+
+    fn run(log: &mut Sarif, d: &Decisions, today: &str) -> Result<TriageOutcome, ConflictError> {
+        let mut none = |_: &str| None;
+        let mut opts = ApplyOptions {
+            today: Date::parse(today).unwrap(),
+            root: None,
+            decisions_uri: ".sluice/triage.toml",
+            renames: &mut none,
+            check_stale: true,
+        };
+        apply(log, d, &mut opts)
+    }
+
+    fn results(log: &Sarif) -> Vec<&SarifResult> {
+        log.runs.iter().flat_map(|r| r.results.iter().flatten()).collect()
+    }
+
+    #[test]
+    fn suppresses_without_deleting_and_replaces_on_reapply() {
+        let d = decisions(
+            &[
+                block(&format!("fingerprint = \"{FP_A}\""), "false_positive", "source = \"tool:bandit\""),
+                block("rule = \"B101\"\npath = \"tests/**\"", "accepted_risk", "expires = 2099-01-01"),
+                block("advisory = \"cve-2019-10744\"\npackage = \"lodash\"\nversions = \"<4.17.21\"", "confirmed", ""),
+            ]
+            .concat(),
+        );
+        let mut log = log();
+        let outcome = run(&mut log, &d, "2025-06-01").unwrap();
+        assert_eq!((outcome.suppressed, outcome.confirmed), (2, 1));
+        assert_eq!(outcome.matches, [1, 1, 1]);
+        assert!(outcome.stale.is_empty() && outcome.expired.is_empty());
+        let r = results(&log);
+        assert_eq!(r.len(), 4, "nothing is deleted");
+        let s = &r[0].suppressions.as_ref().unwrap()[0];
+        assert_eq!(s.kind, json!("external"));
+        assert_eq!(s.status, Some(json!("accepted")));
+        assert_eq!(s.justification.as_deref(), Some("false_positive: r"));
+        let props = &s.properties.as_ref().unwrap().additional_properties;
+        assert_eq!(props[DECISION_KEY], ".sluice/triage.toml:1");
+        assert_eq!(props["sluice/source"], "tool:bandit");
+        // The tool's own suppression stays next to sluice's.
+        assert_eq!(r[1].suppressions.as_ref().unwrap().len(), 2);
+        // confirmed: recorded, not suppressed; the version outside the range is untouched.
+        assert!(r[2].suppressions.is_none());
+        assert_eq!(r[2].properties.as_ref().unwrap().additional_properties[TRIAGE_KEY]["status"], "confirmed");
+        assert!(!r[3].properties.as_ref().unwrap().additional_properties.contains_key(TRIAGE_KEY));
+
+        let before = serde_json::to_string(&log).unwrap();
+        run(&mut log, &d, "2025-06-01").unwrap();
+        assert_eq!(serde_json::to_string(&log).unwrap(), before, "applying twice changes nothing");
+    }
+
+    #[test]
+    fn expired_and_stale_decisions_are_reported() {
+        let d = decisions(
+            &[
+                block(&format!("fingerprint = \"{FP_A}\""), "accepted_risk", "expires = 2025-03-01"),
+                block("fingerprint = \"cccccccccccccccccccccccccccccccc:1\"", "false_positive", ""),
+                block("rule = \"B999\"\npath = \"**\"\nstage = \"semgrep\"", "false_positive", ""),
+            ]
+            .concat(),
+        );
+        let mut log = log();
+        let outcome = run(&mut log, &d, "2025-03-01").unwrap();
+        assert_eq!(outcome.suppressed, 0);
+        assert_eq!(outcome.expired, [(0, 1)]);
+        // The semgrep decision could not have matched: semgrep did not run.
+        assert_eq!(outcome.stale, [1]);
+        assert!(results(&log)[0].suppressions.is_none());
+    }
+
+    #[test]
+    fn two_decisions_for_one_finding_is_an_error() {
+        let d = decisions(
+            &[
+                block(&format!("fingerprint = \"{FP_B}\""), "false_positive", ""),
+                block("rule = \"B101\"\npath = \"tests/*.py\"", "accepted_risk", ""),
+                block("rule = \"B101\"\npath = \"**/t.py\"", "accepted_risk", ""),
+            ]
+            .concat(),
+        );
+        let mut log = log();
+        let err = run(&mut log, &d, "2025-06-01").unwrap_err().to_string();
+        assert!(err.starts_with(".sluice/triage.toml:1: decisions at lines 1, 8 and 16 all match the finding B101 at tests/t.py:9 (fingerprint bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb:1)"), "{err}");
+        assert!(err.ends_with("no decision was applied"), "{err}");
+        // An expired decision does not conflict: it no longer applies.
+        let d = decisions(
+            &[
+                block(&format!("fingerprint = \"{FP_B}\""), "false_positive", "expires = 2025-02-01"),
+                block("rule = \"B101\"\npath = \"tests/*.py\"", "accepted_risk", ""),
+            ]
+            .concat(),
+        );
+        let outcome = run(&mut log, &d, "2025-06-01").unwrap();
+        assert_eq!(outcome.matches, [0, 1]);
+    }
+
+    #[test]
+    fn purls() {
+        assert_eq!(split_purl("pkg:npm/%40types/node@20.1.0?x=1"), ("pkg:npm/%40types/node", Some("20.1.0")));
+        assert_eq!(split_purl("pkg:pypi/requests"), ("pkg:pypi/requests", None));
+        assert_eq!(purl_name("pkg:npm/lodash@4.17.20"), "lodash");
+    }
+}
