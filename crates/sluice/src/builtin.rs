@@ -14,6 +14,14 @@ use sluice_sarif::{assign_fingerprints, empty_run, keys};
 /// and data dumps, not hand-written configuration.
 const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
+/// The SAST stage skips source files larger than this (with a note): hand-written code is
+/// far smaller, and parsing a generated bundle costs seconds for findings in vendored code.
+const SAST_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+/// Syntax nested deeper than this is generated or hostile; matching cost grows with depth.
+const SAST_MAX_DEPTH: usize = 1000;
+/// Parsing and matching one file may take this long before the file is skipped.
+const SAST_FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const INFORMATION_URI: &str = "https://github.com/sluice-sec/sluice";
 
@@ -37,6 +45,7 @@ pub fn run(name: &str, input: &StageInput<'_>) -> Result<Run> {
     }
     match name {
         "secrets" => secrets(input),
+        "sast" => sast(input),
         other => bail!("unknown stage `{other}`; built-in stages: {}", sluice_pipeline::BUILTIN_STAGES.join(", ")),
     }
 }
@@ -204,6 +213,245 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
         .context("internal: invocation")?,
     );
     Ok(run)
+}
+
+/// `[stages.sast]` in sluice.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SastOptions {
+    /// Directories of ast-grep YAML rules, relative to the repository root.
+    #[serde(default)]
+    rule_dirs: Vec<PathBuf>,
+    /// Run the rule packs sluice ships (default true).
+    builtin_rules: Option<bool>,
+    /// Rule ids not to run.
+    #[serde(default)]
+    disable_rules: Vec<String>,
+    /// Gitignore-style paths never scanned.
+    #[serde(default)]
+    exclude_paths: Vec<String>,
+    /// Only the rules for these languages (default: all).
+    #[serde(default)]
+    languages: Vec<String>,
+    max_file_size: Option<u64>,
+}
+
+fn sast(input: &StageInput<'_>) -> Result<Run> {
+    let (root, config_path) = (input.root, input.config_path);
+    let opts: SastOptions = stage_options(input.options, "sast", config_path)?;
+    let mut languages = Vec::new();
+    for name in &opts.languages {
+        let lang = sluice_sast::Lang::from_name(name).with_context(|| {
+            let known: Vec<&str> = sluice_sast::Lang::ALL.iter().map(|l| l.name()).collect();
+            format!(
+                "{}: [stages.sast] languages: unknown language `{name}`; use {}",
+                config_path.display(),
+                known.join(", ")
+            )
+        })?;
+        languages.push(lang);
+    }
+    let config = sluice_sast::Config {
+        max_file_size: opts.max_file_size.unwrap_or(SAST_MAX_FILE_SIZE),
+        max_depth: SAST_MAX_DEPTH,
+        file_timeout: SAST_FILE_TIMEOUT,
+        builtin_rules: opts.builtin_rules.unwrap_or(true),
+        rule_dirs: opts.rule_dirs.iter().map(|d| root.join(d)).collect(),
+        disabled_rules: opts.disable_rules,
+        exclude_paths: opts.exclude_paths,
+        languages,
+    };
+    let engine = sluice_sast::Engine::new(&config)
+        .with_context(|| format!("{}: [stages.sast]: cannot load the rules", config_path.display()))?;
+    let files: Vec<PathBuf>;
+    let target = match input.scope {
+        Scope::All => sluice_sast::Target::Dir(root),
+        Scope::Changed(changed) => {
+            files = changed.iter().map(PathBuf::from).collect();
+            sluice_sast::Target::Files { root, files: &files }
+        }
+    };
+    let scan = engine.scan(target).context("SAST scan failed")?;
+    sast_run(&engine, &scan, root)
+}
+
+/// The SARIF run of a SAST scan: one descriptor per rule that fired (in order of first use,
+/// so equal scans give equal logs), results with regions and snippets, and per-file problems
+/// as notifications.
+fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &Path) -> Result<Run> {
+    let mut used: BTreeMap<&str, usize> = BTreeMap::new();
+    for finding in &scan.findings {
+        let next = used.len();
+        used.entry(finding.rule_id.as_str()).or_insert(next);
+    }
+    let mut order: Vec<(&str, usize)> = used.iter().map(|(k, v)| (*k, *v)).collect();
+    order.sort_by_key(|(_, i)| *i);
+    let by_id: BTreeMap<&str, &sluice_sast::Rule> = engine.rules().iter().map(|r| (r.id.as_str(), r)).collect();
+    let descriptors: Vec<Value> =
+        order.iter().filter_map(|(id, _)| by_id.get(id)).map(|r| sast_descriptor(r, root)).collect();
+
+    let mut results = Vec::with_capacity(scan.findings.len());
+    let mut fingerprint_keys = Vec::with_capacity(scan.findings.len());
+    for f in &scan.findings {
+        let rule = by_id.get(f.rule_id.as_str());
+        let level = rule.map_or("warning", |r| r.level.as_str());
+        let severity = rule.map_or(5.0, |r| r.security_severity);
+        let cwe: Vec<&str> = rule.map(|r| r.cwe.iter().map(String::as_str).collect()).unwrap_or_default();
+        results.push(json!({
+            "ruleId": f.rule_id,
+            "ruleIndex": used.get(f.rule_id.as_str()),
+            "level": level,
+            "message": { "text": f.message },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
+                    "region": {
+                        "startLine": f.line,
+                        "startColumn": f.column,
+                        "endLine": f.end_line,
+                        "endColumn": f.end_column,
+                        "snippet": { "text": f.snippet },
+                    },
+                },
+            }],
+            "properties": {
+                keys::SECURITY_SEVERITY: format!("{severity:.1}"),
+                keys::SEVERITY_SOURCE: "sluice sast rules",
+                keys::CWE: cwe,
+            },
+        }));
+        let content = sluice_sarif::content_hash(&sluice_sarif::normalize_content(&f.matched));
+        fingerprint_keys.push((f.rule_id.clone(), f.path.clone(), content));
+    }
+
+    let mut notifications: Vec<Value> = scan
+        .skipped
+        .iter()
+        .filter(|s| !matches!(s.reason, sluice_sast::SkipReason::Binary))
+        .map(|s| json!({ "level": "warning", "message": { "text": format!("{}: not scanned: {}", s.path, s.reason) } }))
+        .collect();
+    notifications.extend(
+        scan.warnings
+            .iter()
+            .map(|w| json!({ "level": "note", "message": { "text": format!("{}: {}", w.path, w.kind) } })),
+    );
+    let counters = json!({
+        "sluice/files-scanned": scan.files_scanned,
+        "sluice/files-parsed": scan.files_parsed,
+        "sluice/bytes-scanned": scan.bytes_scanned,
+        "sluice/files-skipped": scan.skipped.len(),
+        "sluice/rules": engine.rules().len(),
+    });
+
+    let mut run = empty_run("sluice-sast");
+    run.tool.driver.version = Some(VERSION.to_owned());
+    run.tool.driver.semantic_version = Some(VERSION.to_owned());
+    run.tool.driver.information_uri = Some(INFORMATION_URI.to_owned());
+    run.tool.driver.rules =
+        Some(serde_json::from_value(Value::Array(descriptors)).context("internal: SAST rule descriptors")?);
+    let mut results: Vec<sluice_sarif::sarif::Result> =
+        serde_json::from_value(Value::Array(results)).context("internal: SAST results")?;
+    assign_fingerprints(&mut results, &fingerprint_keys);
+    run.results = Some(results);
+    run.invocations = Some(
+        serde_json::from_value(json!([{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+            "properties": counters,
+        }]))
+        .context("internal: invocation")?,
+    );
+    Ok(run)
+}
+
+/// A SAST rule as a SARIF reportingDescriptor, with what GitHub code scanning and editors
+/// show: short and full descriptions, help with the fix and examples, CWE and OWASP tags,
+/// precision and `security-severity`.
+fn sast_descriptor(rule: &sluice_sast::Rule, root: &Path) -> Value {
+    let mut tags: Vec<String> = vec!["security".to_owned()];
+    tags.extend(rule.tags.iter().cloned());
+    for cwe in &rule.cwe {
+        if let Some(n) = cwe.strip_prefix("CWE-") {
+            tags.push(format!("external/cwe/cwe-{n}"));
+        }
+    }
+    for category in &rule.owasp {
+        // `A03:2021 Injection` → `external/owasp/a03:2021`.
+        let code = category.split_whitespace().next().unwrap_or(category);
+        tags.push(format!("external/owasp/{}", code.to_ascii_lowercase()));
+    }
+    tags.dedup();
+    let fence = match rule.language {
+        sluice_sast::Lang::Python => "python",
+        sluice_sast::Lang::JavaScript => "javascript",
+        sluice_sast::Lang::TypeScript => "typescript",
+        sluice_sast::Lang::Tsx => "tsx",
+    };
+    let mut markdown = format!(
+        "{}
+
+**How to fix.** {}
+",
+        rule.description.trim(),
+        rule.help.trim()
+    );
+    for (title, examples) in [("Flagged", &rule.examples.positive), ("Not flagged", &rule.examples.negative)] {
+        if let Some(example) = examples.first() {
+            markdown.push_str(&format!(
+                "
+{title}:
+
+```{fence}
+{}
+```
+",
+                example.trim_end()
+            ));
+        }
+    }
+    if !rule.cwe.is_empty() || !rule.owasp.is_empty() {
+        let mut refs: Vec<String> = rule.cwe.clone();
+        refs.extend(rule.owasp.iter().cloned());
+        markdown.push_str(&format!(
+            "
+{}
+",
+            refs.join(" · ")
+        ));
+    }
+    let text = format!("{}\n\nHow to fix: {}", rule.description.trim(), rule.help.trim());
+    let mut descriptor = json!({
+        "id": rule.id,
+        "name": pascal_case(&rule.id),
+        "shortDescription": { "text": rule.title },
+        "fullDescription": { "text": rule.description.trim() },
+        "help": { "text": text, "markdown": markdown },
+        "defaultConfiguration": { "level": rule.level.as_str() },
+        "properties": {
+            "tags": tags,
+            "precision": rule.precision.as_str(),
+            "problem.severity": match rule.level {
+                sluice_sast::Level::Error => "error",
+                sluice_sast::Level::Warning => "warning",
+                sluice_sast::Level::Note => "recommendation",
+            },
+            "security-severity": format!("{:.1}", rule.security_severity),
+            "sluice/cwe": rule.cwe,
+            "sluice/owasp": rule.owasp,
+            "sluice/language": rule.language.name(),
+            "sluice/rule-source": if rule.builtin {
+                format!("sluice:{}", rule.origin)
+            } else {
+                // User rules: the file, relative to the repository when it is inside.
+                let origin = Path::new(&rule.origin);
+                origin.strip_prefix(root).unwrap_or(origin).to_string_lossy().replace('\\', "/")
+            },
+        },
+    });
+    if let (Some(url), Some(obj)) = (&rule.url, descriptor.as_object_mut()) {
+        obj.insert("helpUri".into(), json!(url));
+    }
+    descriptor
 }
 
 fn non_empty<'a>(text: &'a str, fallback: &'a str) -> &'a str {

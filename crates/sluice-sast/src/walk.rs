@@ -1,0 +1,391 @@
+//! Getting source files to the engine: a parallel, gitignore-aware directory walk, or an
+//! explicit list of changed files. Per-file problems become [`Skipped`] or [`Warning`]
+//! entries, never errors.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::finding::Finding;
+use crate::lang::Lang;
+
+/// What to scan.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Everything under a directory (or that one file), honouring `.gitignore`, `.ignore` and
+    /// `.git/info/exclude` even outside a git repository; `.git` itself is never read.
+    Dir(&'a Path),
+    /// Only these files, relative to `root` (diff-aware mode). Files that do not exist were
+    /// deleted by the change and are skipped silently; ignore files do not apply.
+    Files { root: &'a Path, files: &'a [PathBuf] },
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scan {
+    /// Sorted by path, line, column, then rule id.
+    pub findings: Vec<Finding>,
+    /// Files in a supported language that were not scanned, and why; sorted by path.
+    pub skipped: Vec<Skipped>,
+    /// Files scanned with a caveat (syntax errors, invalid UTF-8); sorted by path.
+    pub warnings: Vec<Warning>,
+    /// Files in a supported language that were read.
+    pub files_scanned: u64,
+    /// Of those, files some rule could apply to, which were parsed.
+    pub files_parsed: u64,
+    pub bytes_scanned: u64,
+}
+
+impl Scan {
+    /// Diff-aware mode at line granularity: keeps only findings whose lines overlap a
+    /// change (files absent from `changed` keep nothing).
+    pub fn retain_changed_lines(&mut self, changed: &crate::ChangedLines) {
+        self.findings.retain(|f| changed.touches(&f.path, f.line, f.end_line));
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// Relative to the scan root, `/`-separated.
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+/// Why a file was not scanned.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// A NUL byte in the first 8 KiB.
+    Binary,
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// Lines far longer than hand-written code has: a bundle or generated file.
+    Minified {
+        average_line: u64,
+    },
+    /// The syntax tree nests deeper than the limit.
+    TooDeep {
+        limit: usize,
+    },
+    /// Parsing and matching took longer than the per-file limit.
+    Timeout {
+        seconds: f32,
+    },
+    /// The file could not be read; the message says why.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Binary => f.write_str("binary file"),
+            SkipReason::TooLarge { size, limit } => {
+                write!(
+                    f,
+                    "file of {size} bytes is larger than the {limit}-byte limit (raise `max_file_size` to scan it)"
+                )
+            }
+            SkipReason::Minified { average_line } => {
+                write!(f, "looks minified or generated (lines average {average_line} bytes)")
+            }
+            SkipReason::TooDeep { limit } => write!(f, "syntax nests deeper than {limit} levels"),
+            SkipReason::Timeout { seconds } => write!(f, "parsing and matching took longer than {seconds:.0} s"),
+            SkipReason::Unreadable(why) => write!(f, "unreadable: {why}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub path: String,
+    pub kind: WarningKind,
+}
+
+/// A caveat on a scanned file's results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// The parser recovered from syntax errors; matches inside the broken parts may be
+    /// missing.
+    SyntaxErrors { count: usize, first_line: usize },
+    /// Invalid UTF-8 sequences were read as U+FFFD; columns after them may be off.
+    InvalidUtf8,
+}
+
+impl std::fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WarningKind::SyntaxErrors { count, first_line } => write!(
+                f,
+                "{count} syntax error{} (first on line {first_line}); results may be incomplete",
+                if *count == 1 { "" } else { "s" }
+            ),
+            WarningKind::InvalidUtf8 => f.write_str("not valid UTF-8; invalid bytes were read as U+FFFD"),
+        }
+    }
+}
+
+/// How much of a file's start is inspected for a NUL byte, as git and ripgrep do.
+const BINARY_PROBE: usize = 8 * 1024;
+/// Files at least this large with lines this long on average are bundles, not source.
+const MINIFIED_MIN_SIZE: usize = 16 * 1024;
+const MINIFIED_AVERAGE_LINE: usize = 400;
+
+#[derive(Default)]
+struct Collector {
+    findings: Mutex<Vec<Finding>>,
+    skipped: Mutex<Vec<Skipped>>,
+    warnings: Mutex<Vec<Warning>>,
+    files: AtomicU64,
+    parsed: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Collector {
+    fn skip(&self, path: String, reason: SkipReason) {
+        lock(&self.skipped).push(Skipped { path, reason });
+    }
+
+    fn finish(self) -> Scan {
+        let mut findings = self.findings.into_inner().unwrap_or_else(|p| p.into_inner());
+        findings.sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.rule_id, a.end_line, a.end_column).cmp(&(
+                &b.path,
+                b.line,
+                b.column,
+                &b.rule_id,
+                b.end_line,
+                b.end_column,
+            ))
+        });
+        let mut skipped = self.skipped.into_inner().unwrap_or_else(|p| p.into_inner());
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut warnings = self.warnings.into_inner().unwrap_or_else(|p| p.into_inner());
+        warnings.sort_by(|a, b| a.path.cmp(&b.path));
+        Scan {
+            findings,
+            skipped,
+            warnings,
+            files_scanned: self.files.into_inner(),
+            files_parsed: self.parsed.into_inner(),
+            bytes_scanned: self.bytes.into_inner(),
+        }
+    }
+}
+
+/// A poisoned lock only means another worker panicked mid-push; the data is still usable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Engine {
+    /// Scans a target with this engine's rules, in parallel over files.
+    pub fn scan(&self, target: Target<'_>) -> Result<Scan, Error> {
+        let collector = Collector::default();
+        match target {
+            Target::Dir(root) => self.scan_dir(root, &collector)?,
+            Target::Files { root, files } => self.scan_files(root, files, &collector)?,
+        }
+        Ok(collector.finish())
+    }
+
+    fn scan_dir(&self, root: &Path, collector: &Collector) -> Result<(), Error> {
+        let meta = std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
+        if meta.is_file() {
+            let name = root
+                .file_name()
+                .map_or_else(|| root.to_string_lossy().into_owned(), |n| n.to_string_lossy().into_owned());
+            self.scan_file(root, name, Some(meta.len()), &mut Vec::new(), collector);
+            return Ok(());
+        }
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut builder = WalkBuilder::new(root);
+        builder
+            .hidden(false)
+            .parents(true)
+            .ignore(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            // The user's global excludes differ between machines; results must not.
+            .git_global(false)
+            .require_git(false)
+            .follow_links(false)
+            .threads(threads);
+        builder.filter_entry(|entry| entry.file_name() != ".git");
+        builder.build_parallel().run(|| {
+            let mut buf = Vec::new();
+            Box::new(move |entry| {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(err) => {
+                        let path = error_path(&err).map(|p| relative(root, p)).unwrap_or_default();
+                        collector.skip(path, SkipReason::Unreadable(err.to_string()));
+                        return WalkState::Continue;
+                    }
+                };
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                if entry.depth() > 0 && self.is_excluded(&relative(root, entry.path()), is_dir) {
+                    return if is_dir { WalkState::Skip } else { WalkState::Continue };
+                }
+                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                    return WalkState::Continue;
+                }
+                let size = entry.metadata().ok().map(|m| m.len());
+                self.scan_file(entry.path(), relative(root, entry.path()), size, &mut buf, collector);
+                WalkState::Continue
+            })
+        });
+        Ok(())
+    }
+
+    fn scan_files(&self, root: &Path, files: &[PathBuf], collector: &Collector) -> Result<(), Error> {
+        std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
+        let next = AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(files.len());
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    let mut buf = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        let full = root.join(file);
+                        let rel = relative(root, &full);
+                        if self.is_excluded(&rel, false) {
+                            continue;
+                        }
+                        match std::fs::metadata(&full) {
+                            Ok(meta) if meta.is_file() => {
+                                self.scan_file(&full, rel, Some(meta.len()), &mut buf, collector);
+                            }
+                            // Deleted by the change, or not a regular file: nothing to scan.
+                            Ok(_) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => collector.skip(rel, SkipReason::Unreadable(e.to_string())),
+                        }
+                    }
+                });
+            }
+        });
+        Ok(())
+    }
+
+    /// Reads one file into `buf` (reused across files by a worker) and scans it. Files in
+    /// languages without rules are not read at all.
+    fn scan_file(&self, full: &Path, rel: String, size: Option<u64>, buf: &mut Vec<u8>, collector: &Collector) {
+        let has_extension = full.extension().is_some();
+        let by_extension = Lang::of_path(full, b"");
+        if has_extension && by_extension.is_none_or(|l| !self.has_rules_for(l)) {
+            return;
+        }
+        if let Some(size) = size.filter(|&s| s > self.max_file_size) {
+            if by_extension.is_some() {
+                collector.skip(rel, SkipReason::TooLarge { size, limit: self.max_file_size });
+            }
+            return;
+        }
+        buf.clear();
+        let mut file = match std::fs::File::open(full) {
+            Ok(file) => file,
+            Err(e) => {
+                if by_extension.is_some() {
+                    collector.skip(rel, SkipReason::Unreadable(e.to_string()));
+                }
+                return;
+            }
+        };
+        if let Err(e) = (&mut file).take(BINARY_PROBE as u64).read_to_end(buf) {
+            if by_extension.is_some() {
+                collector.skip(rel, SkipReason::Unreadable(e.to_string()));
+            }
+            return;
+        }
+        // Extensionless files are scripts only when a `#!` line names an interpreter.
+        let Some(lang) = by_extension.or_else(|| Lang::of_path(full, buf)) else { return };
+        if !self.has_rules_for(lang) {
+            return;
+        }
+        if buf.contains(&0) {
+            collector.skip(rel, SkipReason::Binary);
+            return;
+        }
+        // Reading at most limit + 1 bytes catches files that grew since they were listed.
+        let rest = self.max_file_size.saturating_add(1).saturating_sub(buf.len() as u64);
+        if let Err(e) = file.take(rest).read_to_end(buf) {
+            collector.skip(rel, SkipReason::Unreadable(e.to_string()));
+            return;
+        }
+        let len = buf.len() as u64;
+        if len > self.max_file_size {
+            collector.skip(rel, SkipReason::TooLarge { size: len, limit: self.max_file_size });
+            return;
+        }
+        if let Some(average_line) = minified(buf) {
+            collector.skip(rel, SkipReason::Minified { average_line });
+            return;
+        }
+        collector.files.fetch_add(1, Ordering::Relaxed);
+        collector.bytes.fetch_add(len, Ordering::Relaxed);
+        let source = match std::str::from_utf8(buf) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => {
+                lock(&collector.warnings).push(Warning { path: rel.clone(), kind: WarningKind::InvalidUtf8 });
+                String::from_utf8_lossy(buf)
+            }
+        };
+        let outcome = self.scan_text(&rel, lang, &source);
+        if outcome.parsed {
+            collector.parsed.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(reason) = outcome.skipped {
+            collector.skip(rel.clone(), reason);
+        }
+        if !outcome.warnings.is_empty() {
+            lock(&collector.warnings)
+                .extend(outcome.warnings.into_iter().map(|kind| Warning { path: rel.clone(), kind }));
+        }
+        if !outcome.findings.is_empty() {
+            lock(&collector.findings).extend(outcome.findings);
+        }
+    }
+}
+
+/// The average line length when a file looks minified.
+fn minified(content: &[u8]) -> Option<u64> {
+    if content.len() < MINIFIED_MIN_SIZE {
+        return None;
+    }
+    let lines = content.iter().filter(|&&b| b == b'\n').count() + 1;
+    let average = content.len() / lines;
+    (average > MINIFIED_AVERAGE_LINE).then_some(average as u64)
+}
+
+/// `path` relative to `root`, `/`-separated; `path` itself when it is not under `root`.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| match c {
+            // Joined with `/`, an empty first part keeps an absolute path absolute.
+            std::path::Component::RootDir => String::new(),
+            c => c.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    parts.join("/")
+}
+
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        _ => None,
+    }
+}
