@@ -96,8 +96,12 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
             props.insert(keys::CWE.into(), Value::from(cwes));
         }
         props.insert(keys::STAGE.into(), Value::String(opts.stage.to_owned()));
-        let secret_like = looks_like_secret(result, rule);
-        if opts.read_files && secret_like {
+        // Any stage's credential finding may quote the credential (a SAST hard-coded-password
+        // rule, gitleaks without --redact): drop its snippets unless the stage redacted them
+        // itself, as the secrets stage does (it marks results with `sluice/redacted`).
+        let redacted_by_stage =
+            result.properties.as_ref().is_some_and(|p| p.additional_properties.contains_key("sluice/redacted"));
+        if !redacted_by_stage && looks_like_secret(result, rule) {
             redact_snippets(result);
         }
     }

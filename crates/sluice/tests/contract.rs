@@ -410,3 +410,19 @@ fn diff_aware_runs_see_only_what_changed() {
         .code(2)
         .stderr(predicate::str::contains("unknown git ref `no-such-ref`"));
 }
+
+#[test]
+fn no_stage_leaks_a_hard_coded_secret_through_its_snippets() {
+    // The example has a fake AWS secret that the secrets stage redacts and the SAST
+    // hard-coded-credential rule also flags: neither may put it in results.sarif.
+    let repo = example_copy();
+    sluice().arg("run").arg(repo.path()).assert().success();
+    let sarif = std::fs::read_to_string(repo.path().join("sluice-out/results.sarif")).unwrap();
+    for secret in [
+        "k9Jx2Lq7Vn4Rt8Wz1Yb6Hc3Fd5Gs0Pm2Ua7Ne4Qz",
+        "Tq8vZr2mKx7pLw4n",
+        "sk_live_51Hq8ZxKp3VtR7mW2nB4cY6dF9gJ1kL5sT8uA0eX3zQ7wN2vM4bC6",
+    ] {
+        assert!(!sarif.contains(secret), "{secret} leaked into results.sarif");
+    }
+}
