@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SAST benchmarks (docs/benchmarks.md, "SAST"):
 #  1. Django 5.1.4: sluice's Python pack vs semgrep with the same rules' intent written in
-#     semgrep syntax (bench/sast/semgrep-python), same tree, same session, alternating runs
+#     semgrep syntax (bench/sast/semgrep-python), same tree, same session, several runs
 #     (hyperfine), peak RSS from /usr/bin/time -v, and what each tool scanned and found.
 #  2. The whole corpus with every pack: wall time, peak RSS, files, findings per rule.
 # Needs: hyperfine, GNU time; the corpus and the peers come from ../shared/tools.
@@ -52,7 +52,7 @@ for rule in sorted(set(a) | set(b)):
     print(f"{rule:40} {a.get(rule, 0):>7} {b.get(rule, 0):>8}")
 EOF
 
-echo "== Django 5.1.4: time (hyperfine, $RUNS runs after a warm-up, alternating)"
+echo "== Django 5.1.4: time (hyperfine, $RUNS runs after a warm-up)"
 hyperfine --warmup 1 --runs "$RUNS" --output=pipe --export-json "$OUT/django-hyperfine.json" \
   -n sluice "$SLUICE scan sast $DJ" \
   -n semgrep "${SG[*]} $DJ"

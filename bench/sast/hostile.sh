@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Hostile inputs for the SAST stage (docs/benchmarks.md, "SAST"): a file that does not parse,
-# a 20 MB minified JavaScript bundle, deeply nested code, non-UTF-8 bytes. Each must be
-# reported (a notification in the SARIF run) and skipped or scanned, with no panic and no
-# hang. Run once with the default limits, once with the size limit raised to 32 MiB so the
-# 20 MB bundle reaches the minified-file check, and once more with that check's own limit
-# out of the way by splitting the bundle into lines (the parser and the per-file deadline).
+# a 20 MB minified JavaScript bundle (and the same bundle split into lines), deeply nested
+# JavaScript and Python, non-UTF-8 bytes. Each must be reported (a notification in the SARIF
+# run) and skipped or scanned, with no panic and no hang. Runs once with the default limits and
+# once with the size limit raised to 32 MiB, so the bundles reach the minified-file check and
+# the per-file deadline.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -29,7 +29,7 @@ write("bundle.min.js", bundle)
 write("bundle-lines.js", bundle.replace(b";", b";\n"))
 # Deeply nested: 50,000 levels of brackets and of parentheses.
 write("deep.js", b"eval(" + b"[\n" * 50000 + b"x" + b"]\n" * 50000 + b");\n")
-write("deep.py", b"x = " + b"(" * 50000 + b"1" + b")" * 50000 + b"\n")
+write("deep.py", b"x = eval(" + b"(\n" * 50000 + b"y" + b")\n" * 50000 + b")\n")
 # Not UTF-8: Latin-1 and stray bytes around a real finding.
 write("latin1.py", b"# caf\xe9 \xff\xfe\nimport os\nos.system('ls ' + d)\n")
 EOF

@@ -72,7 +72,7 @@ pub fn reference(rules: &[Rule]) -> String {
                 let _ = writeln!(out, "{title}:\n\n```{fence}");
                 for (i, e) in examples.iter().enumerate() {
                     if i > 0 {
-                        out.push_str("\n");
+                        out.push('\n');
                     }
                     out.push_str(e.trim_end());
                     out.push('\n');

@@ -150,7 +150,9 @@ struct LangIndex {
     compiled: Vec<Compiled>,
     /// Node kind id → rules (indexes into `compiled`).
     by_kind: Vec<Vec<usize>>,
-    prefilter: Option<AhoCorasick>,
+    /// Automata over the words rules need (as spelled; any case), each with the word ids
+    /// of its patterns.
+    prefilters: Vec<(AhoCorasick, Vec<usize>, bool)>,
     /// How many words the prefilter looks for.
     words: usize,
     /// Per rule: alternatives of word sets (indexes of prefilter patterns), one of which
@@ -304,6 +306,27 @@ impl Engine {
 
     pub(crate) fn is_excluded(&self, rel: &str, is_dir: bool) -> bool {
         !rel.is_empty() && self.exclude.matched_path_or_any_parents(rel, is_dir).is_ignore()
+    }
+
+    /// Rules (by id, with the language) that run on every file of a language because no word
+    /// requirement could be derived for them: each one makes every such file be parsed.
+    #[cfg(test)]
+    pub(crate) fn unfiltered_rules(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .langs
+            .iter()
+            .flat_map(|(lang, index)| {
+                index
+                    .compiled
+                    .iter()
+                    .zip(&index.requirements)
+                    .filter(|(_, r)| r.is_none())
+                    .map(move |(c, _)| format!("{} ({lang})", self.rules[c.rule].id))
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Whether any rule applies to files of this language.
@@ -464,15 +487,30 @@ impl LangIndex {
             });
             self.requirements.push(alternatives);
         }
-        if !words.is_empty() {
-            // Words are identifiers from the rules, so building cannot fail; if it did, every
-            // rule would run unfiltered, which is slower but still correct.
-            match AhoCorasick::builder().match_kind(MatchKind::Standard).build(&words) {
-                Ok(ac) => {
-                    self.prefilter = Some(ac);
-                    self.words = words.len();
+        // Two automata: words as spelled, and words from `(?i)` regexes in any case. Words
+        // are identifiers from the rules, so building cannot fail; if it did, every rule would
+        // run unfiltered, which is slower but still correct.
+        self.words = words.len();
+        for insensitive in [false, true] {
+            let ids: Vec<usize> = (0..words.len())
+                .filter(|&i| words[i].starts_with(prefilter::CASE_INSENSITIVE) == insensitive)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let patterns: Vec<&str> =
+                ids.iter().map(|&i| words[i].trim_start_matches(prefilter::CASE_INSENSITIVE)).collect();
+            let built = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(insensitive)
+                .build(&patterns);
+            match built {
+                Ok(ac) => self.prefilters.push((ac, ids, insensitive)),
+                Err(_) => {
+                    self.requirements.iter_mut().for_each(|r| *r = None);
+                    self.prefilters.clear();
+                    return;
                 }
-                Err(_) => self.requirements.iter_mut().for_each(|r| *r = None),
             }
         }
     }
@@ -481,9 +519,18 @@ impl LangIndex {
     /// `ignores` globs admit its path.
     fn active_rules(&self, path: &str, source: &str) -> Vec<bool> {
         let mut found = vec![false; self.words];
-        if let Some(ac) = &self.prefilter {
+        let bytes = source.as_bytes();
+        let ident = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$');
+        for (insensitive, (ac, ids)) in self.prefilters.iter().map(|p| (p.2, (&p.0, &p.1))) {
             for m in ac.find_overlapping_iter(source) {
-                found[m.pattern().as_usize()] = true;
+                // Words from patterns and names are whole identifiers in any match: `raw` in
+                // `drawing` does not count. Words from `(?i)` regexes are parts of names.
+                let starts_word = m.start() == 0 || !ident(m.start() - 1);
+                let bounded = starts_word && !ident(m.end());
+                let whole = insensitive || bounded;
+                if whole {
+                    found[ids[m.pattern().as_usize()]] = true;
+                }
             }
         }
         self.compiled
@@ -535,7 +582,7 @@ fn rule_of(doc: &RuleDoc, lang: Lang, loaded: &Loaded) -> Result<Rule, String> {
         level,
         title: meta.title.clone().unwrap_or_else(|| plain_message.clone()),
         description: meta.description.clone().unwrap_or_else(|| plain_message.clone()),
-        help: doc.sluice.note.clone().unwrap_or_default(),
+        help: unwrap_paragraphs(doc.sluice.note.as_deref().unwrap_or_default()),
         message,
         cwe: meta.cwe.0.clone(),
         owasp: meta.owasp.0.clone(),
@@ -722,6 +769,28 @@ fn requirement(compiled: &Compiled) -> Option<prefilter::Dnf> {
     req
 }
 
+/// Joins the hard-wrapped lines of each markdown paragraph (rule files wrap `note` at ~90
+/// columns), so the first line of the help is its first sentence; lists and code stay as
+/// they are.
+fn unwrap_paragraphs(text: &str) -> String {
+    let paragraphs: Vec<String> = text
+        .trim()
+        .split("\n\n")
+        .map(|p| {
+            let structured = p.lines().any(|l| {
+                let t = l.trim_start();
+                t.starts_with("- ") || t.starts_with("* ") || t.starts_with("```") || l.starts_with("    ")
+            });
+            if structured {
+                p.to_owned()
+            } else {
+                p.lines().map(str::trim).collect::<Vec<_>>().join(" ")
+            }
+        })
+        .collect();
+    paragraphs.join("\n\n")
+}
+
 fn line_number(zero_based: usize) -> u32 {
     u32::try_from(zero_based + 1).unwrap_or(u32::MAX)
 }
@@ -773,7 +842,7 @@ fn traverse<'r>(
     loop {
         visit(root.adopt(cursor.node()), depth);
         count = count.wrapping_add(1);
-        if count % 2048 == 0 && Instant::now() > deadline {
+        if count.is_multiple_of(2048) && Instant::now() > deadline {
             return Walk::Timeout;
         }
         if cursor.goto_first_child() {

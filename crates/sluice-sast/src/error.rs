@@ -23,7 +23,7 @@ pub enum Error {
     Rule { file: String, rule: Option<String>, message: String },
     #[error("rule `{id}` is defined twice ({first} and {second}); rename one of them")]
     DuplicateRule { id: String, first: String, second: String },
-    #[error("unknown rule `{id}` in the disabled rules; `sluice rules sast` lists the rule ids")]
+    #[error("unknown rule `{id}` in the disabled rules; the rule ids are listed in crates/sluice-sast/docs/rules.md")]
     UnknownRule { id: String },
     #[error("invalid exclude path `{glob}`: {source}; use gitignore syntax")]
     ExcludePath {

@@ -36,7 +36,7 @@ pub(crate) fn parse(lang: Lang, source: &str, deadline: Instant) -> Option<Tree>
         let mut calls = 0u32;
         let mut progress = |_: &tree_sitter::ParseState| {
             calls = calls.wrapping_add(1);
-            if calls % 64 == 0 && Instant::now() > deadline {
+            if calls.is_multiple_of(64) && Instant::now() > deadline {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())

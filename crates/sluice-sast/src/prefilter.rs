@@ -128,10 +128,21 @@ fn of_pattern(pattern: &str) -> Option<Dnf> {
     (!words.is_empty()).then(|| vec![words.into_iter().map(str::to_owned).collect()])
 }
 
-/// `^(execute|executemany)$`, `^name$`: the literal words a regex can only match as.
-/// Anything fancier (classes, repetition, flags) gives no requirement.
+/// Marks a word matched ASCII-case-insensitively (from a `(?i)` regex).
+pub(crate) const CASE_INSENSITIVE: char = '\u{1}';
+
+/// `^(execute|executemany)$`, `^name$`: the literal words a regex can only match as. Also
+/// `(?i)…(password|secret)…` with exactly one group of literal alternatives and no other
+/// alternation or group: one of those words, in any case, is in every match. Anything
+/// fancier gives no requirement.
 pub(crate) fn of_regex(regex: &str) -> Option<Dnf> {
+    if let Some(rest) = regex.strip_prefix("(?i)") {
+        return of_case_insensitive_group(rest);
+    }
     let inner = regex.strip_prefix('^')?.strip_suffix('$')?;
+    // Optional quotes around the word (a key written `name` or `"name"`) do not change it.
+    let inner = inner.strip_prefix("['\"]?").unwrap_or(inner);
+    let inner = inner.strip_suffix("['\"]?").unwrap_or(inner);
     let inner = inner
         .strip_prefix("(?:")
         .or_else(|| inner.strip_prefix('('))
@@ -146,6 +157,24 @@ pub(crate) fn of_regex(regex: &str) -> Option<Dnf> {
             return None;
         }
         out.push(vec![word]);
+    }
+    Some(out)
+}
+
+fn of_case_insensitive_group(regex: &str) -> Option<Dnf> {
+    let open = regex.find('(')?;
+    let close = open + regex[open..].find(')')?;
+    let (before, group, after) = (&regex[..open], &regex[open + 1..close], &regex[close + 1..]);
+    let plain = |s: &str| !s.contains(['(', ')', '|']);
+    if !plain(before) || !plain(after) || after.starts_with(['?', '*', '{']) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for alt in group.split('|') {
+        if alt.is_empty() || !alt.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        out.push(vec![format!("{CASE_INSENSITIVE}{}", alt.to_ascii_lowercase())]);
     }
     Some(out)
 }
@@ -191,7 +220,11 @@ mod tests {
         assert_eq!(of_pattern("new Function($$$)"), w(&[&["Function", "new"]]));
         assert_eq!(of_regex("^(execute|\\$queryRawUnsafe)$"), w(&[&["execute"], &["$queryRawUnsafe"]]));
         assert_eq!(of_regex("^shell\\s*=\\s*True$"), None);
-        assert_eq!(of_regex("(?i)^(a|b)$"), None);
+        assert_eq!(of_regex("^['\"]?(\\$where|x)['\"]?$"), w(&[&["$where"], &["x"]]));
+        assert_eq!(of_regex("(?i)^['\"]?[a-z_]*(Password|pwd)['\"]?$"), w(&[&["\u{1}password"], &["\u{1}pwd"]]));
+        assert_eq!(of_regex("(?i)^(a|b)?x$"), None);
+        assert_eq!(of_regex("(?i)(a|b)|c"), None);
+        assert_eq!(of_regex("(?i)(pass(word)?)"), None);
         assert_eq!(of_names(&["subprocess.run".into(), "eval".into()]), w(&[&["eval"], &["run", "subprocess"]]));
         assert_eq!(of_names(&["fs/promises.readFile".into()]), w(&[&["promises", "readFile"]]));
     }

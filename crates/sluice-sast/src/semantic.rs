@@ -864,10 +864,10 @@ impl<'t> Model<'t> {
                 return false;
             }
             match &*n.kind() {
-                "attribute" | "member_expression" | "subscript_expression" => {
-                    if self.canonical(&n).iter().any(|c| is_source(c)) {
-                        return true;
-                    }
+                "attribute" | "member_expression" | "subscript_expression"
+                    if self.canonical(&n).iter().any(|c| is_source(c)) =>
+                {
+                    return true;
                 }
                 "identifier" | "shorthand_property_identifier" => {
                     let name = src(&n);

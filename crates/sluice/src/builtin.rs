@@ -387,39 +387,19 @@ fn sast_descriptor(rule: &sluice_sast::Rule, root: &Path) -> Value {
         sluice_sast::Lang::TypeScript => "typescript",
         sluice_sast::Lang::Tsx => "tsx",
     };
-    let mut markdown = format!(
-        "{}
-
-**How to fix.** {}
-",
-        rule.description.trim(),
-        rule.help.trim()
-    );
+    // The fix comes first: reports and editors show the first line of the help.
+    let mut markdown = format!("{}\n\n{}\n", rule.help.trim(), rule.description.trim());
     for (title, examples) in [("Flagged", &rule.examples.positive), ("Not flagged", &rule.examples.negative)] {
         if let Some(example) = examples.first() {
-            markdown.push_str(&format!(
-                "
-{title}:
-
-```{fence}
-{}
-```
-",
-                example.trim_end()
-            ));
+            markdown.push_str(&format!("\n{title}:\n\n```{fence}\n{}\n```\n", example.trim_end()));
         }
     }
     if !rule.cwe.is_empty() || !rule.owasp.is_empty() {
         let mut refs: Vec<String> = rule.cwe.clone();
         refs.extend(rule.owasp.iter().cloned());
-        markdown.push_str(&format!(
-            "
-{}
-",
-            refs.join(" · ")
-        ));
+        markdown.push_str(&format!("\n{}\n", refs.join(" · ")));
     }
-    let text = format!("{}\n\nHow to fix: {}", rule.description.trim(), rule.help.trim());
+    let text = format!("How to fix: {}\n\n{}", rule.help.trim(), rule.description.trim());
     let mut descriptor = json!({
         "id": rule.id,
         "name": pascal_case(&rule.id),
