@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Installs the real external tools the test suite runs: bandit (PyPI, a SARIF-emitting stage)
-# and Microsoft's SARIF Multitool (npm, the validator). Idempotent; prints the tools dir.
+# Installs the real external tools the test suite runs: bandit (PyPI, a SARIF-emitting stage),
+# check-jsonschema and pre-commit (PyPI, CI-file validators) and Microsoft's SARIF Multitool
+# (npm, the validator). Idempotent; prints the tools dir.
 set -euo pipefail
 T=${SLUICE_TOOLS:-/tmp/sluice-tools}
 mkdir -p "$T"
 if [ ! -x "$T/venv/bin/bandit" ]; then
   python3 -m venv "$T/venv"
   "$T/venv/bin/pip" install -q "bandit[sarif]==1.9.4" >&2
+fi
+# CI-file validators for `sluice init`: check-jsonschema (vendors the GitHub workflow and GitLab
+# CI schemas) and pre-commit (validate-config / validate-manifest).
+if [ ! -x "$T/venv/bin/check-jsonschema" ] || [ ! -x "$T/venv/bin/pre-commit" ]; then
+  "$T/venv/bin/pip" install -q "check-jsonschema==0.39.0" "pre-commit==4.7.0" >&2
 fi
 if [ ! -x "$T/node_modules/.bin/sarif-multitool" ]; then
   (cd "$T" && [ -f package.json ] || echo '{"private":true}' > "$T/package.json")

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::template::{self, LockMode, Resolved};
+
 /// Stages sluice ships. A `[stages.<name>]` table with one of these names and no `command`
 /// configures the built-in stage.
 pub const BUILTIN_STAGES: &[&str] = &["sast", "secrets"];
@@ -31,6 +33,17 @@ struct RawConfig {
     run: RawRun,
     #[serde(default)]
     stages: BTreeMap<String, RawStage>,
+    #[serde(default)]
+    policy: RawPolicy,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    /// A built-in profile: `constrained` or `velocity`.
+    profile: Option<String>,
+    /// Rego policy files, relative to the repository root.
+    files: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +89,14 @@ pub struct Config {
     pub source: Option<PathBuf>,
     pub out_dir: PathBuf,
     pub stages: Vec<StageConfig>,
+    pub policy: PolicyConfig,
+}
+
+/// `[policy]`: what the gate evaluates.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyConfig {
+    pub profile: Option<String>,
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,14 +125,25 @@ pub enum StageKind {
 }
 
 impl Config {
-    /// Reads `sluice.toml` from `root` if it exists, else the defaults: every built-in stage.
+    /// Reads `sluice.toml` from `root` if it exists, with the templates it extends (pinned by
+    /// `sluice.lock`), else the defaults: every built-in stage.
     pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        Config::load_resolved(root, LockMode::Use).map(|(config, _)| config)
+    }
+
+    /// [`Config::load`], also returning the resolved template chain (for `sluice config show`).
+    pub fn load_resolved(root: &Path, mode: LockMode) -> Result<(Config, Option<Resolved>), ConfigError> {
         let path = root.join("sluice.toml");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text, &path),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::defaults()),
-            Err(source) => Err(ConfigError::Read { path, source }),
+        match std::fs::metadata(&path) {
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Config::defaults(), None)),
+            Err(source) => return Err(ConfigError::Read { path, source }),
         }
+        let resolved = template::resolve(&path, mode)?;
+        let raw = RawConfig::deserialize(toml::Value::Table(resolved.table.clone())).map_err(|err| {
+            ConfigError::Parse { path: path.clone(), message: err.to_string().trim_end().replace('\n', "\n  ") }
+        })?;
+        Ok((Config::validate(raw, Some(&path))?, Some(resolved)))
     }
 
     pub fn defaults() -> Config {
@@ -121,9 +153,11 @@ impl Config {
             source: None,
             out_dir: PathBuf::from("sluice-out"),
             stages: Vec::new(),
+            policy: PolicyConfig::default(),
         })
     }
 
+    /// Parses one file on its own (no `extends`).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError::Parse {
             path: path.to_owned(),
@@ -220,6 +254,7 @@ impl Config {
             source: path.map(Path::to_path_buf),
             out_dir: raw.run.out_dir.unwrap_or_else(|| PathBuf::from("sluice-out")),
             stages,
+            policy: PolicyConfig { profile: raw.policy.profile, files: raw.policy.files.unwrap_or_default() },
         })
     }
 }

@@ -39,6 +39,10 @@ pub enum Command {
     Triage(crate::triage_cmd::TriageArgs),
     /// Record the findings of the current commit (or --from REF, or --sarif FILE) in .sluice/baseline.sarif.
     Baseline(crate::triage_cmd::BaselineArgs),
+    /// Show the resolved configuration (with the template each value came from), or re-pin templates.
+    Config(crate::config_cmd::ConfigArgs),
+    /// Write a minimal sluice.toml for a repository, and CI wiring (GitHub, GitLab, pre-commit).
+    Init(crate::init_cmd::InitArgs),
 }
 
 /// Diff-aware mode: look only at what changed.

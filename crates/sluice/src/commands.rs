@@ -24,6 +24,8 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Report(args) => report(args, color),
         Command::Triage(args) => crate::triage_cmd::triage(args),
         Command::Baseline(args) => crate::triage_cmd::baseline(args),
+        Command::Config(args) => crate::config_cmd::config(args),
+        Command::Init(args) => crate::init_cmd::init(args),
     }
 }
 

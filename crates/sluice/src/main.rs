@@ -3,6 +3,8 @@
 mod builtin;
 mod cli;
 mod commands;
+mod config_cmd;
+mod init_cmd;
 mod progress;
 mod triage_cmd;
 
