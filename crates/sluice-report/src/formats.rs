@@ -202,14 +202,19 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
     if let Some(fixed) = crate::finding::counts(log).fixed {
         writeln!(out, "\n{fixed} finding(s) of the baseline fixed.")?;
     }
-    for (title, group) in [("New findings", &new), ("Existing findings", &existing)] {
+    // New findings first and open; existing ones (already on the target branch) collapsed.
+    for (title, group, collapsed) in [("New findings", &new, false), ("Existing findings", &existing, true)] {
         if group.is_empty() {
             continue;
         }
-        writeln!(out, "\n#### {title}\n")?;
+        if collapsed {
+            writeln!(out, "\n<details><summary>{title} ({})</summary>\n", group.len())?;
+        } else {
+            writeln!(out, "\n#### {title}\n")?;
+        }
         writeln!(out, "| Severity | Rule | Location | Message |")?;
         writeln!(out, "|---|---|---|---|")?;
-        for f in group.iter() {
+        for f in group.iter().take(MARKDOWN_ROWS) {
             let rule = match &f.help_uri {
                 Some(uri) => format!("[`{}`]({uri})", f.rule_id),
                 None => format!("`{}`", f.rule_id),
@@ -222,6 +227,12 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
                 cell(&location(f)),
                 cell(&f.message)
             )?;
+        }
+        if group.len() > MARKDOWN_ROWS {
+            writeln!(out, "\n…and {} more in `sluice-out/results.sarif`.", group.len() - MARKDOWN_ROWS)?;
+        }
+        if collapsed {
+            writeln!(out, "\n</details>")?;
         }
     }
     let mut helped: BTreeMap<&str, &Finding> = BTreeMap::new();
@@ -246,11 +257,21 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
     if suppressed > 0 {
         writeln!(out, "\n{suppressed} suppressed finding(s) not shown.")?;
     }
-    writeln!(
-        out,
-        "\n<sub>A false positive? Record the decision with its reason in `.sluice/triage.toml` (reviewed like code), quoting the finding's fingerprint.</sub>"
-    )
+    if let Some(example) = active.iter().find_map(|f| f.fingerprint.as_deref()) {
+        writeln!(out, "\n<details><summary>A false positive? An accepted risk?</summary>\n")?;
+        writeln!(
+            out,
+            "Record the decision with its reason; it lands in `.sluice/triage.toml` and is reviewed in this merge request like code:\n"
+        )?;
+        writeln!(out, "```sh\nsluice triage mark {example} --status false_positive --reason \"why it is wrong\"\n```\n")?;
+        writeln!(out, "`--status accepted_risk --expires YYYY-MM-DD` accepts a real finding until a date. Each finding's fingerprint is in `sluice-out/results.sarif` (`partialFingerprints.sluice/v1`).\n")?;
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
 }
+
+/// Rows per table in a merge request comment: GitHub and GitLab cut comments at 64 KiB.
+const MARKDOWN_ROWS: usize = 50;
 
 /// GitLab's SAST report (security report schema 15), so the merge request widget shows findings.
 pub fn gitlab_sast(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::Result<()> {

@@ -155,7 +155,24 @@ fn render_one(
     if let Some(uri) = f.help_uri.as_ref().filter(|u| !f.help.as_deref().unwrap_or("").contains(u.as_str())) {
         writeln!(out, "{gutter} {} {} {uri}", paint.blue("="), paint.bold("docs:"))?;
     }
+    if !f.suppressed {
+        if let Some(how) = how_to_suppress(f) {
+            writeln!(out, "{gutter} {} {} {how}", paint.blue("="), paint.bold("if wrong:"))?;
+        }
+    }
     writeln!(out)
+}
+
+/// How to record that a finding is wrong, with a reason that is reviewed like code: a triage
+/// decision by fingerprint, or for SAST an ignore comment on the line.
+fn how_to_suppress(f: &Finding) -> Option<String> {
+    let fingerprint = f.fingerprint.as_deref()?;
+    let mark = format!("sluice triage mark {fingerprint} --status false_positive --reason \"…\"");
+    Some(if f.stage == "sast" {
+        format!("{mark} (or a `sluice:ignore[{}]` comment on the line above, with the reason)", f.rule_id)
+    } else {
+        mark
+    })
 }
 
 fn cut_line(line: &str) -> String {

@@ -50,6 +50,10 @@ fn text_shows_location_code_and_help() {
     assert!(text.contains("^^^^^^^^^^^^^"), "carets under the region: {text}");
     assert!(text.contains("help: Parse the input instead"), "{text}");
     assert!(text.contains("2 findings: 1 critical, 1 high"), "{text}");
+    // It teaches how to record a false positive, with the finding's own fingerprint.
+    let log_json = parse(&log);
+    let fp = fingerprint(&results(&log_json)[0]);
+    assert!(text.contains(&format!("if wrong: sluice triage mark {fp} --status false_positive")), "{text}");
 }
 
 #[test]
@@ -117,6 +121,8 @@ fn markdown_and_json_reports() {
     assert!(md.contains("| Severity | Rule | Location | Message |"), "{md}");
     assert!(md.contains("[`EVAL1`](https://example.com/eval)"), "{md}");
     assert!(md.contains("<details><summary>How to fix</summary>"), "{md}");
+    assert!(md.contains("#### New findings"), "without a baseline every finding is new: {md}");
+    assert!(md.contains("sluice triage mark ") && md.contains("--status false_positive"), "{md}");
     let json = parse(report("json", &log, dir.path()).as_bytes());
     assert_eq!(json["version"], 1);
     assert_eq!(json["counts"]["critical"], 1);
