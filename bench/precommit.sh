@@ -20,7 +20,8 @@ if [ ! -d "$REPO/.git" ]; then
 fi
 echo "repository: $(git -C "$REPO" ls-files | wc -l) tracked files, $(du -sh --exclude=.git "$REPO" | cut -f1)"
 # A typical commit: one edited Python file, staged.
-FILE=$(git -C "$REPO" ls-files '*.py' | grep -m1 'django/db/models/query.py' || git -C "$REPO" ls-files '*.py' | head -1)
+FILE=$(git -C "$REPO" ls-files '*/django/db/models/query.py' | sed -n 1p)
+[ -n "$FILE" ] || FILE=$(git -C "$REPO" ls-files '*.py' | sed -n 1p)
 git -C "$REPO" checkout -q -- .
 printf '\n\ndef helper(value):\n    return value * 2\n' >> "$REPO/$FILE"
 git -C "$REPO" add "$FILE"
