@@ -32,7 +32,7 @@ for d in *.deb; do dpkg -x "$d" "$OUT/x"; done
 mkdir -p "$OUT/java" "$OUT/bash"
 (cd "$OUT/java" && unzip -qo "$OUT/x/usr/lib/jvm/openjdk-17/lib/src.zip" 'java.naming/*' 'java.sql/*' 'java.xml/*' \
   'jdk.httpserver/*' 'java.net.http/*' 'java.management/*' 'jdk.jshell/*' 'java.sql.rowset/*')
-find /usr "$HOME/.cargo/registry/src" -name '*.sh' -type f -size -1M 2>/dev/null | while read -r f; do
+find /usr "$HOME/.cargo/registry/src" -name '*.sh' -type f -size -1000k 2>/dev/null | while read -r f; do
   mkdir -p "$OUT/bash$(dirname "$f")" && cp "$f" "$OUT/bash$f"
 done
 
