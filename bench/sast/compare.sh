@@ -18,7 +18,7 @@ CORPUS=$(bash "$SHARED/tools/corpus.sh")
 PEERS=$(bash "$SHARED/tools/install-peers.sh")
 export PATH="$PEERS:$PATH"
 (cd "$ROOT" && cargo build --release -q -p sluice)
-SLUICE="$ROOT/target/release/sluice"
+SLUICE="${CARGO_TARGET_DIR:-$ROOT/target}/release/sluice"
 
 # sluice reads sluice.toml from the scanned root, so scan a copy of Django that selects the
 # Python pack; semgrep scans the same copy (a .toml file is not Python to either tool).

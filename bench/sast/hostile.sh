@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${OUT:-/tmp/sluice-bench-sast-hostile}
 (cd "$ROOT" && cargo build --release -q -p sluice)
-SLUICE="$ROOT/target/release/sluice"
+SLUICE="${CARGO_TARGET_DIR:-$ROOT/target}/release/sluice"
 rm -rf "$OUT"
 mkdir -p "$OUT/repo"
 python3 - "$OUT/repo" <<'EOF'

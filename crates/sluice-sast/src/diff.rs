@@ -42,6 +42,11 @@ impl ChangedLines {
         ChangedLines { files }
     }
 
+    /// Marks every line of `path` as changed: a file git does not track yet is new as a whole.
+    pub fn add_whole_file(&mut self, path: &str) {
+        self.files.insert(path.to_owned(), vec![(1, u32::MAX)]);
+    }
+
     /// The files the diff names (added or modified).
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)

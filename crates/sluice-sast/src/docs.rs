@@ -44,12 +44,7 @@ pub fn reference(rules: &[Rule]) -> String {
             );
         }
         out.push('\n');
-        let fence = match lang {
-            Lang::Python => "python",
-            Lang::JavaScript => "javascript",
-            Lang::TypeScript => "typescript",
-            Lang::Tsx => "tsx",
-        };
+        let fence = lang.name();
         for r in of_lang {
             let _ = writeln!(out, "### {}\n", r.id);
             let _ = writeln!(out, "**{}**\n", r.title);

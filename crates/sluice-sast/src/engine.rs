@@ -361,12 +361,12 @@ impl Engine {
         let root = AstGrep::doc(doc);
         let needs_model = active.iter().zip(&index.compiled).any(|(&on, c)| on && !c.semantic.is_empty());
 
-        let mut model = Model::new(lang.is_js_like());
+        let mut model = Model::new(lang.syntax());
         let mut suppressions = Suppressions::default();
         let mut candidates = Vec::new();
         let mut errors = 0usize;
         let mut first_error = None;
-        let js = lang.is_js_like();
+        let syn = lang.syntax();
         // (depth, scope id, is a class) of the scopes around the node being visited.
         let mut scopes: Vec<(usize, semantic::Scope, bool)> = Vec::new();
         let walk = traverse(&root, self.max_depth, deadline, |node, depth| {
@@ -381,11 +381,12 @@ impl Engine {
                 }
                 let (scope, in_class) = scopes.last().map_or((semantic::MODULE, false), |&(_, s, c)| (s, c));
                 model.observe(&node, scope, in_class);
-                if let Some(is_class) = semantic::scope_kind(&node.kind(), js) {
+                if let Some(is_class) = semantic::scope_kind(&node.kind(), syn) {
                     scopes.push((depth, node.node_id(), is_class));
                 }
             }
-            if node.kind() == "comment" {
+            // Java and Rust name their comments `line_comment` and `block_comment`.
+            if matches!(&*node.kind(), "comment" | "line_comment" | "block_comment") {
                 let start = node.range().start;
                 let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
                 let code_before = !source[line_start..start].trim().is_empty();
@@ -525,8 +526,9 @@ impl LangIndex {
             for m in ac.find_overlapping_iter(source) {
                 // Words from patterns and names are whole identifiers in any match: `raw` in
                 // `drawing` does not count. Words from `(?i)` regexes are parts of names.
-                let starts_word = m.start() == 0 || !ident(m.start() - 1);
-                let bounded = starts_word && !ident(m.end());
+                // Punctuation (a backtick) has no word boundaries to respect.
+                let starts_word = m.start() == 0 || !ident(m.start() - 1) || !ident(m.start());
+                let bounded = starts_word && (!ident(m.end()) || !ident(m.end() - 1));
                 let whole = insensitive || bounded;
                 if whole {
                     found[ids[m.pattern().as_usize()]] = true;
@@ -630,7 +632,7 @@ fn compile(doc: &RuleDoc, lang: Lang, rule: usize) -> Result<Vec<Compiled>, Stri
                 return Err(format!("metadata.semantic.{var}: give `resolves-to`, `literal` or `tainted-by`"));
             }
             if defined.contains(var.as_str()) {
-                semantic.push(CompiledSemantic::new(var, spec, lang.is_js_like())?);
+                semantic.push(CompiledSemantic::new(var, spec, lang.syntax())?);
             }
         }
         semantic.sort_by_key(CompiledSemantic::cost);

@@ -17,10 +17,43 @@ pub enum Lang {
     TypeScript,
     /// TypeScript with JSX (`.tsx`): a separate tree-sitter grammar.
     Tsx,
+    Go,
+    Java,
+    Rust,
+    Ruby,
+    /// PHP code (ast-grep's `php_only` grammar: a file's HTML outside `<?php … ?>` is not parsed
+    /// as markup).
+    Php,
+    /// Bash and POSIX shell scripts.
+    Bash,
+}
+
+/// The syntax family whose semantic model (imports, bindings, literals) a language uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    Python,
+    Js,
+    Go,
+    Java,
+    Rust,
+    Ruby,
+    Php,
+    Bash,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 4] = [Lang::Python, Lang::JavaScript, Lang::TypeScript, Lang::Tsx];
+    pub const ALL: [Lang; 10] = [
+        Lang::Python,
+        Lang::JavaScript,
+        Lang::TypeScript,
+        Lang::Tsx,
+        Lang::Go,
+        Lang::Java,
+        Lang::Rust,
+        Lang::Ruby,
+        Lang::Php,
+        Lang::Bash,
+    ];
 
     /// The name used in rule files (`language: python`) and in messages.
     pub fn name(self) -> &'static str {
@@ -29,6 +62,12 @@ impl Lang {
             Lang::JavaScript => "javascript",
             Lang::TypeScript => "typescript",
             Lang::Tsx => "tsx",
+            Lang::Go => "go",
+            Lang::Java => "java",
+            Lang::Rust => "rust",
+            Lang::Ruby => "ruby",
+            Lang::Php => "php",
+            Lang::Bash => "bash",
         }
     }
 
@@ -44,6 +83,12 @@ impl Lang {
             Lang::JavaScript => SupportLang::JavaScript,
             Lang::TypeScript => SupportLang::TypeScript,
             Lang::Tsx => SupportLang::Tsx,
+            Lang::Go => SupportLang::Go,
+            Lang::Java => SupportLang::Java,
+            Lang::Rust => SupportLang::Rust,
+            Lang::Ruby => SupportLang::Ruby,
+            Lang::Php => SupportLang::Php,
+            Lang::Bash => SupportLang::Bash,
         }
     }
 
@@ -60,12 +105,27 @@ impl Lang {
             Lang::JavaScript => &[Lang::JavaScript, Lang::TypeScript, Lang::Tsx],
             Lang::TypeScript => &[Lang::TypeScript, Lang::Tsx],
             Lang::Tsx => &[Lang::Tsx],
+            Lang::Go => &[Lang::Go],
+            Lang::Java => &[Lang::Java],
+            Lang::Rust => &[Lang::Rust],
+            Lang::Ruby => &[Lang::Ruby],
+            Lang::Php => &[Lang::Php],
+            Lang::Bash => &[Lang::Bash],
         }
     }
 
     /// The semantic model (imports, literals) shared by the family.
-    pub(crate) fn is_js_like(self) -> bool {
-        matches!(self, Lang::JavaScript | Lang::TypeScript | Lang::Tsx)
+    pub(crate) fn syntax(self) -> Syntax {
+        match self {
+            Lang::Python => Syntax::Python,
+            Lang::JavaScript | Lang::TypeScript | Lang::Tsx => Syntax::Js,
+            Lang::Go => Syntax::Go,
+            Lang::Java => Syntax::Java,
+            Lang::Rust => Syntax::Rust,
+            Lang::Ruby => Syntax::Ruby,
+            Lang::Php => Syntax::Php,
+            Lang::Bash => Syntax::Bash,
+        }
     }
 
     /// The language of a file, from its extension, else from a `#!` line in `head`.
@@ -76,6 +136,12 @@ impl Lang {
                 "js" | "mjs" | "cjs" | "jsx" => Some(Lang::JavaScript),
                 "ts" | "mts" | "cts" => Some(Lang::TypeScript),
                 "tsx" => Some(Lang::Tsx),
+                "go" => Some(Lang::Go),
+                "java" => Some(Lang::Java),
+                "rs" => Some(Lang::Rust),
+                "rb" | "rake" | "gemspec" | "ru" => Some(Lang::Ruby),
+                "php" | "phtml" | "php5" | "php7" | "php8" => Some(Lang::Php),
+                "sh" | "bash" => Some(Lang::Bash),
                 _ => None,
             },
             None => Lang::of_shebang(head),
@@ -97,6 +163,9 @@ impl Lang {
         match program {
             "python" => Some(Lang::Python),
             "node" | "nodejs" => Some(Lang::JavaScript),
+            "ruby" => Some(Lang::Ruby),
+            "php" => Some(Lang::Php),
+            "sh" | "bash" | "dash" => Some(Lang::Bash),
             _ => None,
         }
     }
@@ -116,11 +185,19 @@ mod tests {
     fn extensions_and_shebangs() {
         assert_eq!(Lang::of_path(Path::new("a/b.py"), b""), Some(Lang::Python));
         assert_eq!(Lang::of_path(Path::new("x.tsx"), b""), Some(Lang::Tsx));
-        assert_eq!(Lang::of_path(Path::new("x.rb"), b"#!/usr/bin/env python"), None);
+        assert_eq!(Lang::of_path(Path::new("x.kt"), b"#!/usr/bin/env python"), None);
         assert_eq!(Lang::of_path(Path::new("bin/tool"), b"#!/usr/bin/env -S python3 -u\n"), Some(Lang::Python));
         assert_eq!(Lang::of_path(Path::new("bin/tool"), b"#!/usr/bin/python3.12\nimport os"), Some(Lang::Python));
         assert_eq!(Lang::of_path(Path::new("bin/tool"), b"#!/usr/bin/env node\n"), Some(Lang::JavaScript));
-        assert_eq!(Lang::of_path(Path::new("bin/tool"), b"#!/bin/sh\n"), None);
+        assert_eq!(Lang::of_path(Path::new("bin/tool"), b"#!/bin/sh\n"), Some(Lang::Bash));
+        assert_eq!(Lang::of_path(Path::new("bin/tool"), b"#!/usr/bin/env ruby\n"), Some(Lang::Ruby));
+        assert_eq!(Lang::of_path(Path::new("bin/tool"), b"#!/usr/bin/zsh\n"), None);
+        assert_eq!(Lang::of_path(Path::new("main.go"), b""), Some(Lang::Go));
+        assert_eq!(Lang::of_path(Path::new("A.java"), b""), Some(Lang::Java));
+        assert_eq!(Lang::of_path(Path::new("lib.rs"), b""), Some(Lang::Rust));
+        assert_eq!(Lang::of_path(Path::new("app/x.rb"), b""), Some(Lang::Ruby));
+        assert_eq!(Lang::of_path(Path::new("index.php"), b""), Some(Lang::Php));
+        assert_eq!(Lang::of_path(Path::new("install.sh"), b""), Some(Lang::Bash));
         assert_eq!(Lang::of_path(Path::new("Makefile"), b"all:\n"), None);
     }
 
@@ -129,6 +206,8 @@ mod tests {
         assert_eq!(Lang::from_name("py"), Some(Lang::Python));
         assert_eq!(Lang::from_name("TypeScript"), Some(Lang::TypeScript));
         assert_eq!(Lang::from_name("kotlin"), None);
+        assert_eq!(Lang::from_name("rs"), Some(Lang::Rust));
+        assert_eq!(Lang::from_name("golang"), Some(Lang::Go));
         assert_eq!(Lang::from_name("cobol"), None);
     }
 

@@ -117,7 +117,10 @@ fn of_pattern(pattern: &str) -> Option<Dnf> {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
-            words.push(&pattern[start..i]);
+            // One-letter words (`_` in a context like `func _() { … }`) say nothing.
+            if i - start > 1 {
+                words.push(&pattern[start..i]);
+            }
             continue;
         }
         i += 1;
@@ -138,6 +141,16 @@ pub(crate) const CASE_INSENSITIVE: char = '\u{1}';
 pub(crate) fn of_regex(regex: &str) -> Option<Dnf> {
     if let Some(rest) = regex.strip_prefix("(?i)") {
         return of_case_insensitive_group(rest);
+    }
+    // A regex without metacharacters matches its text literally, somewhere in the node:
+    // the file must contain its longest word.
+    if !regex.contains(['\\', '.', '^', '$', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|']) {
+        let word = regex.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').max_by_key(|w| w.len())?;
+        if word.len() >= 3 {
+            return Some(vec![vec![word.to_owned()]]);
+        }
+        // Short literals such as a backtick or `%x` are requirements as good as a word.
+        return (!regex.is_empty()).then(|| vec![vec![regex.to_owned()]]);
     }
     let inner = regex.strip_prefix('^')?.strip_suffix('$')?;
     // Optional quotes around the word (a key written `name` or `"name"`) do not change it.
@@ -219,6 +232,9 @@ mod tests {
         assert_eq!(of_pattern("$FN($$$ARGS)"), None);
         assert_eq!(of_pattern("new Function($$$)"), w(&[&["Function", "new"]]));
         assert_eq!(of_regex("^(execute|\\$queryRawUnsafe)$"), w(&[&["execute"], &["$queryRawUnsafe"]]));
+        assert_eq!(of_regex("\"net/http/pprof\""), w(&[&["pprof"]]));
+        assert_eq!(of_regex("a.b"), None);
+        assert_eq!(of_regex("`"), w(&[&["`"]]));
         assert_eq!(of_regex("^shell\\s*=\\s*True$"), None);
         assert_eq!(of_regex("^['\"]?(\\$where|x)['\"]?$"), w(&[&["$where"], &["x"]]));
         assert_eq!(of_regex("(?i)^['\"]?[a-z_]*(Password|pwd)['\"]?$"), w(&[&["\u{1}password"], &["\u{1}pwd"]]));

@@ -29,6 +29,12 @@ fn example_path(rule: &Rule, lang: Lang) -> String {
         Lang::JavaScript => "example.js",
         Lang::TypeScript => "example.ts",
         Lang::Tsx => "example.tsx",
+        Lang::Go => "example.go",
+        Lang::Java => "Example.java",
+        Lang::Rust => "example.rs",
+        Lang::Ruby => "example.rb",
+        Lang::Php => "example.php",
+        Lang::Bash => "example.sh",
     };
     if rule.tags.iter().any(|t| t == "settings") {
         format!("project/settings.py{}", if lang == Lang::Python { "" } else { ".js" })

@@ -15,6 +15,7 @@ use ast_grep_core::tree_sitter::StrDoc;
 use ast_grep_core::Node;
 use ast_grep_language::SupportLang;
 
+use crate::lang::Syntax;
 use crate::spec::VarSemantic;
 
 pub(crate) type SNode<'t> = Node<'t, StrDoc<SupportLang>>;
@@ -142,6 +143,79 @@ const JS_WEB_INPUT: &[&str] = &[
     "ctx.headers",
     "ctx.url",
 ];
+/// Go `net/http` handlers (`r *http.Request` by convention), gin (`c`) and echo (`c`).
+const GO_WEB_INPUT: &[&str] = &[
+    "r.FormValue",
+    "r.PostFormValue",
+    "r.Form",
+    "r.PostForm",
+    "r.URL",
+    "r.Header",
+    "r.Body",
+    "r.Cookie",
+    "r.Referer",
+    "req.FormValue",
+    "req.PostFormValue",
+    "req.Form",
+    "req.URL",
+    "req.Header",
+    "req.Body",
+    "c.Query",
+    "c.DefaultQuery",
+    "c.Param",
+    "c.PostForm",
+    "c.FormValue",
+    "c.QueryParam",
+    "c.GetHeader",
+];
+const GO_WEB_PARAMS: &[&str] = &[
+    "r.FormValue",
+    "r.PostFormValue",
+    "r.Form",
+    "r.PostForm",
+    "r.URL.Query",
+    "req.FormValue",
+    "req.URL.Query",
+    "c.Query",
+    "c.DefaultQuery",
+    "c.Param",
+    "c.PostForm",
+    "c.FormValue",
+    "c.QueryParam",
+];
+/// Java servlets (`request`/`req`, an `HttpServletRequest`).
+const JAVA_WEB_INPUT: &[&str] = &[
+    "request.getParameter",
+    "request.getParameterValues",
+    "request.getParameterMap",
+    "request.getHeader",
+    "request.getHeaders",
+    "request.getQueryString",
+    "request.getCookies",
+    "request.getInputStream",
+    "request.getReader",
+    "request.getRequestURI",
+    "req.getParameter",
+    "req.getParameterValues",
+    "req.getHeader",
+    "req.getQueryString",
+    "req.getInputStream",
+];
+const JAVA_WEB_PARAMS: &[&str] = &[
+    "request.getParameter",
+    "request.getParameterValues",
+    "request.getParameterMap",
+    "req.getParameter",
+    "req.getParameterValues",
+];
+/// Rails and Sinatra.
+const RUBY_WEB_INPUT: &[&str] =
+    &["params", "cookies", "request.params", "request.headers", "request.body", "request.env"];
+const RUBY_WEB_PARAMS: &[&str] =
+    &["params", "request.params", "request.query_parameters", "request.request_parameters"];
+/// PHP's superglobals.
+const PHP_WEB_INPUT: &[&str] = &["$_GET", "$_POST", "$_REQUEST", "$_COOKIE", "$_FILES", "$_SERVER"];
+const PHP_WEB_PARAMS: &[&str] = &["$_GET", "$_POST", "$_REQUEST"];
 const JS_DOM_INPUT: &[&str] = &[
     "location.hash",
     "location.search",
@@ -164,9 +238,9 @@ pub(crate) const MODULE: Scope = usize::MAX;
 
 /// Node kinds that open a scope, and whether they are classes (whose names methods do not
 /// see without `self.`/`this.`).
-pub(crate) fn scope_kind(kind: &str, js: bool) -> Option<bool> {
-    let function = if js {
-        matches!(
+pub(crate) fn scope_kind(kind: &str, syn: Syntax) -> Option<bool> {
+    let function = match syn {
+        Syntax::Js => matches!(
             kind,
             "function_declaration"
                 | "function_expression"
@@ -175,11 +249,26 @@ pub(crate) fn scope_kind(kind: &str, js: bool) -> Option<bool> {
                 | "method_definition"
                 | "generator_function_declaration"
                 | "generator_function"
-        )
-    } else {
-        matches!(kind, "function_definition" | "lambda")
+        ),
+        Syntax::Python => matches!(kind, "function_definition" | "lambda"),
+        Syntax::Go => matches!(kind, "function_declaration" | "method_declaration" | "func_literal"),
+        Syntax::Java => matches!(kind, "method_declaration" | "constructor_declaration" | "lambda_expression"),
+        Syntax::Rust => matches!(kind, "function_item" | "closure_expression"),
+        Syntax::Ruby => matches!(kind, "method" | "singleton_method" | "block" | "do_block" | "lambda"),
+        Syntax::Php => {
+            matches!(kind, "function_definition" | "method_declaration" | "anonymous_function" | "arrow_function")
+        }
+        // Shell variables are global unless declared `local`; one scope is the closer model.
+        Syntax::Bash => false,
     };
-    let class = if js { matches!(kind, "class_declaration" | "class") } else { kind == "class_definition" };
+    let class = match syn {
+        Syntax::Js => matches!(kind, "class_declaration" | "class"),
+        Syntax::Python => kind == "class_definition",
+        Syntax::Java => matches!(kind, "class_declaration" | "enum_declaration" | "interface_declaration"),
+        Syntax::Ruby => matches!(kind, "class" | "module"),
+        Syntax::Php => matches!(kind, "class_declaration" | "trait_declaration"),
+        Syntax::Go | Syntax::Rust | Syntax::Bash => false,
+    };
     if function {
         Some(false)
     } else if class {
@@ -196,6 +285,8 @@ pub(crate) fn scope_kind(kind: &str, js: bool) -> Option<bool> {
 /// skipped except for code directly in their body. Within a scope the model is
 /// flow-insensitive: every value ever assigned to a name counts.
 pub(crate) struct Model<'t> {
+    syn: Syntax,
+    /// `syn == Syntax::Js`, the common test.
     js: bool,
     /// The scope of the node being observed, and whether it is a class body.
     scope: Scope,
@@ -222,9 +313,10 @@ pub(crate) struct Model<'t> {
 }
 
 impl<'t> Model<'t> {
-    pub(crate) fn new(js: bool) -> Self {
+    pub(crate) fn new(syn: Syntax) -> Self {
         Model {
-            js,
+            syn,
+            js: syn == Syntax::Js,
             scope: MODULE,
             in_class: false,
             imports: HashMap::new(),
@@ -244,10 +336,15 @@ impl<'t> Model<'t> {
     pub(crate) fn observe(&mut self, node: &SNode<'t>, scope: Scope, in_class: bool) {
         self.scope = scope;
         self.in_class = in_class;
-        if self.js {
-            self.observe_js(node);
-        } else {
-            self.observe_py(node);
+        match self.syn {
+            Syntax::Js => self.observe_js(node),
+            Syntax::Python => self.observe_py(node),
+            Syntax::Go => self.observe_go(node),
+            Syntax::Java => self.observe_java(node),
+            Syntax::Rust => self.observe_rust(node),
+            Syntax::Ruby => self.observe_ruby(node),
+            Syntax::Php => self.observe_php(node),
+            Syntax::Bash => self.observe_bash(node),
         }
     }
 
@@ -290,7 +387,7 @@ impl<'t> Model<'t> {
 
     /// Marks every identifier in a binding pattern (`a, (b, *c)`, `{x, y: [z]}`) as rebound.
     fn rebind_all(&mut self, pattern: &SNode<'t>) {
-        let ids = ["identifier", "shorthand_property_identifier_pattern"];
+        let ids = ["identifier", "shorthand_property_identifier_pattern", "variable_name"];
         if ids.contains(&&*pattern.kind()) {
             self.rebind(pattern);
             return;
@@ -300,6 +397,267 @@ impl<'t> Model<'t> {
             if ids.contains(&&*node.kind()) {
                 self.rebind(&node);
             }
+        }
+    }
+
+    /// Go: `import x "os/exec"` binds `x` to `os/exec` (else the path's last element);
+    /// `:=`, `=`, `var` and `const` assign; parameters and `range` variables rebind.
+    fn observe_go(&mut self, node: &SNode<'t>) {
+        match &*node.kind() {
+            "import_spec" => {
+                let Some(path) = node.field("path") else { return };
+                let path = unquote(src(&path));
+                let local = match node.field("name") {
+                    Some(name) if name.kind() == "package_identifier" => src(&name).to_owned(),
+                    Some(_) => return, // `.` and `_` imports bind no name
+                    // `gopkg.in/yaml.v3` is package `yaml`; `math/rand/v2` is `rand`.
+                    None => {
+                        let mut parts = path.rsplit('/');
+                        let last = parts.next().unwrap_or_default();
+                        let last = if last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit()) {
+                            parts.next().unwrap_or(last)
+                        } else {
+                            last
+                        };
+                        last.split('.').next().unwrap_or(last).to_owned()
+                    }
+                };
+                self.import(local, path);
+            }
+            "short_var_declaration" | "assignment_statement" | "var_spec" | "const_spec" => {
+                let names: Vec<SNode<'t>> = match (node.field("left"), node.field("name")) {
+                    (Some(left), _) => left.named_children().collect(),
+                    (None, Some(_)) => node.field_children("name").collect(),
+                    _ => return,
+                };
+                let values: Vec<SNode<'t>> = node
+                    .field("right")
+                    .or_else(|| node.field("value"))
+                    .map(|v| v.named_children().collect())
+                    .unwrap_or_default();
+                let compound =
+                    node.kind() == "assignment_statement" && node.field("operator").is_some_and(|o| src(&o) != "=");
+                for (i, name) in names.iter().enumerate() {
+                    if name.kind() != "identifier" {
+                        continue;
+                    }
+                    match values.get(i) {
+                        Some(v) if names.len() == values.len() && !compound => self.assign(name, v.clone()),
+                        Some(v) if compound => self.assign(name, v.clone()),
+                        _ => self.rebind(name),
+                    }
+                }
+            }
+            "parameter_declaration" | "variadic_parameter_declaration" | "range_clause" => {
+                for name in node.field_children("name") {
+                    self.rebind(&name);
+                }
+                if let Some(left) = node.field("left") {
+                    self.rebind_all(&left);
+                }
+            }
+            "function_declaration" => {
+                if let Some(name) = node.field("name") {
+                    self.define(&name);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Java: `import a.b.C;` binds `C`; local variables and fields assign; parameters rebind.
+    fn observe_java(&mut self, node: &SNode<'t>) {
+        match &*node.kind() {
+            "import_declaration" => {
+                if node.children().any(|c| c.kind() == "asterisk") {
+                    return;
+                }
+                if let Some(path) = node.named_children().find(|c| c.kind() == "scoped_identifier") {
+                    let path = compact(src(&path));
+                    let local = path.rsplit('.').next().unwrap_or_default().to_owned();
+                    self.import(local, path);
+                }
+            }
+            "variable_declarator" => {
+                let Some(name) = node.field("name") else { return };
+                match node.field("value") {
+                    Some(value) => self.assign(&name, value),
+                    None => self.rebind(&name),
+                }
+            }
+            "assignment_expression" => {
+                let (Some(left), Some(right)) = (node.field("left"), node.field("right")) else { return };
+                if left.kind() == "identifier" {
+                    self.assign(&left, right);
+                }
+            }
+            "formal_parameter" | "spread_parameter" | "catch_formal_parameter" | "enhanced_for_statement" => {
+                if let Some(name) = node.field("name") {
+                    self.rebind(&name);
+                }
+            }
+            "inferred_parameters" => self.rebind_all(node),
+            "lambda_expression" => {
+                if let Some(params) = node.field("parameters").filter(|p| p.kind() == "identifier") {
+                    self.rebind(&params);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Rust: `use a::b::C;` and `use a::b::{C, D as E};` bind names to `a.b.C`…; `let`,
+    /// `const` and `static` assign; parameters and patterns rebind.
+    fn observe_rust(&mut self, node: &SNode<'t>) {
+        match &*node.kind() {
+            "use_declaration" => {
+                if let Some(argument) = node.field("argument") {
+                    self.rust_use(&argument, "");
+                }
+            }
+            "let_declaration" => {
+                let Some(pattern) = node.field("pattern") else { return };
+                match (pattern.kind() == "identifier", node.field("value")) {
+                    (true, Some(value)) => self.assign(&pattern, value),
+                    _ => self.rebind_all(&pattern),
+                }
+            }
+            "const_item" | "static_item" => {
+                if let (Some(name), Some(value)) = (node.field("name"), node.field("value")) {
+                    self.assign(&name, value);
+                }
+            }
+            "parameter" | "closure_parameters" | "for_expression" | "match_arm" | "let_condition" => {
+                let pattern =
+                    if node.kind() == "closure_parameters" { Some(node.clone()) } else { node.field("pattern") };
+                if let Some(pattern) = pattern {
+                    self.rebind_all(&pattern);
+                }
+            }
+            "function_item" => {
+                if let Some(name) = node.field("name") {
+                    self.define(&name);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn rust_use(&mut self, tree: &SNode<'t>, prefix: &str) {
+        let path = |p: &SNode<'t>| {
+            let text = compact(src(p)).replace("::", ".");
+            let text = text.trim_start_matches('.').to_owned();
+            if prefix.is_empty() {
+                text
+            } else {
+                join(prefix, &text)
+            }
+        };
+        match &*tree.kind() {
+            "identifier" | "scoped_identifier" => {
+                let full = path(tree);
+                let local = full.rsplit('.').next().unwrap_or_default().to_owned();
+                if local != "self" {
+                    self.import(local, full);
+                } else if let Some(parent) = full.strip_suffix(".self") {
+                    let local = parent.rsplit('.').next().unwrap_or(parent).to_owned();
+                    self.import(local, parent.to_owned());
+                }
+            }
+            // `use std::mem::{self}`: `mem` itself.
+            "self" if !prefix.is_empty() => {
+                let local = prefix.rsplit('.').next().unwrap_or(prefix).to_owned();
+                self.import(local, prefix.to_owned());
+            }
+            "use_as_clause" => {
+                if let (Some(p), Some(alias)) = (tree.field("path"), tree.field("alias")) {
+                    self.import(src(&alias).to_owned(), path(&p));
+                }
+            }
+            "scoped_use_list" => {
+                let base = tree.field("path").map(|p| path(&p)).unwrap_or_else(|| prefix.to_owned());
+                if let Some(list) = tree.field("list") {
+                    for item in list.named_children() {
+                        self.rust_use(&item, &base);
+                    }
+                }
+            }
+            "use_list" => {
+                for item in tree.named_children() {
+                    self.rust_use(&item, prefix);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Ruby: assignments; method and block parameters rebind.
+    fn observe_ruby(&mut self, node: &SNode<'t>) {
+        match &*node.kind() {
+            "assignment" | "operator_assignment" => {
+                let (Some(left), Some(right)) = (node.field("left"), node.field("right")) else { return };
+                match &*left.kind() {
+                    "identifier" | "constant" => self.assign(&left, right),
+                    "instance_variable" => {
+                        self.attributes.entry(src(&left).to_owned()).or_default().push(right);
+                    }
+                    _ => self.rebind_all(&left),
+                }
+            }
+            "method_parameters" | "block_parameters" | "lambda_parameters" => self.rebind_all(node),
+            "method" => {
+                if let Some(name) = node.field("name") {
+                    self.define(&name);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// PHP: `$x = v` assigns `$x`; parameters rebind; `use` imports classes.
+    fn observe_php(&mut self, node: &SNode<'t>) {
+        match &*node.kind() {
+            "assignment_expression" | "augmented_assignment_expression" => {
+                let (Some(left), Some(right)) = (node.field("left"), node.field("right")) else { return };
+                if left.kind() == "variable_name" {
+                    self.assign(&left, right);
+                }
+            }
+            "simple_parameter" | "variadic_parameter" | "property_promotion_parameter" => {
+                if let Some(name) = node.field("name") {
+                    self.rebind(&name);
+                }
+            }
+            "foreach_statement" | "global_declaration" | "list_literal" => {
+                for child in node.named_children().skip(usize::from(node.kind() == "foreach_statement")) {
+                    self.rebind_all(&child);
+                }
+            }
+            "function_definition" => {
+                if let Some(name) = node.field("name") {
+                    self.define(&name);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Shell: `name=value` assigns; `read name` and `for name in` rebind.
+    fn observe_bash(&mut self, node: &SNode<'t>) {
+        match &*node.kind() {
+            "variable_assignment" => {
+                let Some(name) = node.field("name") else { return };
+                match node.field("value") {
+                    Some(value) => self.assign(&name, value),
+                    None => self.rebind(&name),
+                }
+            }
+            "for_statement" => {
+                if let Some(name) = node.field("variable") {
+                    self.rebind(&name);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -516,7 +874,7 @@ impl<'t> Model<'t> {
     fn scope_chain(&self, node: &SNode<'t>) -> Vec<Scope> {
         let mut chain = Vec::new();
         for ancestor in node.ancestors() {
-            match scope_kind(&ancestor.kind(), self.js) {
+            match scope_kind(&ancestor.kind(), self.syn) {
                 Some(true) if !chain.is_empty() => {}
                 Some(_) => chain.push(ancestor.node_id()),
                 None => {}
@@ -566,8 +924,46 @@ impl<'t> Model<'t> {
             return;
         }
         match &*node.kind() {
-            "identifier" => self.resolve_name(src(node), node, hops, out),
+            "identifier" | "type_identifier" | "constant" | "variable_name" | "name" => {
+                self.resolve_name(src(node), node, hops, out)
+            }
             "this" | "self" => out.push(src(node).to_owned()),
+            // Go `exec.Command`, Java `a.b.C`, Rust `std::process::Command::new` and
+            // `self.field`, Ruby `Open3.popen3`: a base and a member, joined with `.`.
+            "selector_expression"
+            | "field_access"
+            | "scoped_identifier"
+            | "scoped_type_identifier"
+            | "field_expression"
+            | "scope_resolution" => {
+                let (base, member) = match &*node.kind() {
+                    "selector_expression" => (node.field("operand"), node.field("field")),
+                    "field_access" => (node.field("object"), node.field("field")),
+                    "field_expression" => (node.field("value"), node.field("field")),
+                    "scope_resolution" => (node.field("scope"), node.field("name")),
+                    _ => (node.field("path").or_else(|| node.field("scope")), node.field("name")),
+                };
+                let Some(member) = member else { return };
+                let mut bases = Vec::new();
+                match base {
+                    Some(base) => self.canonical_into(&base, hops + 1, &mut bases),
+                    // `::Foo` (Ruby), `crate::x` handled as a plain path.
+                    None => bases.push(String::new()),
+                }
+                let member = src(&member);
+                out.extend(bases.into_iter().map(|b| if b.is_empty() { member.to_owned() } else { join(&b, member) }));
+            }
+            // Ruby `Open3.popen3(cmd)` without parentheses is a call whose receiver and method
+            // name the function; as a callee its canonical name is `Open3.popen3`.
+            "call" if self.syn == Syntax::Ruby => {
+                let (Some(receiver), Some(method)) = (node.field("receiver"), node.field("method")) else { return };
+                if node.field("arguments").is_some() {
+                    return;
+                }
+                let mut bases = Vec::new();
+                self.canonical_into(&receiver, hops + 1, &mut bases);
+                out.extend(bases.into_iter().map(|b| join(&b, src(&method))));
+            }
             "attribute" | "member_expression" => {
                 let (object, member) = if self.js {
                     (node.field("object"), node.field("property"))
@@ -604,6 +1000,12 @@ impl<'t> Model<'t> {
                     if first.kind() == "string" && self.is_literal(&first, &[]) {
                         out.push(module_name(&unquote(src(&first))));
                     }
+                }
+            }
+            // Rust `transmute::<A, B>`: the function without its type arguments.
+            "generic_function" => {
+                if let Some(function) = node.field("function") {
+                    self.canonical_into(&function, hops + 1, out);
                 }
             }
             "parenthesized_expression"
@@ -667,6 +1069,34 @@ impl<'t> Model<'t> {
         out.push(name.to_owned());
     }
 
+    /// The dotted names of what a call calls, in every language's call syntax: Python's and
+    /// JavaScript's `function`, Java's `object.name`, Ruby's `receiver.method`, PHP's
+    /// `function` and `object->name`.
+    fn callee(&self, call: &SNode<'t>) -> Vec<String> {
+        let member = |object: Option<SNode<'t>>, name: Option<SNode<'t>>| {
+            let Some(name) = name else { return Vec::new() };
+            match object {
+                Some(object) => {
+                    let names: Vec<String> = self.canonical(&object).iter().map(|b| join(b, src(&name))).collect();
+                    // A receiver that is not a name (`params[:id].to_i`): `*.to_i` still applies.
+                    if names.is_empty() {
+                        vec![format!("?.{}", src(&name))]
+                    } else {
+                        names
+                    }
+                }
+                None => vec![src(&name).to_owned()],
+            }
+        };
+        match &*call.kind() {
+            "method_invocation" => member(call.field("object"), call.field("name")),
+            "call" if self.syn == Syntax::Ruby => member(call.field("receiver"), call.field("method")),
+            "member_call_expression" => member(call.field("object"), call.field("name")),
+            "scoped_call_expression" => member(call.field("scope"), call.field("name")),
+            _ => call.field("function").map(|f| self.canonical(&f)).unwrap_or_default(),
+        }
+    }
+
     /// True when the expression is built only from literals and names bound only to such
     /// expressions: `"SELECT 1"`, `"a" + "b"`, `f"x"`, `QUERY` after `QUERY = "…"`,
     /// `"{}".format("x")`, `self.MAX` (an all-caps attribute, a constant by convention, or
@@ -697,6 +1127,87 @@ impl<'t> Model<'t> {
         };
         match &*node.kind() {
             "integer" | "float" | "true" | "false" | "none" | "number" | "null" | "undefined" | "regex" => true,
+            // Go, Java, Rust, Ruby, PHP and shell literals without interpolation.
+            "int_literal"
+            | "float_literal"
+            | "imaginary_literal"
+            | "rune_literal"
+            | "nil"
+            | "iota"
+            | "decimal_integer_literal"
+            | "hex_integer_literal"
+            | "octal_integer_literal"
+            | "binary_integer_literal"
+            | "decimal_floating_point_literal"
+            | "character_literal"
+            | "null_literal"
+            | "integer_literal"
+            | "boolean_literal"
+            | "char_literal"
+            | "boolean"
+            | "simple_symbol"
+            | "raw_string_literal"
+            | "raw_string"
+            | "string_content"
+            | "string_fragment"
+            | "escape_sequence"
+            | "word"
+            | "ansi_c_string" => true,
+            // Strings of the other languages: constant when every interpolated part is
+            // (`"#{x}"`, PHP `"$x"`, shell `"$x"`; a command substitution never is).
+            "string"
+            | "interpreted_string_literal"
+            | "string_literal"
+            | "text_block"
+            | "encapsed_string"
+            | "heredoc"
+            | "nowdoc"
+            | "translated_string"
+            | "delimited_symbol"
+                if !matches!(self.syn, Syntax::Python | Syntax::Js) =>
+            {
+                for part in node.named_children() {
+                    let ok = match &*part.kind() {
+                        "string_content"
+                        | "string_fragment"
+                        | "escape_sequence"
+                        | "string_value"
+                        | "interpreted_string_literal_content"
+                        | "heredoc_start"
+                        | "heredoc_end"
+                        | "heredoc_body"
+                        | "nowdoc_body"
+                        | "nowdoc_string" => true,
+                        "interpolation" => all(self, visiting, &mut part.named_children()),
+                        _ => self.literal_at(&part, depth + 1, visiting, sanitizers),
+                    };
+                    if !ok {
+                        return false;
+                    }
+                }
+                true
+            }
+            // PHP wraps each call argument in an `argument` node.
+            "argument"
+            | "concatenation"
+            | "parenthesized_statements"
+            | "array_creation_expression"
+            | "array_initializer"
+            | "array_element_initializer"
+            | "composite_literal"
+            | "literal_value"
+            | "literal_element"
+            | "keyed_element"
+            | "array_expression"
+            | "tuple_expression"
+            | "reference_expression" => all(self, visiting, &mut node.named_children()),
+            "binary" => {
+                let (Some(l), Some(r)) = (node.field("left"), node.field("right")) else { return false };
+                self.literal_at(&l, depth + 1, visiting, sanitizers)
+                    && self.literal_at(&r, depth + 1, visiting, sanitizers)
+            }
+            // Shell `$name` / `${name}`: constant when the variable is assigned only constants.
+            "simple_expansion" | "expansion" => all(self, visiting, &mut node.named_children()),
             // An f-string or template is constant when what it interpolates is.
             "string" | "template_string" => {
                 let mut parts =
@@ -740,6 +1251,15 @@ impl<'t> Model<'t> {
                     && self.literal_at(&b, depth + 1, visiting, sanitizers)
             }
             // `"…".format(…)`, `"…".join(…)`; `"…" % (…)` is a binary operator.
+            // Java, PHP and Ruby calls: constant only through a sanitizer.
+            "method_invocation" | "function_call_expression" | "member_call_expression" | "scoped_call_expression" => {
+                !sanitizers.is_empty()
+                    && self.callee(node).iter().any(|c| sanitizers.iter().any(|s| matches_name(s, c)))
+            }
+            "call" if self.syn == Syntax::Ruby => {
+                !sanitizers.is_empty()
+                    && self.callee(node).iter().any(|c| sanitizers.iter().any(|s| matches_name(s, c)))
+            }
             "call" | "call_expression" => {
                 let (Some(function), Some(args)) = (node.field("function"), node.field("arguments")) else {
                     return false;
@@ -778,12 +1298,28 @@ impl<'t> Model<'t> {
                 let Some(values) = self.attributes.get(member) else { return false };
                 values.iter().all(|v| self.literal_at(v, depth + 1, visiting, sanitizers))
             }
-            "identifier" => {
+            "identifier" | "variable_name" | "constant" => {
                 let name = src(node);
                 if name == "undefined" {
                     return true;
                 }
-                let Some(scope) = self.binding_scope(name, node) else { return false };
+                let Some(scope) = self.binding_scope(name, node) else {
+                    // Java fields and Ruby class constants are not in a method's scope chain:
+                    // `static final String SQL = "…"` is constant when it is only assigned
+                    // constants.
+                    if !matches!(self.syn, Syntax::Java | Syntax::Ruby | Syntax::Php) {
+                        return false;
+                    }
+                    let Some(values) = self.attributes.get(name) else { return false };
+                    let key = (MODULE, format!("attr:{name}"));
+                    if visiting.contains(&key) {
+                        return true;
+                    }
+                    visiting.push(key);
+                    let ok = values.iter().all(|v| self.literal_at(v, depth + 1, visiting, sanitizers));
+                    visiting.pop();
+                    return ok;
+                };
                 if self.is_rebound_in(name, scope) || (scope == MODULE && self.imports.contains_key(name)) {
                     return false;
                 }
@@ -869,7 +1405,23 @@ impl<'t> Model<'t> {
                 {
                     return true;
                 }
-                "identifier" | "shorthand_property_identifier" => {
+                "selector_expression" | "field_access" | "field_expression"
+                    if self.canonical(&n).iter().any(|c| is_source(c)) =>
+                {
+                    return true;
+                }
+                // Java `request.getParameter("q")`: the receiver's name and the method.
+                "method_invocation"
+                    if sem.sanitizers.is_empty()
+                        || !self.callee(&n).iter().any(|c| sem.sanitizers.iter().any(|s| matches_name(s, c))) =>
+                {
+                    if let (Some(object), Some(name)) = (n.field("object"), n.field("name")) {
+                        if self.canonical(&object).iter().any(|c| is_source(&join(c, src(&name)))) {
+                            return true;
+                        }
+                    }
+                }
+                "identifier" | "shorthand_property_identifier" | "variable_name" => {
                     let name = src(&n);
                     if self.canonical(&n).iter().any(|c| is_source(c)) {
                         return true;
@@ -887,10 +1439,15 @@ impl<'t> Model<'t> {
                     }
                     continue;
                 }
-                "call" | "call_expression" if !sem.sanitizers.is_empty() => {
-                    let sanitized = n.field("function").is_some_and(|f| {
-                        self.canonical(&f).iter().any(|c| sem.sanitizers.iter().any(|s| matches_name(s, c)))
-                    });
+                "call"
+                | "call_expression"
+                | "method_invocation"
+                | "function_call_expression"
+                | "member_call_expression"
+                | "scoped_call_expression"
+                    if !sem.sanitizers.is_empty() =>
+                {
+                    let sanitized = self.callee(&n).iter().any(|c| sem.sanitizers.iter().any(|s| matches_name(s, c)));
                     if sanitized {
                         continue;
                     }
@@ -940,15 +1497,23 @@ pub(crate) struct CompiledSemantic {
 impl CompiledSemantic {
     /// Expands `web-input` and `dom-input` for a language; fails on another `…-input`
     /// name, which is a typo rather than a dotted name.
-    pub(crate) fn new(var: &str, spec: &VarSemantic, js: bool) -> Result<Self, String> {
+    pub(crate) fn new(var: &str, spec: &VarSemantic, syn: Syntax) -> Result<Self, String> {
         let mut sources = Vec::new();
         for source in &spec.tainted_by {
-            let set: &[&str] = match (source.as_str(), js) {
-                ("web-input", false) => PY_WEB_INPUT,
-                ("web-input", true) => JS_WEB_INPUT,
-                ("web-params", false) => PY_WEB_PARAMS,
-                ("web-params", true) => JS_WEB_PARAMS,
-                ("dom-input", true) => JS_DOM_INPUT,
+            let set: &[&str] = match (source.as_str(), syn) {
+                ("web-input", Syntax::Python) => PY_WEB_INPUT,
+                ("web-input", Syntax::Js) => JS_WEB_INPUT,
+                ("web-params", Syntax::Python) => PY_WEB_PARAMS,
+                ("web-params", Syntax::Js) => JS_WEB_PARAMS,
+                ("dom-input", Syntax::Js) => JS_DOM_INPUT,
+                ("web-input", Syntax::Go) => GO_WEB_INPUT,
+                ("web-params", Syntax::Go) => GO_WEB_PARAMS,
+                ("web-input", Syntax::Java) => JAVA_WEB_INPUT,
+                ("web-params", Syntax::Java) => JAVA_WEB_PARAMS,
+                ("web-input", Syntax::Ruby) => RUBY_WEB_INPUT,
+                ("web-params", Syntax::Ruby) => RUBY_WEB_PARAMS,
+                ("web-input", Syntax::Php) => PHP_WEB_INPUT,
+                ("web-params", Syntax::Php) => PHP_WEB_PARAMS,
                 (other, _) if other.ends_with("-input") => {
                     return Err(format!("metadata.semantic.{var}.tainted-by: no source set `{other}` for this language (web-input, web-params, dom-input)"));
                 }

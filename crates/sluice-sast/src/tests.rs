@@ -443,3 +443,44 @@ fn prefilter_skips_parsing_files_no_rule_can_match() {
     let scan = engine.scan(Target::Dir(root.path())).unwrap();
     assert_eq!((scan.files_scanned, scan.files_parsed, scan.findings.len()), (2, 1, 1));
 }
+
+/// The shipped rules of one language on `source`: (rule id, line) of each finding.
+fn shipped(lang: Lang, source: &str) -> Vec<(String, u32)> {
+    let engine = Engine::new(&config(Vec::new(), true)).unwrap();
+    engine.scan_source("src/t", lang, source).into_iter().map(|f| (f.rule_id, f.line)).collect()
+}
+
+#[test]
+fn suppression_comments_in_every_comment_syntax() {
+    let java = "class A {\n  void f(String h) throws Exception {\n    // sluice:ignore[java.command-injection]\n    Runtime.getRuntime().exec(\"ping \" + h);\n    Runtime.getRuntime().exec(\"ping \" + h); /* sluice:ignore */\n    Runtime.getRuntime().exec(\"ping \" + h);\n  }\n}\n";
+    assert_eq!(shipped(Lang::Java, java), [("java.command-injection".to_owned(), 6)]);
+    let rust = "fn f(x: u32) -> f32 {\n    // sluice:ignore[rust.transmute]\n    let a = unsafe { std::mem::transmute(x) };\n    unsafe { std::mem::transmute(x) }\n}\n";
+    assert_eq!(shipped(Lang::Rust, rust), [("rust.transmute".to_owned(), 4)]);
+    let go = "package main\nimport \"crypto/md5\"\nfunc f(b []byte) {\n\tmd5.Sum(b) // sluice:ignore[go.weak-hash]\n\tmd5.Sum(b)\n}\n";
+    assert_eq!(shipped(Lang::Go, go), [("go.weak-hash".to_owned(), 5)]);
+    let sh = "# sluice:ignore[bash.curl-insecure]\ncurl -k https://a.example\ncurl -k https://b.example\n";
+    assert_eq!(shipped(Lang::Bash, sh), [("bash.curl-insecure".to_owned(), 3)]);
+}
+
+#[test]
+fn go_and_rust_imports_resolve_aliases() {
+    // `import h "crypto/md5"`: `h.Sum` is crypto/md5.Sum; a local `md5` value is not.
+    let go = "package main\nimport h \"crypto/md5\"\nfunc f(b []byte) {\n\th.Sum(b)\n}\nfunc g(md5 hasher, b []byte) {\n\tmd5.Sum(b)\n}\n";
+    assert_eq!(shipped(Lang::Go, go), [("go.weak-hash".to_owned(), 4)]);
+    // `use std::mem::transmute as t;` and `use std::mem::{self}` both resolve.
+    let rust = "use std::mem::transmute as t;\nuse std::mem::{self};\nfn f(x: u32) -> f32 {\n    let a: f32 = unsafe { t(x) };\n    unsafe { mem::transmute(x) }\n}\nfn transmute(x: u32) -> u32 { x }\nfn g() { transmute(1); }\n";
+    assert_eq!(shipped(Lang::Rust, rust), [("rust.transmute".to_owned(), 4), ("rust.transmute".to_owned(), 5)]);
+}
+
+#[test]
+fn constants_of_the_new_languages_are_literal() {
+    // A `static final` field, a Go `const`, a PHP variable assigned a literal, a Ruby constant.
+    let java = "class A {\n  static final String Q = \"SELECT 1\";\n  void f(Statement s, String u) throws Exception {\n    s.executeQuery(Q);\n    s.executeQuery(\"SELECT \" + u);\n  }\n}\n";
+    assert_eq!(shipped(Lang::Java, java), [("java.sql-injection".to_owned(), 5)]);
+    let go = "package main\nimport \"os/exec\"\nconst script = \"ls | wc -l\"\nfunc f(u string) {\n\texec.Command(\"sh\", \"-c\", script).Run()\n\texec.Command(\"sh\", \"-c\", script+u).Run()\n}\n";
+    assert_eq!(shipped(Lang::Go, go), [("go.shell-command-injection".to_owned(), 6)]);
+    let php = "<?php\n$cmd = 'uptime';\nsystem($cmd);\nsystem($cmd . $_GET['x']);\n";
+    assert_eq!(shipped(Lang::Php, php), [("php.command-injection".to_owned(), 4)]);
+    let ruby = "class A\n  CMD = \"uptime\"\n  def f(x)\n    system(CMD)\n    system(\"#{CMD} #{x}\")\n  end\nend\n";
+    assert_eq!(shipped(Lang::Ruby, ruby), [("ruby.command-injection".to_owned(), 5)]);
+}

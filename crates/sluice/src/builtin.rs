@@ -33,6 +33,10 @@ pub struct StageInput<'a> {
     pub history: bool,
     /// Scan the staged content (the index), for pre-commit hooks.
     pub staged: bool,
+    /// `--since REF`: the reference a diff-aware run compares with.
+    pub since: Option<&'a str>,
+    /// `--changed-lines`: keep only findings on changed lines (sast stage).
+    pub changed_lines: bool,
     /// The stage's table from sluice.toml.
     pub options: &'a BTreeMap<String, toml::Value>,
     pub config_path: &'a Path,
@@ -42,6 +46,9 @@ pub struct StageInput<'a> {
 pub fn run(name: &str, input: &StageInput<'_>) -> Result<Run> {
     if input.history && name != "secrets" {
         bail!("--history applies to the secrets stage only");
+    }
+    if input.changed_lines && name != "sast" {
+        bail!("--changed-lines applies to the sast stage only");
     }
     match name {
         "secrets" => secrets(input),
@@ -234,6 +241,9 @@ struct SastOptions {
     #[serde(default)]
     languages: Vec<String>,
     max_file_size: Option<u64>,
+    /// In diff-aware runs (`--since`, `--staged`), report only findings on changed lines.
+    #[serde(default)]
+    changed_lines: bool,
 }
 
 fn sast(input: &StageInput<'_>) -> Result<Run> {
@@ -271,7 +281,11 @@ fn sast(input: &StageInput<'_>) -> Result<Run> {
             sluice_sast::Target::Files { root, files: &files }
         }
     };
-    let scan = engine.scan(target).context("SAST scan failed")?;
+    let mut scan = engine.scan(target).context("SAST scan failed")?;
+    if input.changed_lines || (opts.changed_lines && input.scope.is_diff_aware()) {
+        let changed = crate::sast_cmd::changed_lines(root, input.since, input.staged)?;
+        scan.retain_changed_lines(&changed);
+    }
     sast_run(&engine, &scan, root)
 }
 
@@ -381,12 +395,7 @@ fn sast_descriptor(rule: &sluice_sast::Rule, root: &Path) -> Value {
         tags.push(format!("external/owasp/{}", code.to_ascii_lowercase()));
     }
     tags.dedup();
-    let fence = match rule.language {
-        sluice_sast::Lang::Python => "python",
-        sluice_sast::Lang::JavaScript => "javascript",
-        sluice_sast::Lang::TypeScript => "typescript",
-        sluice_sast::Lang::Tsx => "tsx",
-    };
+    let fence = rule.language.name();
     // The fix comes first: reports and editors show the first line of the help.
     let mut markdown = format!("{}\n\n{}\n", rule.help.trim(), rule.description.trim());
     for (title, examples) in [("Flagged", &rule.examples.positive), ("Not flagged", &rule.examples.negative)] {

@@ -102,6 +102,10 @@ pub struct ScanArgs {
     /// each secret reported with the commit that introduced it (secrets stage).
     #[arg(long, conflicts_with_all = ["since", "staged", "changed_files"])]
     pub history: bool,
+    /// Report only findings on lines changed since REF (with --since) or staged (with
+    /// --staged), not every finding in a changed file (sast stage).
+    #[arg(long, conflicts_with_all = ["history", "changed_files"])]
+    pub changed_lines: bool,
 }
 
 #[derive(Debug, Args)]

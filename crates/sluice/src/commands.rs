@@ -132,6 +132,8 @@ fn scan(args: ScanArgs) -> Result<u8> {
             scope: &scope,
             history: args.history,
             staged: args.scope.staged,
+            since: args.scope.since.as_deref(),
+            changed_lines: args.changed_lines,
             options: &options,
             config_path: &config_path,
         };
@@ -245,6 +247,9 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
         if args.scope.staged {
             // Staged content, read from the index, not the working copy.
             argv.push("--staged".into());
+        } else if let Some(reference) = &args.scope.since {
+            // The reference itself, so that stages can diff lines (sast's `changed_lines`).
+            argv.extend(["--since".into(), reference.clone()]);
         } else if scope.is_diff_aware() {
             argv.extend(["--changed-files".into(), changed_list.display().to_string()]);
         }

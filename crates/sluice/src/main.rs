@@ -6,6 +6,7 @@ mod commands;
 mod config_cmd;
 mod init_cmd;
 mod progress;
+mod sast_cmd;
 mod triage_cmd;
 
 use std::process::ExitCode;

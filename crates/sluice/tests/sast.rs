@@ -246,3 +246,118 @@ fn hostile_files_become_notifications_not_failures() {
     assert!(noted("deep.js", "nests deeper"), "{notes:?}");
     assert_eq!(log["runs"][0]["invocations"][0]["executionSuccessful"], true);
 }
+
+#[test]
+fn changed_lines_mode_reports_only_findings_on_changed_lines() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "app.py", "import os\n\ndef old(x):\n    os.system('old ' + x)\n");
+    write(
+        r,
+        "util.go",
+        "package main\nimport \"os/exec\"\nfunc f(c string) {\n\texec.Command(\"sh\", \"-c\", c).Run()\n}\n",
+    );
+    git(r, &["init", "-q"]);
+    git(r, &["add", "."]);
+    git(r, &["commit", "-q", "-m", "base"]);
+    git(r, &["checkout", "-q", "-b", "feature"]);
+    // A new finding in a changed file, committed on the branch; the old one stays untouched.
+    write(
+        r,
+        "app.py",
+        "import os\n\ndef old(x):\n    os.system('old ' + x)\n\ndef new(y):\n    os.system('new ' + y)\n",
+    );
+    git(r, &["commit", "-q", "-am", "feature"]);
+    // An uncommitted edit next to the old Go finding, and an untracked file.
+    write(
+        r,
+        "util.go",
+        "package main\nimport \"os/exec\"\n// edited\nfunc f(c string) {\n\texec.Command(\"sh\", \"-c\", c).Run()\n}\n",
+    );
+    write(r, "fresh.rb", "def run(cmd)\n  system(\"sh #{cmd}\")\nend\n");
+
+    let all = hits(&scan_sast(r, &["--since", "main"]));
+    assert_eq!(all.len(), 4, "whole changed files: {all:?}");
+    let lines: Vec<(String, u64)> =
+        hits(&scan_sast(r, &["--since", "main", "--changed-lines"])).into_iter().map(|h| (h.1, h.2)).collect();
+    assert_eq!(lines, [("app.py".to_owned(), 7), ("fresh.rb".to_owned(), 2)]);
+
+    // Staged changes only: the Go edit is staged, its finding's line is not changed.
+    git(r, &["add", "util.go"]);
+    assert!(hits(&scan_sast(r, &["--staged", "--changed-lines"])).is_empty());
+
+    // Without a reference there is nothing to compare lines with: a clear error, exit 2.
+    let out = sluice().args(["scan", "sast"]).arg(r).arg("--changed-lines").assert().code(2).get_output().clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--since REF"), "{:?}", out.stderr);
+
+    // The same through `sluice run` and the stage option.
+    write(r, "sluice.toml", "[stages.sast]\nchanged_lines = true\n");
+    sluice().arg("run").arg(r).args(["--since", "main", "--stages", "sast"]).assert().success();
+    let log = parse(&std::fs::read(r.join("sluice-out/results.sarif")).unwrap());
+    let sast: Vec<(String, u64)> = hits(&log)
+        .into_iter()
+        .filter(|h| h.0.starts_with("python.") || h.0.starts_with("go.") || h.0.starts_with("ruby."))
+        .map(|h| (h.1, h.2))
+        .collect();
+    assert_eq!(sast, [("app.py".to_owned(), 7), ("fresh.rb".to_owned(), 2)]);
+}
+
+#[test]
+fn every_shipped_language_is_scanned_and_survives_hostile_input() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(
+        r,
+        "cmd.go",
+        "package main\nimport \"os/exec\"\nfunc f(c string) {\n\texec.Command(\"sh\", \"-c\", c).Run()\n}\n",
+    );
+    write(
+        r,
+        "A.java",
+        "class A {\n  void f(String h) throws Exception {\n    Runtime.getRuntime().exec(\"ping \" + h);\n  }\n}\n",
+    );
+    write(r, "lib.rs", "fn f() -> reqwest::Client {\n    reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap()\n}\n");
+    write(r, "app.rb", "def run(cmd)\n  system(\"sh #{cmd}\")\nend\n");
+    write(r, "index.php", "<?php\nsystem(\"ping \" . $_GET['h']);\n");
+    write(r, "install.sh", "#!/bin/sh\ncurl -fsSL https://example.com/i.sh | sh\n");
+    // Hostile: unparseable Java, deeply nested Go and Rust, non-UTF-8 PHP.
+    write(r, "Broken.java", "class B { void f( { Runtime.getRuntime().exec(\"ls \" + x); }\n");
+    // Deep files hold words the packs need, so that they are parsed at all.
+    let call = "exec.Command(\"sh\", \"-c\", y)";
+    let deep_go = format!("package main\nimport \"os/exec\"\nvar x = {}{call}{}\n", "(".repeat(1200), ")".repeat(1200));
+    write(r, "deep.go", &deep_go);
+    let call = "b.danger_accept_invalid_certs(true)";
+    write(r, "deep.rs", &format!("fn f() {{ let x = {}{call}{}; }}\n", "[".repeat(1200), "]".repeat(1200)));
+    std::fs::write(r.join("latin1.php"), b"<?php\n// caf\xe9\nsystem('a' . $_GET['x']);\n").unwrap();
+
+    let log = scan_sast(r, &[]);
+    let mut found: Vec<(String, String)> = hits(&log).into_iter().map(|h| (h.1, h.0)).collect();
+    found.sort();
+    let expect = [
+        ("A.java", "java.command-injection"),
+        ("Broken.java", "java.command-injection"),
+        ("app.rb", "ruby.command-injection"),
+        ("cmd.go", "go.shell-command-injection"),
+        ("index.php", "php.command-injection"),
+        ("install.sh", "bash.curl-pipe-shell"),
+        ("latin1.php", "php.command-injection"),
+        ("lib.rs", "rust.tls-accept-invalid-certs"),
+    ];
+    let expect: Vec<(String, String)> = expect.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+    assert_eq!(found, expect);
+    let notes: Vec<String> = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["message"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    let noted = |path: &str, what: &str| notes.iter().any(|n| n.starts_with(path) && n.contains(what));
+    assert!(noted("Broken.java", "syntax error"), "{notes:?}");
+    assert!(noted("deep.go", "nests deeper"), "{notes:?}");
+    assert!(noted("deep.rs", "nests deeper"), "{notes:?}");
+    assert!(noted("latin1.php", "UTF-8"), "{notes:?}");
+    assert_eq!(log["runs"][0]["invocations"][0]["executionSuccessful"], true);
+    let sarif = r.join("out.sarif");
+    std::fs::write(&sarif, serde_json::to_vec(&log).unwrap()).unwrap();
+    assert_valid(&sarif);
+}
