@@ -1,0 +1,88 @@
+# Unit tests of the `constrained` profile; `sluice policy test` runs them (like `opa test`).
+package sluice.constrained_test
+
+import data.sluice.constrained
+import rego.v1
+
+nothing_detected := {"languages": [], "ecosystems": [], "lockfiles": [], "manifests": [], "dockerfiles": []}
+
+ok_stages := [{"name": "secrets", "tool": "sluice-secrets", "status": "succeeded", "results": 0, "failures": []}]
+
+finding(over) := object.union(
+	{
+		"rule": "r", "stage": "sast", "tool": "t", "level": "error", "severity": "high", "score": 8.0,
+		"baseline_state": "unchanged", "status": "open", "secret": false, "triage": null, "suppressions": [],
+		"cwe": [], "fingerprint": "fp", "location": {"path": "a.py", "line": 1}, "message": "m",
+	},
+	over,
+)
+
+doc(results) := {
+	"version": 1, "run": {"now": "2026-11-26T00:00:00Z"}, "detected": nothing_detected, "stages": ok_stages, "results": results,
+	"triage": {}, "sbom": null, "summary": {},
+}
+
+ids(set) := {r.id | some r in set}
+
+test_clean_input_is_allowed if {
+	count(constrained.deny) == 0 with input as doc([finding({"severity": "medium"})])
+}
+
+test_existing_high_is_denied if {
+	ids(constrained.deny) == {"high-severity"} with input as doc([finding({})])
+}
+
+test_every_reason_names_ssdf_tasks if {
+	reasons := constrained.deny with input as doc([finding({}), finding({"secret": true, "fingerprint": "s"})])
+	count(reasons) == 2
+	every r in reasons {
+		count(r.ssdf) > 0
+		r.fix != ""
+	}
+}
+
+test_expiring_exception_allows if {
+	f := finding({"status": "suppressed", "triage": {"status": "accepted_risk", "expires": "2027-01-01"}})
+	count(constrained.deny) == 0 with input as doc([f])
+}
+
+test_exception_without_expiry_still_denies if {
+	f := finding({"status": "suppressed", "triage": {"status": "false_positive", "expires": null}})
+	ids(constrained.deny) == {"high-severity"} with input as doc([f])
+}
+
+test_expired_exception_denies if {
+	f := finding({"status": "suppressed", "triage": {"status": "accepted_risk", "expires": "2026-11-01"}})
+	ids(constrained.deny) == {"high-severity"} with input as doc([f])
+}
+
+test_low_severity_secret_is_denied if {
+	f := finding({"severity": "low", "secret": true, "stage": "secrets"})
+	ids(constrained.deny) == {"leaked-secret"} with input as doc([f])
+}
+
+test_missing_required_stage_is_denied if {
+	d := object.union(doc([]), {"detected": object.union(nothing_detected, {"languages": ["python"]})})
+	reasons := constrained.deny with input as d
+	ids(reasons) == {"required-stage"}
+	some r in reasons
+	contains(r.msg, "`sast`")
+	"PO.4.1" in r.ssdf
+}
+
+test_failed_stage_is_denied if {
+	d := object.union(doc([]), {"stages": [{"name": "secrets", "status": "failed", "failures": ["timed out after 10m"]}]})
+	reasons := constrained.deny with input as d
+	ids(reasons) == {"stage-failed", "required-stage"}
+}
+
+test_other_input_version_is_denied if {
+	d := object.union(doc([]), {"version": 2})
+	ids(constrained.deny) == {"input-version"} with input as d
+}
+
+test_permanent_low_exception_warns if {
+	f := finding({"severity": "low", "status": "suppressed", "triage": {"status": "false_positive", "expires": null}})
+	ids(constrained.warn) == {"permanent-exception"} with input as doc([f])
+	count(constrained.deny) == 0 with input as doc([f])
+}

@@ -1,0 +1,252 @@
+//! Evidence an auditor can trust: an in-toto Statement (v1) about the commit, recording which
+//! policy decided what over which results; optionally signed with ed25519 in a DSSE envelope.
+//!
+//! Formats follow the specifications: in-toto Attestation Framework v1 (Statement layer) and
+//! DSSE v1 (the signature is over the Pre-Authentication Encoding of type and payload, never
+//! over re-serialized JSON). Keys are PKCS#8 PEM (private) and SPKI PEM (public), as
+//! `openssl genpkey -algorithm ed25519` and `openssl pkey -pubout` write them.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
+
+use crate::input::Stage;
+use crate::verdict::PolicyRef;
+
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+pub const PREDICATE_TYPE: &str = "https://github.com/sluice-sec/sluice/attestation/gate/v1";
+pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttestError {
+    #[error("{path}: not an ed25519 private key in PKCS#8 PEM ({message}); create one with `openssl genpkey -algorithm ed25519 -out key.pem`")]
+    PrivateKey { path: String, message: String },
+    #[error("{path}: not an ed25519 public key in SPKI PEM ({message}); derive it with `openssl pkey -in key.pem -pubout -out key.pub`")]
+    PublicKey { path: String, message: String },
+    #[error("{path}: not a DSSE envelope: {message}")]
+    Envelope { path: String, message: String },
+    #[error(
+        "{path}: the signature does not verify with this key: the attestation was changed or signed with another key"
+    )]
+    BadSignature { path: String },
+    #[error("{path}: not a sluice attestation: {message}")]
+    Statement { path: String, message: String },
+}
+
+/// A file the attestation covers, by path and SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Artifact {
+    pub path: String,
+    pub digest: Digests,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Digests {
+    pub sha256: String,
+}
+
+impl Artifact {
+    pub fn of(path: &str, bytes: &[u8]) -> Artifact {
+        Artifact { path: path.to_owned(), digest: Digests { sha256: hex::encode(Sha256::digest(bytes)) } }
+    }
+}
+
+/// What the statement says (its `predicate`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Predicate {
+    /// `allowed`, `denied`, or `not evaluated` (the log was never gated).
+    pub verdict: String,
+    pub policy: Option<PolicyRef>,
+    pub denials: Vec<String>,
+    pub warnings: Vec<String>,
+    pub stages: Vec<StageEvidence>,
+    pub sarif: Artifact,
+    pub sbom: Option<Artifact>,
+    pub branch: Option<String>,
+    pub producer: Producer,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageEvidence {
+    pub name: String,
+    pub tool: String,
+    pub version: Option<String>,
+    pub status: String,
+    pub results: usize,
+}
+
+impl From<&Stage> for StageEvidence {
+    fn from(s: &Stage) -> Self {
+        StageEvidence {
+            name: s.name.clone(),
+            tool: s.tool.clone(),
+            version: s.version.clone(),
+            status: s.status.clone(),
+            results: s.results,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Producer {
+    pub name: String,
+    pub version: String,
+    #[serde(rename = "policyInputVersion")]
+    pub policy_input_version: u32,
+}
+
+/// The in-toto Statement v1 whose subject is the commit (`gitCommit` digest).
+pub fn statement(repository: &str, commit: &str, predicate: &Predicate) -> Json {
+    json!({
+        "_type": STATEMENT_TYPE,
+        "subject": [{ "name": repository, "digest": { "gitCommit": commit } }],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": predicate,
+    })
+}
+
+/// DSSE's Pre-Authentication Encoding: `DSSEv1 SP LEN(type) SP type SP LEN(body) SP body`.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    out.extend_from_slice(payload);
+    out
+}
+
+pub fn signing_key(path: &str, pem: &str) -> Result<SigningKey, AttestError> {
+    SigningKey::from_pkcs8_pem(pem)
+        .map_err(|e| AttestError::PrivateKey { path: path.to_owned(), message: e.to_string() })
+}
+
+pub fn verifying_key(path: &str, pem: &str) -> Result<VerifyingKey, AttestError> {
+    VerifyingKey::from_public_key_pem(pem)
+        .map_err(|e| AttestError::PublicKey { path: path.to_owned(), message: e.to_string() })
+}
+
+/// `sha256:<hex>` of the key's SPKI DER: the envelope's `keyid`.
+pub fn key_id(key: &VerifyingKey) -> String {
+    match key.to_public_key_der() {
+        Ok(der) => format!("sha256:{}", hex::encode(Sha256::digest(der.as_bytes()))),
+        Err(_) => format!("sha256:{}", hex::encode(Sha256::digest(key.as_bytes()))),
+    }
+}
+
+/// Signs `statement` into a DSSE envelope.
+pub fn sign(statement: &Json, key: &SigningKey) -> Json {
+    let payload = serde_json::to_vec(statement).unwrap_or_default();
+    let signature = key.sign(&pae(PAYLOAD_TYPE, &payload));
+    json!({
+        "payloadType": PAYLOAD_TYPE,
+        "payload": B64.encode(&payload),
+        "signatures": [{ "keyid": key_id(&key.verifying_key()), "sig": B64.encode(signature.to_bytes()) }],
+    })
+}
+
+/// Checks a DSSE envelope: some signature verifies with `key` over the PAE of its payload,
+/// and the payload is a sluice in-toto Statement. Returns the statement.
+pub fn verify(path: &str, envelope: &str, key: &VerifyingKey) -> Result<Json, AttestError> {
+    let env_err = |message: String| AttestError::Envelope { path: path.to_owned(), message };
+    let env: Json = serde_json::from_str(envelope).map_err(|e| env_err(e.to_string()))?;
+    let payload_type = env.get("payloadType").and_then(Json::as_str).ok_or_else(|| env_err("no payloadType".into()))?;
+    if payload_type != PAYLOAD_TYPE {
+        return Err(env_err(format!("payloadType is {payload_type:?}, expected {PAYLOAD_TYPE:?}")));
+    }
+    let payload = env
+        .get("payload")
+        .and_then(Json::as_str)
+        .ok_or_else(|| env_err("no payload".into()))
+        .and_then(|p| B64.decode(p).map_err(|e| env_err(format!("payload is not base64: {e}"))))?;
+    let signatures = env.get("signatures").and_then(Json::as_array).ok_or_else(|| env_err("no signatures".into()))?;
+    let message = pae(payload_type, &payload);
+    let verified = signatures.iter().any(|s| {
+        let Some(sig) = s.get("sig").and_then(Json::as_str).and_then(|b| B64.decode(b).ok()) else {
+            return false;
+        };
+        let Ok(sig) = Signature::from_slice(&sig) else { return false };
+        key.verify(&message, &sig).is_ok()
+    });
+    if !verified {
+        return Err(AttestError::BadSignature { path: path.to_owned() });
+    }
+    let st_err = |message: String| AttestError::Statement { path: path.to_owned(), message };
+    let statement: Json = serde_json::from_slice(&payload).map_err(|e| st_err(e.to_string()))?;
+    if statement.get("_type").and_then(Json::as_str) != Some(STATEMENT_TYPE) {
+        return Err(st_err(format!("_type is not {STATEMENT_TYPE}")));
+    }
+    if statement.get("predicateType").and_then(Json::as_str) != Some(PREDICATE_TYPE) {
+        return Err(st_err(format!("predicateType is not {PREDICATE_TYPE}")));
+    }
+    Ok(statement)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+
+    fn keys(seed: u8) -> (String, String) {
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        let private = key.to_pkcs8_pem(Default::default()).unwrap().to_string();
+        let public = key.verifying_key().to_public_key_pem(Default::default()).unwrap();
+        (private, public)
+    }
+
+    fn predicate() -> Predicate {
+        Predicate {
+            verdict: "denied".into(),
+            policy: Some(PolicyRef { name: "constrained".into(), digest: "sha256:00".into(), files: vec![] }),
+            denials: vec!["high-severity".into()],
+            warnings: vec![],
+            stages: vec![],
+            sarif: Artifact::of("sluice-out/results.sarif", b"{}"),
+            sbom: None,
+            branch: Some("main".into()),
+            producer: Producer { name: "sluice".into(), version: "0.1.0".into(), policy_input_version: 1 },
+        }
+    }
+
+    #[test]
+    fn pae_matches_the_dsse_spec_example() {
+        // The DSSE protocol document's test vector.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+        );
+    }
+
+    #[test]
+    fn signed_statements_verify_and_tampering_is_detected() {
+        let (private, public) = keys(7);
+        let st = statement("repo", "0123456789abcdef0123456789abcdef01234567", &predicate());
+        let env = sign(&st, &signing_key("k", &private).unwrap());
+        let text = env.to_string();
+        let vk = verifying_key("k.pub", &public).unwrap();
+        assert_eq!(verify("att.json", &text, &vk).unwrap(), st);
+
+        // Another key does not verify it.
+        let (_, other) = keys(8);
+        let err = verify("att.json", &text, &verifying_key("o.pub", &other).unwrap()).unwrap_err();
+        assert!(matches!(err, AttestError::BadSignature { .. }));
+
+        // A changed verdict does not verify.
+        let mut forged = env.clone();
+        let mut payload: Json = serde_json::from_slice(&B64.decode(env["payload"].as_str().unwrap()).unwrap()).unwrap();
+        payload["predicate"]["verdict"] = json!("allowed");
+        forged["payload"] = json!(B64.encode(serde_json::to_vec(&payload).unwrap()));
+        assert!(matches!(verify("att.json", &forged.to_string(), &vk), Err(AttestError::BadSignature { .. })));
+    }
+
+    #[test]
+    fn bad_keys_and_envelopes_are_named_errors() {
+        let err = signing_key("key.pem", "not a key").unwrap_err().to_string();
+        assert!(err.starts_with("key.pem: not an ed25519 private key") && err.contains("openssl genpkey"), "{err}");
+        let (_, public) = keys(1);
+        let vk = verifying_key("k.pub", &public).unwrap();
+        let err = verify("att.json", "{}", &vk).unwrap_err().to_string();
+        assert!(err.starts_with("att.json: not a DSSE envelope"), "{err}");
+    }
+}

@@ -1,0 +1,165 @@
+//! What a repository contains, as far as a policy cares: languages (by file extension),
+//! package manifests and lockfiles (by file name, with their ecosystem), and Dockerfiles.
+//!
+//! Input is a list of root-relative paths (the CLI walks the tree with the pipeline's
+//! gitignore-aware `list_files`), so detection is pure and tested on plain lists.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Detected {
+    /// Lowercase language names: `python`, `javascript`, `typescript`, `go`, `rust`, …
+    pub languages: BTreeSet<String>,
+    /// OSV ecosystem names of the manifests and lockfiles found: `npm`, `PyPI`, `crates.io`, …
+    pub ecosystems: BTreeSet<String>,
+    /// Lockfiles (exact dependency versions): `package-lock.json`, `Cargo.lock`, …
+    pub lockfiles: BTreeSet<String>,
+    /// Manifests that declare dependencies without locking them: `package.json`, `requirements.txt`, …
+    pub manifests: BTreeSet<String>,
+    /// `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`, `Containerfile`.
+    pub dockerfiles: BTreeSet<String>,
+}
+
+const LANGUAGES: &[(&str, &str)] = &[
+    ("py", "python"),
+    ("pyi", "python"),
+    ("js", "javascript"),
+    ("mjs", "javascript"),
+    ("cjs", "javascript"),
+    ("jsx", "javascript"),
+    ("ts", "typescript"),
+    ("mts", "typescript"),
+    ("cts", "typescript"),
+    ("tsx", "typescript"),
+    ("go", "go"),
+    ("rs", "rust"),
+    ("java", "java"),
+    ("kt", "kotlin"),
+    ("rb", "ruby"),
+    ("php", "php"),
+    ("cs", "csharp"),
+    ("c", "c"),
+    ("h", "c"),
+    ("cc", "cpp"),
+    ("cpp", "cpp"),
+    ("hpp", "cpp"),
+    ("swift", "swift"),
+    ("scala", "scala"),
+    ("sh", "shell"),
+    ("bash", "shell"),
+    ("tf", "terraform"),
+];
+
+/// (file name, ecosystem, is a lockfile).
+const PACKAGE_FILES: &[(&str, &str, bool)] = &[
+    ("package-lock.json", "npm", true),
+    ("npm-shrinkwrap.json", "npm", true),
+    ("yarn.lock", "npm", true),
+    ("pnpm-lock.yaml", "npm", true),
+    ("package.json", "npm", false),
+    ("poetry.lock", "PyPI", true),
+    ("Pipfile.lock", "PyPI", true),
+    ("uv.lock", "PyPI", true),
+    ("pdm.lock", "PyPI", true),
+    ("requirements.txt", "PyPI", false),
+    ("pyproject.toml", "PyPI", false),
+    ("Pipfile", "PyPI", false),
+    ("setup.py", "PyPI", false),
+    ("Cargo.lock", "crates.io", true),
+    ("Cargo.toml", "crates.io", false),
+    ("go.sum", "Go", true),
+    ("go.mod", "Go", false),
+    ("Gemfile.lock", "RubyGems", true),
+    ("Gemfile", "RubyGems", false),
+    ("composer.lock", "Packagist", true),
+    ("composer.json", "Packagist", false),
+    ("packages.lock.json", "NuGet", true),
+    ("pom.xml", "Maven", false),
+    ("gradle.lockfile", "Maven", true),
+    ("build.gradle", "Maven", false),
+    ("build.gradle.kts", "Maven", false),
+];
+
+/// Directories whose contents are other people's code or build output, not the project's.
+const VENDORED: &[&str] = &["node_modules", "vendor", "target", ".venv", "venv", "dist", "build", "__pycache__"];
+
+pub fn detect<'a>(paths: impl IntoIterator<Item = &'a str>) -> Detected {
+    let mut d = Detected::default();
+    for path in paths {
+        let mut parts = path.split('/');
+        let name = parts.next_back().unwrap_or(path);
+        if path.split('/').any(|dir| VENDORED.contains(&dir)) {
+            continue;
+        }
+        // `requirements-dev.txt`, `requirements/base.txt` are requirements files too.
+        let is_requirements = name.starts_with("requirements") && name.ends_with(".txt");
+        if let Some(&(_, eco, lock)) = PACKAGE_FILES.iter().find(|(n, _, _)| *n == name) {
+            d.ecosystems.insert(eco.to_owned());
+            if lock {
+                d.lockfiles.insert(path.to_owned());
+            } else {
+                d.manifests.insert(path.to_owned());
+            }
+        } else if is_requirements {
+            d.ecosystems.insert("PyPI".to_owned());
+            d.manifests.insert(path.to_owned());
+        }
+        if is_dockerfile(name) {
+            d.dockerfiles.insert(path.to_owned());
+        }
+        if let Some((_, ext)) = name.rsplit_once('.') {
+            if let Some(&(_, lang)) = LANGUAGES.iter().find(|(e, _)| e.eq_ignore_ascii_case(ext)) {
+                d.languages.insert(lang.to_owned());
+            }
+        }
+    }
+    d
+}
+
+fn is_dockerfile(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.ends_with(".dockerfile")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_languages_lockfiles_and_dockerfiles() {
+        let d = detect([
+            "app/main.py",
+            "web/index.TS",
+            "package.json",
+            "package-lock.json",
+            "requirements-dev.txt",
+            "deploy/Dockerfile.prod",
+            "Containerfile",
+            "svc/api.Dockerfile",
+            "README.md",
+            "node_modules/left-pad/index.js",
+            "node_modules/left-pad/package.json",
+        ]);
+        assert_eq!(d.languages.iter().map(String::as_str).collect::<Vec<_>>(), ["python", "typescript"]);
+        assert_eq!(d.ecosystems.iter().map(String::as_str).collect::<Vec<_>>(), ["PyPI", "npm"]);
+        assert_eq!(d.lockfiles.iter().map(String::as_str).collect::<Vec<_>>(), ["package-lock.json"]);
+        assert_eq!(
+            d.manifests.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["package.json", "requirements-dev.txt"]
+        );
+        assert_eq!(
+            d.dockerfiles.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["Containerfile", "deploy/Dockerfile.prod", "svc/api.Dockerfile"]
+        );
+    }
+
+    #[test]
+    fn an_empty_tree_detects_nothing() {
+        assert_eq!(detect(["README.md", "LICENSE"]), Detected::default());
+    }
+}

@@ -1,0 +1,346 @@
+//! The policy input document, version 1: what a policy sees as `input`.
+//!
+//! A compatibility promise (policies are written against it), specified in
+//! `docs/policy-input.md` with the JSON Schema `schema/policy-input.v1.json`. These serde types
+//! are that edge; they are built from a SARIF log plus facts the CLI gathers (git, the tree).
+//! Adding an optional field is compatible; renaming or removing one bumps [`INPUT_VERSION`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sluice_sarif::sarif::{Result as SarifResult, ResultLevel, Run, Sarif};
+use sluice_sarif::{artifact_path, keys, primary_region, result_cwes, rule_for, security_severity, severity_of};
+
+use crate::detect::Detected;
+
+/// `input.version`. Policies may check it; built-in profiles deny any other version.
+pub const INPUT_VERSION: u32 = 1;
+
+/// The top-level fields of a version 1 input, for the unknown-field check on user policies.
+pub const TOP_LEVEL_FIELDS: &[&str] = &["version", "run", "detected", "stages", "results", "triage", "sbom", "summary"];
+
+/// Category (automationDetails.id) of the gate's own run; earlier gate runs are not input.
+pub const GATE_CATEGORY: &str = "sluice/gate/";
+const TRIAGE_CATEGORY: &str = "sluice/triage/";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Input {
+    pub version: u32,
+    pub run: RunFacts,
+    pub detected: Detected,
+    /// Every stage that produced a run in the log, sorted by name.
+    pub stages: Vec<Stage>,
+    pub results: Vec<Finding>,
+    pub triage: Triage,
+    pub sbom: Option<Sbom>,
+    pub summary: Summary,
+}
+
+/// Facts about this run that are not in the SARIF.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct RunFacts {
+    /// The commit (`git rev-parse HEAD`), when the tree is a git repository.
+    pub commit: Option<String>,
+    /// The branch (`git symbolic-ref --short HEAD`, else CI variables), when known.
+    pub branch: Option<String>,
+    /// The evaluation time (RFC 3339, UTC); what `time.now_ns()` returns.
+    pub now: String,
+    /// Stages configured in `sluice.toml` or built in and enabled (whether or not they ran).
+    pub configured_stages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Stage {
+    pub name: String,
+    pub tool: String,
+    pub version: Option<String>,
+    /// `succeeded` or `failed` (an invocation with `executionSuccessful: false`).
+    pub status: String,
+    pub results: usize,
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Finding {
+    pub rule: String,
+    pub stage: String,
+    pub tool: String,
+    /// SARIF level: `error`, `warning`, `note`, `none`.
+    pub level: String,
+    /// GitHub's bucket: `critical`, `high`, `medium`, `low`, `info`.
+    pub severity: String,
+    /// `security-severity` (0–10), when the stage gave one.
+    pub score: Option<f64>,
+    /// `new`, `unchanged`, `updated`, `absent`, or null when no baseline was compared.
+    pub baseline_state: Option<String>,
+    /// `open`, or `suppressed` (an accepted suppression: triage decision or in-source).
+    pub status: String,
+    /// A leaked credential (the secrets stage, or a credential CWE such as CWE-798).
+    pub secret: bool,
+    /// The triage decision applied to it, if any.
+    pub triage: Option<TriageDecision>,
+    /// Suppression kinds (`external`, `inSource`) of accepted suppressions.
+    pub suppressions: Vec<String>,
+    pub cwe: Vec<String>,
+    pub fingerprint: Option<String>,
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Location {
+    pub path: String,
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TriageDecision {
+    /// `false_positive`, `accepted_risk`, `mitigated`, `confirmed`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub who: Option<String>,
+    pub when: Option<String>,
+    /// First day (UTC, `YYYY-MM-DD`) the decision no longer applies; null: never expires.
+    pub expires: Option<String>,
+    /// Where the decision is (`.sluice/triage.toml:12`).
+    pub decision: Option<String>,
+}
+
+/// What the triage stage recorded (its summary run), when the log went through triage.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Triage {
+    pub applied: bool,
+    /// Compared with a baseline (results carry `baseline_state`).
+    pub baseline: bool,
+    pub decisions: u64,
+    pub stale: u64,
+    pub expired: u64,
+    pub fixed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Sbom {
+    pub path: String,
+    /// `cyclonedx` or `spdx`.
+    pub format: String,
+    pub components: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Summary {
+    pub results: usize,
+    pub open: usize,
+    pub suppressed: usize,
+    /// Open results with `baseline_state: new`.
+    pub new: usize,
+    /// Open results by severity bucket (every bucket present, zero included).
+    pub open_by_severity: BTreeMap<String, usize>,
+}
+
+/// Facts the CLI gathers outside the SARIF.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub run: RunFacts,
+    pub detected: Detected,
+    pub sbom: Option<Sbom>,
+}
+
+/// Builds the input from a (normalized, merged) log. Earlier gate runs are skipped, so gating
+/// a gated log gives the same verdict.
+pub fn build(log: &Sarif, facts: Facts) -> Input {
+    let mut stages = Vec::new();
+    let mut results = Vec::new();
+    let mut triage = Triage::default();
+    for run in &log.runs {
+        let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
+        if category == Some(GATE_CATEGORY) {
+            continue;
+        }
+        if category == Some(TRIAGE_CATEGORY) {
+            triage = triage_summary(run);
+            continue;
+        }
+        let name = stage_of(run);
+        for result in run.results.iter().flatten() {
+            results.push(finding(run, result, &name));
+        }
+        stages.push(stage(run, name));
+    }
+    triage.baseline |= results.iter().any(|r| r.baseline_state.is_some());
+    stages.sort_by(|a, b| (&a.name, &a.tool).cmp(&(&b.name, &b.tool)));
+    results.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            (f.location.as_ref().map(|l| (l.path.clone(), l.line)), f.rule.clone(), f.fingerprint.clone())
+        };
+        (a.stage.as_str(), key(a)).cmp(&(b.stage.as_str(), key(b)))
+    });
+    let summary = summarize(&results);
+    Input {
+        version: INPUT_VERSION,
+        run: facts.run,
+        detected: facts.detected,
+        stages,
+        results,
+        triage,
+        sbom: facts.sbom,
+        summary,
+    }
+}
+
+/// The stage a run belongs to: sluice's category (`sluice/<stage>/`), else the tool's name.
+pub fn stage_of(run: &Run) -> String {
+    run.automation_details
+        .as_ref()
+        .and_then(|d| d.id.as_deref())
+        .and_then(|id| id.strip_prefix("sluice/"))
+        .map(|id| id.trim_end_matches('/').to_owned())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase())
+}
+
+fn stage(run: &Run, name: String) -> Stage {
+    let failed: Vec<&sluice_sarif::sarif::Invocation> =
+        run.invocations.iter().flatten().filter(|i| !i.execution_successful).collect();
+    let failures = failed
+        .iter()
+        .flat_map(|i| i.tool_execution_notifications.iter().flatten())
+        .filter_map(|n| n.message.text.clone())
+        .collect();
+    let driver = &run.tool.driver;
+    Stage {
+        name,
+        tool: driver.name.clone(),
+        version: driver.version.clone().or_else(|| driver.semantic_version.clone()),
+        status: if failed.is_empty() { "succeeded" } else { "failed" }.to_owned(),
+        results: run.results.as_ref().map_or(0, Vec::len),
+        failures,
+    }
+}
+
+fn finding(run: &Run, result: &SarifResult, run_stage: &str) -> Finding {
+    let rule = rule_for(result, run);
+    let props = result.properties.as_ref().map(|p| &p.additional_properties);
+    let prop = |key: &str| props.and_then(|p| p.get(key));
+    let stage = prop(keys::STAGE).and_then(Value::as_str).map_or_else(|| run_stage.to_owned(), str::to_owned);
+    let cwe = result_cwes(result, rule);
+    let rule_id = result.rule_id.clone().or_else(|| rule.map(|r| r.id.clone())).unwrap_or_else(|| "(no rule)".into());
+    let accepted: Vec<&sluice_sarif::sarif::Suppression> = result
+        .suppressions
+        .iter()
+        .flatten()
+        .filter(|s| s.status.as_ref().and_then(Value::as_str).is_none_or(|st| st == "accepted"))
+        .collect();
+    let suppressions: BTreeSet<String> = accepted.iter().filter_map(|s| s.kind.as_str().map(str::to_owned)).collect();
+    let secret = stage == "secrets" || cwe.iter().any(|c| SECRET_CWES.contains(&c.as_str()));
+    let region = primary_region(result);
+    Finding {
+        rule: rule_id,
+        stage,
+        tool: run.tool.driver.name.clone(),
+        level: level_str(result.level.unwrap_or(ResultLevel::Warning)).to_owned(),
+        severity: severity_of(result, rule).as_str().to_owned(),
+        score: security_severity(result, rule),
+        baseline_state: result.baseline_state.as_ref().and_then(Value::as_str).map(str::to_owned),
+        status: if accepted.is_empty() { "open" } else { "suppressed" }.to_owned(),
+        secret,
+        triage: prop("sluice/triage").and_then(triage_decision),
+        suppressions: suppressions.into_iter().collect(),
+        cwe,
+        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(sluice_sarif::FINGERPRINT_KEY).cloned()),
+        location: artifact_path(result)
+            .map(|path| Location { path, line: region.and_then(|r| r.start_line).and_then(|l| u32::try_from(l).ok()) }),
+        message: message_text(result),
+    }
+}
+
+/// CWEs of credential exposure (the same list normalization uses to drop snippets).
+const SECRET_CWES: &[&str] = &["CWE-798", "CWE-259", "CWE-321", "CWE-522", "CWE-312", "CWE-540"];
+
+fn triage_decision(value: &Value) -> Option<TriageDecision> {
+    let obj = value.as_object()?;
+    let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
+    Some(TriageDecision {
+        status: text("status")?,
+        reason: text("reason"),
+        who: text("who"),
+        when: text("when"),
+        expires: text("expires"),
+        decision: text("decision"),
+    })
+}
+
+fn triage_summary(run: &Run) -> Triage {
+    let props = run.properties.as_ref().map(|p| &p.additional_properties);
+    let count = |k: &str| props.and_then(|p| p.get(k)).and_then(Value::as_u64).unwrap_or(0);
+    Triage {
+        applied: true,
+        baseline: props.is_some_and(|p| p.contains_key("sluice/fixed")),
+        decisions: count("sluice/decisions"),
+        stale: count("sluice/stale"),
+        expired: count("sluice/expired"),
+        fixed: count("sluice/fixed"),
+    }
+}
+
+/// The message with `{0}` placeholders filled, capped so one long message cannot bloat the
+/// input (stages already redact secrets in messages).
+fn message_text(result: &SarifResult) -> String {
+    let mut text = result.message.text.clone().unwrap_or_default();
+    for (i, arg) in result.message.arguments.iter().flatten().enumerate() {
+        text = text.replace(&format!("{{{i}}}"), arg);
+    }
+    if text.len() > 500 {
+        let mut end = 500;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+fn level_str(level: ResultLevel) -> &'static str {
+    match level {
+        ResultLevel::Error => "error",
+        ResultLevel::Warning => "warning",
+        ResultLevel::Note => "note",
+        ResultLevel::None => "none",
+    }
+}
+
+fn summarize(results: &[Finding]) -> Summary {
+    let mut by = BTreeMap::new();
+    for s in ["critical", "high", "medium", "low", "info"] {
+        by.insert(s.to_owned(), 0);
+    }
+    let mut summary = Summary { results: results.len(), ..Summary::default() };
+    for r in results {
+        if r.status == "open" {
+            summary.open += 1;
+            *by.entry(r.severity.clone()).or_insert(0) += 1;
+            if r.baseline_state.as_deref() == Some("new") {
+                summary.new += 1;
+            }
+        } else {
+            summary.suppressed += 1;
+        }
+    }
+    summary.open_by_severity = by;
+    summary
+}
+
+/// A short summary of an SBOM file for `input.sbom`: its format and component count.
+/// `None` when the file is neither CycloneDX nor SPDX JSON.
+pub fn sbom_summary(path: &str, text: &str) -> Option<Sbom> {
+    let doc: Value = serde_json::from_str(text).ok()?;
+    let (format, components) = if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+        ("cyclonedx", doc.get("components").and_then(Value::as_array).map_or(0, Vec::len))
+    } else if doc.get("spdxVersion").is_some() {
+        ("spdx", doc.get("packages").and_then(Value::as_array).map_or(0, Vec::len))
+    } else {
+        return None;
+    };
+    Some(Sbom { path: path.to_owned(), format: format.to_owned(), components: components as u64 })
+}
