@@ -18,3 +18,6 @@ pub use image_ref::ImageRef;
 pub use rules::{rule, Level, RuleInfo, RULES};
 pub use shell::{split as split_shell, Command as ShellCommand, Join};
 pub use subst::{expand, Expanded, Vars};
+
+pub mod image;
+pub use image::{inventory, inventory_from, ImageError, Inventory, Limits};
