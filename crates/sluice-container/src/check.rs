@@ -43,6 +43,8 @@ struct Stage {
     /// The last `USER` (expanded) and its line; inherited from a stage used as base.
     user: Option<(String, u32)>,
     from_line: u32,
+    /// The stage this one is built on, when it is one.
+    base: Option<usize>,
     /// The base is an image whose default user is known not to be root (`…:nonroot`).
     nonroot_base: bool,
     pip_no_cache: bool,
@@ -50,7 +52,7 @@ struct Stage {
 
 /// Checks one Dockerfile. `secrets` is the secrets engine used on `ENV`/`ARG` values.
 pub fn check(df: &Dockerfile, path: &str, config: &CheckConfig, secrets: &sluice_secrets::Engine) -> Vec<Finding> {
-    let mut c = Checker { df, path, config, secrets, findings: Vec::new() };
+    let mut c = Checker { df, path, config, secrets, findings: Vec::new(), cache: Vec::new() };
     c.run();
     let mut findings = c.findings;
     findings.retain(|f| !config.disabled_rules.iter().any(|d| d == f.rule.id));
@@ -65,6 +67,9 @@ struct Checker<'a> {
     config: &'a CheckConfig,
     secrets: &'a sluice_secrets::Engine,
     findings: Vec<Finding>,
+    /// Package-cache findings with their stage: kept only for stages the final image is
+    /// built on.
+    cache: Vec<(usize, Finding)>,
 }
 
 impl Checker<'_> {
@@ -84,9 +89,7 @@ impl Checker<'_> {
         let escape = self.df.escape;
         let mut global: Vars = BTreeMap::new();
         let mut stages: Vec<Stage> = Vec::new();
-        let last_from = self.df.instructions.iter().rposition(|i| i.keyword == "FROM");
-        for (index, ins) in self.df.instructions.iter().enumerate() {
-            let is_final = last_from.is_some_and(|l| index >= l);
+        for ins in &self.df.instructions {
             match ins.keyword.as_str() {
                 "ARG" => {
                     for (name, value) in arg_pairs(&ins.text()) {
@@ -129,7 +132,18 @@ impl Checker<'_> {
                 }
                 "RUN" => {
                     let stage_pip = stages.last().is_some_and(|s| s.pip_no_cache);
-                    self.run_instruction(ins, is_final, stage_pip);
+                    let before = self.findings.len();
+                    self.run_instruction(ins, stage_pip);
+                    let stage = stages.len() - 1;
+                    let mut i = before;
+                    while i < self.findings.len() {
+                        if self.findings[i].rule.id == rules::CACHE {
+                            let f = self.findings.remove(i);
+                            self.cache.push((stage, f));
+                        } else {
+                            i += 1;
+                        }
+                    }
                 }
                 "ADD" | "COPY" => {
                     if let Some(stage) = stages.last() {
@@ -150,6 +164,21 @@ impl Checker<'_> {
                     }
                 }
                 _ => {}
+            }
+        }
+        // The final stage and the stages it is built on ship their files.
+        let mut shipped = Vec::new();
+        let mut at = stages.len().checked_sub(1);
+        while let Some(i) = at {
+            if shipped.contains(&i) {
+                break;
+            }
+            shipped.push(i);
+            at = stages[i].base;
+        }
+        for (stage, f) in std::mem::take(&mut self.cache) {
+            if shipped.contains(&stage) {
+                self.findings.push(f);
             }
         }
         if let Some(last) = stages.last() {
@@ -185,16 +214,22 @@ impl Checker<'_> {
         let raw = words.first().copied().unwrap_or_default();
         let expanded = expand(raw, global, escape);
         let image = expanded.text.clone();
-        let base_stage = stages.iter().find(|s| s.name.as_deref() == Some(image.to_ascii_lowercase().as_str()));
+        let base_index = stages.iter().position(|s| s.name.as_deref() == Some(image.to_ascii_lowercase().as_str()));
+        let base_stage = base_index.map(|i| &stages[i]);
         let mut stage = Stage {
             name,
             vars: BTreeMap::new(),
+            base: base_index,
             user: base_stage.and_then(|s| s.user.clone()),
             from_line: ins.line,
             nonroot_base: base_stage.is_some_and(|s| s.nonroot_base),
             pip_no_cache: base_stage.is_some_and(|s| s.pip_no_cache),
         };
         if base_stage.is_some() || image.eq_ignore_ascii_case("scratch") {
+            return stage;
+        }
+        if !expanded.resolved && names_a_stage(raw, stages) {
+            // `FROM build-${VARIANT}` with stages `build-alpine`, `build-debian`: a stage.
             return stage;
         }
         if !expanded.resolved || image.is_empty() {
@@ -313,7 +348,7 @@ impl Checker<'_> {
         }
     }
 
-    fn run_instruction(&mut self, ins: &Instruction, is_final: bool, stage_pip_no_cache: bool) {
+    fn run_instruction(&mut self, ins: &Instruction, stage_pip_no_cache: bool) {
         let mut commands: Vec<Command> = Vec::new();
         match &ins.args {
             Args::Json(words) => {
@@ -343,7 +378,6 @@ impl Checker<'_> {
         }
         let cache_mount =
             ins.flags.iter().any(|f| f.name == "mount" && f.value.as_deref().is_some_and(|v| v.contains("type=cache")));
-        let names: Vec<&str> = commands.iter().map(Command::name).collect();
         let verifies = commands.iter().any(|c| {
             let n = c.name();
             matches!(
@@ -461,7 +495,7 @@ impl Checker<'_> {
                 }
             }
         }
-        if is_final && !cache_mount {
+        if !cache_mount {
             let removes = |prefix: &str| {
                 commands.iter().any(|c| c.name() == "rm" && c.program().iter().any(|w| w.starts_with(prefix)))
             };
@@ -483,7 +517,6 @@ impl Checker<'_> {
                 );
             }
         }
-        let _ = names;
     }
 
     /// `ARG NAME[=value]`: secret-looking names as build arguments, and secret values.
@@ -546,6 +579,13 @@ impl Checker<'_> {
             });
         }
     }
+}
+
+/// Whether an unresolved `FROM` reference is the name of an earlier stage with a variable
+/// part: its literal text before the first `$` starts a stage name.
+fn names_a_stage(raw: &str, stages: &[Stage]) -> bool {
+    let prefix = raw.split('$').next().unwrap_or("").to_ascii_lowercase();
+    !prefix.is_empty() && stages.iter().filter_map(|s| s.name.as_deref()).any(|n| n.starts_with(&prefix))
 }
 
 fn truncate_chars(s: &str, n: usize) -> String {
@@ -716,6 +756,14 @@ fn unpinned_packages(c: &Command) -> Option<(&'static str, Vec<String>)> {
                 && matches!(arg.as_str(), "-r" | "--requirement" | "-c" | "--constraint" | "-e" | "--editable")
             {
                 skip = true;
+            }
+            continue;
+        }
+        if manager == "pip" && arg.starts_with("git+") {
+            // `git+https://host/repo.git@v1.2` is pinned to a ref; without `@`, a branch head.
+            let path = arg.split("://").nth(1).unwrap_or(arg);
+            if !path.contains('@') {
+                unpinned.push(arg.clone());
             }
             continue;
         }

@@ -4,9 +4,19 @@
 
 use std::path::{Path, PathBuf};
 
+/// Extensions that make a `Dockerfile.*` name a document or a leftover, not a Dockerfile.
+const NOT_DOCKERFILES: &[&str] =
+    &["md", "txt", "rst", "html", "adoc", "json", "yml", "yaml", "orig", "rej", "bak", "swp", "sh", "go", "py", "j2"];
+
 /// Whether a file name is a Dockerfile's.
 pub fn is_dockerfile_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
+    // `Dockerfile.5.md` (moby's man page), `Dockerfile.orig`: documents and leftovers.
+    if let Some((_, ext)) = lower.rsplit_once('.') {
+        if NOT_DOCKERFILES.contains(&ext) {
+            return false;
+        }
+    }
     lower == "dockerfile"
         || lower == "containerfile"
         || lower.starts_with("dockerfile.")
@@ -52,7 +62,7 @@ mod tests {
         for n in ["Dockerfile", "Dockerfile.prod", "api.Dockerfile", "Containerfile", "dockerfile"] {
             assert!(is_dockerfile_name(n), "{n}");
         }
-        for n in ["Dockerfile-old.txt", "docker-compose.yml", "Makefile"] {
+        for n in ["Dockerfile-old.txt", "docker-compose.yml", "Makefile", "Dockerfile.5.md", "Dockerfile.orig"] {
             assert!(!is_dockerfile_name(n), "{n}");
         }
     }

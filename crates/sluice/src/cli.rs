@@ -87,7 +87,7 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// The stage to run: built-in (secrets) or one configured in sluice.toml.
+    /// The stage to run: built-in (secrets, sast, container) or one configured in sluice.toml.
     pub stage: String,
     /// The directory to scan.
     #[arg(default_value = ".")]
@@ -98,6 +98,10 @@ pub struct ScanArgs {
     /// each secret reported with the commit that introduced it (secrets stage).
     #[arg(long, conflicts_with_all = ["since", "staged", "changed_files"])]
     pub history: bool,
+    /// Inventory this image tarball (`docker save` or OCI layout) instead of scanning
+    /// Dockerfiles (container stage).
+    #[arg(long, value_name = "FILE.tar", conflicts_with_all = ["since", "staged", "changed_files", "history"])]
+    pub image: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

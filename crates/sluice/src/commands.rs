@@ -132,8 +132,12 @@ fn scan(args: ScanArgs) -> Result<u8> {
             staged: args.scope.staged,
             options: &options,
             config_path: &config_path,
+            image: args.image.as_deref(),
         };
         let mut run = builtin::run(&args.stage, &input)?;
+        if run.invocations.iter().flatten().any(|i| !i.execution_successful) {
+            code = exit::FAILED;
+        }
         normalize_run(&mut run, &NormalizeOptions { stage: &args.stage, root: &root, base: &root, read_files: false });
         vec![run]
     };

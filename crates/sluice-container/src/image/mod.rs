@@ -499,10 +499,9 @@ impl Fs {
                     } else {
                         (pkgdb::apk_installed(&kept.data), Ecosystem::Alpine)
                     };
-                    let eco = match os.as_ref().map(|o| o.id.as_str()) {
-                        Some("ubuntu") => Ecosystem::Ubuntu,
-                        Some("alpine") => Ecosystem::Alpine,
-                        Some("debian") => Ecosystem::Debian,
+                    // dpkg serves Debian and Ubuntu (OSV tracks them apart); apk is Alpine's.
+                    let eco = match (kept.kind, os.as_ref().map(|o| o.id.as_str())) {
+                        (Kind::Dpkg, Some("ubuntu")) => Ecosystem::Ubuntu,
                         _ => default_eco,
                     };
                     for p in pkgs {
@@ -645,4 +644,22 @@ mod tests {
         assert!(escapes("etc/", "../../x"));
         assert!(!escapes("etc/", "../usr/lib/os-release"));
     }
+}
+
+/// A `docker save` archive whose only layer is `layer` (any bytes): how the fuzz targets and
+/// property tests reach the layer reader through the public entry point.
+pub fn single_layer_archive(layer: &[u8]) -> Vec<u8> {
+    let manifest = br#"[{"Config":null,"RepoTags":["fuzz:1"],"Layers":["l/layer.tar"]}]"#;
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in [("l/layer.tar", layer), ("manifest.json", manifest.as_slice())] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        // Writing to a Vec cannot fail; the paths are valid.
+        if builder.append_data(&mut header, path, data).is_err() {
+            return Vec::new();
+        }
+    }
+    builder.into_inner().unwrap_or_default()
 }

@@ -154,6 +154,10 @@ pub fn oci_archive(layers: &[(Vec<u8>, &str)]) -> (Vec<u8>, Vec<String>) {
     (outer(&members), digests)
 }
 
+/// A file of `crates/sluice-container/tests/fixtures` (this module is also used by the CLI tests).
 pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = crate_dir.join("tests/fixtures").join(name);
+    let path = if own.exists() { own } else { crate_dir.join("../sluice-container/tests/fixtures").join(name) };
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Inventory of a ~500 MB image tarball: wall time and peak memory (GNU time), 3 runs.
+# Usage: bench/container/inventory.sh [SIZE_MB] [LAYERS]
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$HERE/../..
+SIZE=${1:-500}
+LAYERS=${2:-20}
+IMG=${SLUICE_BENCH_IMAGE:-/tmp/sluice-bench-image-${SIZE}.tar}
+[ -f "$IMG" ] || python3 "$HERE/gen_image.py" "$IMG" "$SIZE" "$LAYERS" >&2
+(cd "$ROOT" && cargo build --release -q -p sluice-container --example inventory)
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/inventory
+ls -l "$IMG" >&2
+for i in 1 2 3; do
+  /usr/bin/time -f "run $i: %e s wall, %M KiB peak RSS" "$BIN" "$IMG" > /tmp/sluice-bench-inventory.txt
+done
+wc -l < /tmp/sluice-bench-inventory.txt | sed 's/^/packages: /'
+# The floor: reading and gunzipping the same bytes (no tar parsing, no inventory).
+/usr/bin/time -f "floor (tar -xOf | zcat of every layer): %e s wall, %M KiB peak RSS" \
+  bash -c "tar -tf '$IMG' | grep layer.tar | while read -r l; do tar -xOf '$IMG' \"\$l\" | (zcat 2>/dev/null || true) > /dev/null; done"
