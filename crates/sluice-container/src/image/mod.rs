@@ -625,6 +625,24 @@ fn os_purl(eco: Ecosystem, p: &pkgdb::OsPackage, os: Option<&OsInfo>) -> String 
     format!("pkg:{}/{namespace}/{}@{}{query}", eco.purl_type(), encode(&p.name), encode(&p.version))
 }
 
+/// A `docker save` archive whose only layer is `layer` (any bytes): how the fuzz targets and
+/// property tests reach the layer reader through the public entry point.
+pub fn single_layer_archive(layer: &[u8]) -> Vec<u8> {
+    let manifest = br#"[{"Config":null,"RepoTags":["fuzz:1"],"Layers":["l/layer.tar"]}]"#;
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in [("l/layer.tar", layer), ("manifest.json", manifest.as_slice())] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        // Writing to a Vec cannot fail; the paths are valid.
+        if builder.append_data(&mut header, path, data).is_err() {
+            return Vec::new();
+        }
+    }
+    builder.into_inner().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -644,22 +662,4 @@ mod tests {
         assert!(escapes("etc/", "../../x"));
         assert!(!escapes("etc/", "../usr/lib/os-release"));
     }
-}
-
-/// A `docker save` archive whose only layer is `layer` (any bytes): how the fuzz targets and
-/// property tests reach the layer reader through the public entry point.
-pub fn single_layer_archive(layer: &[u8]) -> Vec<u8> {
-    let manifest = br#"[{"Config":null,"RepoTags":["fuzz:1"],"Layers":["l/layer.tar"]}]"#;
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, data) in [("l/layer.tar", layer), ("manifest.json", manifest.as_slice())] {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_entry_type(tar::EntryType::Regular);
-        // Writing to a Vec cannot fail; the paths are valid.
-        if builder.append_data(&mut header, path, data).is_err() {
-            return Vec::new();
-        }
-    }
-    builder.into_inner().unwrap_or_default()
 }
