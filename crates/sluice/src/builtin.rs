@@ -23,7 +23,7 @@ const SAST_MAX_DEPTH: usize = 1000;
 const SAST_FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-const INFORMATION_URI: &str = "https://github.com/sluice-sec/sluice";
+pub const INFORMATION_URI: &str = "https://github.com/sluice-sec/sluice";
 
 /// What a built-in stage is asked to look at.
 pub struct StageInput<'a> {
@@ -40,6 +40,8 @@ pub struct StageInput<'a> {
     /// The stage's table from sluice.toml.
     pub options: &'a BTreeMap<String, toml::Value>,
     pub config_path: &'a Path,
+    /// An image tarball to inventory (container stage).
+    pub image: Option<&'a Path>,
 }
 
 /// Runs built-in stage `name`.
@@ -50,9 +52,13 @@ pub fn run(name: &str, input: &StageInput<'_>) -> Result<Run> {
     if input.changed_lines && name != "sast" {
         bail!("--changed-lines applies to the sast stage only");
     }
+    if input.image.is_some() && name != "container" {
+        bail!("--image applies to the container stage only");
+    }
     match name {
         "secrets" => secrets(input),
         "sast" => sast(input),
+        "container" => crate::container_cmd::run(input),
         other => bail!("unknown stage `{other}`; built-in stages: {}", sluice_pipeline::BUILTIN_STAGES.join(", ")),
     }
 }
@@ -67,7 +73,7 @@ struct SecretsOptions {
     rules: Vec<sluice_secrets::RuleSpec>,
 }
 
-fn stage_options<T: for<'de> Deserialize<'de>>(
+pub(crate) fn stage_options<T: for<'de> Deserialize<'de>>(
     options: &BTreeMap<String, toml::Value>,
     stage: &str,
     config_path: &Path,

@@ -91,7 +91,7 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// The stage to run: built-in (secrets) or one configured in sluice.toml.
+    /// The stage to run: built-in (secrets, sast, container) or one configured in sluice.toml.
     pub stage: String,
     /// The directory to scan.
     #[arg(default_value = ".")]
@@ -106,6 +106,10 @@ pub struct ScanArgs {
     /// --staged), not every finding in a changed file (sast stage).
     #[arg(long, conflicts_with_all = ["history", "changed_files"])]
     pub changed_lines: bool,
+    /// Inventory this image tarball (`docker save` or OCI layout) instead of scanning
+    /// Dockerfiles (container stage).
+    #[arg(long, value_name = "FILE.tar", conflicts_with_all = ["since", "staged", "changed_files", "history"])]
+    pub image: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

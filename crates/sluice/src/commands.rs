@@ -136,8 +136,12 @@ fn scan(args: ScanArgs) -> Result<u8> {
             changed_lines: args.changed_lines,
             options: &options,
             config_path: &config_path,
+            image: args.image.as_deref(),
         };
         let mut run = builtin::run(&args.stage, &input)?;
+        if run.invocations.iter().flatten().any(|i| !i.execution_successful) {
+            code = exit::FAILED;
+        }
         normalize_run(&mut run, &NormalizeOptions { stage: &args.stage, root: &root, base: &root, read_files: false });
         vec![run]
     };

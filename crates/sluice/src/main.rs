@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config_cmd;
 mod init_cmd;
+mod container_cmd;
 mod progress;
 mod sast_cmd;
 mod triage_cmd;

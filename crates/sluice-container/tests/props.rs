@@ -1,0 +1,140 @@
+//! Property tests: no parser of untrusted input panics, whatever it is given (the cargo-fuzz
+//! targets in `fuzz/` explore the same entry points for longer), and what the Dockerfile
+//! parser returns stays consistent with its input.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Cursor;
+
+use common::{docker_archive, fixture, layer, Comp, Node};
+use proptest::prelude::*;
+use sluice_container::image::{pkgdb, single_layer_archive};
+use sluice_container::{check, inventory_from, parse, split_shell, CheckConfig, Limits};
+
+fn limits() -> Limits {
+    Limits { max_uncompressed_bytes: 32 << 20, ..Limits::DEFAULT }
+}
+
+fn engine() -> &'static sluice_secrets::Engine {
+    static E: std::sync::OnceLock<sluice_secrets::Engine> = std::sync::OnceLock::new();
+    E.get_or_init(|| {
+        let config =
+            sluice_secrets::Config { max_file_size: 1 << 20, extra_rules: Vec::new(), allow_paths: Vec::new() };
+        sluice_secrets::Engine::new(&config).unwrap()
+    })
+}
+
+/// Dockerfile-ish text: keywords, flags, quotes, heredocs, continuations, variables.
+fn dockerfile_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("FROM ".to_owned()),
+        Just("RUN ".to_owned()),
+        Just("COPY --from=".to_owned()),
+        Just("ARG ".to_owned()),
+        Just("ENV ".to_owned()),
+        Just("USER ".to_owned()),
+        Just("<<EOF".to_owned()),
+        Just("<<-'X'".to_owned()),
+        Just("EOF".to_owned()),
+        Just("\\\n".to_owned()),
+        Just("\n".to_owned()),
+        Just("# escape=`\n".to_owned()),
+        Just("${A:-b}".to_owned()),
+        Just(" && ".to_owned()),
+        Just(" | sh".to_owned()),
+        Just("curl https://x".to_owned()),
+        Just("\"".to_owned()),
+        Just("'".to_owned()),
+        Just("$(".to_owned()),
+        "[ -~]{0,12}",
+        any::<String>(),
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn dockerfile_parse_and_check_never_panic(text in dockerfile_text()) {
+        let df = parse(&text);
+        let lines = text.split('\n').count() as u32;
+        let mut last = 0;
+        for ins in &df.instructions {
+            prop_assert!(ins.line >= 1 && ins.line <= ins.end_line && ins.end_line <= lines.max(1));
+            prop_assert!(ins.line > last, "instructions are in file order");
+            last = ins.end_line;
+        }
+        let config = CheckConfig { allowed_registries: vec!["docker.io".into()], disabled_rules: Vec::new() };
+        for f in check(&df, "Dockerfile", &config, engine()) {
+            prop_assert!(f.line >= 1 && f.line <= lines.max(1));
+        }
+    }
+
+    #[test]
+    fn shell_split_never_panics(text in any::<String>()) {
+        let _ = split_shell(&text);
+    }
+
+    #[test]
+    fn package_databases_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = pkgdb::dpkg_status(&bytes);
+        let _ = pkgdb::apk_installed(&bytes);
+        let _ = pkgdb::os_release(&bytes);
+        let _ = pkgdb::python_metadata(&bytes);
+        let _ = pkgdb::npm_package_json(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_bytes_as_archive_or_layer(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+        let _ = inventory_from(&mut Cursor::new(bytes.clone()), "p.tar", &limits());
+        let _ = inventory_from(&mut Cursor::new(single_layer_archive(&bytes)), "p.tar", &limits());
+    }
+}
+
+/// A valid two-layer archive, mutated: bytes flipped, cut short, or both.
+fn valid_archive(comp: Comp) -> Vec<u8> {
+    let l1 = layer(
+        &[
+            Node::Symlink("etc/os-release", "../usr/lib/os-release"),
+            Node::File("usr/lib/os-release", fixture("os-release.debian")),
+            Node::File("var/lib/dpkg/status", fixture("dpkg-status.base")),
+        ],
+        comp,
+    );
+    let l2 = layer(&[Node::File("lib/apk/db/installed", fixture("apk-installed.alpine"))], comp);
+    docker_archive(&[l1, l2], "m:1").0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn mutated_archives_never_panic(
+        comp in prop_oneof![Just(0u8), Just(1u8), Just(2u8)],
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..16),
+        cut in any::<prop::sample::Index>(),
+        do_cut in any::<bool>(),
+    ) {
+        let comp = match comp { 0 => Comp::None, 1 => Comp::Gzip, _ => Comp::Zstd };
+        let mut bytes = valid_archive(comp);
+        for (at, value) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= value;
+        }
+        if do_cut {
+            let n = cut.index(bytes.len());
+            bytes.truncate(n);
+        }
+        let _ = inventory_from(&mut Cursor::new(bytes), "m.tar", &limits());
+    }
+}
+
+#[test]
+fn unmutated_archive_is_read_in_every_compression() {
+    for comp in [Comp::None, Comp::Gzip, Comp::Zstd] {
+        let inv = inventory_from(&mut Cursor::new(valid_archive(comp)), "m.tar", &limits()).unwrap();
+        assert_eq!(inv.packages.len(), 14, "{:?}", inv.packages.iter().map(|p| &p.name).collect::<Vec<_>>());
+    }
+}

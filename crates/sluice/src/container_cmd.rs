@@ -1,0 +1,265 @@
+//! The `container` built-in stage: Dockerfile findings as SARIF results, and image
+//! inventories (`--image FILE.tar`, or `images` in sluice.toml) as run properties, ready for
+//! the advisory matcher and the SBOM writer.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sluice_container::{Finding, Inventory, RuleInfo};
+use sluice_pipeline::Scope;
+use sluice_sarif::sarif::Run;
+use sluice_sarif::{assign_fingerprints, empty_run, keys};
+
+use crate::builtin::{stage_options, StageInput, INFORMATION_URI, VERSION};
+
+/// Dockerfiles larger than this are skipped with a note: hand-written ones are a few KiB.
+const MAX_DOCKERFILE_SIZE: u64 = 1024 * 1024;
+
+/// `[stages.container]` in sluice.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContainerOptions {
+    /// Registries (or `registry/path` prefixes) base images may come from; empty: no check.
+    #[serde(default)]
+    allowed_registries: Vec<String>,
+    /// Rule ids not to run.
+    #[serde(default)]
+    disable_rules: Vec<String>,
+    /// Image tarballs (relative to the repository root) to inventory on every run.
+    #[serde(default)]
+    images: Vec<PathBuf>,
+    /// Refuse images with more layers than this (default 1000).
+    max_layers: Option<usize>,
+}
+
+pub fn run(input: &StageInput<'_>) -> Result<Run> {
+    let (root, config_path) = (input.root, input.config_path);
+    let opts: ContainerOptions = stage_options(input.options, "container", config_path)?;
+    for id in &opts.disable_rules {
+        if sluice_container::rule(id).is_none() {
+            anyhow::bail!("{}: [stages.container] disable_rules: unknown rule `{id}`", config_path.display());
+        }
+    }
+    let mut notifications: Vec<Value> = Vec::new();
+    let mut results = Vec::new();
+    let mut fingerprint_keys = Vec::new();
+    let mut used: BTreeMap<&'static str, (usize, &'static RuleInfo)> = BTreeMap::new();
+    let mut success = true;
+    let mut counters = serde_json::Map::new();
+
+    let images: Vec<PathBuf> = match input.image {
+        Some(image) => vec![image.to_path_buf()],
+        None => opts.images.iter().map(|p| root.join(p)).collect(),
+    };
+    if input.image.is_none() {
+        let files = dockerfiles(root, input.scope, &mut notifications);
+        counters.insert("sluice/dockerfiles-scanned".into(), json!(files.len()));
+        let secrets = sluice_secrets::Engine::new(&sluice_secrets::Config {
+            max_file_size: MAX_DOCKERFILE_SIZE,
+            extra_rules: Vec::new(),
+            allow_paths: Vec::new(),
+        })
+        .context("internal: the secrets engine")?;
+        let config = sluice_container::CheckConfig {
+            allowed_registries: opts.allowed_registries.clone(),
+            disabled_rules: opts.disable_rules.clone(),
+        };
+        for rel in files {
+            let path = rel.to_string_lossy().replace('\\', "/");
+            let text = match read_dockerfile(&root.join(&rel)) {
+                Ok(t) => t,
+                Err(why) => {
+                    notifications.push(note("warning", format!("{path}: not scanned: {why}")));
+                    continue;
+                }
+            };
+            let df = sluice_container::parse(&text);
+            for p in &df.problems {
+                notifications.push(note("warning", format!("{path}:{}: {}", p.line, p.message)));
+            }
+            for f in sluice_container::check(&df, &path, &config, &secrets) {
+                let next = used.len();
+                let index = used.entry(f.rule.id).or_insert((next, f.rule)).0;
+                results.push(result(&f, &path, index));
+                let content = match &f.secret_sha256 {
+                    Some(sha) => sha.clone(),
+                    None => sluice_sarif::content_hash(&sluice_sarif::normalize_content(&f.snippet)),
+                };
+                fingerprint_keys.push((f.rule.id.to_owned(), path.clone(), content));
+            }
+        }
+    }
+
+    let limits = sluice_container::Limits {
+        max_layers: opts.max_layers.unwrap_or(sluice_container::Limits::DEFAULT.max_layers),
+        ..sluice_container::Limits::DEFAULT
+    };
+    let mut inventories = Vec::new();
+    for image in &images {
+        let shown = image.strip_prefix(root).unwrap_or(image).display().to_string();
+        match sluice_container::inventory(image, &limits) {
+            Ok(inv) => {
+                for p in &inv.problems {
+                    let layer = p.layer.as_deref().map(|l| format!(" (layer {l})")).unwrap_or_default();
+                    notifications.push(note("warning", format!("{shown}{layer}: {}", p.message)));
+                }
+                inventories.push(inventory_json(&shown, &inv));
+            }
+            Err(err) => {
+                success = false;
+                notifications.push(note("error", format!("{err}")));
+            }
+        }
+    }
+
+    let mut order: Vec<(usize, &RuleInfo)> = used.values().copied().collect();
+    order.sort_by_key(|(i, _)| *i);
+    let descriptors: Vec<Value> = order.iter().map(|(_, r)| descriptor(r)).collect();
+
+    let mut run = empty_run("sluice-container");
+    run.tool.driver.version = Some(VERSION.to_owned());
+    run.tool.driver.semantic_version = Some(VERSION.to_owned());
+    run.tool.driver.information_uri = Some(INFORMATION_URI.to_owned());
+    run.tool.driver.rules =
+        Some(serde_json::from_value(Value::Array(descriptors)).context("internal: container rule descriptors")?);
+    let mut results: Vec<sluice_sarif::sarif::Result> =
+        serde_json::from_value(Value::Array(results)).context("internal: container results")?;
+    assign_fingerprints(&mut results, &fingerprint_keys);
+    run.results = Some(results);
+    counters.insert("sluice/images".into(), json!(images.len()));
+    run.invocations = Some(
+        serde_json::from_value(json!([{
+            "executionSuccessful": success,
+            "toolExecutionNotifications": notifications,
+            "properties": Value::Object(counters),
+        }]))
+        .context("internal: invocation")?,
+    );
+    if !inventories.is_empty() {
+        run.properties = Some(
+            serde_json::from_value(json!({ "sluice/image-inventories": inventories }))
+                .context("internal: run properties")?,
+        );
+    }
+    Ok(run)
+}
+
+fn note(level: &str, text: String) -> Value {
+    json!({ "level": level, "message": { "text": text } })
+}
+
+/// The Dockerfiles to scan: discovered under the root, or the changed files that are
+/// Dockerfiles in a diff-aware run.
+fn dockerfiles(root: &Path, scope: &Scope, notifications: &mut Vec<Value>) -> Vec<PathBuf> {
+    match scope {
+        Scope::All => {
+            let (files, errors) = sluice_container::discover(root);
+            notifications.extend(errors.into_iter().map(|e| note("warning", format!("walk: {e}"))));
+            files
+        }
+        Scope::Changed(changed) => {
+            let mut files: Vec<PathBuf> = changed
+                .iter()
+                .map(PathBuf::from)
+                .filter(|p| {
+                    p.file_name().and_then(|n| n.to_str()).is_some_and(sluice_container::is_dockerfile_name)
+                        && root.join(p).is_file()
+                })
+                .collect();
+            files.sort();
+            files
+        }
+    }
+}
+
+fn read_dockerfile(path: &Path) -> std::result::Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > MAX_DOCKERFILE_SIZE {
+        return Err(format!("{} bytes, larger than a hand-written Dockerfile ({MAX_DOCKERFILE_SIZE})", meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
+}
+
+fn result(f: &Finding, path: &str, index: usize) -> Value {
+    let cwe: Vec<&str> = f.rule.cwe.into_iter().collect();
+    json!({
+        "ruleId": f.rule.id,
+        "ruleIndex": index,
+        "level": f.rule.level.as_str(),
+        "message": { "text": f.message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": path, "uriBaseId": "%SRCROOT%" },
+                "region": {
+                    "startLine": f.line,
+                    "endLine": f.end_line.max(f.line),
+                    "snippet": { "text": f.snippet },
+                },
+            },
+        }],
+        "properties": {
+            keys::SECURITY_SEVERITY: format!("{:.1}", f.rule.security_severity),
+            keys::SEVERITY_SOURCE: "sluice container rules",
+            keys::CWE: cwe,
+        },
+    })
+}
+
+/// A rule as a SARIF reportingDescriptor: help with the fix first, then the examples.
+fn descriptor(rule: &RuleInfo) -> Value {
+    let mut tags = vec!["security".to_owned(), "container".to_owned(), "dockerfile".to_owned()];
+    if let Some(n) = rule.cwe.and_then(|c| c.strip_prefix("CWE-")) {
+        tags.push(format!("external/cwe/cwe-{n}"));
+    }
+    let markdown = format!(
+        "{}\n\n{}\n\nFlagged:\n\n```dockerfile\n{}```\n\nNot flagged:\n\n```dockerfile\n{}```\n{}",
+        rule.help,
+        rule.description,
+        rule.bad,
+        rule.good,
+        rule.cwe.map(|c| format!("\n{c}\n")).unwrap_or_default()
+    );
+    json!({
+        "id": rule.id,
+        "name": rule.id.split('-').map(|p| {
+            let mut c = p.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        }).collect::<String>(),
+        "shortDescription": { "text": rule.title },
+        "fullDescription": { "text": rule.description },
+        "help": { "text": format!("How to fix: {}\n\n{}", rule.help, rule.description), "markdown": markdown },
+        "defaultConfiguration": { "level": rule.level.as_str() },
+        "properties": {
+            "tags": tags,
+            "precision": rule.precision,
+            "security-severity": format!("{:.1}", rule.security_severity),
+            "sluice/cwe": rule.cwe.into_iter().collect::<Vec<_>>(),
+            "sluice/hadolint": rule.hadolint,
+        },
+    })
+}
+
+/// An inventory as JSON for the run's properties (packages sorted, as the library returns).
+fn inventory_json(image: &str, inv: &Inventory) -> Value {
+    json!({
+        "image": image,
+        "format": inv.format,
+        "repoTags": inv.repo_tags,
+        "os": inv.os.as_ref().map(|o| json!({ "id": o.id, "versionId": o.version_id, "prettyName": o.pretty_name })),
+        "layers": inv.layers.iter().map(|l| json!({
+            "digest": l.digest, "compression": l.compression, "entries": l.entries, "complete": l.complete,
+        })).collect::<Vec<_>>(),
+        "packages": inv.packages.iter().map(|p| json!({
+            "ecosystem": p.ecosystem.osv_name(),
+            "name": p.name,
+            "version": p.version,
+            "purl": p.purl,
+            "layer": p.layer,
+            "location": format!("{}:{}", p.location.path, p.location.line),
+        })).collect::<Vec<_>>(),
+    })
+}
