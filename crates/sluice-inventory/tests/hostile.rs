@@ -32,7 +32,7 @@ fn seeds() -> Vec<(Format, Vec<u8>)> {
         (Format::PomXml, "maven/pom.xml"),
         (Format::GradleLockfile, "gradle/gradle.lockfile"),
         (Format::NugetLock, "nuget/packages.lock.json"),
-        (Format::CycloneDx, "cyclonedx/bom.json"),
+        (Format::CycloneDx, "cyclonedx/npm.cdx.json"),
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel);
         if let Ok(bytes) = std::fs::read(path) {

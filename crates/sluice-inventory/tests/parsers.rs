@@ -343,3 +343,41 @@ fn nuget_lock_frameworks_projects_and_content_hash() {
         vec!["pkg:nuget/System.Text.Encodings.Web@4.7.1".to_string()]
     );
 }
+
+#[test]
+fn cyclonedx_sbom_as_input() {
+    let rel = "cyclonedx/py.cdx.json";
+    let lock = parse(rel, Format::CycloneDx);
+    // The same packages as the requirements file it was made from.
+    let reqs = parse("pip/requirements.txt", Format::Requirements);
+    let ids = |l: &Lockfile| {
+        let mut v: Vec<(String, String)> = l.packages.iter().map(|p| (p.name.clone(), p.version.clone())).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&lock), ids(&reqs));
+    let django = find(&lock, "django", "4.2");
+    assert_eq!(django.purl, "pkg:pypi/django@4.2");
+    assert!(line_text(rel, django.location.line).contains('{'), "points at the component");
+    let not_cdx = parse_bytes(br#"{"spdxVersion": "SPDX-2.3"}"#, "bom.json", Format::CycloneDx);
+    assert!(not_cdx.error.is_some_and(|e| e.to_string().contains("bom.json: not a CycloneDX SBOM")));
+}
+
+#[test]
+fn cyclonedx_sbom_with_graph_as_input() {
+    let rel = "cyclonedx/npm.cdx.json";
+    let lock = parse(rel, Format::CycloneDx);
+    let npm = parse("npm/v3.package-lock.json", Format::NpmPackageLock);
+    let ids = |l: &Lockfile| {
+        let mut v: Vec<(String, String)> = l.packages.iter().map(|p| (p.name.clone(), p.version.clone())).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert_eq!(ids(&lock), ids(&npm));
+    assert_eq!(find(&lock, "lodash", "4.17.15").relationship, Relationship::Direct);
+    assert_eq!(find(&lock, "minimist", "0.0.8").relationship, Relationship::Transitive);
+    let mkdirp = find(&lock, "mkdirp", "0.5.1");
+    assert_eq!(mkdirp.dependencies.len(), 1);
+    assert!(mkdirp.dependencies[0].starts_with("pkg:npm/minimist@0.0.8"));
+}

@@ -39,6 +39,8 @@ pub enum Command {
     Triage(crate::triage_cmd::TriageArgs),
     /// Record the findings of the current commit (or --from REF, or --sarif FILE) in .sluice/baseline.sarif.
     Baseline(crate::triage_cmd::BaselineArgs),
+    /// Write a CycloneDX 1.5 or SPDX 2.3 JSON SBOM of every lockfile under PATH.
+    Sbom(crate::sbom_cmd::SbomArgs),
 }
 
 /// Diff-aware mode: look only at what changed.

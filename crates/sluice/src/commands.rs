@@ -24,6 +24,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Report(args) => report(args, color),
         Command::Triage(args) => crate::triage_cmd::triage(args),
         Command::Baseline(args) => crate::triage_cmd::baseline(args),
+        Command::Sbom(args) => crate::sbom_cmd::sbom(args),
     }
 }
 

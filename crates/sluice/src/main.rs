@@ -4,6 +4,7 @@ mod builtin;
 mod cli;
 mod commands;
 mod progress;
+mod sbom_cmd;
 mod triage_cmd;
 
 use std::process::ExitCode;
