@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real external tools the test suite runs: bandit (PyPI, a SARIF-emitting stage),
-# check-jsonschema and pre-commit (PyPI, CI-file validators) and Microsoft's SARIF Multitool
-# (npm, the validator). Idempotent; prints the tools dir.
+# check-jsonschema and pre-commit (PyPI, CI-file validators), Microsoft's SARIF Multitool (npm,
+# the validator), and the SBOM validators: CycloneDX's own Python library with its JSON schemas,
+# and SPDX's spdx-tools (pyspdxtools). Idempotent; prints the tools dir.
 set -euo pipefail
 T=${SLUICE_TOOLS:-/tmp/sluice-tools}
 mkdir -p "$T"
@@ -13,6 +14,9 @@ fi
 # CI schemas) and pre-commit (validate-config / validate-manifest).
 if [ ! -x "$T/venv/bin/check-jsonschema" ] || [ ! -x "$T/venv/bin/pre-commit" ]; then
   "$T/venv/bin/pip" install -q "check-jsonschema==0.39.0" "pre-commit==4.7.0" >&2
+fi
+if [ ! -x "$T/venv/bin/pyspdxtools" ] || ! "$T/venv/bin/python" -c "import cyclonedx.validation.json" 2>/dev/null; then
+  "$T/venv/bin/pip" install -q "cyclonedx-python-lib[json-validation]==11.*" "spdx-tools==0.8.*" >&2
 fi
 if [ ! -x "$T/node_modules/.bin/sarif-multitool" ]; then
   (cd "$T" && [ -f package.json ] || echo '{"private":true}' > "$T/package.json")

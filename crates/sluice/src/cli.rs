@@ -43,6 +43,8 @@ pub enum Command {
     Config(crate::config_cmd::ConfigArgs),
     /// Write a minimal sluice.toml for a repository, and CI wiring (GitHub, GitLab, pre-commit).
     Init(crate::init_cmd::InitArgs),
+    /// Write a CycloneDX 1.5 or SPDX 2.3 JSON SBOM of every lockfile under PATH.
+    Sbom(crate::sbom_cmd::SbomArgs),
 }
 
 /// Diff-aware mode: look only at what changed.

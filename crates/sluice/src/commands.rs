@@ -26,6 +26,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Baseline(args) => crate::triage_cmd::baseline(args),
         Command::Config(args) => crate::config_cmd::config(args),
         Command::Init(args) => crate::init_cmd::init(args),
+        Command::Sbom(args) => crate::sbom_cmd::sbom(args),
     }
 }
 

@@ -8,6 +8,7 @@ mod init_cmd;
 mod container_cmd;
 mod progress;
 mod sast_cmd;
+mod sbom_cmd;
 mod triage_cmd;
 
 use std::process::ExitCode;
