@@ -1,0 +1,2 @@
+//! Advisories for sluice's dependency stage, offline.
+pub mod version;
