@@ -9,7 +9,12 @@ fn main() {
     for s in sources {
         let start = std::time::Instant::now();
         let import = sluice_advisory::import(std::path::Path::new(s)).unwrap();
-        eprintln!("{s}: {} advisories, {} skipped in {:?}", import.advisories.len(), import.skipped.len(), start.elapsed());
+        eprintln!(
+            "{s}: {} advisories, {} skipped in {:?}",
+            import.advisories.len(),
+            import.skipped.len(),
+            start.elapsed()
+        );
         for sk in import.skipped.iter().take(10) {
             eprintln!("  skipped {}: {}", sk.file, sk.reason);
         }

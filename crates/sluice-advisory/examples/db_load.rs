@@ -30,7 +30,11 @@ fn main() {
             for f in &m.findings {
                 println!(
                     "{name} {version}: {} {:?} aliases={:?} upgrade_to={:?} score={:?} ({took:.2} ms)",
-                    f.id, f.kind, f.aliases, f.upgrade_to, f.score.as_ref().map(|s| (s.value, s.source.clone()))
+                    f.id,
+                    f.kind,
+                    f.aliases,
+                    f.upgrade_to,
+                    f.score.as_ref().map(|s| (s.value, s.source.clone()))
                 );
             }
             for n in &m.notes {

@@ -60,8 +60,9 @@ pub fn detect(path: &Path) -> Result<SourceKind, Error> {
         }
         return Err(Error::Source {
             path: path.to_owned(),
-            message: "not a zip archive; give an OSV all.zip, a directory of OSV records, or a RustSec advisory-db checkout"
-                .into(),
+            message:
+                "not a zip archive; give an OSV all.zip, a directory of OSV records, or a RustSec advisory-db checkout"
+                    .into(),
         });
     }
     if path.join("crates").is_dir() && std::fs::read_dir(path.join("crates")).is_ok() {
@@ -86,7 +87,8 @@ pub fn import(path: &Path) -> Result<Import, Error> {
         }
     }
     if import.advisories.is_empty() {
-        let first = import.skipped.first().map(|s| format!(" (first problem: {}: {})", s.file, s.reason)).unwrap_or_default();
+        let first =
+            import.skipped.first().map(|s| format!(" (first problem: {}: {})", s.file, s.reason)).unwrap_or_default();
         return Err(Error::Source {
             path: path.to_owned(),
             message: format!("no advisories found in this {}{first}", kind.as_str()),
@@ -116,7 +118,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 fn import_file(root: &Path, file: &Path, kind: SourceKind, import: &mut Import) {
     let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
     let wanted = match kind {
-        SourceKind::RustSec => ext == "md" && file.file_name().is_some_and(|n| n.to_string_lossy().starts_with("RUSTSEC-")),
+        SourceKind::RustSec => {
+            ext == "md" && file.file_name().is_some_and(|n| n.to_string_lossy().starts_with("RUSTSEC-"))
+        }
         _ => matches!(ext, "json" | "yaml" | "yml"),
     };
     if !wanted {

@@ -120,7 +120,14 @@ struct Hit<'a> {
 }
 
 /// Whether `affected` (already known to name the package) covers `version`.
-fn affects(affected: &Affected, scheme: Scheme, version: &str, installed: &Version, notes: &mut Vec<String>, id: &str) -> Option<Option<String>> {
+fn affects(
+    affected: &Affected,
+    scheme: Scheme,
+    version: &str,
+    installed: &Version,
+    notes: &mut Vec<String>,
+    id: &str,
+) -> Option<Option<String>> {
     let listed = affected.versions.iter().any(|v| v == version || scheme.parse(v).is_ok_and(|p| &p == installed));
     let mut result: Option<Option<String>> = listed.then_some(None);
     for range in &affected.ranges {
@@ -144,7 +151,9 @@ fn affects(affected: &Affected, scheme: Scheme, version: &str, installed: &Versi
             RangeOutcome::Affected { next_fixed } => {
                 // Keep the highest next fix over the matching ranges.
                 let better = match (&result, &next_fixed) {
-                    (Some(Some(old)), Some(new)) => range_scheme.compare(new.as_str(), old.as_str()).is_some_and(|o| o.is_gt()),
+                    (Some(Some(old)), Some(new)) => {
+                        range_scheme.compare(new.as_str(), old.as_str()).is_some_and(|o| o.is_gt())
+                    }
                     (Some(None), Some(_)) | (None, _) => true,
                     _ => false,
                 };

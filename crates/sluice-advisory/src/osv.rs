@@ -136,7 +136,11 @@ impl OsvRecord {
                         (None, Some(v), None, None) => Event::Fixed(v),
                         (None, None, Some(v), None) => Event::LastAffected(v),
                         (None, None, None, Some(v)) => Event::Limit(v),
-                        _ => return Err("a range event must have exactly one of introduced, fixed, last_affected, limit".into()),
+                        _ => {
+                            return Err(
+                                "a range event must have exactly one of introduced, fixed, last_affected, limit".into(),
+                            )
+                        }
                     };
                     events.push(event);
                 }
@@ -163,7 +167,8 @@ impl OsvRecord {
             });
         }
         let informational = affected_informational(self.database_specific.as_ref());
-        let kind = if self.id.starts_with("MAL-") { Kind::Malicious } else { informational.unwrap_or(Kind::Vulnerability) };
+        let kind =
+            if self.id.starts_with("MAL-") { Kind::Malicious } else { informational.unwrap_or(Kind::Vulnerability) };
         Ok(Advisory {
             source: source_of_id(&self.id).to_owned(),
             id: self.id,

@@ -74,7 +74,13 @@ impl Bound {
 }
 
 fn comparator_version(c: &Comparator) -> Version {
-    Version { major: c.major, minor: c.minor.unwrap_or(0), patch: c.patch.unwrap_or(0), pre: c.pre.clone(), build: Default::default() }
+    Version {
+        major: c.major,
+        minor: c.minor.unwrap_or(0),
+        patch: c.patch.unwrap_or(0),
+        pre: c.pre.clone(),
+        build: Default::default(),
+    }
 }
 
 fn zero_pre(mut v: Version) -> Version {
@@ -98,7 +104,9 @@ fn interval(req: &VersionReq) -> Result<(Bound, Bound), String> {
     for c in &req.comparators {
         let v = comparator_version(c);
         match c.op {
-            Op::Greater | Op::GreaterEq if start != Bound::Unbounded => return Err(format!("`{req}`: two lower bounds")),
+            Op::Greater | Op::GreaterEq if start != Bound::Unbounded => {
+                return Err(format!("`{req}`: two lower bounds"))
+            }
             Op::Less | Op::LessEq if end != Bound::Unbounded => return Err(format!("`{req}`: two upper bounds")),
             Op::Greater => start = Bound::Exclusive(v),
             Op::GreaterEq => start = Bound::Inclusive(v),
@@ -266,10 +274,13 @@ pub(crate) fn parse(text: &str) -> Result<Advisory, String> {
         modified: None,
         withdrawn: meta.withdrawn.as_ref().map(toml_text),
         kind,
-        severity: meta.cvss.map(|v| {
-            let kind = if v.starts_with("CVSS:4") { "CVSS_V4" } else { "CVSS_V3" };
-            vec![SeverityEntry { kind: kind.into(), value: v }]
-        }).unwrap_or_default(),
+        severity: meta
+            .cvss
+            .map(|v| {
+                let kind = if v.starts_with("CVSS:4") { "CVSS_V4" } else { "CVSS_V3" };
+                vec![SeverityEntry { kind: kind.into(), value: v }]
+            })
+            .unwrap_or_default(),
         source: "RustSec".into(),
         affected: vec![Affected {
             ecosystem: "crates.io".into(),

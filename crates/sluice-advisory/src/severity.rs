@@ -51,7 +51,11 @@ pub fn advisory_score(advisory: &Advisory, affected_severity: &[SeverityEntry]) 
         .chain(affected_severity)
         .filter_map(|e| entry_score(e).map(|(pref, s)| (pref, s, e)))
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.total_cmp(&a.1)))
-        .map(|(_, value, e)| Score { value: (value * 10.0).round() / 10.0, source: advisory.source.clone(), basis: e.value.clone() })
+        .map(|(_, value, e)| Score {
+            value: (value * 10.0).round() / 10.0,
+            source: advisory.source.clone(),
+            basis: e.value.clone(),
+        })
 }
 
 #[cfg(test)]
@@ -66,7 +70,8 @@ mod tests {
         assert_eq!(cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"), Some(10.0));
         assert_eq!(cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"), Some(7.5));
         assert_eq!(cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Some(9.8));
-        assert_eq!(cvss_score("CVSS:3.0/AV:L/AC:H/PR:L/UI:R/S:U/C:L/I:N/A:N"), Some(1.8));
+        // By the v3.1 formula: 8.22·0.55·0.44·0.62·0.62 + 6.42·0.22 = 2.177 → 2.2.
+        assert_eq!(cvss_score("CVSS:3.0/AV:L/AC:H/PR:L/UI:R/S:U/C:L/I:N/A:N"), Some(2.2));
         // FIRST's CVSS v4.0 examples: all high, no subsequent impact → 9.3.
         assert_eq!(cvss_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"), Some(9.3));
         assert_eq!(cvss_score("AV:N/AC:L/Au:N/C:P/I:P/A:P"), None);
@@ -91,7 +96,10 @@ mod tests {
             cwes: vec![],
         };
         assert_eq!(advisory_score(&a, &[]).unwrap().value, 7.0);
-        a.severity.push(SeverityEntry { kind: "CVSS_V3".into(), value: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N".into() });
+        a.severity.push(SeverityEntry {
+            kind: "CVSS_V3".into(),
+            value: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N".into(),
+        });
         let s = advisory_score(&a, &[]).unwrap();
         assert_eq!((s.value, s.source.as_str()), (7.5, "GHSA"));
         assert!(advisory_score(&crate::model::Advisory { severity: vec![], ..a }, &[]).is_none());

@@ -216,15 +216,30 @@ impl Database {
         let meta: Meta = serde_json::from_slice(&bytes[meta_at..meta_at + meta_len])
             .map_err(|e| corrupt(&format!("unreadable metadata: {e}")))?;
         let key_count = c.u32().ok_or_else(|| corrupt("truncated key table"))?;
-        let keys_at = c.take(key_count.checked_mul(16).ok_or_else(|| corrupt("key table too large"))?).ok_or_else(|| corrupt("truncated key table"))?;
+        let keys_at = c
+            .take(key_count.checked_mul(16).ok_or_else(|| corrupt("key table too large"))?)
+            .ok_or_else(|| corrupt("truncated key table"))?;
         let key_bytes_len = c.u32().ok_or_else(|| corrupt("truncated keys"))?;
         let key_bytes_at = c.take(key_bytes_len).ok_or_else(|| corrupt("truncated keys"))?;
         let post_len = c.u32().ok_or_else(|| corrupt("truncated postings"))?;
         let postings_at = c.take(post_len).ok_or_else(|| corrupt("truncated postings"))?;
         let record_count = c.u32().ok_or_else(|| corrupt("truncated record table"))?;
-        let records_at = c.take(record_count.checked_mul(12).ok_or_else(|| corrupt("record table too large"))?).ok_or_else(|| corrupt("truncated record table"))?;
+        let records_at = c
+            .take(record_count.checked_mul(12).ok_or_else(|| corrupt("record table too large"))?)
+            .ok_or_else(|| corrupt("truncated record table"))?;
         let blobs_at = c.at;
-        Ok(Database { path: path.to_owned(), bytes, meta, keys_at, key_count, key_bytes_at, postings_at, records_at, record_count, blobs_at })
+        Ok(Database {
+            path: path.to_owned(),
+            bytes,
+            meta,
+            keys_at,
+            key_count,
+            key_bytes_at,
+            postings_at,
+            records_at,
+            record_count,
+            blobs_at,
+        })
     }
 
     pub fn meta(&self) -> &Meta {
@@ -263,9 +278,14 @@ impl Database {
             return Err(self.corrupt("record index out of range"));
         }
         let at = self.records_at + index * 12;
-        let (off, len) = read_u64(&self.bytes, at).zip(read_u32(&self.bytes, at + 8)).ok_or_else(|| self.corrupt("truncated record table"))?;
+        let (off, len) = read_u64(&self.bytes, at)
+            .zip(read_u32(&self.bytes, at + 8))
+            .ok_or_else(|| self.corrupt("truncated record table"))?;
         let start = self.blobs_at.checked_add(off).ok_or_else(|| self.corrupt("bad record offset"))?;
-        let blob = start.checked_add(len).and_then(|end| self.bytes.get(start..end)).ok_or_else(|| self.corrupt("truncated record"))?;
+        let blob = start
+            .checked_add(len)
+            .and_then(|end| self.bytes.get(start..end))
+            .ok_or_else(|| self.corrupt("truncated record"))?;
         serde_json::from_slice(blob).map_err(|e| self.corrupt(&format!("unreadable record {index}: {e}")))
     }
 
@@ -282,8 +302,13 @@ impl Database {
                 std::cmp::Ordering::Equal => {
                     let mut out = Vec::with_capacity(count);
                     for j in 0..count {
-                        let at = first.checked_add(j).and_then(|p| p.checked_mul(4)).and_then(|p| p.checked_add(self.postings_at));
-                        let index = at.and_then(|at| read_u32(&self.bytes, at)).ok_or_else(|| self.corrupt("truncated postings"))?;
+                        let at = first
+                            .checked_add(j)
+                            .and_then(|p| p.checked_mul(4))
+                            .and_then(|p| p.checked_add(self.postings_at));
+                        let index = at
+                            .and_then(|at| read_u32(&self.bytes, at))
+                            .ok_or_else(|| self.corrupt("truncated postings"))?;
                         out.push(self.record(index)?);
                     }
                     return Ok(out);
