@@ -44,3 +44,18 @@ pub enum Error {
     #[error("cannot serialize the database: {0}")]
     Serialize(#[from] serde_json::Error),
 }
+
+/// Parses one OSV record from JSON (also what the fuzz targets call).
+pub fn parse_osv_json(bytes: &[u8]) -> Result<model::Advisory, String> {
+    osv::parse_json(bytes)
+}
+
+/// Parses one OSV record from YAML.
+pub fn parse_osv_yaml(text: &str) -> Result<model::Advisory, String> {
+    osv::parse_yaml(text)
+}
+
+/// Parses one RustSec advisory (markdown with TOML front matter).
+pub fn parse_rustsec(text: &str) -> Result<model::Advisory, String> {
+    rustsec::parse(text)
+}

@@ -121,12 +121,12 @@ fn interval(req: &VersionReq) -> Result<(Bound, Bound), String> {
                 alone("`^`")?;
                 let upper = if c.major == 0 {
                     match (c.minor, c.patch) {
-                        (Some(0), Some(patch)) => Version::new(0, 0, patch + 1),
-                        (Some(minor), _) => Version::new(0, minor + 1, 0),
+                        (Some(0), Some(patch)) => Version::new(0, 0, patch.saturating_add(1)),
+                        (Some(minor), _) => Version::new(0, minor.saturating_add(1), 0),
                         (None, _) => Version::new(1, 0, 0),
                     }
                 } else {
-                    Version::new(c.major + 1, 0, 0)
+                    Version::new(c.major.saturating_add(1), 0, 0)
                 };
                 start = Bound::Inclusive(v);
                 end = Bound::Exclusive(zero_pre(upper));
@@ -134,8 +134,8 @@ fn interval(req: &VersionReq) -> Result<(Bound, Bound), String> {
             Op::Tilde => {
                 alone("`~`")?;
                 let upper = match c.minor {
-                    None => Version::new(c.major + 1, 0, 0),
-                    Some(minor) => Version::new(c.major, minor + 1, 0),
+                    None => Version::new(c.major.saturating_add(1), 0, 0),
+                    Some(minor) => Version::new(c.major, minor.saturating_add(1), 0),
                 };
                 start = Bound::Inclusive(v);
                 end = Bound::Exclusive(zero_pre(upper));
@@ -151,7 +151,7 @@ fn increment(v: &Version) -> Version {
     let mut v = v.clone();
     v.build = Default::default();
     if v.pre.is_empty() {
-        v.patch += 1;
+        v.patch = v.patch.saturating_add(1);
         v.pre = Prerelease::new("0").unwrap_or(Prerelease::EMPTY);
     } else {
         v.pre = Prerelease::new(&format!("{}.0", v.pre)).unwrap_or(Prerelease::EMPTY);

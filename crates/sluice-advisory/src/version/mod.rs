@@ -152,6 +152,22 @@ pub(crate) mod order_props {
         }
     }
 
+    proptest::proptest! {
+        /// Hostile input: every scheme parses and compares any string without panicking, and
+        /// the record parsers return errors rather than panic.
+        #[test]
+        fn arbitrary_strings_never_panic(a in "\\PC{0,24}", b in "[0-9a-zA-Z.+~_:-]{0,16}") {
+            for scheme in [super::Scheme::Semver, super::Scheme::Pep440, super::Scheme::Maven, super::Scheme::RubyGems,
+                           super::Scheme::NuGet, super::Scheme::Composer, super::Scheme::Debian, super::Scheme::Alpine] {
+                let _ = scheme.compare(&a, &b);
+                let _ = scheme.compare(&b, &b);
+            }
+            let _ = crate::parse_rustsec(&format!("```toml\n[advisory]\nid = \"X\"\npackage = \"p\"\n[versions]\npatched = [\"{b}\"]\n```\n"));
+            let _ = crate::parse_osv_yaml(&a);
+            let _ = crate::parse_osv_json(a.as_bytes());
+        }
+    }
+
     /// Asserts that `versions` are in strictly increasing order.
     pub fn assert_ascending<T: Ord + std::fmt::Debug>(versions: &[T]) {
         for pair in versions.windows(2) {
