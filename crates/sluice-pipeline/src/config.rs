@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 /// Stages sluice ships. A `[stages.<name>]` table with one of these names and no `command`
 /// configures the built-in stage.
-pub const BUILTIN_STAGES: &[&str] = &["sast", "secrets"];
+pub const BUILTIN_STAGES: &[&str] = &["deps", "sast", "secrets"];
 
 /// Applies when a stage sets no `timeout`: long enough for a full SAST scan of a large
 /// repository, short enough that a hung tool does not hold a CI runner for its whole budget.
@@ -251,6 +251,8 @@ mod tests {
             [stages.secrets]
             enabled = false
             [stages.sast]
+            enabled = false
+            [stages.deps]
             enabled = false
             "#,
         )

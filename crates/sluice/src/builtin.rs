@@ -36,6 +36,8 @@ pub struct StageInput<'a> {
     /// The stage's table from sluice.toml.
     pub options: &'a BTreeMap<String, toml::Value>,
     pub config_path: &'a Path,
+    /// The advisory database given on the command line (deps stage).
+    pub db: Option<&'a Path>,
 }
 
 /// Runs built-in stage `name`.
@@ -46,6 +48,7 @@ pub fn run(name: &str, input: &StageInput<'_>) -> Result<Run> {
     match name {
         "secrets" => secrets(input),
         "sast" => sast(input),
+        "deps" => crate::deps_cmd::stage(input, input.db),
         other => bail!("unknown stage `{other}`; built-in stages: {}", sluice_pipeline::BUILTIN_STAGES.join(", ")),
     }
 }
@@ -60,7 +63,7 @@ struct SecretsOptions {
     rules: Vec<sluice_secrets::RuleSpec>,
 }
 
-fn stage_options<T: for<'de> Deserialize<'de>>(
+pub(crate) fn stage_options<T: for<'de> Deserialize<'de>>(
     options: &BTreeMap<String, toml::Value>,
     stage: &str,
     config_path: &Path,

@@ -39,6 +39,30 @@ pub enum Command {
     Triage(crate::triage_cmd::TriageArgs),
     /// Record the findings of the current commit (or --from REF, or --sarif FILE) in .sluice/baseline.sarif.
     Baseline(crate::triage_cmd::BaselineArgs),
+    /// The offline advisory database of the deps stage: import sources (update), show what it holds (status).
+    Db(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The database file (default: $SLUICE_DB, else ~/.cache/sluice/advisories.db).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Import advisories: an OSV all.zip (file or URL, downloaded with curl), a directory of OSV
+    /// JSON/YAML records, or a RustSec advisory-db checkout. Re-importing a source replaces it.
+    Update {
+        /// A source; repeat for several.
+        #[arg(long, required = true, value_name = "PATH_OR_URL")]
+        from: Vec<String>,
+    },
+    /// Show the database's age, sources and advisory counts per ecosystem.
+    Status,
 }
 
 /// Diff-aware mode: look only at what changed.
@@ -98,6 +122,9 @@ pub struct ScanArgs {
     /// each secret reported with the commit that introduced it (secrets stage).
     #[arg(long, conflicts_with_all = ["since", "staged", "changed_files"])]
     pub history: bool,
+    /// The advisory database (deps stage; default: $SLUICE_DB, else ~/.cache/sluice/advisories.db).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

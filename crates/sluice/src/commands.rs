@@ -24,6 +24,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Report(args) => report(args, color),
         Command::Triage(args) => crate::triage_cmd::triage(args),
         Command::Baseline(args) => crate::triage_cmd::baseline(args),
+        Command::Db(args) => crate::deps_cmd::db(args),
     }
 }
 
@@ -132,8 +133,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
             staged: args.scope.staged,
             options: &options,
             config_path: &config_path,
+            db: args.db.as_deref(),
         };
         let mut run = builtin::run(&args.stage, &input)?;
+        // A stage that could not do its job says so in its run; the exit code follows.
+        if run.invocations.iter().flatten().any(|i| !i.execution_successful) {
+            code = exit::FAILED;
+        }
         normalize_run(&mut run, &NormalizeOptions { stage: &args.stage, root: &root, base: &root, read_files: false });
         vec![run]
     };

@@ -3,6 +3,8 @@
 mod builtin;
 mod cli;
 mod commands;
+mod deps_cmd;
+mod deps_shim;
 mod progress;
 mod triage_cmd;
 
