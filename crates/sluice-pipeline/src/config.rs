@@ -10,7 +10,7 @@ use crate::template::{self, LockMode, Resolved};
 
 /// Stages sluice ships. A `[stages.<name>]` table with one of these names and no `command`
 /// configures the built-in stage.
-pub const BUILTIN_STAGES: &[&str] = &["container", "sast", "secrets"];
+pub const BUILTIN_STAGES: &[&str] = &["container", "deps", "sast", "secrets"];
 
 /// Applies when a stage sets no `timeout`: long enough for a full SAST scan of a large
 /// repository, short enough that a hung tool does not hold a CI runner for its whole budget.
@@ -288,6 +288,8 @@ mod tests {
             [stages.sast]
             enabled = false
             [stages.container]
+            enabled = false
+            [stages.deps]
             enabled = false
             "#,
         )

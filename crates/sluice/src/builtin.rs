@@ -42,6 +42,8 @@ pub struct StageInput<'a> {
     pub config_path: &'a Path,
     /// An image tarball to inventory (container stage).
     pub image: Option<&'a Path>,
+    /// The advisory database given on the command line (deps stage).
+    pub db: Option<&'a Path>,
 }
 
 /// Runs built-in stage `name`.
@@ -59,6 +61,7 @@ pub fn run(name: &str, input: &StageInput<'_>) -> Result<Run> {
         "secrets" => secrets(input),
         "sast" => sast(input),
         "container" => crate::container_cmd::run(input),
+        "deps" => crate::deps_cmd::stage(input, input.db),
         other => bail!("unknown stage `{other}`; built-in stages: {}", sluice_pipeline::BUILTIN_STAGES.join(", ")),
     }
 }

@@ -45,6 +45,30 @@ pub enum Command {
     Init(crate::init_cmd::InitArgs),
     /// Write a CycloneDX 1.5 or SPDX 2.3 JSON SBOM of every lockfile under PATH.
     Sbom(crate::sbom_cmd::SbomArgs),
+    /// The offline advisory database of the deps stage: import sources (update), show what it holds (status).
+    Db(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The database file (default: $SLUICE_DB, else ~/.cache/sluice/advisories.db).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Import advisories: an OSV all.zip (file or URL, downloaded with curl), a directory of OSV
+    /// JSON/YAML records, or a RustSec advisory-db checkout. Re-importing a source replaces it.
+    Update {
+        /// A source; repeat for several.
+        #[arg(long, required = true, value_name = "PATH_OR_URL")]
+        from: Vec<String>,
+    },
+    /// Show the database's age, sources and advisory counts per ecosystem.
+    Status,
 }
 
 /// Diff-aware mode: look only at what changed.
@@ -112,6 +136,9 @@ pub struct ScanArgs {
     /// Dockerfiles (container stage).
     #[arg(long, value_name = "FILE.tar", conflicts_with_all = ["since", "staged", "changed_files", "history"])]
     pub image: Option<PathBuf>,
+    /// The advisory database (deps stage; default: $SLUICE_DB, else ~/.cache/sluice/advisories.db).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Config(args) => crate::config_cmd::config(args),
         Command::Init(args) => crate::init_cmd::init(args),
         Command::Sbom(args) => crate::sbom_cmd::sbom(args),
+        Command::Db(args) => crate::deps_cmd::db(args),
     }
 }
 
@@ -138,8 +139,10 @@ fn scan(args: ScanArgs) -> Result<u8> {
             options: &options,
             config_path: &config_path,
             image: args.image.as_deref(),
+            db: args.db.as_deref(),
         };
         let mut run = builtin::run(&args.stage, &input)?;
+        // A stage that could not do its job says so in its run; the exit code follows.
         if run.invocations.iter().flatten().any(|i| !i.execution_successful) {
             code = exit::FAILED;
         }

@@ -6,6 +6,8 @@ mod commands;
 mod config_cmd;
 mod init_cmd;
 mod container_cmd;
+mod deps_cmd;
+mod deps_shim;
 mod progress;
 mod sast_cmd;
 mod sbom_cmd;

@@ -7,8 +7,38 @@ use std::process::Command;
 
 pub fn sluice() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("sluice").expect("the sluice binary is built");
-    cmd.env("NO_COLOR", "1").env("CI", "1");
+    // The deps stage reads the advisory database from SLUICE_DB: tests use one built from the
+    // vendored snapshots, never whatever the machine has in ~/.cache.
+    cmd.env("NO_COLOR", "1").env("CI", "1").env("SLUICE_DB", advisory_db());
     cmd
+}
+
+/// The advisory snapshots vendored for the example and the tests (RustSec and PyPA subsets).
+pub fn advisory_sources() -> [PathBuf; 2] {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/advisories");
+    [dir.join("rustsec"), dir.join("pypa")]
+}
+
+/// A database built once per test process from `advisory_sources()` with `sluice db update`.
+pub fn advisory_db() -> &'static Path {
+    static DB: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    let (_, path) = DB.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("advisories.db");
+        let [rustsec, pypa] = advisory_sources();
+        let out = Command::new(assert_cmd::cargo::cargo_bin("sluice"))
+            .args(["db", "update", "--db"])
+            .arg(&path)
+            .arg("--from")
+            .arg(&rustsec)
+            .arg("--from")
+            .arg(&pypa)
+            .output()
+            .expect("sluice db update runs");
+        assert!(out.status.success(), "sluice db update: {}", String::from_utf8_lossy(&out.stderr));
+        (dir, path)
+    });
+    path
 }
 
 /// Where `scripts/install-test-tools.sh` puts the external tools the suite runs.

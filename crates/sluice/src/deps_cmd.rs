@@ -1,0 +1,483 @@
+//! The `deps` stage (`sluice scan deps`) and `sluice db update|status`: lockfiles from
+//! `sluice-inventory`, advisories from `sluice-advisory`, adapted here to SARIF.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sluice_advisory::{Database, Finding, PackageMatch};
+use sluice_inventory::Package;
+use sluice_sarif::sarif::Run;
+use sluice_sarif::{assign_fingerprints, empty_run, keys};
+
+use crate::builtin::{StageInput, VERSION};
+use crate::cli::{DbArgs, DbCommand};
+
+/// A database older than this many days gets a warning (OSV and RustSec publish daily).
+const DEFAULT_MAX_AGE_DAYS: u64 = 7;
+
+/// Where the advisory database lives unless `--db` or `[stages.deps] db` says otherwise:
+/// `$SLUICE_DB`, else `$XDG_CACHE_HOME/sluice/advisories.db`, else
+/// `~/.cache/sluice/advisories.db`.
+pub fn default_db_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("SLUICE_DB").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    if let Some(cache) = std::env::var_os("XDG_CACHE_HOME").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(cache).join("sluice/advisories.db"));
+    }
+    match std::env::var_os("HOME").filter(|p| !p.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(".cache/sluice/advisories.db")),
+        None => bail!("no HOME to put the advisory database in; set SLUICE_DB or pass --db FILE"),
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn age_text(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    match days {
+        0 => format!("{} hours", seconds / 3600),
+        1 => "1 day".into(),
+        d => format!("{d} days"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// sluice db
+
+pub fn db(args: DbArgs) -> Result<u8> {
+    let path = match &args.db {
+        Some(p) => p.clone(),
+        None => default_db_path()?,
+    };
+    match args.command {
+        DbCommand::Update { from } => update(&path, &from),
+        DbCommand::Status => status(&path),
+    }
+}
+
+/// Fetches a URL with `curl` (the one network access sluice makes, and only when asked).
+fn download(url: &str, dir: &Path) -> Result<PathBuf> {
+    let target = dir.join("download.zip");
+    let status = std::process::Command::new("curl")
+        .args(["--fail", "--silent", "--show-error", "--location", "--output"])
+        .arg(&target)
+        .arg(url)
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(target),
+        Ok(s) => {
+            bail!("{url}: download failed (curl exited with {s}); download it yourself and pass the file to --from")
+        }
+        Err(e) => {
+            bail!("{url}: cannot run curl to download it ({e}); download it yourself and pass the file to --from")
+        }
+    }
+}
+
+fn update(db_path: &Path, sources: &[String]) -> Result<u8> {
+    let work = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let mut imports = Vec::new();
+    for (i, source) in sources.iter().enumerate() {
+        let (location, path) = if source.starts_with("https://") || source.starts_with("http://") {
+            let dir = work.path().join(i.to_string());
+            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            eprintln!("downloading {source}");
+            (source.clone(), download(source, &dir)?)
+        } else {
+            let path = PathBuf::from(source);
+            let absolute = path.canonicalize().with_context(|| format!("{source}: cannot open the advisory source"))?;
+            (absolute.display().to_string(), absolute)
+        };
+        let import = sluice_advisory::import(&path)?;
+        eprintln!(
+            "{location}: {} advisories ({}){}",
+            import.advisories.len(),
+            import.kind.as_str(),
+            if import.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", {} records skipped", import.skipped.len())
+            }
+        );
+        imports.push((location, import));
+    }
+    let outcome = sluice_advisory::update(db_path, imports, now())?;
+    for (location, skipped) in &outcome.skipped {
+        eprintln!("warning: {location}: skipped {}: {}", skipped.file, skipped.reason);
+    }
+    eprintln!("{}: {} advisories from {} sources", db_path.display(), outcome.meta.total, outcome.meta.sources.len());
+    Ok(crate::exit::OK)
+}
+
+fn status(db_path: &Path) -> Result<u8> {
+    let db = Database::open(db_path)?;
+    // Status is also the integrity check: every record is decoded once.
+    let records = db.all()?.len();
+    let meta = db.meta();
+    let age = now().saturating_sub(meta.updated_at);
+    println!("database: {}", db_path.display());
+    println!(
+        "updated:  {} ago{}",
+        age_text(age),
+        if age > DEFAULT_MAX_AGE_DAYS * 86_400 { " (stale: run sluice db update)" } else { "" }
+    );
+    println!("advisories: {records} ({} withdrawn)", meta.withdrawn);
+    println!("sources:");
+    for s in &meta.sources {
+        println!(
+            "  {} ({}): {} advisories, {} skipped, imported {} ago",
+            s.location,
+            s.kind.as_str(),
+            s.advisories,
+            s.skipped,
+            age_text(now().saturating_sub(s.imported_at))
+        );
+    }
+    println!("per ecosystem:");
+    for (eco, n) in &meta.per_ecosystem {
+        println!("  {eco}: {n}");
+    }
+    Ok(crate::exit::OK)
+}
+
+// ---------------------------------------------------------------------------------------
+// the deps stage
+
+/// `[stages.deps]` in sluice.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepsOptions {
+    /// The advisory database (relative to the repository root).
+    db: Option<PathBuf>,
+    /// Warn when the database is older than this many days (default 7).
+    max_db_age_days: Option<u64>,
+}
+
+struct Notification {
+    level: &'static str,
+    text: String,
+}
+
+/// Runs the deps stage: discover lockfiles, match every registry package, one result per
+/// (package occurrence, merged advisory).
+pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> {
+    let opts: DepsOptions = crate::builtin::stage_options(input.options, "deps", input.config_path)?;
+    let (scanned, walk_errors) = crate::deps_shim::inventory(input.root);
+    let mut notes: Vec<Notification> = Vec::new();
+    for e in &walk_errors {
+        notes.push(Notification { level: "warning", text: e.clone() });
+    }
+    let mut lockfiles = Vec::new();
+    for lockfile in &scanned {
+        if let Some(err) = &lockfile.error {
+            eprintln!("error: {err}");
+            notes.push(Notification { level: "error", text: err.to_string() });
+        }
+        // Diff-aware runs look at the lockfiles that changed.
+        if let sluice_pipeline::Scope::Changed(changed) = input.scope {
+            if !changed.iter().any(|c| c == &lockfile.path) {
+                continue;
+            }
+        }
+        lockfiles.push(lockfile);
+    }
+    let packages: Vec<&(Package, bool)> = lockfiles.iter().flat_map(|l| l.packages.iter()).collect();
+    if packages.is_empty() && notes.iter().all(|n| n.level != "error") {
+        notes.push(Notification { level: "note", text: "no lockfiles with packages found; nothing to check".into() });
+        return finish(Vec::new(), Vec::new(), Vec::new(), notes, json!({ "sluice/lockfiles": lockfiles.len() }), true);
+    }
+    let db_path = match (db_override, &opts.db) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) => input.root.join(p),
+        (None, None) => default_db_path()?,
+    };
+    let db = match Database::open(&db_path) {
+        Ok(db) => db,
+        Err(e) => {
+            // Never a silent pass: the stage fails, with the command that fixes it.
+            eprintln!("error: {e}");
+            notes.push(Notification { level: "error", text: format!("dependencies were not checked: {e}") });
+            return finish(
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                notes,
+                json!({ "sluice/packages": packages.len() }),
+                false,
+            );
+        }
+    };
+    let age = now().saturating_sub(db.meta().updated_at);
+    let max_age = opts.max_db_age_days.unwrap_or(DEFAULT_MAX_AGE_DAYS);
+    if age > max_age * 86_400 {
+        let text = format!(
+            "{}: the advisory database is {} old (over {max_age} days); run `sluice db update --from <source>` to see newer advisories",
+            db_path.display(),
+            age_text(age)
+        );
+        eprintln!("warning: {text}");
+        notes.push(Notification { level: "warning", text });
+    }
+
+    // Each distinct (ecosystem, name, version) is matched once, however many lockfiles have it.
+    let mut cache: HashMap<(sluice_inventory::Ecosystem, &str, &str), PackageMatch> = HashMap::new();
+    let mut not_registry = 0usize;
+    let mut hits: Vec<(&Package, usize)> = Vec::new();
+    for (package, registry) in packages.iter().map(|p| (&p.0, p.1)) {
+        if !registry {
+            // Advisories describe registry releases; a git or path checkout is other code.
+            not_registry += 1;
+            continue;
+        }
+        let key = (package.ecosystem, package.name.as_str(), package.version.as_str());
+        if !cache.contains_key(&key) {
+            let m = sluice_advisory::match_package(&db, package.ecosystem, &package.name, &package.version)?;
+            cache.insert(key, m);
+        }
+        if let Some(m) = cache.get(&key) {
+            for i in 0..m.findings.len() {
+                hits.push((package, i));
+            }
+        }
+    }
+    let mut match_notes: Vec<String> = cache.values().flat_map(|m| m.notes.iter().cloned()).collect();
+    match_notes.sort();
+    match_notes.dedup();
+    notes.extend(match_notes.into_iter().map(|text| Notification { level: "note", text }));
+
+    let mut descriptors: BTreeMap<String, Value> = BTreeMap::new();
+    let mut results = Vec::new();
+    let mut fingerprint_keys = Vec::new();
+    // File order: path, line, then advisory, so occurrence indexes are stable.
+    hits.sort_by(|a, b| {
+        (&a.0.location.path, a.0.location.line, &a.0.name, &a.0.version).cmp(&(
+            &b.0.location.path,
+            b.0.location.line,
+            &b.0.name,
+            &b.0.version,
+        ))
+    });
+    let mut ordered: Vec<(&Package, &Finding)> = hits
+        .iter()
+        .filter_map(|(p, i)| {
+            cache.get(&(p.ecosystem, p.name.as_str(), p.version.as_str())).map(|m| (*p, &m.findings[*i]))
+        })
+        .collect();
+    ordered.sort_by(|a, b| {
+        (&a.0.location.path, a.0.location.line, &a.0.name, &a.1.id).cmp(&(
+            &b.0.location.path,
+            b.0.location.line,
+            &b.0.name,
+            &b.1.id,
+        ))
+    });
+    for (package, finding) in &ordered {
+        descriptors.entry(finding.id.clone()).or_insert_with(|| descriptor(package, finding));
+        results.push(result(package, finding));
+        let content = sluice_sarif::content_hash(&format!("{}@{} {}", package.name, package.version, finding.id));
+        fingerprint_keys.push((finding.id.clone(), package.location.path.clone(), content));
+    }
+    let counters = json!({
+        "sluice/lockfiles": lockfiles.len(),
+        "sluice/packages": packages.len(),
+        "sluice/packages-not-from-a-registry": not_registry,
+        "sluice/advisory-db": db_path.display().to_string(),
+        "sluice/advisory-db-updated": db.meta().updated_at,
+        "sluice/advisories": db.meta().total,
+    });
+    let descriptors: Vec<Value> = descriptors.into_values().collect();
+    finish(descriptors, results, fingerprint_keys, notes, counters, true)
+}
+
+fn finish(
+    descriptors: Vec<Value>,
+    results: Vec<Value>,
+    fingerprint_keys: Vec<(String, String, String)>,
+    notes: Vec<Notification>,
+    counters: Value,
+    successful: bool,
+) -> Result<Run> {
+    let mut run = empty_run("sluice-deps");
+    run.tool.driver.version = Some(VERSION.to_owned());
+    run.tool.driver.semantic_version = Some(VERSION.to_owned());
+    run.tool.driver.information_uri = Some("https://github.com/sluice-sec/sluice".to_owned());
+    run.tool.driver.rules =
+        Some(serde_json::from_value(Value::Array(descriptors)).context("internal: deps rule descriptors")?);
+    let mut results: Vec<sluice_sarif::sarif::Result> =
+        serde_json::from_value(Value::Array(results)).context("internal: deps results")?;
+    assign_fingerprints(&mut results, &fingerprint_keys);
+    run.results = Some(results);
+    let notifications: Vec<Value> =
+        notes.iter().map(|n| json!({ "level": n.level, "message": { "text": n.text } })).collect();
+    run.invocations = Some(
+        serde_json::from_value(json!([{
+            "executionSuccessful": successful,
+            "toolExecutionNotifications": notifications,
+            "properties": counters,
+        }]))
+        .context("internal: invocation")?,
+    );
+    Ok(run)
+}
+
+fn is_vulnerability(finding: &Finding) -> bool {
+    matches!(finding.kind, sluice_advisory::model::Kind::Vulnerability | sluice_advisory::model::Kind::Malicious)
+}
+
+fn how_to_fix(package: &Package, finding: &Finding) -> String {
+    match (&finding.upgrade_to, finding.kind) {
+        (Some(v), _) => format!("Upgrade {} to {v} or later.", package.name),
+        (None, sluice_advisory::model::Kind::Unmaintained) => {
+            format!("{} is no longer maintained: move to a maintained alternative (see the advisory).", package.name)
+        }
+        (None, sluice_advisory::model::Kind::Malicious) => {
+            format!("Remove {} now and treat the machines that installed it as compromised.", package.name)
+        }
+        (None, _) if !finding.fixed.is_empty() => {
+            format!("Upgrade {} to a fixed version: {}.", package.name, finding.fixed.join(", "))
+        }
+        (None, _) => format!(
+            "No fixed version of {} is known: remove it, replace it, or accept the risk in .sluice/triage.toml.",
+            package.name
+        ),
+    }
+}
+
+fn descriptor(package: &Package, finding: &Finding) -> Value {
+    let main = finding.advisories.iter().find(|a| a.id == finding.id).or(finding.advisories.first());
+    let details = main.map(|a| a.details.trim()).unwrap_or_default();
+    let short = if finding.summary.is_empty() {
+        format!("{} in {}", finding.id, package.name)
+    } else {
+        finding.summary.clone()
+    };
+    let fix = how_to_fix(package, finding);
+    let ids = std::iter::once(finding.id.as_str())
+        .chain(finding.aliases.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut markdown =
+        format!("**{fix}**\n\n{}\n\nIdentifiers: {ids}\n", if details.is_empty() { &short } else { details });
+    if !finding.fixed.is_empty() {
+        markdown.push_str(&format!("\nFixed in: {}\n", finding.fixed.join(", ")));
+    }
+    if !finding.functions.is_empty() {
+        markdown.push_str(&format!("\nAffected functions: {}\n", finding.functions.join(", ")));
+    }
+    let references: Vec<&str> =
+        finding.advisories.iter().flat_map(|a| a.references.iter().map(String::as_str)).collect();
+    if !references.is_empty() {
+        markdown.push_str("\nReferences:\n");
+        for r in references.iter().take(10) {
+            markdown.push_str(&format!("- {r}\n"));
+        }
+    }
+    let mut tags = vec!["security".to_owned(), "dependency".to_owned(), finding.kind.as_str().to_owned()];
+    let cwes: Vec<String> = {
+        let mut c: Vec<String> = finding.advisories.iter().flat_map(|a| a.cwes.iter().cloned()).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    for cwe in &cwes {
+        if let Some(n) = cwe.strip_prefix("CWE-") {
+            tags.push(format!("external/cwe/cwe-{n}"));
+        }
+    }
+    let level = if is_vulnerability(finding) { "error" } else { "warning" };
+    let mut properties = json!({
+        "tags": tags,
+        "precision": "very-high",
+        "problem.severity": if level == "error" { "error" } else { "warning" },
+        "sluice/advisory-kind": finding.kind.as_str(),
+        "sluice/advisory": finding.id,
+        "sluice/aliases": finding.aliases,
+        "sluice/cwe": cwes,
+    });
+    if let Some(obj) = properties.as_object_mut() {
+        if let Some(score) = &finding.score {
+            obj.insert("security-severity".into(), json!(format!("{:.1}", score.value)));
+        }
+    }
+    json!({
+        "id": finding.id,
+        "name": finding.id.replace(['-', '.'], ""),
+        "shortDescription": { "text": short },
+        "fullDescription": { "text": if details.is_empty() { short.clone() } else { truncate(details, 4000) } },
+        "help": { "text": format!("{fix}\n\n{}", truncate(details, 4000)), "markdown": truncate(&markdown, 8000) },
+        "helpUri": format!("https://osv.dev/vulnerability/{}", finding.id),
+        "defaultConfiguration": { "level": level },
+        "properties": properties,
+    })
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+fn result(package: &Package, finding: &Finding) -> Value {
+    let level = if is_vulnerability(finding) { "error" } else { "warning" };
+    let aka = if finding.aliases.is_empty() { String::new() } else { format!(" ({})", finding.aliases.join(", ")) };
+    let what = match finding.kind {
+        sluice_advisory::model::Kind::Vulnerability => "is affected by",
+        sluice_advisory::model::Kind::Malicious => "is a malicious package:",
+        sluice_advisory::model::Kind::Unmaintained => "is unmaintained:",
+        sluice_advisory::model::Kind::Unsound => "is unsound:",
+        sluice_advisory::model::Kind::Notice => "has a notice:",
+    };
+    let summary = if finding.summary.is_empty() { String::new() } else { format!(": {}", finding.summary) };
+    let message = format!(
+        "{} {} {what} {}{aka}{summary}. {}",
+        package.name,
+        package.version,
+        finding.id,
+        how_to_fix(package, finding)
+    );
+    let mut properties = json!({
+        "sluice/advisory": finding.id,
+        "sluice/aliases": finding.aliases,
+        "sluice/purl": package.purl,
+        "sluice/package": package.name,
+        "sluice/package-version": package.version,
+        "sluice/ecosystem": package.ecosystem.osv_name(),
+        "sluice/fixed-versions": finding.fixed,
+        "sluice/advisory-kind": finding.kind.as_str(),
+        "sluice/relationship": format!("{:?}", package.relationship).to_lowercase(),
+    });
+    if let Some(obj) = properties.as_object_mut() {
+        if let Some(v) = &finding.upgrade_to {
+            obj.insert("sluice/upgrade-to".into(), json!(v));
+        }
+        if let Some(score) = &finding.score {
+            obj.insert(keys::SECURITY_SEVERITY.into(), json!(format!("{:.1}", score.value)));
+            obj.insert(keys::SEVERITY_SOURCE.into(), json!(score.source));
+            obj.insert("sluice/severity-basis".into(), json!(score.basis));
+        }
+    }
+    json!({
+        "ruleId": finding.id,
+        "level": level,
+        "message": { "text": message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": package.location.path, "uriBaseId": "%SRCROOT%" },
+                "region": { "startLine": package.location.line.max(1) },
+            },
+        }],
+        "properties": properties,
+    })
+}
