@@ -8,7 +8,7 @@ mod plan;
 mod runner;
 mod scope;
 
-pub use config::{Config, ConfigError, StageConfig, StageKind, BUILTIN_STAGES, DEFAULT_TIMEOUT};
+pub use config::{Config, ConfigError, MetricsConfig, StageConfig, StageKind, BUILTIN_STAGES, DEFAULT_TIMEOUT};
 pub use plan::{plan, Plan, PlanError};
 pub use runner::{
     execute, failed_run, run_stage, run_stages, Execution, Exit, Progress, StageJob, StageOutcome, StageStatus,

@@ -39,6 +39,10 @@ pub enum Command {
     Triage(crate::triage_cmd::TriageArgs),
     /// Record the findings of the current commit (or --from REF, or --sarif FILE) in .sluice/baseline.sarif.
     Baseline(crate::triage_cmd::BaselineArgs),
+    /// Record deployments (or derive them from tags), incidents, and import/export events as JSON lines.
+    Record(crate::metrics_cmd::RecordArgs),
+    /// DORA's four keys from git history and recorded events (`metrics security`: security velocity).
+    Metrics(crate::metrics_cmd::MetricsArgs),
 }
 
 /// Diff-aware mode: look only at what changed.

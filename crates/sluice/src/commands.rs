@@ -24,6 +24,8 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Report(args) => report(args, color),
         Command::Triage(args) => crate::triage_cmd::triage(args),
         Command::Baseline(args) => crate::triage_cmd::baseline(args),
+        Command::Record(args) => crate::metrics_cmd::record(args),
+        Command::Metrics(args) => crate::metrics_cmd::metrics(args),
     }
 }
 
@@ -307,6 +309,8 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
         out.flush()?;
     }
     display.note(&format!("results: {}", results_path.display()));
+    let complete = !failed && args.stages.is_none() && !scope.is_diff_aware();
+    crate::metrics_cmd::record_run(&root, &config, &log, complete, &|note| display.note(note));
 
     if failed {
         return Ok(exit::FAILED);
