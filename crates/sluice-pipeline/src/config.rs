@@ -35,6 +35,8 @@ struct RawConfig {
     stages: BTreeMap<String, RawStage>,
     #[serde(default)]
     policy: RawPolicy,
+    #[serde(default)]
+    metrics: RawMetrics,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,6 +46,27 @@ struct RawPolicy {
     profile: Option<String>,
     /// Rego policy files, relative to the repository root.
     files: Option<Vec<PathBuf>>,
+}
+
+/// `[metrics]`: where DORA and security events are stored, and SLA targets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    db: Option<PathBuf>,
+    record_runs: Option<bool>,
+    #[serde(default)]
+    sla: BTreeMap<String, u32>,
+}
+
+/// The validated `[metrics]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// The events database, relative to the repository root (default `.sluice/events.db`).
+    pub db: Option<PathBuf>,
+    /// Whether `sluice run` records its summary: `None` means "when the database exists".
+    pub record_runs: Option<bool>,
+    /// Remediation targets in days, by severity; unset severities keep the defaults.
+    pub sla_days: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,6 +113,7 @@ pub struct Config {
     pub out_dir: PathBuf,
     pub stages: Vec<StageConfig>,
     pub policy: PolicyConfig,
+    pub metrics: MetricsConfig,
 }
 
 /// `[policy]`: what the gate evaluates.
@@ -154,6 +178,7 @@ impl Config {
             out_dir: PathBuf::from("sluice-out"),
             stages: Vec::new(),
             policy: PolicyConfig::default(),
+            metrics: MetricsConfig::default(),
         })
     }
 
@@ -250,7 +275,22 @@ impl Config {
             }
             stages.retain(|s| only.contains(&s.name));
         }
+        for (severity, days) in &raw.metrics.sla {
+            if !["critical", "high", "medium", "low", "info"].contains(&severity.as_str()) || *days == 0 {
+                return Err(ConfigError::Parse {
+                    path: file.clone(),
+                    message: format!(
+                        "[metrics.sla] {severity} = {days}: use critical, high, medium, low or info, with a positive number of days"
+                    ),
+                });
+            }
+        }
         Ok(Config {
+            metrics: MetricsConfig {
+                db: raw.metrics.db,
+                record_runs: raw.metrics.record_runs,
+                sla_days: raw.metrics.sla,
+            },
             source: path.map(Path::to_path_buf),
             out_dir: raw.run.out_dir.unwrap_or_else(|| PathBuf::from("sluice-out")),
             stages,
@@ -317,5 +357,20 @@ mod tests {
         assert!(err.contains("quotes"), "{err}");
         let err = parse("[stages.x]\ncommand = \"a\"\nfoo = 1\n").unwrap_err().to_string();
         assert!(err.contains("unknown keys") && err.contains("foo"), "{err}");
+    }
+
+    #[test]
+    fn metrics_table() {
+        let config =
+            parse("[metrics]\ndb = \"/var/lib/sluice/events.db\"\nrecord_runs = true\n[metrics.sla]\ncritical = 3\n")
+                .unwrap();
+        assert_eq!(config.metrics.db, Some(PathBuf::from("/var/lib/sluice/events.db")));
+        assert_eq!(config.metrics.record_runs, Some(true));
+        assert_eq!(config.metrics.sla_days.get("critical"), Some(&3));
+        assert_eq!(parse("").unwrap().metrics, MetricsConfig::default());
+        let err = parse("[metrics.sla]\nurgent = 1\n").unwrap_err().to_string();
+        assert!(err.contains("[metrics.sla] urgent"), "{err}");
+        let err = parse("[metrics]\ndatabase = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("database"), "{err}");
     }
 }

@@ -9,7 +9,9 @@ mod runner;
 mod scope;
 pub mod template;
 
-pub use config::{Config, ConfigError, PolicyConfig, StageConfig, StageKind, BUILTIN_STAGES, DEFAULT_TIMEOUT};
+pub use config::{
+    Config, ConfigError, MetricsConfig, PolicyConfig, StageConfig, StageKind, BUILTIN_STAGES, DEFAULT_TIMEOUT,
+};
 pub use plan::{plan, Plan, PlanError};
 pub use runner::{
     execute, failed_run, run_stage, run_stages, Execution, Exit, Progress, StageJob, StageOutcome, StageStatus,

@@ -47,6 +47,10 @@ pub enum Command {
     Sbom(crate::sbom_cmd::SbomArgs),
     /// The offline advisory database of the deps stage: import sources (update), show what it holds (status).
     Db(DbArgs),
+    /// Record deployments (or derive them from tags), incidents, and import/export events as JSON lines.
+    Record(crate::metrics_cmd::RecordArgs),
+    /// DORA's four keys from git history and recorded events (`metrics security`: security velocity).
+    Metrics(crate::metrics_cmd::MetricsArgs),
 }
 
 #[derive(Debug, Args)]

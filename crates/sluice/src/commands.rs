@@ -28,6 +28,8 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Init(args) => crate::init_cmd::init(args),
         Command::Sbom(args) => crate::sbom_cmd::sbom(args),
         Command::Db(args) => crate::deps_cmd::db(args),
+        Command::Record(args) => crate::metrics_cmd::record(args),
+        Command::Metrics(args) => crate::metrics_cmd::metrics(args),
     }
 }
 
@@ -322,6 +324,8 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
         out.flush()?;
     }
     display.note(&format!("results: {}", results_path.display()));
+    let complete = !failed && args.stages.is_none() && !scope.is_diff_aware();
+    crate::metrics_cmd::record_run(&root, &config, &log, complete, &|note| display.note(note));
 
     if failed {
         return Ok(exit::FAILED);

@@ -8,6 +8,7 @@ mod init_cmd;
 mod container_cmd;
 mod deps_cmd;
 mod deps_shim;
+mod metrics_cmd;
 mod progress;
 mod sast_cmd;
 mod sbom_cmd;
