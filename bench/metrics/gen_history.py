@@ -5,7 +5,8 @@
 
 The history is a monorepo of 10 services (services/svc0..svc9), one file changed per commit,
 round robin, one commit every 10 minutes, and every 100 commits a merge commit bringing in a
-side-branch commit and a handful of commits with skewed or future dates (so the warning paths run too).
+side-branch commit; one in 9,973 commits is committed before it was authored and one is dated
+2099 (so the warning paths run too).
 Deployments are spread evenly over the history (every N/D-th commit, 30 minutes after it); one
 in 20 fails, one in 25 gets an incident (linked by cause commit or deployment id, resolved 2
 hours later); one deployment is of a commit the repository does not have. Deterministic.
