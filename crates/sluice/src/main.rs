@@ -3,6 +3,7 @@
 mod builtin;
 mod cli;
 mod commands;
+mod policy_cmd;
 mod progress;
 mod triage_cmd;
 
