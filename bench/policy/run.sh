@@ -8,8 +8,13 @@ cd "$(dirname "$0")/../.."
 W=${BENCH_DIR:-/tmp/sluice-bench/policy}
 N=${N:-4}; M=${M:-25000}
 T=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p sluice
-BIN=$T/release/sluice
+# PROFILE=dev measures the debug build (dependencies at opt-level 1) when a release build does
+# not fit the machine; docs/benchmarks.md says which profile each number comes from.
+if [ "${PROFILE:-release}" = dev ]; then
+  cargo build -q -p sluice; BIN=$T/debug/sluice
+else
+  cargo build --release -q -p sluice; BIN=$T/release/sluice
+fi
 [ -f "$W/in/tool$(printf %02d $((N-1))).sarif" ] || python3 bench/gen_sarif.py "$W/in" "$N" "$M"
 mkdir -p "$W/root"
 [ -f "$W/merged.sarif" ] || "$BIN" merge --root "$W/root" "$W"/in/*.sarif > "$W/merged.sarif"
