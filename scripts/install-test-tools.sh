@@ -2,7 +2,8 @@
 # Installs the real external tools the test suite runs: bandit (PyPI, a SARIF-emitting stage),
 # check-jsonschema and pre-commit (PyPI, CI-file validators), Microsoft's SARIF Multitool (npm,
 # the validator), and the SBOM validators: CycloneDX's own Python library with its JSON schemas,
-# and SPDX's spdx-tools (pyspdxtools). Idempotent; prints the tools dir.
+# SPDX's spdx-tools (pyspdxtools), and jsonschema (validates the policy input against its
+# schema). Idempotent; prints the tools dir.
 set -euo pipefail
 T=${SLUICE_TOOLS:-/tmp/sluice-tools}
 mkdir -p "$T"
@@ -17,6 +18,10 @@ if [ ! -x "$T/venv/bin/check-jsonschema" ] || [ ! -x "$T/venv/bin/pre-commit" ];
 fi
 if [ ! -x "$T/venv/bin/pyspdxtools" ] || ! "$T/venv/bin/python" -c "import cyclonedx.validation.json" 2>/dev/null; then
   "$T/venv/bin/pip" install -q "cyclonedx-python-lib[json-validation]==11.*" "spdx-tools==0.8.*" >&2
+fi
+# JSON Schema validation of the policy input (docs/policy-input.v1.schema.json).
+if ! "$T/venv/bin/python" -c "import jsonschema" 2>/dev/null; then
+  "$T/venv/bin/pip" install -q "jsonschema==4.25.1" >&2
 fi
 if [ ! -x "$T/node_modules/.bin/sarif-multitool" ]; then
   (cd "$T" && [ -f package.json ] || echo '{"private":true}' > "$T/package.json")

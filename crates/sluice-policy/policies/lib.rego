@@ -70,7 +70,7 @@ required_stages contains {
 
 required_stages contains {
 	"stage": "container",
-	"because": sprintf("Dockerfile detected (%s)", [concat(", ", sort(input.detected.dockerfiles))]),
+	"because": sprintf("%s found", [concat(", ", sort(input.detected.dockerfiles))]),
 	"ssdf": ["PW.4.4"],
 } if count(input.detected.dockerfiles) > 0
 

@@ -11,8 +11,10 @@ required_stages := lib.required_stages
 
 deny contains lib.version_reason if input.version != lib.input_version
 
+# Credentials are the `leaked-secret` reason's, so a secret is not reported twice.
 new_critical contains lib.ref(r) if {
 	some r in input.results
+	not r.secret
 	r.severity == "critical"
 	r.status == "open"
 	lib.is_new(r)
@@ -77,6 +79,7 @@ other contains lib.ref(r) if {
 }
 
 blocked(r) if {
+	not r.secret
 	r.severity == "critical"
 	lib.is_new(r)
 }

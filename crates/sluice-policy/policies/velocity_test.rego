@@ -45,6 +45,11 @@ test_new_high_only_warns if {
 	w.msg == "1 other open finding(s): 1 high"
 }
 
+test_a_critical_secret_is_reported_once if {
+	f := finding({"secret": true, "stage": "secrets"})
+	ids(velocity.deny) == {"leaked-secret"} with input as doc([f])
+}
+
 test_any_triage_decision_is_an_exception if {
 	f := finding({"status": "suppressed", "triage": {"status": "accepted_risk", "expires": null}})
 	count(velocity.deny) == 0 with input as doc([f])

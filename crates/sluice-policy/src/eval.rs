@@ -169,6 +169,34 @@ pub fn query(policy: &Policy, rule: &str, input: Json, opts: &EvalOptions) -> Re
     })
 }
 
+/// Evaluates the rule `name` in every package that defines it and concatenates the results
+/// (sets and arrays element by element, other values as one item): how `sluice plan` reads
+/// `required_stages` from any policy.
+pub fn collect(policy: &Policy, name: &str, input: Json, opts: &EvalOptions) -> Result<Vec<Json>, PolicyError> {
+    let policy = Arc::new(policy.clone());
+    let p = Arc::clone(&policy);
+    let o = *opts;
+    let name = name.to_owned();
+    with_deadline(&policy, opts, move || {
+        let mut engine = engine(&p, &o)?;
+        engine.set_input(Value::from(input));
+        let mut out = Vec::new();
+        for rule in policy::rules(&mut engine).into_iter().filter(|r| r.name == name) {
+            let query = rule.query();
+            let value = engine.eval_rule(query.clone()).map_err(|e| eval_error(&p, &query, &o, &e))?;
+            match serde_json::to_value(&value) {
+                _ if value == Value::Undefined => {}
+                Ok(Json::Array(items)) => out.extend(items),
+                Ok(other) => out.push(other),
+                Err(e) => {
+                    return Err(PolicyError::Eval { policy: p.name.clone(), rule: query, message: e.to_string() })
+                }
+            }
+        }
+        Ok(out)
+    })
+}
+
 /// The outcome of one Rego unit test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestOutcome {

@@ -1,7 +1,7 @@
 //! The policy input document, version 1: what a policy sees as `input`.
 //!
 //! A compatibility promise (policies are written against it), specified in
-//! `docs/policy-input.md` with the JSON Schema `schema/policy-input.v1.json`. These serde types
+//! `docs/policy-input.md` with the JSON Schema `docs/policy-input.v1.schema.json`. These serde types
 //! are that edge; they are built from a SARIF log plus facts the CLI gathers (git, the tree).
 //! Adding an optional field is compatible; renaming or removing one bumps [`INPUT_VERSION`].
 

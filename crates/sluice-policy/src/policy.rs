@@ -36,6 +36,12 @@ impl Policy {
         Ok(Policy { name: name.to_owned(), sources, builtin: true })
     }
 
+    /// Every built-in profile and the shared library in one policy (each module once), for
+    /// testing them all together.
+    pub fn builtin_all(with_tests: bool) -> Policy {
+        Policy { name: "built-in profiles".to_owned(), sources: profiles::all_sources(with_tests), builtin: true }
+    }
+
     /// Policy files; a directory contributes its `.rego` files (recursively, sorted).
     pub fn from_paths(paths: &[PathBuf]) -> Result<Policy, PolicyError> {
         let mut files = Vec::new();

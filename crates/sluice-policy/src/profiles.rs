@@ -27,6 +27,15 @@ pub fn sources(name: &str, with_tests: bool) -> Option<Vec<Source>> {
     Some(files.into_iter().map(|(path, text)| Source { path: path.to_owned(), text: text.to_owned() }).collect())
 }
 
+/// Every built-in module once: the library and both profiles (and their tests).
+pub fn all_sources(with_tests: bool) -> Vec<Source> {
+    let mut files = vec![LIB, CONSTRAINED, VELOCITY];
+    if with_tests {
+        files.extend([LIB_TEST, CONSTRAINED_TEST, VELOCITY_TEST]);
+    }
+    files.into_iter().map(|(path, text)| Source { path: path.to_owned(), text: text.to_owned() }).collect()
+}
+
 /// The package a profile's decisions live in (`data.sluice.<name>`).
 pub fn package(name: &str) -> String {
     format!("sluice.{name}")

@@ -185,6 +185,9 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
     log.runs.retain(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) != Some(GATE_CATEGORY));
     let mut props = Map::new();
     let mut notes = Vec::new();
+    // Notification descriptors, one per reason id (GitHub requires `rules`, empty here, and
+    // descriptors with descriptions and help for what notifications reference).
+    let mut descriptors: std::collections::BTreeMap<String, Json> = std::collections::BTreeMap::new();
     let success = match outcome {
         Outcome::Decided(v) => {
             props.insert(gate_keys::VERDICT.into(), json!(v.decision));
@@ -202,6 +205,14 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
                     let mut note = json!({ "level": level, "message": { "text": text } });
                     if let Some(id) = &r.id {
                         note["descriptor"] = json!({ "id": id });
+                        descriptors.entry(id.clone()).or_insert_with(|| {
+                            json!({
+                                "id": id,
+                                "shortDescription": { "text": format!("policy rule {id}") },
+                                "fullDescription": { "text": format!("{} ({})", r.rule, id) },
+                                "help": { "text": r.fix.clone().unwrap_or_else(|| "see the policy".to_owned()) },
+                            })
+                        });
                     }
                     notes.push(note);
                 }
@@ -211,7 +222,18 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
         Outcome::Failed(message) => {
             props.insert(gate_keys::VERDICT.into(), json!("error"));
             props.insert(gate_keys::ERROR.into(), json!(message));
-            notes.push(json!({ "level": "error", "message": { "text": message } }));
+            notes.push(
+                json!({ "level": "error", "message": { "text": message }, "descriptor": { "id": "policy-error" } }),
+            );
+            descriptors.insert(
+                "policy-error".into(),
+                json!({
+                    "id": "policy-error",
+                    "shortDescription": { "text": "the policy could not decide" },
+                    "fullDescription": { "text": "The policy could not be loaded or evaluated; the gate failed closed." },
+                    "help": { "text": "Fix the policy (see the message) and run `sluice policy test` on it." },
+                }),
+            );
             false
         }
     };
@@ -225,18 +247,20 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
         "tool": { "driver": {
             "name": "sluice-gate",
             "version": version,
-            "informationUri": "https://github.com/sluice-sec/sluice",
+            "semanticVersion": version,
+            "informationUri": "https://github.com/sluice-sec/sluice/blob/main/docs/policy.md",
+            "rules": [],
+            "notifications": descriptors.into_values().collect::<Vec<_>>(),
         } },
         "automationDetails": { "id": GATE_CATEGORY },
         "invocations": [invocation],
         "results": [],
         "properties": props,
     });
-    match serde_json::from_value(run) {
-        Ok(run) => log.runs.push(run),
-        // The run is built from literals and serializable values; this cannot fail, but the gate
-        // must not panic: the verdict is still on stderr and in the exit code.
-        Err(_) => {}
+    // The run is built from literals and serializable values, so this cannot fail; if it did,
+    // the verdict would still be on stderr and in the exit code (no panic in the gate).
+    if let Ok(run) = serde_json::from_value(run) {
+        log.runs.push(run);
     }
 }
 

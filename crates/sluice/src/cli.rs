@@ -51,6 +51,17 @@ pub enum Command {
     Record(crate::metrics_cmd::RecordArgs),
     /// DORA's four keys from git history and recorded events (`metrics security`: security velocity).
     Metrics(crate::metrics_cmd::MetricsArgs),
+    /// Decide with a Rego policy over SARIF (a file, stdin, or sluice-out/results.sarif): SARIF out
+    /// with the verdict recorded; exit 1 when denied, 2 when the policy cannot decide.
+    Gate(crate::policy_cmd::GateArgs),
+    /// Show which stages the policy requires for what the repository contains, and which are missing.
+    Plan(crate::policy_cmd::PlanArgs),
+    /// Test policies (`test_` rules), print the policy input, or evaluate a policy over any JSON.
+    Policy(crate::policy_cmd::PolicyArgs),
+    /// Print an in-toto attestation (optionally DSSE-signed with ed25519) of the last run's verdict.
+    Attest(crate::policy_cmd::AttestArgs),
+    /// Check a signed attestation and the digests of the files it covers.
+    Verify(crate::policy_cmd::VerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -174,12 +185,15 @@ pub enum ReportFormat {
     Markdown,
     Github,
     GitlabSast,
+    /// NIST SSDF tasks with the evidence this run produced (Markdown).
+    Ssdf,
 }
 
 impl ReportFormat {
-    pub fn to_report(self) -> sluice_report::Format {
+    /// The report crate's format; `None` for `ssdf`, which the policy crate renders.
+    pub fn to_report(self) -> Option<sluice_report::Format> {
         use sluice_report::Format as F;
-        match self {
+        Some(match self {
             ReportFormat::Text => F::Text,
             ReportFormat::Json => F::Json,
             ReportFormat::Sarif => F::Sarif,
@@ -187,6 +201,7 @@ impl ReportFormat {
             ReportFormat::Markdown => F::Markdown,
             ReportFormat::Github => F::Github,
             ReportFormat::GitlabSast => F::GitlabSast,
-        }
+            ReportFormat::Ssdf => return None,
+        })
     }
 }

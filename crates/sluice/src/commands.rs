@@ -30,6 +30,11 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Db(args) => crate::deps_cmd::db(args),
         Command::Record(args) => crate::metrics_cmd::record(args),
         Command::Metrics(args) => crate::metrics_cmd::metrics(args),
+        Command::Gate(args) => crate::policy_cmd::gate(args),
+        Command::Plan(args) => crate::policy_cmd::plan(args),
+        Command::Policy(args) => crate::policy_cmd::policy(args),
+        Command::Attest(args) => crate::policy_cmd::attest(args),
+        Command::Verify(args) => crate::policy_cmd::verify(args),
     }
 }
 
@@ -52,7 +57,7 @@ fn scope_of(args: &ScopeArgs, root: &Path) -> Result<Scope> {
 
 /// SARIF piped into a scan stage, passed through to its output. A terminal or /dev/null is
 /// not input, and neither is an empty pipe.
-fn piped_stdin() -> Result<Option<Vec<u8>>> {
+pub(crate) fn piped_stdin() -> Result<Option<Vec<u8>>> {
     use std::os::unix::fs::FileTypeExt;
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -66,6 +71,10 @@ fn piped_stdin() -> Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     stdin.lock().read_to_end(&mut bytes).context("cannot read stdin")?;
     Ok((!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes))
+}
+
+pub(crate) fn read_stdin() -> Result<(Vec<u8>, String)> {
+    read_input(None)
 }
 
 fn read_input(file: Option<&Path>) -> Result<(Vec<u8>, String)> {
@@ -228,12 +237,12 @@ fn report(args: ReportArgs, color: bool) -> Result<u8> {
     let now = sluice_report::utc_timestamp(SystemTime::now());
     let color = color && std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
-    sluice_report::render(
-        &log,
-        args.format.to_report(),
-        &report_options(root.as_deref(), color, &now, &now),
-        &mut out,
-    )?;
+    let Some(format) = args.format.to_report() else {
+        crate::policy_cmd::ssdf_report(&log, args.file.as_deref().filter(|f| *f != Path::new("-")), &mut out)?;
+        out.flush()?;
+        return Ok(exit::OK);
+    };
+    sluice_report::render(&log, format, &report_options(root.as_deref(), color, &now, &now), &mut out)?;
     out.flush()?;
     Ok(exit::OK)
 }
@@ -315,12 +324,12 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     let stdout_color = color && std::io::stdout().is_terminal();
     {
         let mut out = std::io::stdout().lock();
-        sluice_report::render(
-            &log,
-            args.format.to_report(),
-            &report_options(Some(&root), stdout_color, &s, &f),
-            &mut out,
-        )?;
+        match args.format.to_report() {
+            Some(format) => {
+                sluice_report::render(&log, format, &report_options(Some(&root), stdout_color, &s, &f), &mut out)?
+            }
+            None => crate::policy_cmd::ssdf_report(&log, Some(&results_path), &mut out)?,
+        }
         out.flush()?;
     }
     display.note(&format!("results: {}", results_path.display()));

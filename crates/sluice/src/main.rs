@@ -9,6 +9,7 @@ mod container_cmd;
 mod deps_cmd;
 mod deps_shim;
 mod metrics_cmd;
+mod policy_cmd;
 mod progress;
 mod sast_cmd;
 mod sbom_cmd;
