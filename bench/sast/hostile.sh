@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hostile inputs for the SAST stage (docs/benchmarks.md, "SAST"): a file that does not parse,
 # a 20 MB minified JavaScript bundle (and the same bundle split into lines), deeply nested
-# JavaScript and Python, non-UTF-8 bytes. Each must be reported (a notification in the SARIF
+# JavaScript, Python, Go, Java, Rust, Ruby and PHP, non-UTF-8 bytes. Each must be reported (a notification in the SARIF
 # run) and skipped or scanned, with no panic and no hang. Runs once with the default limits and
 # once with the size limit raised to 32 MiB, so the bundles reach the minified-file check and
 # the per-file deadline.
@@ -32,6 +32,16 @@ write("deep.js", b"eval(" + b"[\n" * 50000 + b"x" + b"]\n" * 50000 + b");\n")
 write("deep.py", b"x = eval(" + b"(\n" * 50000 + b"y" + b")\n" * 50000 + b")\n")
 # Not UTF-8: Latin-1 and stray bytes around a real finding.
 write("latin1.py", b"# caf\xe9 \xff\xfe\nimport os\nos.system('ls ' + d)\n")
+# The other shipped languages: deep nesting in Go, Java, Rust, Ruby and PHP (each holding the
+# words a rule needs, so that it is parsed), Java that does not parse, non-UTF-8 PHP.
+call = b'exec.Command("sh", "-c", y)'
+write("deep.go", b'package main\nimport "os/exec"\nvar x = ' + b"(" * 50000 + call + b")" * 50000 + b"\n")
+write("Deep.java", b'class D { Object x = ' + b"(" * 50000 + b'Runtime.getRuntime().exec("ls " + y)' + b")" * 50000 + b"; }\n")
+write("deep.rs", b"fn f() { let x = " + b"[" * 50000 + b"b.danger_accept_invalid_certs(true)" + b"]" * 50000 + b"; }\n")
+write("deep.rb", b"x = " + b"[" * 50000 + b'system("ls #{y}")' + b"]" * 50000 + b"\n")
+write("deep.php", b"<?php\n$x = " + b"(" * 50000 + b"system('ls ' . $y)" + b")" * 50000 + b";\n")
+write("Broken.java", b'class B { void f( { Runtime.getRuntime().exec("ls " + x); }\n')
+write("latin1.php", b"<?php\n// caf\xe9\nsystem('ls ' . $_GET['d']);\n")
 EOF
 ls -la "$OUT/repo"
 run() {
