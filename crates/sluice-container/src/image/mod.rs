@@ -517,6 +517,7 @@ impl Fs {
                             hashes: Vec::new(),
                             dependencies: Vec::new(),
                             layer: layer(introduced),
+                            source: sluice_inventory::Source::Registry,
                         });
                     }
                 }
@@ -532,6 +533,7 @@ impl Fs {
                             hashes: Vec::new(),
                             dependencies: Vec::new(),
                             layer: layer(kept.layer),
+                            source: sluice_inventory::Source::Registry,
                         });
                     }
                 }
@@ -551,6 +553,7 @@ impl Fs {
                             hashes: Vec::new(),
                             dependencies: Vec::new(),
                             layer: layer(kept.layer),
+                            source: sluice_inventory::Source::Registry,
                         });
                     }
                 }
