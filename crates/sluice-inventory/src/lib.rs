@@ -9,6 +9,19 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod discover;
+mod error;
+mod format;
+mod json_lines;
+mod parsers;
+pub mod purl;
+pub mod sbom;
+mod text;
+
+pub use discover::{discover, discover_with, parse_bytes, parse_file, Config, Inventory, Lockfile};
+pub use error::{ErrorKind, InventoryError};
+pub use format::Format;
+
 /// A package ecosystem, named as OSV names it (`osv_name`), so advisories match directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Ecosystem {
@@ -117,6 +130,24 @@ pub struct Hash {
     pub value: String,
 }
 
+/// Where a package's code comes from, as far as the lockfile says.
+///
+/// Advisory databases describe packages published to the ecosystem's registries; a git
+/// checkout or a local path with the same name is another piece of code (cargo-audit, for
+/// example, only matches registry packages).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Source {
+    /// A package registry (crates.io, npmjs, PyPI, a mirror or a private registry).
+    #[default]
+    Registry,
+    /// A git repository (URL, with the revision when the lockfile records it).
+    Git(String),
+    /// A local directory, relative to the lockfile.
+    Path(String),
+    /// A direct archive URL that is not a registry.
+    Url(String),
+}
+
 /// One package at one exact version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Package {
@@ -134,4 +165,7 @@ pub struct Package {
     pub dependencies: Vec<String>,
     /// For image inventories: the layer (digest) that introduced the package.
     pub layer: Option<String>,
+    /// Registry, git, path or URL.
+    #[serde(default)]
+    pub source: Source,
 }

@@ -41,6 +41,8 @@ pub enum Command {
     Baseline(crate::triage_cmd::BaselineArgs),
     /// The offline advisory database of the deps stage: import sources (update), show what it holds (status).
     Db(DbArgs),
+    /// Write a CycloneDX 1.5 or SPDX 2.3 JSON SBOM of every lockfile under PATH.
+    Sbom(crate::sbom_cmd::SbomArgs),
 }
 
 #[derive(Debug, Args)]

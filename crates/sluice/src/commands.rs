@@ -25,6 +25,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Triage(args) => crate::triage_cmd::triage(args),
         Command::Baseline(args) => crate::triage_cmd::baseline(args),
         Command::Db(args) => crate::deps_cmd::db(args),
+        Command::Sbom(args) => crate::sbom_cmd::sbom(args),
     }
 }
 

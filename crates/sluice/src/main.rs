@@ -4,8 +4,8 @@ mod builtin;
 mod cli;
 mod commands;
 mod deps_cmd;
-mod deps_shim;
 mod progress;
+mod sbom_cmd;
 mod triage_cmd;
 
 use std::process::ExitCode;

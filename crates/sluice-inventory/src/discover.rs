@@ -1,0 +1,230 @@
+//! Finding every lockfile under a root (monorepos) and parsing them in parallel.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorKind, InventoryError};
+use crate::format::Format;
+use crate::parsers::{self, Ctx};
+use crate::Package;
+
+/// How discovery walks and how much it is willing to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Files larger than this are refused with an error instead of read: parsers hold a whole
+    /// file (and its parse tree) in memory, so this bounds memory per file. Real lockfiles of
+    /// large monorepos reach tens of megabytes; 64 MiB leaves room.
+    pub max_file_bytes: u64,
+    /// Directory names never entered: installed or vendored third-party trees and build
+    /// output, whose lockfiles belong to other projects (and whose packages the project's own
+    /// lockfile already lists).
+    pub skip_dirs: Vec<String>,
+    /// Honour `.gitignore`, `.ignore` and git's exclude files (also outside a git checkout).
+    pub respect_ignore_files: bool,
+}
+
+impl Config {
+    pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+    pub const DEFAULT_SKIP_DIRS: &'static [&'static str] = &[
+        ".git",
+        "node_modules",
+        "bower_components",
+        "vendor",
+        "target",
+        ".venv",
+        "venv",
+        "site-packages",
+        "__pycache__",
+    ];
+}
+
+impl Default for Config {
+    /// The limits and skipped directories listed on [`Config`]'s fields.
+    fn default() -> Self {
+        Config {
+            max_file_bytes: Config::DEFAULT_MAX_FILE_BYTES,
+            skip_dirs: Config::DEFAULT_SKIP_DIRS.iter().map(|s| s.to_string()).collect(),
+            respect_ignore_files: true,
+        }
+    }
+}
+
+/// Every lockfile and manifest found under a root, sorted by path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub lockfiles: Vec<Lockfile>,
+    /// Problems of the walk itself (unreadable directories, bad ignore files), with the path.
+    pub walk_errors: Vec<String>,
+}
+
+impl Inventory {
+    /// All packages of all lockfiles that parsed.
+    pub fn packages(&self) -> impl Iterator<Item = &Package> {
+        self.lockfiles.iter().flat_map(|l| l.packages.iter())
+    }
+
+    /// The lockfiles that could not be read, each with a message naming it.
+    pub fn errors(&self) -> impl Iterator<Item = &InventoryError> {
+        self.lockfiles.iter().filter_map(|l| l.error.as_ref())
+    }
+}
+
+/// One lockfile or manifest and what it lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lockfile {
+    /// Root-relative, `/`-separated.
+    pub path: String,
+    pub format: Format,
+    /// Sorted; empty when `error` is set.
+    pub packages: Vec<Package>,
+    /// Why the file could not be read; the file's other packages are then not known.
+    pub error: Option<InventoryError>,
+}
+
+/// [`discover_with`] with the default [`Config`].
+pub fn discover(root: &Path) -> Inventory {
+    discover_with(root, &Config::default())
+}
+
+/// Walks `root` (respecting ignore files, skipping [`Config::skip_dirs`]), recognizes
+/// lockfiles by name ([`Format::detect_path`]) and parses them in parallel. Never fails as a
+/// whole: an unreadable file is a [`Lockfile`] with an `error`.
+pub fn discover_with(root: &Path, config: &Config) -> Inventory {
+    let (found, walk_errors) = walk(root, config);
+    let mut lockfiles: Vec<Lockfile> =
+        found.par_iter().map(|(disk, relative, format)| parse_file(disk, relative, *format, config)).collect();
+    lockfiles.sort_by(|a, b| a.path.cmp(&b.path));
+    Inventory { lockfiles, walk_errors }
+}
+
+fn walk(root: &Path, config: &Config) -> (Vec<(PathBuf, String, Format)>, Vec<String>) {
+    let skip = config.skip_dirs.clone();
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .git_ignore(config.respect_ignore_files)
+        .git_exclude(config.respect_ignore_files)
+        .git_global(false)
+        .ignore(config.respect_ignore_files)
+        .parents(config.respect_ignore_files)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir && entry.depth() > 0 && skip.iter().any(|s| entry.file_name() == s.as_str()))
+        });
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    // A root that is itself a lockfile: scan just that file.
+    for entry in builder.build() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                errors.push(err.to_string());
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let relative = match entry.path().strip_prefix(root) {
+            Ok(rel) if rel.as_os_str().is_empty() => {
+                entry.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            }
+            Ok(rel) => rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
+            Err(_) => entry.path().to_string_lossy().into_owned(),
+        };
+        if let Some(format) = Format::detect_path(&relative) {
+            found.push((entry.path().to_path_buf(), relative, format));
+        }
+    }
+    (found, errors)
+}
+
+/// Reads and parses one file. `relative` is the path recorded in locations (root-relative,
+/// `/`-separated). Includes (`-r` in requirements files) are read relative to `disk`.
+pub fn parse_file(disk: &Path, relative: &str, format: Format, config: &Config) -> Lockfile {
+    let base_dir = disk.parent().map(Path::to_path_buf).unwrap_or_default();
+    let rel_dir = relative.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+    let read_include = |name: &str| -> Result<(String, String), String> {
+        let rel = normalize_join(&rel_dir, name);
+        let text = read_text(&base_dir.join(name), config.max_file_bytes).map_err(|e| format!("{rel}: {e}"))?;
+        Ok((rel, text))
+    };
+    let result = read_text(disk, config.max_file_bytes).and_then(|text| {
+        let ctx = Ctx { path: relative, read_include: &read_include };
+        parsers::parse(format, &text, &ctx)
+    });
+    finish(relative, format, result)
+}
+
+/// Parses in-memory bytes (no includes are followed). For fuzzing, tests and stdin.
+pub fn parse_bytes(bytes: &[u8], relative: &str, format: Format) -> Lockfile {
+    let no_includes = |name: &str| -> Result<(String, String), String> {
+        Err(format!("{name}: includes are not followed when parsing from memory"))
+    };
+    let result = to_text(bytes.to_vec()).and_then(|text| {
+        let ctx = Ctx { path: relative, read_include: &no_includes };
+        parsers::parse(format, &text, &ctx)
+    });
+    finish(relative, format, result)
+}
+
+fn finish(relative: &str, format: Format, result: Result<Vec<Package>, ErrorKind>) -> Lockfile {
+    match result {
+        Ok(mut packages) => {
+            packages.sort();
+            packages.dedup();
+            Lockfile { path: relative.to_string(), format, packages, error: None }
+        }
+        Err(kind) => Lockfile {
+            path: relative.to_string(),
+            format,
+            packages: Vec::new(),
+            error: Some(InventoryError::new(relative, kind)),
+        },
+    }
+}
+
+/// Reads at most `limit` bytes; a larger file is refused before it is held in memory.
+fn read_text(path: &Path, limit: u64) -> Result<String, ErrorKind> {
+    let file = std::fs::File::open(path).map_err(|e| ErrorKind::Io(e.to_string()))?;
+    let size = file.metadata().map_err(|e| ErrorKind::Io(e.to_string()))?.len();
+    if size > limit {
+        return Err(ErrorKind::TooLarge { size, limit });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // `take` guards against a file that grows while it is read.
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| ErrorKind::Io(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(ErrorKind::TooLarge { size: bytes.len() as u64, limit });
+    }
+    to_text(bytes)
+}
+
+fn to_text(bytes: Vec<u8>) -> Result<String, ErrorKind> {
+    let text = String::from_utf8(bytes).map_err(|e| ErrorKind::NotUtf8 { offset: e.utf8_error().valid_up_to() })?;
+    // A byte-order mark is legal in some of these formats (NuGet, pom.xml written on Windows).
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+/// `dir` + `name` with `.` and `..` resolved lexically, `/`-separated.
+fn normalize_join(dir: &str, name: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for part in name.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
