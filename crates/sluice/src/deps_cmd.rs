@@ -237,14 +237,14 @@ pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> 
             continue;
         }
         let key = (package.ecosystem, package.name.as_str(), package.version.as_str());
-        if !cache.contains_key(&key) {
-            let m = sluice_advisory::match_package(&db, package.ecosystem, &package.name, &package.version)?;
-            cache.insert(key, m);
-        }
-        if let Some(m) = cache.get(&key) {
-            for i in 0..m.findings.len() {
-                hits.push((package, i));
+        let m = match cache.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(sluice_advisory::match_package(&db, package.ecosystem, &package.name, &package.version)?)
             }
+        };
+        for i in 0..m.findings.len() {
+            hits.push((package, i));
         }
     }
     let mut match_notes: Vec<String> = cache.values().flat_map(|m| m.notes.iter().cloned()).collect();
