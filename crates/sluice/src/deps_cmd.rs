@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice_advisory::{Database, Finding, PackageMatch};
-use sluice_inventory::Package;
+use sluice_inventory::{Package, Source};
 use sluice_sarif::sarif::Run;
 use sluice_sarif::{assign_fingerprints, empty_run, keys};
 
@@ -169,13 +169,13 @@ struct Notification {
 /// (package occurrence, merged advisory).
 pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> {
     let opts: DepsOptions = crate::builtin::stage_options(input.options, "deps", input.config_path)?;
-    let (scanned, walk_errors) = crate::deps_shim::inventory(input.root);
+    let inventory = sluice_inventory::discover(input.root);
     let mut notes: Vec<Notification> = Vec::new();
-    for e in &walk_errors {
+    for e in &inventory.walk_errors {
         notes.push(Notification { level: "warning", text: e.clone() });
     }
     let mut lockfiles = Vec::new();
-    for lockfile in &scanned {
+    for lockfile in &inventory.lockfiles {
         if let Some(err) = &lockfile.error {
             eprintln!("error: {err}");
             notes.push(Notification { level: "error", text: err.to_string() });
@@ -188,7 +188,7 @@ pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> 
         }
         lockfiles.push(lockfile);
     }
-    let packages: Vec<&(Package, bool)> = lockfiles.iter().flat_map(|l| l.packages.iter()).collect();
+    let packages: Vec<&Package> = lockfiles.iter().flat_map(|l| l.packages.iter()).collect();
     if packages.is_empty() && notes.iter().all(|n| n.level != "error") {
         notes.push(Notification { level: "note", text: "no lockfiles with packages found; nothing to check".into() });
         return finish(Vec::new(), Vec::new(), Vec::new(), notes, json!({ "sluice/lockfiles": lockfiles.len() }), true);
@@ -230,21 +230,21 @@ pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> 
     let mut cache: HashMap<(sluice_inventory::Ecosystem, &str, &str), PackageMatch> = HashMap::new();
     let mut not_registry = 0usize;
     let mut hits: Vec<(&Package, usize)> = Vec::new();
-    for (package, registry) in packages.iter().map(|p| (&p.0, p.1)) {
-        if !registry {
+    for package in packages.iter().copied() {
+        if package.source != Source::Registry {
             // Advisories describe registry releases; a git or path checkout is other code.
             not_registry += 1;
             continue;
         }
         let key = (package.ecosystem, package.name.as_str(), package.version.as_str());
-        if !cache.contains_key(&key) {
-            let m = sluice_advisory::match_package(&db, package.ecosystem, &package.name, &package.version)?;
-            cache.insert(key, m);
-        }
-        if let Some(m) = cache.get(&key) {
-            for i in 0..m.findings.len() {
-                hits.push((package, i));
+        let m = match cache.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(sluice_advisory::match_package(&db, package.ecosystem, &package.name, &package.version)?)
             }
+        };
+        for i in 0..m.findings.len() {
+            hits.push((package, i));
         }
     }
     let mut match_notes: Vec<String> = cache.values().flat_map(|m| m.notes.iter().cloned()).collect();

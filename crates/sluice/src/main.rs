@@ -7,7 +7,6 @@ mod config_cmd;
 mod init_cmd;
 mod container_cmd;
 mod deps_cmd;
-mod deps_shim;
 mod metrics_cmd;
 mod policy_cmd;
 mod progress;

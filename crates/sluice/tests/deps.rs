@@ -146,7 +146,8 @@ fn scan_deps_reports_each_advisory_at_the_package_line_with_the_contract_fields(
     assert_eq!(p["sluice/stage"], "deps");
     let loc = &smallvec["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "Cargo.lock");
-    assert_eq!(loc["region"]["startLine"].as_u64().unwrap(), line_of(CARGO_LOCK, "name = \"smallvec\""));
+    // The inventory places a Cargo.lock package at its `[[package]]` header.
+    assert_eq!(loc["region"]["startLine"].as_u64().unwrap(), line_of(CARGO_LOCK, "name = \"smallvec\"") - 1);
     assert!(smallvec["message"]["text"].as_str().unwrap().contains("Upgrade smallvec to 1.6.1 or later"));
     // Unrated informational advisories get their severity from the level.
     assert_eq!(found[0]["properties"]["sluice/severity-source"], "sluice:level");
@@ -242,4 +243,28 @@ fn a_damaged_database_is_an_error_naming_it() {
     assert!(stderr.contains("bad.db") && stderr.contains("damaged"), "{stderr}");
     let status = sluice().args(["db", "status", "--db"]).arg(&db).assert().code(2);
     assert!(String::from_utf8_lossy(&status.get_output().stderr).contains("bad.db"));
+}
+
+#[test]
+fn the_example_app_has_pypi_findings_from_requirements_txt() {
+    let repo = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/vulnerable-app");
+    for name in ["requirements.txt", "package-lock.json", "package.json"] {
+        std::fs::copy(example.join(name), repo.path().join(name)).unwrap();
+    }
+    let log = scan_deps(repo.path());
+    let found = results(&log);
+    let django: Vec<&serde_json::Value> = found
+        .iter()
+        .filter(|r| r["properties"]["sluice/package"].as_str().is_some_and(|p| p.eq_ignore_ascii_case("django")))
+        .collect();
+    assert!(!django.is_empty(), "Django 3.2.0 has PyPA advisories");
+    for r in &django {
+        assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "requirements.txt");
+        assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+        assert!(r["properties"]["sluice/advisory"].as_str().unwrap().starts_with("PYSEC-"));
+        assert_eq!(r["properties"]["sluice/purl"], "pkg:pypi/django@3.2.0");
+    }
+    // PyYAML 5.3 is affected by CVE-2020-14343 (PYSEC-2021-142), fixed in 5.4.
+    assert!(found.iter().any(|r| r["properties"]["sluice/aliases"].to_string().contains("CVE-2020-14343")));
 }
