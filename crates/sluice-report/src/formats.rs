@@ -263,7 +263,10 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "Record the decision with its reason; it lands in `.sluice/triage.toml` and is reviewed in this merge request like code:\n"
         )?;
-        writeln!(out, "```sh\nsluice triage mark {example} --status false_positive --reason \"why it is wrong\"\n```\n")?;
+        writeln!(
+            out,
+            "```sh\nsluice triage mark {example} --status false_positive --reason \"why it is wrong\"\n```\n"
+        )?;
         writeln!(out, "`--status accepted_risk --expires YYYY-MM-DD` accepts a real finding until a date. Each finding's fingerprint is in `sluice-out/results.sarif` (`partialFingerprints.sluice/v1`).\n")?;
         writeln!(out, "</details>")?;
     }
