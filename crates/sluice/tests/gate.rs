@@ -335,9 +335,13 @@ fn the_policy_input_validates_against_its_json_schema() {
 // ---------------------------------------------------------------------------------------------
 // plan, and required stages in the gate
 
+const DEPS_AND_CONTAINER_OFF: &str = "[stages.deps]\nenabled = false\n[stages.container]\nenabled = false\n";
+
 #[test]
 fn plan_shows_required_and_missing_stages_for_what_was_detected() {
     let dir = repo();
+    // deps and container are built-in stages: turned off here, the policy still requires them.
+    write(dir.path(), "sluice.toml", DEPS_AND_CONTAINER_OFF);
     let out = sluice().arg("plan").arg(dir.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -357,6 +361,7 @@ fn plan_shows_required_and_missing_stages_for_what_was_detected() {
 #[test]
 fn a_required_stage_that_did_not_run_is_a_denial() {
     let dir = repo();
+    write(dir.path(), "sluice.toml", DEPS_AND_CONTAINER_OFF);
     let run = sluice().arg("run").arg(dir.path()).output().unwrap();
     assert!(run.status.code().is_some_and(|c| c == 0), "{}", String::from_utf8_lossy(&run.stderr));
     let g = gate(dir.path(), &dir.path().join("sluice-out/results.sarif"), &["--profile", "constrained"]);

@@ -74,7 +74,10 @@ pub fn compress(tar: &[u8], comp: Comp) -> Vec<u8> {
         Comp::None => tar.to_vec(),
         Comp::Gzip => {
             use std::io::Write;
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            // `default()`, not `fast()`: with the zlib-rs backend (which `zip` selects for the whole
+            // build) level 1 is a quick strategy that barely compresses runs of zeros, and the
+            // decompression-bomb fixtures need a real ratio.
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
             e.write_all(tar).unwrap();
             e.finish().unwrap()
         }
