@@ -18,11 +18,14 @@ if [ ! -d "$REPO/.git" ]; then
   git -C "$REPO" add -A
   git -C "$REPO" -c user.name=bench -c user.email=bench@example.com -c commit.gpgsign=false commit -q -m corpus
 fi
+# The deps stage needs an advisory database: the snapshots bundled for the example.
+export SLUICE_DB=$W/advisories.db
+[ -f "$SLUICE_DB" ] || "$BIN" db update --from examples/advisories/pypa --from examples/advisories/rustsec 2>/dev/null
 echo "repository: $(git -C "$REPO" ls-files | wc -l) tracked files, $(du -sh --exclude=.git "$REPO" | cut -f1)"
 # A typical commit: one edited Python file, staged.
 FILE=$(git -C "$REPO" ls-files '*/django/db/models/query.py' | sed -n 1p)
 [ -n "$FILE" ] || FILE=$(git -C "$REPO" ls-files '*.py' | sed -n 1p)
-git -C "$REPO" checkout -q -- .
+git -C "$REPO" reset -q && git -C "$REPO" checkout -q -- .
 printf '\n\ndef helper(value):\n    return value * 2\n' >> "$REPO/$FILE"
 git -C "$REPO" add "$FILE"
 echo "staged: $FILE ($(git -C "$REPO" diff --cached --numstat | awk '{print $1}') lines added)"
