@@ -69,8 +69,9 @@ pub fn pep503(name: &str) -> String {
     out
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986 unreserved characters: one purl segment (namespace
+/// part, name, version, qualifier value). Shared with the container stage's OS-package purls.
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {

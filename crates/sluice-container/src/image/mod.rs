@@ -19,6 +19,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
 
+use sluice_inventory::purl::encode;
 use sluice_inventory::{Ecosystem, Location, Package, Relationship};
 
 pub use archive::{clean as clean_path, parse_manifest_bytes};
@@ -589,19 +590,6 @@ fn escapes(dir: &str, target: &str) -> bool {
         }
     }
     false
-}
-
-/// Percent-encoding for purl segments: everything outside `A-Za-z0-9.-_~`.
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// `pkg:deb/debian/curl@7.88.1-10%2Bdeb12u5?arch=amd64&distro=debian-12`.
