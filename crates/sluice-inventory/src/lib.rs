@@ -168,4 +168,40 @@ pub struct Package {
     /// Registry, git, path or URL.
     #[serde(default)]
     pub source: Source,
+    /// For packages an OS package manager installed (image inventories): the distribution
+    /// and source package, which is what distribution advisories name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distro: Option<Distro>,
+}
+
+/// The distribution an OS package belongs to, as OSV's distribution ecosystems need it.
+///
+/// Distribution advisories (Debian's DSA/DLA, Alpine's secdb, Ubuntu's USN, the Red Hat
+/// family's errata) are written per release (`Debian:12`, `Alpine:v3.20`,
+/// `Ubuntu:22.04:LTS`, `Rocky Linux:9`) and, for Debian and Alpine, per *source* package:
+/// `libc6` is fixed through `glibc`, `libcrypto3` through `openssl`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Distro {
+    /// The OSV ecosystem without its release suffix (`Debian`, `Alpine`, `Ubuntu`,
+    /// `Rocky Linux`, `AlmaLinux`, `Red Hat`).
+    pub ecosystem: String,
+    /// The release as OSV spells it after the `:` (`12`, `v3.20`, `22.04`, `9`); `None` when
+    /// the image has no os-release, and then only release-less advisories can match.
+    pub release: Option<String>,
+    /// The source package (dpkg `Source:`, apk origin `o:`, the rpm's source rpm), when it
+    /// differs from the binary package.
+    pub source_name: Option<String>,
+    /// The source package's version, when dpkg records one different from the binary's
+    /// (binNMUs: `bash 5.2.15-2+b8` is built from source `5.2.15-2`).
+    pub source_version: Option<String>,
+}
+
+impl Distro {
+    /// The OSV ecosystem with its release (`Debian:12`), or without one when unknown.
+    pub fn osv_ecosystem(&self) -> String {
+        match &self.release {
+            Some(r) => format!("{}:{r}", self.ecosystem),
+            None => self.ecosystem.clone(),
+        }
+    }
 }

@@ -508,6 +508,12 @@ impl Fs {
                     for p in pkgs {
                         let introduced =
                             self.introduced.get(&(p.name.clone(), p.version.clone())).copied().unwrap_or(kept.layer);
+                        let distro = sluice_inventory::Distro {
+                            ecosystem: eco.osv_name().to_owned(),
+                            release: os.as_ref().and_then(osv_release),
+                            source_name: p.source.clone(),
+                            source_version: p.source_version.clone(),
+                        };
                         out.push(Package {
                             ecosystem: eco,
                             purl: os_purl(eco, &p, os.as_ref()),
@@ -519,6 +525,7 @@ impl Fs {
                             dependencies: Vec::new(),
                             layer: layer(introduced),
                             source: sluice_inventory::Source::Registry,
+                            distro: Some(distro),
                         });
                     }
                 }
@@ -535,6 +542,7 @@ impl Fs {
                             dependencies: Vec::new(),
                             layer: layer(kept.layer),
                             source: sluice_inventory::Source::Registry,
+                            distro: None,
                         });
                     }
                 }
@@ -555,6 +563,7 @@ impl Fs {
                             dependencies: Vec::new(),
                             layer: layer(kept.layer),
                             source: sluice_inventory::Source::Registry,
+                            distro: None,
                         });
                     }
                 }
@@ -590,6 +599,25 @@ fn escapes(dir: &str, target: &str) -> bool {
         }
     }
     false
+}
+
+/// The release suffix OSV gives advisories of this operating system: Debian and Ubuntu use
+/// `VERSION_ID` (`12`, `22.04`), Alpine its branch (`3.20.3` → `v3.20`), the Red Hat family
+/// the major version (`9.3` → `9`). `None` for rolling releases (Debian sid, Alpine edge).
+pub fn osv_release(os: &OsInfo) -> Option<String> {
+    let version = os.version_id.as_deref()?.trim();
+    if version.is_empty() {
+        return None;
+    }
+    match os.id.as_str() {
+        "alpine" => {
+            let mut parts = version.split('.');
+            let (major, minor) = (parts.next()?, parts.next()?);
+            Some(format!("v{major}.{minor}"))
+        }
+        "rhel" | "rocky" | "almalinux" | "centos" | "ol" | "fedora" => version.split('.').next().map(str::to_owned),
+        _ => Some(version.to_owned()),
+    }
 }
 
 /// `pkg:deb/debian/curl@7.88.1-10%2Bdeb12u5?arch=amd64&distro=debian-12`.

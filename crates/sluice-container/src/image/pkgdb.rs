@@ -34,6 +34,8 @@ pub struct OsPackage {
     pub arch: Option<String>,
     /// The source package (dpkg `Source:`, apk `o:` origin), when it differs.
     pub source: Option<String>,
+    /// The source package's version, when dpkg gives one (`Source: bash (5.2.15-2)`).
+    pub source_version: Option<String>,
     /// 1-based line of the stanza in the database file.
     pub line: u32,
 }
@@ -95,14 +97,21 @@ pub fn dpkg_status(bytes: &[u8]) -> Vec<OsPackage> {
         if name.is_empty() || version.is_empty() {
             continue;
         }
-        let source = field(&fields, "Source")
-            .map(|s| s.split_whitespace().next().unwrap_or(s).to_owned())
-            .filter(|s| s != name && !s.is_empty());
+        // `Source: glibc` or `Source: bash (5.2.15-2)` (a binNMU: the binary version differs).
+        let source_field = field(&fields, "Source").unwrap_or_default();
+        let mut parts = source_field.split_whitespace();
+        let source = parts.next().map(str::to_owned).filter(|s| s != name && !s.is_empty());
+        let source_version = parts
+            .next()
+            .and_then(|v| v.strip_prefix('(').and_then(|v| v.strip_suffix(')')))
+            .map(str::to_owned)
+            .filter(|v| v != version && !v.is_empty());
         out.push(OsPackage {
             name: name.to_owned(),
             version: version.to_owned(),
             arch: field(&fields, "Architecture").map(str::to_owned),
             source,
+            source_version,
             line,
         });
     }
@@ -126,6 +135,7 @@ pub fn apk_installed(bytes: &[u8]) -> Vec<OsPackage> {
             version: version.to_owned(),
             arch: get("A").map(str::to_owned),
             source: get("o").map(str::to_owned).filter(|o| o != name),
+            source_version: None,
             line,
         });
     }

@@ -67,6 +67,7 @@ pub(crate) fn package(ecosystem: Ecosystem, name: &str, version: &str, path: &st
         dependencies: Vec::new(),
         layer: None,
         source: Source::Registry,
+        distro: None,
     }
 }
 
