@@ -168,32 +168,127 @@ fn affects(
     result
 }
 
+/// Which releases of a distribution an advisory's `affected` entry must be for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release<'a> {
+    /// Language ecosystems: any `:suffix` of the OSV ecosystem is ignored.
+    Any,
+    /// A distribution package on this release (`12`, `v3.20`, `22.04`, `9`): an entry applies
+    /// when it names no release or when one of its `:`-separated release components is this
+    /// one (`Debian:12`, `Alpine:v3.20`, `Ubuntu:22.04:LTS`,
+    /// `Red Hat:enterprise_linux:9::appstream`). Ubuntu Pro entries (`Ubuntu:Pro:…`) describe
+    /// the paid ESM archive and never apply. `None`: the release is unknown, so only entries
+    /// without a release apply.
+    Distro(Option<&'a str>),
+}
+
+impl Release<'_> {
+    fn applies_to(self, affected_ecosystem: &str) -> bool {
+        let Release::Distro(release) = self else { return true };
+        let Some((_, suffix)) = affected_ecosystem.split_once(':') else { return true };
+        let parts: Vec<&str> = suffix.split(':').collect();
+        if parts.contains(&"Pro") {
+            return false;
+        }
+        release.is_some_and(|r| parts.contains(&r))
+    }
+}
+
+/// One package to match, named the way its advisories name it.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    /// Chooses the version order.
+    pub ecosystem: Ecosystem,
+    /// The OSV ecosystem to look in, without release (`Debian`, `Rocky Linux`); for language
+    /// packages `ecosystem.osv_name()`.
+    pub osv_ecosystem: &'a str,
+    pub release: Release<'a>,
+    pub name: &'a str,
+    pub version: &'a str,
+}
+
 /// Matches one package version against the database.
 pub fn match_package(db: &Database, ecosystem: Ecosystem, name: &str, version: &str) -> Result<PackageMatch, Error> {
+    let query = Query { ecosystem, osv_ecosystem: ecosystem.osv_name(), release: Release::Any, name, version };
+    match_queries(db, &[query])
+}
+
+/// Matches an inventoried package. Distribution packages are matched on their release, under
+/// both their source package (what Debian, Ubuntu and Alpine advisories name, at the source
+/// version when dpkg records one) and their binary package (what Red Hat-family errata name);
+/// an advisory found both ways is one finding.
+pub fn match_installed(db: &Database, package: &sluice_inventory::Package) -> Result<PackageMatch, Error> {
+    let Some(distro) = &package.distro else {
+        return match_package(db, package.ecosystem, &package.name, &package.version);
+    };
+    let release = Release::Distro(distro.release.as_deref());
+    let mut queries = vec![Query {
+        ecosystem: package.ecosystem,
+        osv_ecosystem: &distro.ecosystem,
+        release,
+        name: &package.name,
+        version: &package.version,
+    }];
+    if let Some(source) = &distro.source_name {
+        queries.push(Query {
+            ecosystem: package.ecosystem,
+            osv_ecosystem: &distro.ecosystem,
+            release,
+            name: source,
+            version: distro.source_version.as_deref().unwrap_or(&package.version),
+        });
+    }
+    let mut out = match_queries(db, &queries)?;
+    if distro.release.is_none() {
+        out.notes.push(format!(
+            "{}: the image names no {} release (no /etc/os-release); only advisories for every release were matched",
+            package.name, distro.ecosystem
+        ));
+    }
+    Ok(out)
+}
+
+/// Matches the queries (names of one package) and merges what they find.
+pub fn match_queries(db: &Database, queries: &[Query<'_>]) -> Result<PackageMatch, Error> {
     let mut out = PackageMatch::default();
-    let Some(scheme) = Scheme::for_ecosystem(ecosystem) else {
-        out.notes.push(format!("{ecosystem}: no version ordering for this ecosystem; not matched"));
+    let Some(first) = queries.first() else { return Ok(out) };
+    let Some(scheme) = Scheme::for_ecosystem(first.ecosystem) else {
+        out.notes.push(format!("{}: no version ordering for this ecosystem; not matched", first.ecosystem));
         return Ok(out);
     };
-    let installed = match scheme.parse(version) {
-        Ok(v) => v,
-        Err(e) => {
-            out.notes.push(format!("{name}: {e}; not matched"));
-            return Ok(out);
-        }
-    };
-    let stored = db.lookup(ecosystem.osv_name(), name)?;
-    let wanted_name = normalize_name(ecosystem.osv_name(), name);
-    let mut hits: Vec<Hit<'_>> = Vec::new();
-    let advisories: Vec<Advisory> = stored.into_iter().map(|s| s.advisory).filter(|a| a.withdrawn.is_none()).collect();
-    for advisory in &advisories {
-        for affected in &advisory.affected {
-            let base = affected.ecosystem.split(':').next().unwrap_or(&affected.ecosystem);
-            if base != ecosystem.osv_name() || normalize_name(base, &affected.name) != wanted_name {
+    // Every query's advisories first (owned), then hits borrowing from them.
+    let mut loaded: Vec<(usize, Version, Vec<Advisory>)> = Vec::new();
+    for (i, q) in queries.iter().enumerate() {
+        let installed = match scheme.parse(q.version) {
+            Ok(v) => v,
+            Err(e) => {
+                out.notes.push(format!("{}: {e}; not matched", q.name));
                 continue;
             }
-            if let Some(next_fixed) = affects(affected, scheme, version, &installed, &mut out.notes, &advisory.id) {
-                hits.push(Hit { advisory, affected, next_fixed });
+        };
+        let stored = db.lookup(q.osv_ecosystem, q.name)?;
+        let advisories = stored.into_iter().map(|s| s.advisory).filter(|a| a.withdrawn.is_none()).collect();
+        loaded.push((i, installed, advisories));
+    }
+    let mut hits: Vec<Hit<'_>> = Vec::new();
+    for (i, installed, advisories) in &loaded {
+        let q = &queries[*i];
+        let wanted_name = normalize_name(q.osv_ecosystem, q.name);
+        for advisory in advisories {
+            for affected in &advisory.affected {
+                let base = affected.ecosystem.split(':').next().unwrap_or(&affected.ecosystem);
+                if base != q.osv_ecosystem
+                    || normalize_name(base, &affected.name) != wanted_name
+                    || !q.release.applies_to(&affected.ecosystem)
+                {
+                    continue;
+                }
+                if let Some(next_fixed) = affects(affected, scheme, q.version, installed, &mut out.notes, &advisory.id) {
+                    // The same advisory reached under two names is one hit.
+                    if !hits.iter().any(|h| h.advisory.id == advisory.id && std::ptr::eq(h.affected, affected)) {
+                        hits.push(Hit { advisory, affected, next_fixed });
+                    }
+                }
             }
         }
     }

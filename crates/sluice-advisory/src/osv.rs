@@ -18,6 +18,10 @@ pub(crate) struct OsvRecord {
     withdrawn: Option<String>,
     #[serde(default)]
     aliases: Option<Vec<String>>,
+    /// OSV 1.7's upstream ids: distribution records (Debian, Alpine, Ubuntu) name the CVE
+    /// they package here rather than in `aliases`.
+    #[serde(default)]
+    upstream: Option<Vec<String>>,
     #[serde(default)]
     summary: Option<String>,
     #[serde(default)]
@@ -92,7 +96,12 @@ struct OsvReference {
 fn qualitative(value: Option<&Value>) -> Option<SeverityEntry> {
     let obj = value?.as_object()?;
     let word = ["severity", "priority", "urgency"].iter().find_map(|k| obj.get(*k)?.as_str())?;
-    let upper = word.trim().to_ascii_uppercase();
+    let upper = match word.trim().to_ascii_uppercase().as_str() {
+        // Debian's `unimportant` and Ubuntu's `negligible`: the distribution rates the flaw
+        // below low (it does not ship the affected code path, or it cannot be exploited).
+        "UNIMPORTANT" | "NEGLIGIBLE" => "LOW".to_owned(),
+        other => other.to_owned(),
+    };
     matches!(upper.as_str(), "CRITICAL" | "HIGH" | "MODERATE" | "MEDIUM" | "LOW")
         .then(|| SeverityEntry { kind: "QUALITATIVE".into(), value: upper })
 }
@@ -172,7 +181,15 @@ impl OsvRecord {
         Ok(Advisory {
             source: source_of_id(&self.id).to_owned(),
             id: self.id,
-            aliases: self.aliases.unwrap_or_default(),
+            // Upstream ids join the aliases: a DSA and DEBIAN-CVE record for the same CVE in the
+            // same package are one flaw to fix, and users search by the CVE.
+            aliases: {
+                let mut ids = self.aliases.unwrap_or_default();
+                ids.extend(self.upstream.unwrap_or_default());
+                ids.sort();
+                ids.dedup();
+                ids
+            },
             summary: self.summary.unwrap_or_default(),
             details: self.details.unwrap_or_default(),
             published: self.published,

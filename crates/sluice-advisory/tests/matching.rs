@@ -271,3 +271,92 @@ fn damaged_databases_are_errors_naming_the_file() {
     let err = Database::from_bytes(Path::new("x.db"), future).err().unwrap();
     assert!(matches!(err, Error::Format { found: 99, .. }));
 }
+
+fn os_package(
+    eco: Ecosystem,
+    distro: &str,
+    release: Option<&str>,
+    name: &str,
+    version: &str,
+    source: Option<(&str, Option<&str>)>,
+) -> sluice_inventory::Package {
+    sluice_inventory::Package {
+        ecosystem: eco,
+        name: name.into(),
+        version: version.into(),
+        purl: format!("pkg:deb/debian/{name}@{version}"),
+        relationship: sluice_inventory::Relationship::Unknown,
+        location: sluice_inventory::Location { path: "/var/lib/dpkg/status".into(), line: 1 },
+        hashes: Vec::new(),
+        dependencies: Vec::new(),
+        layer: None,
+        source: sluice_inventory::Source::Registry,
+        distro: Some(sluice_inventory::Distro {
+            ecosystem: distro.into(),
+            release: release.map(str::to_owned),
+            source_name: source.map(|s| s.0.to_owned()),
+            source_version: source.and_then(|s| s.1.map(str::to_owned)),
+        }),
+    }
+}
+
+fn installed_ids(db: &Database, package: &sluice_inventory::Package) -> Vec<String> {
+    sluice_advisory::match_installed(db, package).unwrap().findings.into_iter().map(|f| f.id).collect()
+}
+
+#[test]
+fn distribution_advisories_apply_to_their_release_only() {
+    // Unfixed in Debian 11, fixed in 12: a Debian 12 package past the fix must not borrow the
+    // Debian 11 entry, and a Debian 11 package is affected whatever its version.
+    let unfixed_in_11 = json!({"id": "DEBIAN-CVE-2024-1", "modified": "2024-01-01T00:00:00Z", "affected": [
+        {"package": {"ecosystem": "Debian:11", "name": "curl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]},
+        {"package": {"ecosystem": "Debian:12", "name": "curl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "7.88.1-10+deb12u5"}]}]},
+    ]});
+    let alpine = json!({"id": "ALPINE-CVE-2024-2", "modified": "2024-01-01T00:00:00Z", "affected": [
+        {"package": {"ecosystem": "Alpine:v3.19", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.1.7-r1"}]}]},
+    ]});
+    let ubuntu = json!({"id": "UBUNTU-CVE-2024-3", "modified": "2024-01-01T00:00:00Z", "affected": [
+        {"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "zlib"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:1.2.11.dfsg-2ubuntu9.2"}]}]},
+        {"package": {"ecosystem": "Ubuntu:Pro:18.04:LTS", "name": "zlib"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:1.2.11.dfsg-0ubuntu2.2+esm1"}]}]},
+    ]});
+    let (_d, db) = db_from(&[unfixed_in_11, alpine, ubuntu]);
+    let deb = |release, version| os_package(Ecosystem::Debian, "Debian", release, "curl", version, None);
+    assert_eq!(installed_ids(&db, &deb(Some("12"), "7.88.1-10+deb12u4")), ["DEBIAN-CVE-2024-1"]);
+    assert!(installed_ids(&db, &deb(Some("12"), "7.88.1-10+deb12u5")).is_empty());
+    assert_eq!(installed_ids(&db, &deb(Some("11"), "7.74.0-1.3+deb11u14")), ["DEBIAN-CVE-2024-1"]);
+    assert!(installed_ids(&db, &deb(Some("13"), "8.14.1-2")).is_empty());
+    // Unknown release: only release-less entries could match, and the note says so.
+    let unknown = sluice_advisory::match_installed(&db, &deb(None, "7.88.1-10+deb12u4")).unwrap();
+    assert!(unknown.findings.is_empty());
+    assert!(unknown.notes.iter().any(|n| n.contains("no Debian release")), "{:?}", unknown.notes);
+    // Alpine: by origin package, per branch.
+    let apk = |release| {
+        os_package(Ecosystem::Alpine, "Alpine", Some(release), "libcrypto3", "3.1.4-r5", Some(("openssl", None)))
+    };
+    assert_eq!(installed_ids(&db, &apk("v3.19")), ["ALPINE-CVE-2024-2"]);
+    assert!(installed_ids(&db, &apk("v3.20")).is_empty());
+    // Ubuntu: `22.04` matches `Ubuntu:22.04:LTS`; Ubuntu Pro (ESM) entries never apply.
+    let ubu = |release, version| {
+        os_package(Ecosystem::Ubuntu, "Ubuntu", Some(release), "zlib1g", version, Some(("zlib", None)))
+    };
+    assert_eq!(installed_ids(&db, &ubu("22.04", "1:1.2.11.dfsg-2ubuntu9")), ["UBUNTU-CVE-2024-3"]);
+    assert!(installed_ids(&db, &ubu("18.04", "1:1.2.11.dfsg-0ubuntu2")).is_empty());
+}
+
+#[test]
+fn debian_advisories_match_the_source_package_at_its_source_version() {
+    // bash 5.2.15-2+b8 is a binNMU of source bash 5.2.15-2: the advisory's range is over
+    // source versions, so the source version decides.
+    let rec = json!({"id": "DSA-9-1", "modified": "2024-01-01T00:00:00Z", "upstream": ["CVE-2099-1"], "affected": [
+        {"package": {"ecosystem": "Debian:12", "name": "bash"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "5.2.15-2+b9"}]}]},
+        {"package": {"ecosystem": "Debian:12", "name": "glibc"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.36-9+deb12u3"}]}]},
+    ]});
+    let (_d, db) = db_from(&[rec]);
+    let bash = os_package(Ecosystem::Debian, "Debian", Some("12"), "bash", "5.2.15-2+b8", Some(("bash", Some("5.2.15-2"))));
+    let found = sluice_advisory::match_installed(&db, &bash).unwrap().findings;
+    assert_eq!(found.len(), 1, "reached under the binary and the source name, reported once");
+    assert_eq!(found[0].aliases, ["CVE-2099-1"]);
+    let libc = |v| os_package(Ecosystem::Debian, "Debian", Some("12"), "libc6", v, Some(("glibc", None)));
+    assert_eq!(installed_ids(&db, &libc("2.36-9+deb12u1")), ["DSA-9-1"]);
+    assert!(installed_ids(&db, &libc("2.36-9+deb12u3")).is_empty());
+}

@@ -20,4 +20,4 @@ pub use shell::{split as split_shell, Command as ShellCommand, Join};
 pub use subst::{expand, Expanded, Vars};
 
 pub mod image;
-pub use image::{inventory, inventory_from, ImageError, Inventory, Limits};
+pub use image::{inventory, inventory_from, ImageError, Inventory, LayerInfo, Limits, OsInfo};

@@ -184,6 +184,9 @@ fn cut_line(line: &str) -> String {
     }
 }
 
+/// Files larger than this are not read for snippets.
+const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
 #[derive(Default)]
 struct SourceCache {
     files: HashMap<String, Option<Vec<String>>>,
@@ -192,8 +195,16 @@ struct SourceCache {
 impl SourceCache {
     fn line(&mut self, root: &std::path::Path, path: &str, line: u32) -> Option<String> {
         let lines = self.files.entry(path.to_owned()).or_insert_with(|| {
-            let bytes = std::fs::read(root.join(path)).ok()?;
-            // Minified or binary files make useless snippets; skip files with huge lines.
+            // Results may point at image tarballs and other large or binary artifacts: those make
+            // no snippet (a NUL byte near the start marks binary, as git decides).
+            let full = root.join(path);
+            if std::fs::metadata(&full).ok()?.len() > MAX_SOURCE_BYTES {
+                return None;
+            }
+            let bytes = std::fs::read(full).ok()?;
+            if bytes.iter().take(8000).any(|b| *b == 0) {
+                return None;
+            }
             Some(String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect())
         });
         lines.as_ref()?.get(usize::try_from(line).ok()?.checked_sub(1)?).cloned()

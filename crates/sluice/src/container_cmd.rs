@@ -33,6 +33,11 @@ struct ContainerOptions {
     images: Vec<PathBuf>,
     /// Refuse images with more layers than this (default 1000).
     max_layers: Option<usize>,
+    /// The advisory database for image packages (relative to the repository root); default:
+    /// `--db`, else the deps stage's default (`$SLUICE_DB`, `~/.cache/sluice/advisories.db`).
+    db: Option<PathBuf>,
+    /// Warn when the database is older than this many days (default 7).
+    max_db_age_days: Option<u64>,
 }
 
 pub fn run(input: &StageInput<'_>) -> Result<Run> {
@@ -98,8 +103,9 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
         ..sluice_container::Limits::DEFAULT
     };
     let mut inventories = Vec::new();
+    let mut scanned: Vec<(String, Inventory)> = Vec::new();
     for image in &images {
-        let shown = image.strip_prefix(root).unwrap_or(image).display().to_string();
+        let shown = image.strip_prefix(root).unwrap_or(image).display().to_string().replace('\\', "/");
         match sluice_container::inventory(image, &limits) {
             Ok(inv) => {
                 for p in &inv.problems {
@@ -107,6 +113,7 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
                     notifications.push(note("warning", format!("{shown}{layer}: {}", p.message)));
                 }
                 inventories.push(inventory_json(&shown, &inv));
+                scanned.push((shown, inv));
             }
             Err(err) => {
                 success = false;
@@ -114,10 +121,39 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
             }
         }
     }
+    let mut advisory_rules: BTreeMap<String, Value> = BTreeMap::new();
+    if scanned.iter().any(|(_, inv)| !inv.packages.is_empty()) {
+        let mut notes = Vec::new();
+        let db = crate::deps_cmd::open_db(
+            root,
+            input.db,
+            opts.db.as_deref(),
+            opts.max_db_age_days,
+            &mut notes,
+            "image packages",
+        )?;
+        notifications.extend(notes.into_iter().map(|n| note(n.level, n.text)));
+        match db {
+            Some((db, db_path)) => {
+                let matched = image_vulnerabilities(&db, &scanned)?;
+                notifications.extend(matched.notes.into_iter().map(|t| note("note", t)));
+                for (result, key, rule) in matched.results {
+                    results.push(result);
+                    fingerprint_keys.push(key);
+                    advisory_rules.entry(rule.0).or_insert(rule.1);
+                }
+                counters.insert("sluice/image-packages".into(), json!(matched.packages));
+                counters.insert("sluice/advisory-db".into(), json!(db_path.display().to_string()));
+            }
+            None => success = false,
+        }
+    }
 
     let mut order: Vec<(usize, &RuleInfo)> = used.values().copied().collect();
     order.sort_by_key(|(i, _)| *i);
-    let descriptors: Vec<Value> = order.iter().map(|(_, r)| descriptor(r)).collect();
+    let mut descriptors: Vec<Value> = order.iter().map(|(_, r)| descriptor(r)).collect();
+    // Advisory rules follow the Dockerfile rules; image results carry no ruleIndex.
+    descriptors.extend(advisory_rules.into_values());
 
     let mut run = empty_run("sluice-container");
     run.tool.driver.version = Some(VERSION.to_owned());
@@ -145,6 +181,77 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
         );
     }
     Ok(run)
+}
+
+/// Findings for the packages of inventoried images.
+struct ImageMatches {
+    /// (result, fingerprint key, (rule id, descriptor)), in image, path, package, advisory order.
+    results: Vec<(Value, (String, String, String), (String, Value))>,
+    notes: Vec<String>,
+    packages: usize,
+}
+
+/// Matches every package of every image against the advisories: distribution packages on
+/// the image's release and source package, language packages as the deps stage does. Each
+/// result says where in the image the package is and which layer (and build step) put it
+/// there, because that layer is what to change.
+fn image_vulnerabilities(db: &sluice_advisory::Database, images: &[(String, Inventory)]) -> Result<ImageMatches> {
+    let mut out = ImageMatches { results: Vec::new(), notes: Vec::new(), packages: 0 };
+    for (shown, inv) in images {
+        let layer_index: BTreeMap<&str, (usize, &sluice_container::LayerInfo)> =
+            inv.layers.iter().enumerate().map(|(i, l)| (l.digest.as_str(), (i, l))).collect();
+        for package in &inv.packages {
+            out.packages += 1;
+            if package.source != sluice_inventory::Source::Registry {
+                continue;
+            }
+            let m = sluice_advisory::match_installed(db, package)?;
+            out.notes.extend(m.notes.iter().map(|n| format!("{shown}: {n}")));
+            for finding in &m.findings {
+                let mut extra = serde_json::Map::new();
+                extra.insert("sluice/image".into(), json!(shown));
+                extra.insert("sluice/image-path".into(), json!(package.location.path));
+                let mut context = format!("Found in {shown} at {}", package.location.path);
+                if let Some((i, layer)) = package.layer.as_deref().and_then(|d| layer_index.get(d)) {
+                    extra.insert("sluice/layer".into(), json!(layer.digest));
+                    extra.insert("sluice/layer-index".into(), json!(i + 1));
+                    context.push_str(&format!(
+                        ", installed by layer {} of {} ({})",
+                        i + 1,
+                        inv.layers.len(),
+                        short_digest(&layer.digest)
+                    ));
+                    if let Some(step) = &layer.created_by {
+                        extra.insert("sluice/layer-created-by".into(), json!(step));
+                        context.push_str(&format!(": `{}`", step.chars().take(120).collect::<String>()));
+                    }
+                }
+                context.push('.');
+                let at = crate::deps_cmd::Place { uri: shown, line: 1, context: Some((context, extra)) };
+                let result = crate::deps_cmd::result(package, finding, &at);
+                let content = sluice_sarif::content_hash(&format!(
+                    "{}@{} {} {}",
+                    package.name, package.version, finding.id, package.location.path
+                ));
+                out.results.push((
+                    result,
+                    (finding.id.clone(), shown.clone(), content),
+                    (finding.id.clone(), crate::deps_cmd::descriptor(package, finding)),
+                ));
+            }
+        }
+    }
+    out.notes.sort();
+    out.notes.dedup();
+    Ok(out)
+}
+
+/// `sha256:0123456789ab…` → `sha256:0123456789ab`.
+fn short_digest(digest: &str) -> String {
+    match digest.split_once(':') {
+        Some((alg, hex)) => format!("{alg}:{}", hex.chars().take(12).collect::<String>()),
+        None => digest.chars().take(40).collect(),
+    }
 }
 
 fn note(level: &str, text: String) -> Value {
@@ -252,6 +359,7 @@ fn inventory_json(image: &str, inv: &Inventory) -> Value {
         "os": inv.os.as_ref().map(|o| json!({ "id": o.id, "versionId": o.version_id, "prettyName": o.pretty_name })),
         "layers": inv.layers.iter().map(|l| json!({
             "digest": l.digest, "compression": l.compression, "entries": l.entries, "complete": l.complete,
+            "createdBy": l.created_by,
         })).collect::<Vec<_>>(),
         "packages": inv.packages.iter().map(|p| json!({
             "ecosystem": p.ecosystem.osv_name(),
@@ -260,6 +368,8 @@ fn inventory_json(image: &str, inv: &Inventory) -> Value {
             "purl": p.purl,
             "layer": p.layer,
             "location": format!("{}:{}", p.location.path, p.location.line),
+            "distro": p.distro.as_ref().map(|d| d.osv_ecosystem()),
+            "sourcePackage": p.distro.as_ref().and_then(|d| d.source_name.clone()),
         })).collect::<Vec<_>>(),
     })
 }

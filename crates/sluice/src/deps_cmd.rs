@@ -160,9 +160,47 @@ struct DepsOptions {
     max_db_age_days: Option<u64>,
 }
 
-struct Notification {
-    level: &'static str,
-    text: String,
+pub(crate) struct Notification {
+    pub level: &'static str,
+    pub text: String,
+}
+
+/// Opens the advisory database a stage uses: `--db`, else the stage's `db` option (relative
+/// to the repository root), else [`default_db_path`]. A missing or damaged database is an
+/// error note (the stage must then fail: never a silent pass); an old one adds a warning.
+pub(crate) fn open_db(
+    root: &Path,
+    db_override: Option<&Path>,
+    configured: Option<&Path>,
+    max_age_days: Option<u64>,
+    notes: &mut Vec<Notification>,
+    what: &str,
+) -> Result<Option<(Database, PathBuf)>> {
+    let db_path = match (db_override, configured) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) => root.join(p),
+        (None, None) => default_db_path()?,
+    };
+    let db = match Database::open(&db_path) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("error: {e}");
+            notes.push(Notification { level: "error", text: format!("{what} were not checked: {e}") });
+            return Ok(None);
+        }
+    };
+    let age = now().saturating_sub(db.meta().updated_at);
+    let max_age = max_age_days.unwrap_or(DEFAULT_MAX_AGE_DAYS);
+    if age > max_age * 86_400 {
+        let text = format!(
+            "{}: the advisory database is {} old (over {max_age} days); run `sluice db update --from <source>` to see newer advisories",
+            db_path.display(),
+            age_text(age)
+        );
+        eprintln!("warning: {text}");
+        notes.push(Notification { level: "warning", text });
+    }
+    Ok(Some((db, db_path)))
 }
 
 /// Runs the deps stage: discover lockfiles, match every registry package, one result per
@@ -193,39 +231,11 @@ pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> 
         notes.push(Notification { level: "note", text: "no lockfiles with packages found; nothing to check".into() });
         return finish(Vec::new(), Vec::new(), Vec::new(), notes, json!({ "sluice/lockfiles": lockfiles.len() }), true);
     }
-    let db_path = match (db_override, &opts.db) {
-        (Some(p), _) => p.to_path_buf(),
-        (None, Some(p)) => input.root.join(p),
-        (None, None) => default_db_path()?,
+    let Some((db, db_path)) =
+        open_db(input.root, db_override, opts.db.as_deref(), opts.max_db_age_days, &mut notes, "dependencies")?
+    else {
+        return finish(Vec::new(), Vec::new(), Vec::new(), notes, json!({ "sluice/packages": packages.len() }), false);
     };
-    let db = match Database::open(&db_path) {
-        Ok(db) => db,
-        Err(e) => {
-            // Never a silent pass: the stage fails, with the command that fixes it.
-            eprintln!("error: {e}");
-            notes.push(Notification { level: "error", text: format!("dependencies were not checked: {e}") });
-            return finish(
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                notes,
-                json!({ "sluice/packages": packages.len() }),
-                false,
-            );
-        }
-    };
-    let age = now().saturating_sub(db.meta().updated_at);
-    let max_age = opts.max_db_age_days.unwrap_or(DEFAULT_MAX_AGE_DAYS);
-    if age > max_age * 86_400 {
-        let text = format!(
-            "{}: the advisory database is {} old (over {max_age} days); run `sluice db update --from <source>` to see newer advisories",
-            db_path.display(),
-            age_text(age)
-        );
-        eprintln!("warning: {text}");
-        notes.push(Notification { level: "warning", text });
-    }
-
     // Each distinct (ecosystem, name, version) is matched once, however many lockfiles have it.
     let mut cache: HashMap<(sluice_inventory::Ecosystem, &str, &str), PackageMatch> = HashMap::new();
     let mut not_registry = 0usize;
@@ -280,7 +290,8 @@ pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> 
     });
     for (package, finding) in &ordered {
         descriptors.entry(finding.id.clone()).or_insert_with(|| descriptor(package, finding));
-        results.push(result(package, finding));
+        let at = Place { uri: &package.location.path, line: package.location.line, context: None };
+        results.push(result(package, finding, &at));
         let content = sluice_sarif::content_hash(&format!("{}@{} {}", package.name, package.version, finding.id));
         fingerprint_keys.push((finding.id.clone(), package.location.path.clone(), content));
     }
@@ -331,7 +342,24 @@ fn is_vulnerability(finding: &Finding) -> bool {
     matches!(finding.kind, sluice_advisory::model::Kind::Vulnerability | sluice_advisory::model::Kind::Malicious)
 }
 
+/// What to upgrade: distribution advisories name the source package (`glibc` for `libc6`).
+fn fix_name(package: &Package) -> &str {
+    package.distro.as_ref().and_then(|d| d.source_name.as_deref()).unwrap_or(&package.name)
+}
+
 fn how_to_fix(package: &Package, finding: &Finding) -> String {
+    if package.distro.is_some() {
+        return match &finding.upgrade_to {
+            Some(v) => format!(
+                "Upgrade {} to {v} or later: rebuild on an updated base image, or upgrade the package in the Dockerfile.",
+                fix_name(package)
+            ),
+            None => format!(
+                "No fixed {} package is known for this release: remove it from the image if unused, or accept the risk in .sluice/triage.toml.",
+                fix_name(package)
+            ),
+        };
+    }
     match (&finding.upgrade_to, finding.kind) {
         (Some(v), _) => format!("Upgrade {} to {v} or later.", package.name),
         (None, sluice_advisory::model::Kind::Unmaintained) => {
@@ -350,7 +378,7 @@ fn how_to_fix(package: &Package, finding: &Finding) -> String {
     }
 }
 
-fn descriptor(package: &Package, finding: &Finding) -> Value {
+pub(crate) fn descriptor(package: &Package, finding: &Finding) -> Value {
     let main = finding.advisories.iter().find(|a| a.id == finding.id).or(finding.advisories.first());
     let details = main.map(|a| a.details.trim()).unwrap_or_default();
     let short = if finding.summary.is_empty() {
@@ -429,7 +457,15 @@ fn truncate(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
-fn result(package: &Package, finding: &Finding) -> Value {
+/// Where a finding is reported: the lockfile (or image) and line, and for image packages the
+/// in-image path and layer, said in the message and kept as properties.
+pub(crate) struct Place<'a> {
+    pub uri: &'a str,
+    pub line: u32,
+    pub context: Option<(String, serde_json::Map<String, Value>)>,
+}
+
+pub(crate) fn result(package: &Package, finding: &Finding, at: &Place<'_>) -> Value {
     let level = if is_vulnerability(finding) { "error" } else { "warning" };
     let aka = if finding.aliases.is_empty() { String::new() } else { format!(" ({})", finding.aliases.join(", ")) };
     let what = match finding.kind {
@@ -440,8 +476,13 @@ fn result(package: &Package, finding: &Finding) -> Value {
         sluice_advisory::model::Kind::Notice => "has a notice:",
     };
     let summary = if finding.summary.is_empty() { String::new() } else { format!(": {}", finding.summary) };
+    let source = match package.distro.as_ref().and_then(|d| d.source_name.as_deref()) {
+        Some(src) => format!(" (source package {src})"),
+        None => String::new(),
+    };
+    let context = at.context.as_ref().map(|(text, _)| format!(" {text}")).unwrap_or_default();
     let message = format!(
-        "{} {} {what} {}{aka}{summary}. {}",
+        "{} {}{source} {what} {}{aka}{summary}. {}{context}",
         package.name,
         package.version,
         finding.id,
@@ -467,6 +508,15 @@ fn result(package: &Package, finding: &Finding) -> Value {
             obj.insert(keys::SEVERITY_SOURCE.into(), json!(score.source));
             obj.insert("sluice/severity-basis".into(), json!(score.basis));
         }
+        if let Some(distro) = &package.distro {
+            obj.insert("sluice/distro".into(), json!(distro.osv_ecosystem()));
+            if let Some(src) = &distro.source_name {
+                obj.insert("sluice/source-package".into(), json!(src));
+            }
+        }
+        if let Some((_, extra)) = &at.context {
+            obj.extend(extra.clone());
+        }
     }
     json!({
         "ruleId": finding.id,
@@ -474,8 +524,8 @@ fn result(package: &Package, finding: &Finding) -> Value {
         "message": { "text": message },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": { "uri": package.location.path, "uriBaseId": "%SRCROOT%" },
-                "region": { "startLine": package.location.line.max(1) },
+                "artifactLocation": { "uri": at.uri, "uriBaseId": "%SRCROOT%" },
+                "region": { "startLine": at.line.max(1) },
             },
         }],
         "properties": properties,

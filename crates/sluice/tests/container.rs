@@ -10,7 +10,7 @@ mod images;
 use std::path::Path;
 
 use common::{assert_valid, github_token, parse, results, sluice};
-use images::{docker_archive, fixture, layer, layer_tar, Comp, Node};
+use images::{docker_archive, docker_archive_with_history, fixture, layer, layer_tar, Comp, Node};
 
 fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
@@ -101,6 +101,9 @@ fn image_inventory_goes_into_run_properties() {
     let bash = inv["packages"].as_array().unwrap().iter().find(|p| p["name"] == "bash").unwrap();
     assert_eq!(bash["ecosystem"], "Debian");
     assert_eq!(bash["layer"], ids[0].as_str());
+    assert_eq!(bash["distro"], "Debian:12");
+    let libc = inv["packages"].as_array().unwrap().iter().find(|p| p["name"] == "libc6").unwrap();
+    assert_eq!(libc["sourcePackage"], "glibc");
     let file = dir.path().join("out.sarif");
     std::fs::write(&file, &out.get_output().stdout).unwrap();
     assert_valid(&file);
@@ -189,4 +192,112 @@ fn run_includes_the_container_stage() {
     let ids: Vec<String> = results(&log).iter().map(|r| r["ruleId"].as_str().unwrap().to_owned()).collect();
     assert!(ids.contains(&"dockerfile-base-latest".to_owned()), "{ids:?}");
     assert!(ids.contains(&"dockerfile-package-cache".to_owned()), "{ids:?}");
+}
+
+/// A Debian 12 image built in September 2023: the base layer's glibc predates DSA-5514-1 and
+/// the second layer installs an openssl that predates DSA-5532-1.
+fn debian_image_of_2023() -> (Vec<u8>, Vec<String>) {
+    let text = |name: &str| String::from_utf8(fixture(name)).unwrap();
+    let old_glibc = |s: String| s.replace("Version: 2.36-9+deb12u14", "Version: 2.36-9+deb12u1");
+    let base = old_glibc(text("dpkg-status.base"));
+    let installed = old_glibc(text("dpkg-status.layer2")).replace("3.0.19-1~deb12u2", "3.0.11-1~deb12u1");
+    let layers = [
+        layer(
+            &[Node::File("etc/os-release", fixture("os-release.debian")), Node::File("var/lib/dpkg/status", base.into_bytes())],
+            Comp::Gzip,
+        ),
+        layer(&[Node::File("var/lib/dpkg/status", installed.into_bytes())], Comp::Gzip),
+    ];
+    docker_archive_with_history(
+        &layers,
+        "app:2023",
+        &[
+            ("/bin/sh -c #(nop) ADD file:6fef7a4ab2de57c438dad76949e7eb87cfb1ea6f45b0f2423f71188efdaa0d8e in / ", false),
+            ("/bin/sh -c #(nop)  CMD [\"bash\"]", true),
+            ("RUN |1 APT_TOKEN=s3cr3t-value /bin/sh -c apt-get update && apt-get install -y openssl ca-certificates # buildkit", false),
+        ],
+    )
+}
+
+#[test]
+fn image_packages_are_matched_on_their_release_and_source_package_with_the_layer_that_installed_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (archive, ids) = debian_image_of_2023();
+    std::fs::write(dir.path().join("app.tar"), archive).unwrap();
+    let out = sluice().args(["scan", "container", "--image", "app.tar", "."]).current_dir(dir.path()).assert().success();
+    let stdout = out.get_output().stdout.clone();
+    let text = String::from_utf8_lossy(&stdout).into_owned();
+    assert!(!text.contains("s3cr3t-value"), "a build argument's value leaked into the report");
+    let log = parse(&stdout);
+    let found = results(&log);
+    let mut summary: Vec<(String, String, String, u64)> = found
+        .iter()
+        .map(|r| {
+            let p = &r["properties"];
+            (
+                r["ruleId"].as_str().unwrap().to_owned(),
+                p["sluice/package"].as_str().unwrap().to_owned(),
+                p["sluice/upgrade-to"].as_str().unwrap_or("-").to_owned(),
+                p["sluice/layer-index"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    summary.sort();
+    let expect = |id: &str, pkg: &str, fix: &str, layer: u64| (id.to_owned(), pkg.to_owned(), fix.to_owned(), layer);
+    assert_eq!(
+        summary,
+        vec![
+            // Debian tracks no fix for zlib's MiniZip: reported with no upgrade.
+            expect("DEBIAN-CVE-2023-45853", "zlib1g", "-", 1),
+            // DSA-5514-1 and DEBIAN-CVE-2023-4911 are one flaw (same upstream CVE): one finding.
+            expect("DEBIAN-CVE-2023-4911", "libc6", "2.36-9+deb12u3", 1),
+            // Both binaries of the openssl source package, from the layer that installed them.
+            expect("DSA-5532-1", "libssl3", "3.0.11-1~deb12u2", 2),
+            expect("DSA-5532-1", "openssl", "3.0.11-1~deb12u2", 2),
+        ]
+    );
+    let glibc = found.iter().find(|r| r["properties"]["sluice/package"] == "libc6").unwrap();
+    let aliases: Vec<&str> =
+        glibc["properties"]["sluice/aliases"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert_eq!(aliases, ["CVE-2023-4911", "DSA-5514-1"]);
+    assert_eq!(glibc["properties"]["sluice/distro"], "Debian:12");
+    assert_eq!(glibc["properties"]["sluice/source-package"], "glibc");
+    assert_eq!(glibc["properties"]["sluice/image-path"], "/var/lib/dpkg/status");
+    assert_eq!(glibc["properties"]["sluice/layer"], ids[0].as_str());
+    assert_eq!(glibc["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "app.tar");
+    let message = glibc["message"]["text"].as_str().unwrap();
+    assert!(message.contains("Upgrade glibc to 2.36-9+deb12u3"), "{message}");
+    assert!(message.contains("layer 1 of 2") && message.contains("ADD file:6fef7a4ab2de"), "{message}");
+    let ssl = found.iter().find(|r| r["properties"]["sluice/package"] == "libssl3").unwrap();
+    let step = ssl["properties"]["sluice/layer-created-by"].as_str().unwrap();
+    assert_eq!(step, "RUN |1 APT_TOKEN=*** apt-get update && apt-get install -y openssl ca-certificates # buildkit");
+    // Each advisory is described once among the run's rules.
+    let rules: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["DEBIAN-CVE-2023-45853", "DEBIAN-CVE-2023-4911", "DSA-5532-1"]);
+    let file = dir.path().join("out.sarif");
+    std::fs::write(&file, &stdout).unwrap();
+    assert_valid(&file);
+}
+
+#[test]
+fn image_packages_without_an_advisory_database_fail_the_stage_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (archive, _) = debian_image_of_2023();
+    std::fs::write(dir.path().join("app.tar"), archive).unwrap();
+    let out = sluice()
+        .env("SLUICE_DB", dir.path().join("none.db"))
+        .args(["scan", "container", "--image", "app.tar", "."])
+        .current_dir(dir.path())
+        .assert();
+    let stdout = out.get_output().stdout.clone();
+    let log = parse(&stdout);
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let notes = invocation["toolExecutionNotifications"].to_string();
+    assert!(notes.contains("image packages were not checked") && notes.contains("sluice db update"), "{notes}");
 }

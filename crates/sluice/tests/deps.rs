@@ -81,7 +81,7 @@ fn scan_deps(root: &Path) -> serde_json::Value {
 fn db_update_and_status_report_sources_and_counts() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sub/advisories.db");
-    let [rustsec, pypa] = advisory_sources();
+    let [rustsec, pypa, _] = advisory_sources();
     let out = sluice().args(["db", "update", "--db"]).arg(&db).arg("--from").arg(&rustsec).assert().success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("RustSec advisory-db"), "{stderr}");

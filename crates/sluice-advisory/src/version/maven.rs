@@ -291,7 +291,10 @@ mod tests {
     /// < `1` but `1.a` > `1` (ComparableVersion compares a string item against a sub-list and
     /// against nothing inconsistently). That is Maven's behaviour, kept for exactness; the
     /// property is checked on the shapes real releases use: qualifiers after `-` or directly
-    /// after digits, numbers after `.` or `-`.
+    /// after digits, numbers after `.` or `-`. A zero after `-` is left out too: Maven drops it
+    /// and nests what follows (`1-0-beta` → `[1, [[beta]]]`), which is again not transitive
+    /// (`1-ga` < `1-a` < `1-0-beta` < `1`; checked with Maven 3.8.7's ComparableVersion), and
+    /// so is a release qualifier (`ga`, `final`) that does not end the version (`1-ga-beta`).
     fn version() -> impl Strategy<Value = String> {
         let qualifier = prop_oneof![
             Just("alpha"),
@@ -306,10 +309,29 @@ mod tests {
             Just("foo"),
         ];
         let part = prop_oneof![
-            (prop_oneof![Just("."), Just("-")], "[0-9]{1,2}").prop_map(|(sep, n)| format!("{sep}{n}")),
+            "[0-9]{1,2}".prop_map(|n| format!(".{n}")),
+            "[1-9][0-9]?".prop_map(|n| format!("-{n}")),
             (prop_oneof![Just("-"), Just("")], qualifier).prop_map(|(sep, q)| format!("{sep}{q}")),
         ];
-        prop::collection::vec(part, 1..5).prop_map(|parts| format!("1{}", parts.concat()))
+        // A release qualifier (`ga`, `final`) is dropped like a zero, so it only ends a version.
+        prop::collection::vec(part, 1..5).prop_map(|parts| {
+            let last = parts.len() - 1;
+            let kept: Vec<String> = parts
+                .into_iter()
+                .enumerate()
+                .filter(|(i, p)| *i == last || !(p.ends_with("ga") || p.ends_with("final")))
+                .map(|(_, p)| p)
+                .collect();
+            format!("1{}", kept.concat())
+        })
+    }
+
+    #[test]
+    fn maven_is_not_transitive_after_a_dropped_zero() {
+        // What Maven 3.8.7's ComparableVersion prints for these four (see `version`).
+        assert!(v("1-ga") < v("1-a") && v("1-a") < v("1-0-beta") && v("1-0-beta") < v("1"));
+        assert!(v("1-ga") == v("1"));
+        assert!(v("1-alphaalpha") < v("1-ga-beta") && v("1-ga-beta") < v("1") && v("1") < v("1-alphaalpha"));
     }
 
     #[test]

@@ -135,6 +135,8 @@ pub struct LayerRef {
     /// The digest that names it in reports (`sha256:…`), else the member path.
     pub digest: String,
     pub media_type: Option<String>,
+    /// The build step that made the layer, from the image config's `history`.
+    pub created_by: Option<String>,
 }
 
 /// The image found in the archive.
@@ -159,6 +161,55 @@ struct DockerEntry {
 #[derive(Deserialize)]
 struct DockerConfig {
     rootfs: Option<RootFs>,
+    #[serde(default)]
+    history: Vec<History>,
+}
+
+/// One build step of the image config's `history`; steps with `empty_layer` (ENV, LABEL…)
+/// made no layer, so the others map to the layers in order.
+#[derive(Deserialize)]
+struct History {
+    created_by: Option<String>,
+    #[serde(default)]
+    empty_layer: bool,
+}
+
+/// The build step of each layer, in layer order.
+fn layer_steps(history: Vec<History>) -> Vec<Option<String>> {
+    history.into_iter().filter(|h| !h.empty_layer).map(|h| h.created_by.map(|c| build_step(&c))).collect()
+}
+
+/// A history `created_by` as a Dockerfile-like step: `/bin/sh -c #(nop) ` and `/bin/sh -c `
+/// prefixes become the instruction, and BuildKit's `|N KEY=value …` build arguments lose
+/// their values (they are often tokens), so the step can be shown in a report.
+pub fn build_step(created_by: &str) -> String {
+    let text = created_by.trim();
+    let text = match text.strip_prefix("/bin/sh -c #(nop) ") {
+        Some(rest) => rest.trim().to_owned(),
+        None => match text.strip_prefix("/bin/sh -c ") {
+            Some(rest) => format!("RUN {}", rest.trim()),
+            None => text.to_owned(),
+        },
+    };
+    // `RUN |2 TOKEN=abc MODE=x /bin/sh -c make`: the N words after `|N` are the arguments.
+    let mut words = text.splitn(3, ' ');
+    let (first, second, rest) = (words.next().unwrap_or(""), words.next(), words.next());
+    let Some(count) = second.and_then(|w| w.strip_prefix('|')).and_then(|n| n.parse::<usize>().ok()) else {
+        return text.chars().take(500).collect();
+    };
+    let mut rest = rest.unwrap_or("").split(' ');
+    let mut out = vec![first.to_owned(), format!("|{count}")];
+    for word in rest.by_ref().take(count.min(100)) {
+        out.push(match word.split_once('=') {
+            Some((k, _)) => format!("{k}=***"),
+            None => "***".to_owned(),
+        });
+    }
+    let tail: Vec<&str> = rest.collect();
+    let tail = tail.join(" ");
+    let tail = tail.strip_prefix("/bin/sh -c ").unwrap_or(&tail);
+    out.push(tail.to_owned());
+    out.join(" ").chars().take(500).collect()
 }
 
 #[derive(Deserialize)]
@@ -224,16 +275,15 @@ pub fn docker_manifest<R: Read + Seek>(
         return Err(ImageError::Manifest { image: origin.to_owned(), reason: "manifest.json lists no image".into() });
     };
     check_layers(first.layers.len(), origin, limits)?;
-    let diff_ids = match first.config.as_deref().and_then(|c| index.get(c).map(|m| (c, m))) {
+    let (diff_ids, steps) = match first.config.as_deref().and_then(|c| index.get(c).map(|m| (c, m))) {
         Some((c, m)) => {
             let bytes = read_small(reader, m, c, origin, limits)?;
-            serde_json::from_slice::<DockerConfig>(&bytes)
-                .ok()
-                .and_then(|c| c.rootfs)
-                .map(|r| r.diff_ids)
-                .unwrap_or_default()
+            match serde_json::from_slice::<DockerConfig>(&bytes) {
+                Ok(config) => (config.rootfs.map(|r| r.diff_ids).unwrap_or_default(), layer_steps(config.history)),
+                Err(_) => (Vec::new(), Vec::new()),
+            }
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let layers = first
         .layers
@@ -241,7 +291,7 @@ pub fn docker_manifest<R: Read + Seek>(
         .enumerate()
         .map(|(i, path)| {
             let digest = blob_digest(path).or_else(|| diff_ids.get(i).cloned()).unwrap_or_else(|| path.clone());
-            LayerRef { member_path: path.clone(), digest, media_type: None }
+            LayerRef { member_path: path.clone(), digest, media_type: None, created_by: steps.get(i).cloned().flatten() }
         })
         .collect();
     Ok(Manifest {
@@ -298,14 +348,30 @@ pub fn oci_manifest<R: Read + Seek>(
     for depth in 0..4 {
         if doc.config.is_some() || !doc.layers.is_empty() {
             check_layers(doc.layers.len(), origin, limits)?;
+            // The config blob's history names each layer's build step; a missing or odd config
+            // only loses those names.
+            let steps = match doc.config.as_ref().and_then(|c| blob_path(&c.digest, origin).ok()) {
+                Some(path) => match index.get(&path) {
+                    Some(member) => {
+                        let bytes = read_small(reader, member, &path, origin, limits)?;
+                        serde_json::from_slice::<DockerConfig>(&bytes)
+                            .map(|c| layer_steps(c.history))
+                            .unwrap_or_default()
+                    }
+                    None => Vec::new(),
+                },
+                None => Vec::new(),
+            };
             let layers = doc
                 .layers
                 .iter()
-                .map(|d| {
+                .enumerate()
+                .map(|(i, d)| {
                     Ok(LayerRef {
                         member_path: blob_path(&d.digest, origin)?,
                         digest: d.digest.clone(),
                         media_type: d.media_type.clone(),
+                        created_by: steps.get(i).cloned().flatten(),
                     })
                 })
                 .collect::<Result<Vec<_>, ImageError>>()?;
@@ -360,6 +426,17 @@ mod tests {
         assert_eq!(clean(b"/etc/x").as_deref(), Some("etc/x"));
         assert_eq!(clean(b"../x"), None);
         assert_eq!(clean(b"./"), None);
+    }
+
+    #[test]
+    fn build_steps() {
+        assert_eq!(build_step("/bin/sh -c #(nop) ADD file:abc in / "), "ADD file:abc in /");
+        assert_eq!(build_step("/bin/sh -c apt-get update"), "RUN apt-get update");
+        assert_eq!(
+            build_step("RUN |2 TOKEN=ghp_secret MODE=x /bin/sh -c make # buildkit"),
+            "RUN |2 TOKEN=*** MODE=*** make # buildkit"
+        );
+        assert_eq!(build_step("COPY . /app # buildkit"), "COPY . /app # buildkit");
     }
 
     #[test]

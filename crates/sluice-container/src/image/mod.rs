@@ -87,6 +87,9 @@ pub struct LayerInfo {
     pub digest: String,
     /// The media type the manifest gives (OCI), if any.
     pub media_type: Option<String>,
+    /// The build step that made it (`RUN apt-get install …`), from the image config's
+    /// history, with build-argument values removed.
+    pub created_by: Option<String>,
     pub compression: &'static str,
     pub entries: u64,
     /// Read completely (false when truncated or corrupt).
@@ -162,6 +165,7 @@ pub fn inventory_from<R: Read + Seek>(reader: &mut R, origin: &str, limits: &Lim
             layers.push(LayerInfo {
                 digest: layer_ref.digest.clone(),
                 media_type: layer_ref.media_type.clone(),
+                created_by: layer_ref.created_by.clone(),
                 compression: "none",
                 entries: 0,
                 complete: false,
@@ -175,6 +179,7 @@ pub fn inventory_from<R: Read + Seek>(reader: &mut R, origin: &str, limits: &Lim
         let blob = (&mut *reader).take(member.size);
         let mut info = fs.apply_layer(n, &layer_ref.digest, blob, total_out.clone(), tripped.clone());
         info.media_type = layer_ref.media_type.clone();
+        info.created_by = layer_ref.created_by.clone();
         if let Some(why) = tripped.get() {
             return Err(ImageError::Limit {
                 image: origin.to_owned(),
@@ -299,7 +304,14 @@ impl Fs {
         tripped: layer::Tripped,
     ) -> LayerInfo {
         let mut info =
-            LayerInfo { digest: digest.to_owned(), media_type: None, compression: "none", entries: 0, complete: false };
+            LayerInfo {
+            digest: digest.to_owned(),
+            media_type: None,
+            created_by: None,
+            compression: "none",
+            entries: 0,
+            complete: false,
+        };
         let (stream, compression) = match layer::open(blob, &self.limits, total_out, tripped) {
             Ok(s) => s,
             Err(e) => {

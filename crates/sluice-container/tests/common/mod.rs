@@ -104,10 +104,25 @@ fn outer(members: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 /// A classic `docker save` archive: `<n>/layer.tar` members, a config with diff_ids.
 pub fn docker_archive(layers: &[Vec<u8>], tag: &str) -> (Vec<u8>, Vec<String>) {
+    docker_archive_with_history(layers, tag, &[])
+}
+
+/// [`docker_archive`] with the config's build history: `(created_by, empty_layer)` steps.
+#[allow(dead_code)]
+pub fn docker_archive_with_history(
+    layers: &[Vec<u8>],
+    tag: &str,
+    history: &[(&str, bool)],
+) -> (Vec<u8>, Vec<String>) {
     let diff_ids: Vec<String> = layers.iter().map(|l| sha256(l)).collect();
+    let history: Vec<serde_json::Value> = history
+        .iter()
+        .map(|(step, empty)| serde_json::json!({ "created": "2023-09-20T00:00:00Z", "created_by": step, "empty_layer": empty }))
+        .collect();
     let config = serde_json::json!({
         "architecture": "amd64", "os": "linux",
         "rootfs": { "type": "layers", "diff_ids": diff_ids },
+        "history": history,
     })
     .to_string()
     .into_bytes();

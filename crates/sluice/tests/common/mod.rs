@@ -13,10 +13,11 @@ pub fn sluice() -> assert_cmd::Command {
     cmd
 }
 
-/// The advisory snapshots vendored for the example and the tests (RustSec and PyPA subsets).
-pub fn advisory_sources() -> [PathBuf; 2] {
+/// The advisory snapshots vendored for the example and the tests (RustSec and PyPA subsets,
+/// and a few Debian and Alpine records).
+pub fn advisory_sources() -> [PathBuf; 3] {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/advisories");
-    [dir.join("rustsec"), dir.join("pypa")]
+    [dir.join("rustsec"), dir.join("pypa"), dir.join("distro")]
 }
 
 /// A database built once per test process from `advisory_sources()` with `sluice db update`.
@@ -25,7 +26,7 @@ pub fn advisory_db() -> &'static Path {
     let (_, path) = DB.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("advisories.db");
-        let [rustsec, pypa] = advisory_sources();
+        let [rustsec, pypa, distro] = advisory_sources();
         let out = Command::new(assert_cmd::cargo::cargo_bin("sluice"))
             .args(["db", "update", "--db"])
             .arg(&path)
@@ -33,6 +34,8 @@ pub fn advisory_db() -> &'static Path {
             .arg(&rustsec)
             .arg("--from")
             .arg(&pypa)
+            .arg("--from")
+            .arg(&distro)
             .output()
             .expect("sluice db update runs");
         assert!(out.status.success(), "sluice db update: {}", String::from_utf8_lossy(&out.stderr));
