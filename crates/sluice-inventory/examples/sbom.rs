@@ -13,7 +13,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (root, out) = (Path::new(&args[1]), &args[2]);
     let inventory = sluice_inventory::discover(root);
-    let info = SbomInfo { name: "bench".to_string(), tool_version: "bench".to_string(), created: 0 };
+    let info = SbomInfo { name: "bench".to_string(), tool_version: "bench".to_string(), created: 0, container: false };
     std::fs::write(out, cyclonedx(&inventory, &info)).expect("write");
     for err in inventory.errors() {
         eprintln!("error: {err}");

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::{Ecosystem, Hash, Inventory, Relationship};
+use crate::{Ecosystem, Hash, Inventory, Package, Relationship};
 
 /// Who made the document and when.
 #[derive(Debug, Clone)]
@@ -24,6 +24,9 @@ pub struct SbomInfo {
     pub tool_version: String,
     /// Seconds since the epoch: `SOURCE_DATE_EPOCH` when set, for reproducible builds.
     pub created: u64,
+    /// The subject is a container image (CycloneDX `container`, SPDX purpose `CONTAINER`)
+    /// rather than a project.
+    pub container: bool,
 }
 
 /// A component after merging the packages of all lockfiles with the same purl.
@@ -36,11 +39,15 @@ struct Component {
     locations: BTreeSet<String>,
     dependencies: BTreeSet<String>,
     direct: bool,
+    /// Image layers that installed it (digests).
+    layers: BTreeSet<String>,
+    /// `Debian:12` and the source package, for OS packages.
+    distro: Option<(String, Option<String>)>,
 }
 
-fn components(inventory: &Inventory) -> BTreeMap<String, Component> {
+fn components<'a>(packages: impl Iterator<Item = &'a Package>) -> BTreeMap<String, Component> {
     let mut out: BTreeMap<String, Component> = BTreeMap::new();
-    for p in inventory.packages() {
+    for p in packages {
         let c = out.entry(p.purl.clone()).or_insert_with(|| Component {
             ecosystem: p.ecosystem,
             name: p.name.clone(),
@@ -50,7 +57,10 @@ fn components(inventory: &Inventory) -> BTreeMap<String, Component> {
             locations: BTreeSet::new(),
             dependencies: BTreeSet::new(),
             direct: false,
+            layers: BTreeSet::new(),
+            distro: p.distro.as_ref().map(|d| (d.osv_ecosystem(), d.source_name.clone())),
         });
+        c.layers.extend(p.layer.iter().cloned());
         c.hashes.extend(p.hashes.iter().cloned());
         c.locations.insert(format!("{}:{}", p.location.path, p.location.line));
         c.dependencies.extend(p.dependencies.iter().cloned());
@@ -122,7 +132,12 @@ const ROOT_REF: &str = "sluice:root";
 
 /// A CycloneDX 1.5 JSON document (pretty-printed, trailing newline).
 pub fn cyclonedx(inventory: &Inventory, info: &SbomInfo) -> String {
-    let components = components(inventory);
+    cyclonedx_of(inventory.packages(), info)
+}
+
+/// [`cyclonedx`] of any packages (an image inventory's).
+pub fn cyclonedx_of<'a>(packages: impl Iterator<Item = &'a Package>, info: &SbomInfo) -> String {
+    let components = components(packages);
     let mut list = Vec::new();
     for c in components.values() {
         let (group, name) = group_and_name(c);
@@ -141,7 +156,16 @@ pub fn cyclonedx(inventory: &Inventory, info: &SbomInfo) -> String {
         }
         let mut props: Vec<Value> =
             c.locations.iter().map(|l| json!({"name": "sluice:location", "value": l})).collect();
-        props.push(json!({"name": "sluice:relationship", "value": if c.direct { "direct" } else { "transitive" }}));
+        if !info.container {
+            props.push(json!({"name": "sluice:relationship", "value": if c.direct { "direct" } else { "transitive" }}));
+        }
+        props.extend(c.layers.iter().map(|l| json!({"name": "sluice:layer", "value": l})));
+        if let Some((distro, source)) = &c.distro {
+            props.push(json!({"name": "sluice:distro", "value": distro}));
+            if let Some(src) = source {
+                props.push(json!({"name": "sluice:source-package", "value": src}));
+            }
+        }
         obj["properties"] = Value::Array(props);
         list.push(obj);
     }
@@ -159,7 +183,11 @@ pub fn cyclonedx(inventory: &Inventory, info: &SbomInfo) -> String {
         "metadata": {
             "timestamp": rfc3339(info.created),
             "tools": {"components": [{"type": "application", "name": "sluice", "version": info.tool_version}]},
-            "component": {"type": "application", "bom-ref": ROOT_REF, "name": info.name},
+            "component": {
+                "type": if info.container { "container" } else { "application" },
+                "bom-ref": ROOT_REF,
+                "name": info.name,
+            },
         },
     });
     doc["components"] = body["components"].clone();
@@ -176,7 +204,12 @@ fn spdx_algorithm(alg: &str) -> String {
 
 /// An SPDX 2.3 JSON document (pretty-printed, trailing newline).
 pub fn spdx(inventory: &Inventory, info: &SbomInfo) -> String {
-    let components = components(inventory);
+    spdx_of(inventory.packages(), info)
+}
+
+/// [`spdx`] of any packages (an image inventory's).
+pub fn spdx_of<'a>(packages: impl Iterator<Item = &'a Package>, info: &SbomInfo) -> String {
+    let components = components(packages);
     let ids: BTreeMap<&str, String> =
         components.keys().enumerate().map(|(i, purl)| (purl.as_str(), format!("SPDXRef-Package-{}", i + 1))).collect();
     let mut packages = vec![json!({
@@ -184,9 +217,19 @@ pub fn spdx(inventory: &Inventory, info: &SbomInfo) -> String {
         "name": info.name,
         "downloadLocation": "NOASSERTION",
         "filesAnalyzed": false,
-        "primaryPackagePurpose": "APPLICATION",
+        "primaryPackagePurpose": if info.container { "CONTAINER" } else { "APPLICATION" },
     })];
     for c in components.values() {
+        let mut comment = format!("Declared at {}", c.locations.iter().cloned().collect::<Vec<_>>().join(", "));
+        if !c.layers.is_empty() {
+            comment.push_str(&format!("; installed by layer {}", c.layers.iter().cloned().collect::<Vec<_>>().join(", ")));
+        }
+        if let Some((distro, source)) = &c.distro {
+            comment.push_str(&format!("; {distro}"));
+            if let Some(src) = source {
+                comment.push_str(&format!(", source package {src}"));
+            }
+        }
         let mut obj = json!({
             "SPDXID": ids[c.purl.as_str()],
             "name": c.name,
@@ -201,7 +244,7 @@ pub fn spdx(inventory: &Inventory, info: &SbomInfo) -> String {
                 "referenceType": "purl",
                 "referenceLocator": c.purl,
             }],
-            "comment": format!("Declared at {}", c.locations.iter().cloned().collect::<Vec<_>>().join(", ")),
+            "comment": comment,
         });
         if !c.hashes.is_empty() {
             obj["checksums"] = c

@@ -28,6 +28,10 @@ pub struct SbomArgs {
     /// Also read lockfiles that .gitignore excludes.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Describe a container image instead: a `docker save` tarball or an OCI image layout
+    /// archive (its OS and language packages, each with the layer that installed it).
+    #[arg(long, value_name = "FILE.tar", conflicts_with_all = ["no_ignore"])]
+    pub image: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -55,7 +59,38 @@ fn project_name(path: &Path) -> String {
     dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".to_string())
 }
 
+/// `sluice sbom --image`: the image's inventory as the document's components.
+fn image_sbom(image: &Path, args: &SbomArgs) -> Result<u8> {
+    let inv = sluice_container::inventory(image, &sluice_container::Limits::DEFAULT)?;
+    for p in &inv.problems {
+        let layer = p.layer.as_deref().map(|l| format!(" (layer {l})")).unwrap_or_default();
+        eprintln!("warning: {}{layer}: {}", image.display(), p.message);
+    }
+    let name = inv.repo_tags.first().cloned().unwrap_or_else(|| {
+        image.file_name().map_or_else(|| "image".to_owned(), |n| n.to_string_lossy().into_owned())
+    });
+    let info = SbomInfo { name, tool_version: env!("CARGO_PKG_VERSION").to_string(), created: created()?, container: true };
+    let text = match args.format {
+        SbomFormat::Cyclonedx => sbom::cyclonedx_of(inv.packages.iter(), &info),
+        SbomFormat::Spdx => sbom::spdx_of(inv.packages.iter(), &info),
+    };
+    write_out(args.output.as_deref(), &text)?;
+    let os = inv.os.as_ref().and_then(|o| o.pretty_name.clone()).unwrap_or_else(|| "unknown OS".to_owned());
+    eprintln!("{}: {os}, {} layers, {} packages", image.display(), inv.layers.len(), inv.packages.len());
+    Ok(exit::OK)
+}
+
+fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(file) => std::fs::write(file, text).with_context(|| format!("cannot write {}", file.display())),
+        None => std::io::stdout().lock().write_all(text.as_bytes()).context("cannot write to stdout"),
+    }
+}
+
 pub fn sbom(args: SbomArgs) -> Result<u8> {
+    if let Some(image) = &args.image {
+        return image_sbom(image, &args);
+    }
     if !args.path.exists() {
         bail!("{}: no such file or directory; pass the project directory to inventory", args.path.display());
     }
@@ -79,15 +114,13 @@ pub fn sbom(args: SbomArgs) -> Result<u8> {
         name: project_name(&args.path),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         created: created()?,
+        container: false,
     };
     let text = match args.format {
         SbomFormat::Cyclonedx => sbom::cyclonedx(&inventory, &info),
         SbomFormat::Spdx => sbom::spdx(&inventory, &info),
     };
-    match &args.output {
-        Some(file) => std::fs::write(file, &text).with_context(|| format!("cannot write {}", file.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes()).context("cannot write to stdout")?,
-    }
+    write_out(args.output.as_deref(), &text)?;
     let packages = inventory.packages().count();
     eprintln!("{} lockfiles, {} packages", inventory.lockfiles.len(), packages);
     if errors.is_empty() {

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "../../sluice-container/tests/common/mod.rs"]
+mod images;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -155,4 +157,66 @@ fn missing_path_is_a_clear_error() {
     let assert = sluice().args(["sbom", "/nonexistent/sluice-sbom-test"]).assert().code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(stderr.contains("/nonexistent/sluice-sbom-test: no such file or directory"), "{stderr}");
+}
+
+#[test]
+fn an_image_sbom_lists_os_and_language_packages_with_their_layers_and_validates() {
+    use images::{docker_archive, fixture, layer, Comp, Node};
+    let dir = tempfile::tempdir().unwrap();
+    let base = layer(
+        &[
+            Node::File("etc/os-release", fixture("os-release.alpine")),
+            Node::File("lib/apk/db/installed", fixture("apk-installed.alpine")),
+        ],
+        Comp::Gzip,
+    );
+    let app = layer(
+        &[Node::File("usr/lib/python3.12/site-packages/pip-24.2.dist-info/METADATA", fixture("pip-24.2.METADATA"))],
+        Comp::Zstd,
+    );
+    let (archive, ids) = docker_archive(&[base, app], "shop:1.0");
+    let image = dir.path().join("shop.tar");
+    fs::write(&image, archive).unwrap();
+    let sbom = |format: &str, name: &str| {
+        let file = dir.path().join(name);
+        sluice()
+            .args(["sbom", "--format", format, "--image"])
+            .arg(&image)
+            .arg("-o")
+            .arg(&file)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .assert()
+            .success();
+        file
+    };
+    let cdx = sbom("cyclonedx", "image.cdx.json");
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&cdx).unwrap()).unwrap();
+    assert_eq!(doc["metadata"]["component"]["type"], "container");
+    assert_eq!(doc["metadata"]["component"]["name"], "shop:1.0");
+    let components = doc["components"].as_array().unwrap();
+    let by_name = |n: &str| components.iter().find(|c| c["name"] == n).unwrap_or_else(|| panic!("{n} missing"));
+    let prop = |c: &Value, k: &str| -> Vec<String> {
+        c["properties"].as_array().unwrap().iter().filter(|p| p["name"] == k).map(|p| p["value"].as_str().unwrap().to_owned()).collect()
+    };
+    let crypto = by_name("libcrypto3");
+    assert!(crypto["purl"].as_str().unwrap().starts_with("pkg:apk/alpine/libcrypto3@3.3.2-r0?"), "{crypto}");
+    assert_eq!(prop(crypto, "sluice:layer"), [ids[0].clone()]);
+    assert_eq!(prop(crypto, "sluice:distro"), ["Alpine:v3.20"]);
+    assert_eq!(prop(crypto, "sluice:source-package"), ["openssl"]);
+    let pip = by_name("pip");
+    assert_eq!(pip["purl"], "pkg:pypi/pip@24.2");
+    assert_eq!(prop(pip, "sluice:layer"), [ids[1].clone()]);
+    // Every apk package of the fixture is listed, once.
+    let apk_count = String::from_utf8(fixture("apk-installed.alpine")).unwrap().lines().filter(|l| l.starts_with("P:")).count();
+    let listed = components.iter().filter(|c| c["purl"].as_str().unwrap().starts_with("pkg:apk/")).count();
+    assert_eq!(listed, apk_count);
+    if let Some(errors) = validate_cyclonedx(&cdx) {
+        assert_eq!(errors, "", "CycloneDX 1.5 schema validation");
+    }
+    let spdx = sbom("spdx", "image.spdx.json");
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&spdx).unwrap()).unwrap();
+    assert_eq!(doc["packages"][0]["primaryPackagePurpose"], "CONTAINER");
+    if let Some((ok, output)) = validate_spdx(&spdx) {
+        assert!(ok, "SPDX 2.3 validation failed:\n{output}");
+    }
 }
