@@ -23,7 +23,9 @@ pub mod version;
 use std::path::PathBuf;
 
 pub use import::{detect, import, Import, Skipped, SourceKind};
-pub use matching::{canonical_id, match_installed, match_package, match_queries, Finding, PackageMatch, Query, Release};
+pub use matching::{
+    canonical_id, match_installed, match_package, match_queries, Finding, PackageMatch, Query, Release,
+};
 pub use severity::{cvss_score, Score};
 pub use store::{build, key, normalize_name, Database, Meta, SourceMeta, Stored, FORMAT_VERSION};
 pub use update::{update, UpdateOutcome};

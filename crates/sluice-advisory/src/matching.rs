@@ -283,7 +283,8 @@ pub fn match_queries(db: &Database, queries: &[Query<'_>]) -> Result<PackageMatc
                 {
                     continue;
                 }
-                if let Some(next_fixed) = affects(affected, scheme, q.version, installed, &mut out.notes, &advisory.id) {
+                if let Some(next_fixed) = affects(affected, scheme, q.version, installed, &mut out.notes, &advisory.id)
+                {
                     // The same advisory reached under two names is one hit.
                     if !hits.iter().any(|h| h.advisory.id == advisory.id && std::ptr::eq(h.affected, affected)) {
                         hits.push(Hit { advisory, affected, next_fixed });

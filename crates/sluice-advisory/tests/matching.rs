@@ -352,7 +352,8 @@ fn debian_advisories_match_the_source_package_at_its_source_version() {
         {"package": {"ecosystem": "Debian:12", "name": "glibc"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.36-9+deb12u3"}]}]},
     ]});
     let (_d, db) = db_from(&[rec]);
-    let bash = os_package(Ecosystem::Debian, "Debian", Some("12"), "bash", "5.2.15-2+b8", Some(("bash", Some("5.2.15-2"))));
+    let bash =
+        os_package(Ecosystem::Debian, "Debian", Some("12"), "bash", "5.2.15-2+b8", Some(("bash", Some("5.2.15-2"))));
     let found = sluice_advisory::match_installed(&db, &bash).unwrap().findings;
     assert_eq!(found.len(), 1, "reached under the binary and the source name, reported once");
     assert_eq!(found[0].aliases, ["CVE-2099-1"]);

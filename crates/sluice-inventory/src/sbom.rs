@@ -222,7 +222,8 @@ pub fn spdx_of<'a>(packages: impl Iterator<Item = &'a Package>, info: &SbomInfo)
     for c in components.values() {
         let mut comment = format!("Declared at {}", c.locations.iter().cloned().collect::<Vec<_>>().join(", "));
         if !c.layers.is_empty() {
-            comment.push_str(&format!("; installed by layer {}", c.layers.iter().cloned().collect::<Vec<_>>().join(", ")));
+            comment
+                .push_str(&format!("; installed by layer {}", c.layers.iter().cloned().collect::<Vec<_>>().join(", ")));
         }
         if let Some((distro, source)) = &c.distro {
             comment.push_str(&format!("; {distro}"));

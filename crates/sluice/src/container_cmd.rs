@@ -137,10 +137,10 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
             Some((db, db_path)) => {
                 let matched = image_vulnerabilities(&db, &scanned)?;
                 notifications.extend(matched.notes.into_iter().map(|t| note("note", t)));
-                for (result, key, rule) in matched.results {
-                    results.push(result);
-                    fingerprint_keys.push(key);
-                    advisory_rules.entry(rule.0).or_insert(rule.1);
+                for found in matched.results {
+                    results.push(found.result);
+                    fingerprint_keys.push(found.key);
+                    advisory_rules.entry(found.rule.0).or_insert(found.rule.1);
                 }
                 counters.insert("sluice/image-packages".into(), json!(matched.packages));
                 counters.insert("sluice/advisory-db".into(), json!(db_path.display().to_string()));
@@ -183,10 +183,18 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
     Ok(run)
 }
 
+/// One image finding: the SARIF result, its fingerprint key (rule, path, content) and its
+/// rule (id, descriptor).
+struct ImageResult {
+    result: Value,
+    key: (String, String, String),
+    rule: (String, Value),
+}
+
 /// Findings for the packages of inventoried images.
 struct ImageMatches {
-    /// (result, fingerprint key, (rule id, descriptor)), in image, path, package, advisory order.
-    results: Vec<(Value, (String, String, String), (String, Value))>,
+    /// In image, path, package, advisory order.
+    results: Vec<ImageResult>,
     notes: Vec<String>,
     packages: usize,
 }
@@ -233,11 +241,11 @@ fn image_vulnerabilities(db: &sluice_advisory::Database, images: &[(String, Inve
                     "{}@{} {} {}",
                     package.name, package.version, finding.id, package.location.path
                 ));
-                out.results.push((
+                out.results.push(ImageResult {
                     result,
-                    (finding.id.clone(), shown.clone(), content),
-                    (finding.id.clone(), crate::deps_cmd::descriptor(package, finding)),
-                ));
+                    key: (finding.id.clone(), shown.clone(), content),
+                    rule: (finding.id.clone(), crate::deps_cmd::descriptor(package, finding)),
+                });
             }
         }
     }

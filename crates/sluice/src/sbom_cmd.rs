@@ -66,10 +66,12 @@ fn image_sbom(image: &Path, args: &SbomArgs) -> Result<u8> {
         let layer = p.layer.as_deref().map(|l| format!(" (layer {l})")).unwrap_or_default();
         eprintln!("warning: {}{layer}: {}", image.display(), p.message);
     }
-    let name = inv.repo_tags.first().cloned().unwrap_or_else(|| {
-        image.file_name().map_or_else(|| "image".to_owned(), |n| n.to_string_lossy().into_owned())
-    });
-    let info = SbomInfo { name, tool_version: env!("CARGO_PKG_VERSION").to_string(), created: created()?, container: true };
+    let name =
+        inv.repo_tags.first().cloned().unwrap_or_else(|| {
+            image.file_name().map_or_else(|| "image".to_owned(), |n| n.to_string_lossy().into_owned())
+        });
+    let info =
+        SbomInfo { name, tool_version: env!("CARGO_PKG_VERSION").to_string(), created: created()?, container: true };
     let text = match args.format {
         SbomFormat::Cyclonedx => sbom::cyclonedx_of(inv.packages.iter(), &info),
         SbomFormat::Spdx => sbom::spdx_of(inv.packages.iter(), &info),

@@ -203,7 +203,10 @@ fn debian_image_of_2023() -> (Vec<u8>, Vec<String>) {
     let installed = old_glibc(text("dpkg-status.layer2")).replace("3.0.19-1~deb12u2", "3.0.11-1~deb12u1");
     let layers = [
         layer(
-            &[Node::File("etc/os-release", fixture("os-release.debian")), Node::File("var/lib/dpkg/status", base.into_bytes())],
+            &[
+                Node::File("etc/os-release", fixture("os-release.debian")),
+                Node::File("var/lib/dpkg/status", base.into_bytes()),
+            ],
             Comp::Gzip,
         ),
         layer(&[Node::File("var/lib/dpkg/status", installed.into_bytes())], Comp::Gzip),
@@ -224,7 +227,8 @@ fn image_packages_are_matched_on_their_release_and_source_package_with_the_layer
     let dir = tempfile::tempdir().unwrap();
     let (archive, ids) = debian_image_of_2023();
     std::fs::write(dir.path().join("app.tar"), archive).unwrap();
-    let out = sluice().args(["scan", "container", "--image", "app.tar", "."]).current_dir(dir.path()).assert().success();
+    let out =
+        sluice().args(["scan", "container", "--image", "app.tar", "."]).current_dir(dir.path()).assert().success();
     let stdout = out.get_output().stdout.clone();
     let text = String::from_utf8_lossy(&stdout).into_owned();
     assert!(!text.contains("s3cr3t-value"), "a build argument's value leaked into the report");

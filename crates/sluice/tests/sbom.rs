@@ -196,7 +196,13 @@ fn an_image_sbom_lists_os_and_language_packages_with_their_layers_and_validates(
     let components = doc["components"].as_array().unwrap();
     let by_name = |n: &str| components.iter().find(|c| c["name"] == n).unwrap_or_else(|| panic!("{n} missing"));
     let prop = |c: &Value, k: &str| -> Vec<String> {
-        c["properties"].as_array().unwrap().iter().filter(|p| p["name"] == k).map(|p| p["value"].as_str().unwrap().to_owned()).collect()
+        c["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["name"] == k)
+            .map(|p| p["value"].as_str().unwrap().to_owned())
+            .collect()
     };
     let crypto = by_name("libcrypto3");
     assert!(crypto["purl"].as_str().unwrap().starts_with("pkg:apk/alpine/libcrypto3@3.3.2-r0?"), "{crypto}");
@@ -207,7 +213,8 @@ fn an_image_sbom_lists_os_and_language_packages_with_their_layers_and_validates(
     assert_eq!(pip["purl"], "pkg:pypi/pip@24.2");
     assert_eq!(prop(pip, "sluice:layer"), [ids[1].clone()]);
     // Every apk package of the fixture is listed, once.
-    let apk_count = String::from_utf8(fixture("apk-installed.alpine")).unwrap().lines().filter(|l| l.starts_with("P:")).count();
+    let apk_count =
+        String::from_utf8(fixture("apk-installed.alpine")).unwrap().lines().filter(|l| l.starts_with("P:")).count();
     let listed = components.iter().filter(|c| c["purl"].as_str().unwrap().starts_with("pkg:apk/")).count();
     assert_eq!(listed, apk_count);
     if let Some(errors) = validate_cyclonedx(&cdx) {

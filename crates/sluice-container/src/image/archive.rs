@@ -291,7 +291,12 @@ pub fn docker_manifest<R: Read + Seek>(
         .enumerate()
         .map(|(i, path)| {
             let digest = blob_digest(path).or_else(|| diff_ids.get(i).cloned()).unwrap_or_else(|| path.clone());
-            LayerRef { member_path: path.clone(), digest, media_type: None, created_by: steps.get(i).cloned().flatten() }
+            LayerRef {
+                member_path: path.clone(),
+                digest,
+                media_type: None,
+                created_by: steps.get(i).cloned().flatten(),
+            }
         })
         .collect();
     Ok(Manifest {

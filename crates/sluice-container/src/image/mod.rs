@@ -303,8 +303,7 @@ impl Fs {
         total_out: Rc<Cell<u64>>,
         tripped: layer::Tripped,
     ) -> LayerInfo {
-        let mut info =
-            LayerInfo {
+        let mut info = LayerInfo {
             digest: digest.to_owned(),
             media_type: None,
             created_by: None,

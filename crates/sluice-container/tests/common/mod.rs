@@ -109,11 +109,7 @@ pub fn docker_archive(layers: &[Vec<u8>], tag: &str) -> (Vec<u8>, Vec<String>) {
 
 /// [`docker_archive`] with the config's build history: `(created_by, empty_layer)` steps.
 #[allow(dead_code)]
-pub fn docker_archive_with_history(
-    layers: &[Vec<u8>],
-    tag: &str,
-    history: &[(&str, bool)],
-) -> (Vec<u8>, Vec<String>) {
+pub fn docker_archive_with_history(layers: &[Vec<u8>], tag: &str, history: &[(&str, bool)]) -> (Vec<u8>, Vec<String>) {
     let diff_ids: Vec<String> = layers.iter().map(|l| sha256(l)).collect();
     let history: Vec<serde_json::Value> = history
         .iter()
