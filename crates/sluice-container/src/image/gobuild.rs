@@ -37,7 +37,8 @@ pub enum Scan {
     NotElf,
     /// An ELF file without build info (C programs, Go binaries built without it).
     NotGo,
-    /// The build info blob: the 32-byte header and what follows it, at most [`MAX_BLOB`] bytes.
+    /// The build info blob: the 32-byte header and what follows it, as far as the strings need
+    /// (at most [`MAX_BLOB`] bytes; a chunk's worth more may follow them).
     Found(Vec<u8>),
     /// [`MAX_SCAN`] bytes searched without finding it.
     TooLarge,
@@ -96,9 +97,17 @@ pub fn scan<R: Read>(mut reader: R) -> std::io::Result<Scan> {
         while i + HEADER <= buf.len() {
             if buf[i] == 0xff && header_ok(&buf[i..i + HEADER]) {
                 let mut blob = buf.split_off(i);
+                // Read what the strings need, growing by doubling up to MAX_BLOB: most module
+                // infos are a few KiB, so a 4 MiB buffer per binary would be waste.
+                let mut step = CHUNK;
+                while blob.len() < MAX_BLOB && parse(&blob) == Err(BuildInfoError::Truncated) {
+                    let want = (MAX_BLOB - blob.len()).min(step) as u64;
+                    if (&mut reader).take(want).read_to_end(&mut blob)? == 0 {
+                        break;
+                    }
+                    step *= 2;
+                }
                 blob.truncate(MAX_BLOB);
-                let want = (MAX_BLOB - blob.len()) as u64;
-                (&mut reader).take(want).read_to_end(&mut blob)?;
                 return Ok(Scan::Found(blob));
             }
             i += ALIGN;
@@ -478,8 +487,8 @@ mod tests {
             .collect();
         assert_eq!(got, expected);
         assert_eq!(got.len(), 2);
-        // The blob ends right after the module info.
-        assert_eq!(info.len, found.len().min(info.len));
+        // Only what the strings need was read, not the rest of the binary.
+        assert!(info.len <= found.len() && found.len() <= info.len + 2 * CHUNK, "{} {}", info.len, found.len());
     }
 
     #[test]
@@ -490,7 +499,8 @@ mod tests {
             .read_to_end(&mut bin)
             .unwrap();
         let Scan::Found(found) = scan(bin.as_slice()).unwrap() else { panic!("no build info") };
-        let at = bin.len() - found.len();
+        let at = bin.windows(HEADER).position(|w| w == &found[..HEADER]).unwrap();
+        assert_eq!(at % ALIGN, 0);
         // Cut inside the module info: found, but not readable.
         let Scan::Found(cut) = scan(&bin[..at + 100]).unwrap() else { panic!("no build info") };
         assert_eq!(parse(&cut), Err(BuildInfoError::Truncated));

@@ -180,10 +180,13 @@ pub fn go_binary() -> Vec<u8> {
     out
 }
 
-/// `(path, version, replacement path)` of each `dep` line of the fixture's `go version -m` output.
-pub fn go_oracle_deps() -> Vec<(String, String, Option<(String, String)>)> {
+/// A `dep` line of `go version -m`: path, version, and the `=>` replacement (path, version).
+pub type OracleDep = (String, String, Option<(String, String)>);
+
+/// Each `dep` line of the fixture's `go version -m` output.
+pub fn go_oracle_deps() -> Vec<OracleDep> {
     let text = String::from_utf8(fixture("gobin/sluicedemo.go-version-m.txt")).unwrap();
-    let mut deps: Vec<(String, String, Option<(String, String)>)> = Vec::new();
+    let mut deps: Vec<OracleDep> = Vec::new();
     for line in text.lines() {
         let cols: Vec<&str> = line.trim_start_matches('\t').split('\t').collect();
         match cols.as_slice() {
