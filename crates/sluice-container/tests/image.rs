@@ -8,9 +8,11 @@ mod common;
 
 use std::io::Cursor;
 
-use common::{docker_archive, fixture, layer, layer_tar, oci_archive, Comp, Node};
+use common::{
+    docker_archive, fixture, go_binary, go_oracle_deps, inventory_fixture, layer, layer_tar, oci_archive, Comp, Node,
+};
 use sluice_container::{inventory_from, ImageError, Inventory, Limits};
-use sluice_inventory::Ecosystem;
+use sluice_inventory::{Ecosystem, Format, Source};
 
 fn inv(bytes: Vec<u8>) -> Result<Inventory, ImageError> {
     inventory_from(&mut Cursor::new(bytes), "test.tar", &Limits::DEFAULT)
@@ -289,4 +291,122 @@ fn oci_digest_with_path_tricks_is_refused() {
     }
     let err = inv(b.into_inner().unwrap()).unwrap_err();
     assert!(err.to_string().contains("invalid digest"), "{err}");
+}
+
+// ---- Go binaries and application lockfiles ----
+
+/// Layer 0: the real Go binary (and a non-executable copy, and a shell script); layer 1: a
+/// package-lock.json and a Cargo.lock, plus one under node_modules that is skipped.
+fn go_and_lockfile_layers() -> Vec<Vec<u8>> {
+    let bin = go_binary();
+    let base = layer(
+        &[
+            Node::Exec("usr/local/bin/sluicedemo", bin.clone()),
+            Node::File("srv/not-executable", bin),
+            Node::Exec("usr/local/bin/script", b"#!/bin/sh\necho hi\n".to_vec()),
+        ],
+        Comp::Gzip,
+    );
+    let app = layer(
+        &[
+            Node::File("app/package-lock.json", inventory_fixture("npm/v3.package-lock.json")),
+            Node::File("app/node_modules/x/package-lock.json", inventory_fixture("npm/v3.package-lock.json")),
+            Node::File("srv/Cargo.lock", inventory_fixture("cargo/v4.Cargo.lock")),
+        ],
+        Comp::Zstd,
+    );
+    vec![base, app]
+}
+
+#[test]
+fn go_binary_modules_match_go_version_m() {
+    let (archive, ids) = docker_archive(&go_and_lockfile_layers(), "go:1");
+    let inv = inv(archive).unwrap();
+    assert!(inv.problems.is_empty(), "{:?}", inv.problems);
+    let go: Vec<_> = inv.packages.iter().filter(|p| p.ecosystem == Ecosystem::Go).collect();
+    // Expected from the oracle: each dep (replacement applied), the main module, stdlib.
+    let mut expected: Vec<(String, String, Source)> = go_oracle_deps()
+        .into_iter()
+        .map(|(path, version, replace)| match replace {
+            Some((dir, v)) if dir.starts_with("./") => (path, v, Source::Path(dir)),
+            Some((module, v)) => (module, v, Source::Registry),
+            None => (path, version, Source::Registry),
+        })
+        .collect();
+    expected.push(("example.com/sluicedemo".into(), "(devel)".into(), Source::Path(".".into())));
+    expected.push(("stdlib".into(), "1.19.8".into(), Source::Registry));
+    expected.sort();
+    let mut got: Vec<(String, String, Source)> =
+        go.iter().map(|p| (p.name.clone(), p.version.clone(), p.source.clone())).collect();
+    got.sort();
+    assert_eq!(got, expected);
+    for p in &go {
+        assert_eq!(p.location.path, "/usr/local/bin/sluicedemo", "{p:?}");
+        assert_eq!(p.layer.as_deref(), Some(ids[0].as_str()), "{p:?}");
+    }
+    assert_eq!(find(&inv, "github.com/google/uuid").purl, "pkg:golang/github.com/google/uuid@v1.3.0");
+    assert_eq!(find(&inv, "stdlib").purl, "pkg:golang/stdlib@1.19.8");
+}
+
+#[test]
+fn lockfiles_in_an_image_carry_their_layer_and_location() {
+    let (archive, ids) = docker_archive(&go_and_lockfile_layers(), "go:1");
+    let inv = inv(archive).unwrap();
+    for (path, fixture_name, format) in [
+        ("/app/package-lock.json", "npm/v3.package-lock.json", Format::NpmPackageLock),
+        ("/srv/Cargo.lock", "cargo/v4.Cargo.lock", Format::CargoLock),
+    ] {
+        let direct = sluice_inventory::parse_bytes(&inventory_fixture(fixture_name), path, format);
+        assert!(direct.error.is_none() && !direct.packages.is_empty());
+        let mut in_image: Vec<_> = inv.packages.iter().filter(|p| p.location.path == path).cloned().collect();
+        in_image.sort();
+        for p in &in_image {
+            assert_eq!(p.layer.as_deref(), Some(ids[1].as_str()), "{p:?}");
+        }
+        let expected: Vec<_> = direct
+            .packages
+            .into_iter()
+            .map(|mut p| {
+                p.layer = Some(ids[1].clone());
+                p
+            })
+            .collect();
+        assert_eq!(in_image, expected, "{path}");
+        assert!(in_image.iter().all(|p| p.location.line > 1), "lines are the lockfile's");
+    }
+    assert!(!inv.packages.iter().any(|p| p.location.path.contains("node_modules/x/package-lock.json")));
+}
+
+#[test]
+fn whiteout_of_a_go_binary_removes_its_modules() {
+    let mut layers = go_and_lockfile_layers();
+    layers.push(layer(&[Node::File("usr/local/bin/.wh.sluicedemo", Vec::new())], Comp::Gzip));
+    let (archive, _) = docker_archive(&layers, "go:2");
+    let inv = inv(archive).unwrap();
+    assert!(!inv.packages.iter().any(|p| p.ecosystem == Ecosystem::Go), "{:?}", inv.packages);
+    assert!(inv.packages.iter().any(|p| p.location.path == "/srv/Cargo.lock"));
+}
+
+#[test]
+fn broken_go_binary_and_lockfile_are_problems_not_errors() {
+    let bin = go_binary();
+    let at = bin.windows(14).position(|w| w == b"\xff Go buildinf:").unwrap();
+    let l = layer(
+        &[
+            Node::Exec("bin/cut", bin[..at + 100].to_vec()),
+            Node::File("app/package-lock.json", b"{ not json".to_vec()),
+            Node::Exec("bin/whole", bin),
+        ],
+        Comp::Gzip,
+    );
+    let (archive, _) = docker_archive(&[l], "b:1");
+    let inv = inv(archive).unwrap();
+    let messages: Vec<&str> = inv.problems.iter().map(|p| p.message.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("`bin/cut` is a Go binary but its build info is cut short")),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m.contains("app/package-lock.json")), "{messages:?}");
+    // The intact binary in the same layer is still read.
+    assert!(inv.packages.iter().any(|p| p.name == "github.com/google/uuid" && p.location.path == "/bin/whole"));
 }

@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use common::{docker_archive, fixture, layer, Comp, Node};
 use proptest::prelude::*;
-use sluice_container::image::{pkgdb, single_layer_archive};
+use sluice_container::image::{gobuild, pkgdb, single_layer_archive};
 use sluice_container::{check, inventory_from, parse, split_shell, CheckConfig, Limits};
 
 fn limits() -> Limits {
@@ -136,5 +136,47 @@ fn unmutated_archive_is_read_in_every_compression() {
     for comp in [Comp::None, Comp::Gzip, Comp::Zstd] {
         let inv = inventory_from(&mut Cursor::new(valid_archive(comp)), "m.tar", &limits()).unwrap();
         assert_eq!(inv.packages.len(), 14, "{:?}", inv.packages.iter().map(|p| &p.name).collect::<Vec<_>>());
+    }
+}
+
+/// The fixture binary's build info blob (header and strings), the seed of the mutations.
+fn go_blob() -> &'static [u8] {
+    static B: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    B.get_or_init(|| {
+        let bin = common::go_binary();
+        let at = bin.windows(14).position(|w| w == gobuild::MAGIC).unwrap();
+        bin[at..at + 400].to_vec()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Random bytes after a valid header, and the real blob with bytes overwritten or cut:
+    /// parsing never panics, and what it reports lies inside the blob.
+    #[test]
+    fn go_buildinfo_parse_never_panics(
+        tail in prop::collection::vec(any::<u8>(), 0..300),
+        edits in prop::collection::vec((0usize..400, any::<u8>()), 0..8),
+        cut in 0usize..400,
+    ) {
+        let mut random = go_blob()[..32].to_vec();
+        random.extend_from_slice(&tail);
+        if let Ok(info) = gobuild::parse(&random) {
+            prop_assert!(info.len <= random.len());
+        }
+        let mut mutated = go_blob().to_vec();
+        for (at, byte) in edits {
+            mutated[at] = byte;
+        }
+        mutated.truncate(cut.max(1));
+        if let Ok(info) = gobuild::parse(&mutated) {
+            prop_assert!(info.len <= mutated.len());
+            let _ = gobuild::packages(&info, "/bin/x");
+        }
+        let mut elf = b"\x7fELF".to_vec();
+        elf.resize(64, 0);
+        elf.extend_from_slice(&mutated);
+        let _ = gobuild::scan(elf.as_slice()).unwrap();
     }
 }

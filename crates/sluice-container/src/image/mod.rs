@@ -3,14 +3,16 @@
 //!
 //! The archive is never extracted. Layers are streamed in order through their decompressor
 //! and tar reader; a metadata-only view of the filesystem keeps just the files an inventory
-//! needs (os-release, package databases, Python `METADATA`, `node_modules/*/package.json`)
-//! and the symlinks, applying whiteouts (`.wh.name`) and opaque directories (`.wh..wh..opq`)
+//! needs (os-release, package databases, Python `METADATA`, `node_modules/*/package.json`,
+//! application lockfiles, the build info of Go executables: [`gobuild`]) and the symlinks, applying whiteouts (`.wh.name`) and opaque directories (`.wh..wh..opq`)
 //! to them. Memory is bounded by [`Limits`], not by the image's size; nothing is written to
 //! disk, so `../` paths, absolute paths and symlinks that point outside cannot escape
 //! anything — they are refused or resolved inside the image, and reported.
 
 mod archive;
+pub mod gobuild;
 mod layer;
+mod lockfile;
 pub mod pkgdb;
 
 use std::cell::Cell;
@@ -212,6 +214,9 @@ enum Kind {
     Rpm,
     Python,
     Npm,
+    /// The build info blob of a Go executable (found by content, not by name).
+    GoBinary,
+    Lockfile(sluice_inventory::Format),
 }
 
 fn kind_of(path: &str) -> Option<Kind> {
@@ -242,7 +247,7 @@ fn kind_of(path: &str) -> Option<Kind> {
             _ => None,
         };
     }
-    None
+    lockfile::format_of(path).map(Kind::Lockfile)
 }
 
 struct Kept {
@@ -401,7 +406,14 @@ impl Fs {
                 }
                 continue;
             }
-            let Some(k) = kind_of(&path) else { continue };
+            let Some(k) = kind_of(&path) else {
+                if let Err(e) = self.go_binary(n, digest, &path, &mut entry) {
+                    self.problem(Some(digest), format!("layer is truncated or corrupt while reading `{path}`: {e}"));
+                    failed = true;
+                    break;
+                }
+                continue;
+            };
             db_changed |= matches!(k, Kind::Dpkg | Kind::Apk);
             if k == Kind::Rpm {
                 self.files.insert(path, Kept { layer: n, kind: k, data: Vec::new() });
@@ -446,6 +458,57 @@ impl Fs {
             self.snapshot(n);
         }
         info
+    }
+
+    /// Scans a regular executable entry for Go build info ([`gobuild::scan`]); keeps the blob
+    /// when found. Hard links to a kept Go binary keep a copy. Err only when the layer itself
+    /// fails to read.
+    fn go_binary<R: Read>(
+        &mut self,
+        n: usize,
+        digest: &str,
+        path: &str,
+        entry: &mut tar::Entry<'_, R>,
+    ) -> std::io::Result<()> {
+        let header = entry.header();
+        let kind = header.entry_type();
+        if kind.is_hard_link() {
+            let target = entry.link_name_bytes().and_then(|t| archive::clean(&t));
+            if let Some(kept) = target.and_then(|t| self.files.get(&t)).filter(|k| k.kind == Kind::GoBinary) {
+                let data = kept.data.clone();
+                self.kept_bytes += data.len() as u64;
+                self.files.insert(path.to_owned(), Kept { layer: n, kind: Kind::GoBinary, data });
+            }
+            return Ok(());
+        }
+        if !kind.is_file() || header.mode().map_or(true, |m| m & 0o111 == 0) || entry.size() < 64 {
+            return Ok(());
+        }
+        let blob = match gobuild::scan(&mut *entry)? {
+            gobuild::Scan::Found(blob) => blob,
+            gobuild::Scan::TooLarge => {
+                self.problem(
+                    Some(digest),
+                    format!("`{path}` is over {} bytes; not searched for Go build info", gobuild::MAX_SCAN),
+                );
+                return Ok(());
+            }
+            gobuild::Scan::NotElf | gobuild::Scan::NotGo => return Ok(()),
+        };
+        match gobuild::parse(&blob) {
+            Ok(info) if self.kept_bytes + info.len as u64 <= self.limits.max_kept_bytes => {
+                let mut data = blob;
+                data.truncate(info.len);
+                self.kept_bytes += data.len() as u64;
+                self.files.insert(path.to_owned(), Kept { layer: n, kind: Kind::GoBinary, data });
+            }
+            Ok(_) => self.problem(
+                Some(digest),
+                format!("`{path}`: Go build info over the limit on kept bytes; its modules are not read"),
+            ),
+            Err(e) => self.problem(Some(digest), format!("`{path}` is a Go binary but {e}; its modules are not read")),
+        }
+        Ok(())
     }
 
     /// Records which OS packages exist after layer `n`: new (name, version) pairs were
@@ -502,6 +565,8 @@ impl Fs {
         let layer = |i: usize| digests.get(i).cloned();
         let mut out = Vec::new();
         let mut rpm_seen = false;
+        // Problems found while `self.files` is borrowed.
+        let mut later = Vec::new();
         for (path, kept) in &self.files {
             let location = Location { path: format!("/{path}"), line: 1 };
             match kept.kind {
@@ -578,9 +643,29 @@ impl Fs {
                         });
                     }
                 }
+                Kind::GoBinary => match gobuild::parse(&kept.data) {
+                    Ok(info) => out.extend(gobuild::packages(&info, &location.path).into_iter().map(|mut p| {
+                        p.layer = layer(kept.layer);
+                        p
+                    })),
+                    Err(e) => later.push(format!("`/{path}`: {e}; its Go modules are not in the inventory")),
+                },
+                Kind::Lockfile(format) => {
+                    let parsed = sluice_inventory::parse_bytes(&kept.data, &location.path, format);
+                    match parsed.error {
+                        Some(e) => later.push(format!("{e}; its packages are not in the inventory")),
+                        None => out.extend(parsed.packages.into_iter().map(|mut p| {
+                            p.layer = layer(kept.layer);
+                            p
+                        })),
+                    }
+                }
                 Kind::Rpm => rpm_seen = true,
                 Kind::OsRelease => {}
             }
+        }
+        for message in later {
+            self.problem(None, message);
         }
         if rpm_seen {
             self.problem(

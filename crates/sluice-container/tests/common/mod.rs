@@ -13,6 +13,8 @@ pub enum Node {
     Hardlink(&'static str, &'static str),
     /// A file whose name is written as given, unchecked (`../x`, `/etc/x`).
     RawFile(&'static str, Vec<u8>),
+    /// A regular file with mode 0755.
+    Exec(&'static str, Vec<u8>),
 }
 
 #[derive(Clone, Copy)]
@@ -57,6 +59,11 @@ pub fn layer_tar(nodes: &[Node]) -> Vec<u8> {
             Node::Hardlink(path, target) => {
                 let mut h = header(tar::EntryType::Link, 0);
                 b.append_link(&mut h, path, target).unwrap();
+            }
+            Node::Exec(path, data) => {
+                let mut h = header(tar::EntryType::Regular, data.len() as u64);
+                h.set_mode(0o755);
+                b.append_data(&mut h, path, data.as_slice()).unwrap();
             }
             Node::RawFile(path, data) => {
                 let mut h = header(tar::EntryType::Regular, data.len() as u64);
@@ -173,5 +180,37 @@ pub fn fixture(name: &str) -> Vec<u8> {
     let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let own = crate_dir.join("tests/fixtures").join(name);
     let path = if own.exists() { own } else { crate_dir.join("../sluice-container/tests/fixtures").join(name) };
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The Go fixture binary (tests/fixtures/gobin/build.sh), decompressed.
+pub fn go_binary() -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(fixture("gobin/sluicedemo.gz").as_slice()).read_to_end(&mut out).unwrap();
+    out
+}
+
+/// A `dep` line of `go version -m`: path, version, and the `=>` replacement (path, version).
+pub type OracleDep = (String, String, Option<(String, String)>);
+
+/// Each `dep` line of the fixture's `go version -m` output.
+pub fn go_oracle_deps() -> Vec<OracleDep> {
+    let text = String::from_utf8(fixture("gobin/sluicedemo.go-version-m.txt")).unwrap();
+    let mut deps: Vec<OracleDep> = Vec::new();
+    for line in text.lines() {
+        let cols: Vec<&str> = line.trim_start_matches('\t').split('\t').collect();
+        match cols.as_slice() {
+            ["dep", p, v, ..] => deps.push((p.to_string(), v.to_string(), None)),
+            ["=>", p, v, ..] => deps.last_mut().unwrap().2 = Some((p.to_string(), v.to_string())),
+            _ => {}
+        }
+    }
+    deps
+}
+
+/// A file of `crates/sluice-inventory/tests/fixtures` (real lockfiles).
+pub fn inventory_fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sluice-inventory/tests/fixtures").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
