@@ -12,6 +12,7 @@
 mod archive;
 mod layer;
 pub mod pkgdb;
+pub mod rpmdb;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -214,9 +215,10 @@ fn kind_of(path: &str) -> Option<Kind> {
         "etc/os-release" | "usr/lib/os-release" => return Some(Kind::OsRelease),
         "var/lib/dpkg/status" => return Some(Kind::Dpkg),
         "lib/apk/db/installed" => return Some(Kind::Apk),
-        "var/lib/rpm/rpmdb.sqlite" | "var/lib/rpm/Packages" | "usr/lib/sysimage/rpm/rpmdb.sqlite" => {
-            return Some(Kind::Rpm)
-        }
+        "var/lib/rpm/rpmdb.sqlite"
+        | "var/lib/rpm/Packages"
+        | "usr/lib/sysimage/rpm/rpmdb.sqlite"
+        | "usr/lib/sysimage/rpm/Packages.db" => return Some(Kind::Rpm),
         _ => {}
     }
     if let Some(name) = path.strip_prefix("var/lib/dpkg/status.d/") {
@@ -391,8 +393,9 @@ impl Fs {
                 continue;
             }
             let Some(k) = kind_of(&path) else { continue };
-            db_changed |= matches!(k, Kind::Dpkg | Kind::Apk);
-            if k == Kind::Rpm {
+            db_changed |= matches!(k, Kind::Dpkg | Kind::Apk | Kind::Rpm);
+            // Only the SQLite rpm database is read; BerkeleyDB and ndb files are just noted.
+            if k == Kind::Rpm && !path.ends_with(".sqlite") {
                 self.files.insert(path, Kept { layer: n, kind: k, data: Vec::new() });
                 continue;
             }
@@ -445,6 +448,11 @@ impl Fs {
             let pkgs = match kept.kind {
                 Kind::Dpkg => pkgdb::dpkg_status(&kept.data),
                 Kind::Apk => pkgdb::apk_installed(&kept.data),
+                Kind::Rpm => {
+                    let db = rpmdb::read_sqlite(&kept.data).unwrap_or_default();
+                    now.extend(db.packages.iter().map(|h| (h.name.clone(), h.evr())));
+                    continue;
+                }
                 _ => continue,
             };
             now.extend(pkgs.into_iter().map(|p| (p.name, p.version)));
@@ -490,7 +498,7 @@ impl Fs {
         });
         let layer = |i: usize| digests.get(i).cloned();
         let mut out = Vec::new();
-        let mut rpm_seen = false;
+        let mut rpm_problems = Vec::new();
         for (path, kept) in &self.files {
             let location = Location { path: format!("/{path}"), line: 1 };
             match kept.kind {
@@ -567,15 +575,23 @@ impl Fs {
                         });
                     }
                 }
-                Kind::Rpm => rpm_seen = true,
+                Kind::Rpm => {
+                    let introduced = |h: &rpmdb::RpmHeader| {
+                        layer(self.introduced.get(&(h.name.clone(), h.evr())).copied().unwrap_or(kept.layer))
+                    };
+                    match rpmdb::inventory(path, &kept.data, os.as_ref(), &introduced) {
+                        Ok((pkgs, bad)) => {
+                            out.extend(pkgs);
+                            rpm_problems.extend(bad.into_iter().map(|b| (layer(kept.layer), b)));
+                        }
+                        Err(e) => rpm_problems.push((layer(kept.layer), e)),
+                    }
+                }
                 Kind::OsRelease => {}
             }
         }
-        if rpm_seen {
-            self.problem(
-                None,
-                "an rpm database is present; rpm packages are not inventoried yet (only dpkg and apk)".into(),
-            );
+        for (layer, message) in rpm_problems {
+            self.problem(layer.as_deref(), message);
         }
         out.sort();
         out.dedup();
