@@ -17,6 +17,8 @@
 //! The older BerkeleyDB `var/lib/rpm/Packages` (CentOS 7, RHEL 7/8) and SUSE's `Packages.db`
 //! (ndb) are not read; the inventory reports them as problems.
 
+use std::io::Read;
+
 use rusqlite::{Connection, OpenFlags, MAIN_DB};
 use sluice_inventory::purl::encode;
 use sluice_inventory::{Distro, Ecosystem, Location, Package, Relationship, Source};
@@ -180,6 +182,30 @@ pub struct RpmDb {
 /// few thousand).
 const MAX_ROWS: usize = 200_000;
 
+/// SQLite's advice for databases from untrusted sources ("Defense against dark arts"):
+/// defensive mode, cell size checks, no schema-defined functions with side effects, no string
+/// or blob longer than the file, and a bound on the work one query may do (a hostile schema
+/// can make a column compute without end).
+fn harden(conn: &Connection, file_len: usize) {
+    use rusqlite::config::DbConfig;
+    use rusqlite::limits::Limit;
+    let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true);
+    let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false);
+    let _ = conn.pragma_update(None, "cell_size_check", true);
+    let _ = conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, i32::try_from(file_len.max(1 << 20)).unwrap_or(i32::MAX));
+    // One call per 10,000 virtual machine steps; reading a real database of thousands of
+    // packages takes a few hundred.
+    let budget = 20_000 + file_len / 64;
+    let mut calls = 0usize;
+    conn.progress_handler(
+        10_000,
+        Some(move || {
+            calls += 1;
+            calls > budget
+        }),
+    );
+}
+
 /// Reads an `rpmdb.sqlite` given as bytes, in memory: nothing is written to disk. An error
 /// means the file is not a readable SQLite rpm database at all.
 pub fn read_sqlite(bytes: &[u8]) -> Result<RpmDb, String> {
@@ -188,22 +214,29 @@ pub fn read_sqlite(bytes: &[u8]) -> Result<RpmDb, String> {
     }
     // rpm keeps its database in WAL mode (header bytes 18 and 19 are 2). An in-memory image
     // cannot have a WAL file, so SQLite refuses it unless it says "rollback journal" (1);
-    // the committed pages are all in the main file once rpm closed the database.
-    let mut image = bytes.to_vec();
-    for b in &mut image[18..20] {
-        if *b == 2 {
-            *b = 1;
-        }
-    }
-    let size = image.len();
+    // the committed pages are all in the main file once rpm closed the database. The bytes
+    // are patched while SQLite copies them in, so the file is not copied twice.
+    let rollback = |b: u8| if b == 2 { 1 } else { b };
+    let journal = [rollback(bytes[18]), rollback(bytes[19])];
+    let image = bytes[..18].chain(&journal[..]).chain(&bytes[20..]);
     let mut conn = Connection::open_with_flags(
         ":memory:",
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(|e| format!("cannot start SQLite: {e}"))?;
-    conn.deserialize_read_exact(MAIN_DB, image.as_slice(), size, true)
+    harden(&conn, bytes.len());
+    conn.deserialize_read_exact(MAIN_DB, image, bytes.len(), true)
         .map_err(|e| format!("cannot open the database: {e}"))?;
-    drop(image);
+    // A view or virtual table named Packages could compute rows without end; rpm's is a table.
+    let is_table: bool = conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'Packages'", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n == 1)
+        .map_err(|e| format!("cannot read the schema: {e}"))?;
+    if !is_table {
+        return Err("no Packages table (not an rpm database)".into());
+    }
     let mut stmt = conn
         .prepare("SELECT hnum, blob FROM Packages ORDER BY hnum")
         .map_err(|e| format!("no readable Packages table: {e}"))?;
@@ -478,6 +511,43 @@ mod tests {
             Ok(db) => assert!(db.packages.len() < 3 || !db.bad_rows.is_empty()),
             Err(e) => assert!(!e.is_empty()),
         }
+    }
+
+    /// A database made with SQLite from `sql`, as bytes.
+    fn sqlite(sql: &str) -> Vec<u8> {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        conn.serialize(MAIN_DB).unwrap().to_vec()
+    }
+
+    #[test]
+    fn hostile_schemas_are_refused_or_bounded() {
+        // A view that would compute rows of random megabytes without end.
+        let view = sqlite(
+            "CREATE VIEW Packages AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+             SELECT x AS hnum, randomblob(1000000) AS blob FROM c;",
+        );
+        assert!(read_sqlite(&view).unwrap_err().contains("no Packages table"));
+        // A generated column asking for a gigabyte per row: over the length limit, so each row
+        // is a bad row, not an allocation.
+        let generated = sqlite(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob AS (zeroblob(1000000000)) VIRTUAL); \
+             INSERT INTO Packages (hnum) VALUES (1), (2);",
+        );
+        match read_sqlite(&generated) {
+            Ok(db) => assert!(db.packages.is_empty() && db.bad_rows.iter().any(|b| b.contains("too big")), "{db:?}"),
+            Err(e) => assert!(e.contains("too big"), "{e}"),
+        }
+        // Rows that are not headers are reported by row; the good row is still read.
+        let mixed = sqlite(&format!(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL); \
+             INSERT INTO Packages (blob) VALUES (x'00'), (x'{}');",
+            sample().iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ));
+        let db = read_sqlite(&mixed).unwrap();
+        assert_eq!(db.packages.len(), 1);
+        assert_eq!(db.bad_rows.len(), 1);
+        assert!(db.bad_rows[0].starts_with("row 1:"), "{:?}", db.bad_rows);
     }
 
     #[test]
