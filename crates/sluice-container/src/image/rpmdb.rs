@@ -178,8 +178,8 @@ pub struct RpmDb {
     pub bad_rows: Vec<String>,
 }
 
-/// Rows read from one database; a bigger `Packages` table is refused (a real system has a
-/// few thousand).
+/// Rows read from one database; past this the rest is not read and a message says so (a
+/// real system has a few thousand).
 const MAX_ROWS: usize = 200_000;
 
 /// SQLite's advice for databases from untrusted sources ("Defense against dark arts"):
@@ -193,8 +193,8 @@ fn harden(conn: &Connection, file_len: usize) {
     let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false);
     let _ = conn.pragma_update(None, "cell_size_check", true);
     let _ = conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, i32::try_from(file_len.max(1 << 20)).unwrap_or(i32::MAX));
-    // One call per 10,000 virtual machine steps; reading a real database of thousands of
-    // packages takes a few hundred.
+    // One call per 10,000 virtual machine steps: at least 200 million steps, more for bigger
+    // files; reading a row of a real table takes a few dozen.
     let budget = 20_000 + file_len / 64;
     let mut calls = 0usize;
     conn.progress_handler(
@@ -211,6 +211,10 @@ fn harden(conn: &Connection, file_len: usize) {
 pub fn read_sqlite(bytes: &[u8]) -> Result<RpmDb, String> {
     if bytes.len() < 100 || !bytes.starts_with(b"SQLite format 3\0") {
         return Err("not an SQLite database".into());
+    }
+    // SQLite's allocator takes an `int`.
+    if i32::try_from(bytes.len()).is_err() {
+        return Err(format!("{} bytes is more than SQLite can hold in memory", bytes.len()));
     }
     // rpm keeps its database in WAL mode (header bytes 18 and 19 are 2). An in-memory image
     // cannot have a WAL file, so SQLite refuses it unless it says "rollback journal" (1);
