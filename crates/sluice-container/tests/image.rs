@@ -410,3 +410,119 @@ fn broken_go_binary_and_lockfile_are_problems_not_errors() {
     // The intact binary in the same layer is still read.
     assert!(inv.packages.iter().any(|p| p.name == "github.com/google/uuid" && p.location.path == "/bin/whole"));
 }
+
+/// The oracle: what `rpm -qa --qf '%{NAME} %{EPOCH}:%{VERSION}-%{RELEASE} %{ARCH} %{SOURCERPM}'`
+/// printed for tests/fixtures/rpmdb.sqlite: (name, EVR as rpm prints %{EVR}, arch, source rpm).
+fn rpm_oracle() -> Vec<(String, String, String, String)> {
+    let text = String::from_utf8(fixture("rpmdb.txt")).unwrap();
+    text.lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split(' ').collect();
+            let (epoch, vr) = f[1].split_once(':').unwrap();
+            let evr = if epoch == "(none)" { vr.to_owned() } else { format!("{epoch}:{vr}") };
+            (f[0].to_owned(), evr, f[2].to_owned(), f[3].to_owned())
+        })
+        .collect()
+}
+
+/// The real rpmdb.sqlite with the rows of `drop` deleted, through SQLite itself: an earlier
+/// state of the same database, as a base layer would have it.
+fn rpmdb_without(drop: &str) -> Vec<u8> {
+    let mut bytes = fixture("rpmdb.sqlite");
+    bytes[18] = 1; // WAL → rollback journal, so it opens in memory (as the reader does).
+    bytes[19] = 1;
+    let mut db = rusqlite::Connection::open_in_memory().unwrap();
+    let size = bytes.len();
+    db.deserialize_read_exact(rusqlite::MAIN_DB, bytes.as_slice(), size, false).unwrap();
+    let mut gone = 0;
+    let rows: Vec<(i64, Vec<u8>)> = db
+        .prepare("SELECT hnum, blob FROM Packages")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (hnum, blob) in rows {
+        if sluice_container::image::rpmdb::parse_header(&blob).unwrap().name == drop {
+            // rpm's index tables (Name, Basenames, Providename…) refer to the row: as `rpm -e`
+            // does, remove the package from them first.
+            let tables: Vec<String> = db
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('Packages') AND name NOT LIKE 'sqlite_%'")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            for t in tables {
+                db.execute(&format!("DELETE FROM \"{t}\" WHERE hnum = ?1"), [hnum]).unwrap();
+            }
+            gone += db.execute("DELETE FROM Packages WHERE hnum = ?1", [hnum]).unwrap();
+        }
+    }
+    assert_eq!(gone, 1);
+    db.serialize(rusqlite::MAIN_DB).unwrap().to_vec()
+}
+
+#[test]
+fn rocky_rpm_database_matches_rpm_qa_with_layers_and_purls() {
+    let base = layer(
+        &[
+            Node::File("etc/os-release", fixture("os-release.rocky")),
+            Node::File("var/lib/rpm/rpmdb.sqlite", rpmdb_without("openssl-libs")),
+        ],
+        Comp::Gzip,
+    );
+    let app = layer(&[Node::File("var/lib/rpm/rpmdb.sqlite", fixture("rpmdb.sqlite"))], Comp::Zstd);
+    let (archive, diff_ids) = docker_archive(&[base, app], "rocky:9");
+    let inv = inv(archive).unwrap();
+    assert!(inv.problems.is_empty(), "{:?}", inv.problems);
+    let rpms: Vec<_> = inv.packages.iter().filter(|p| p.ecosystem == Ecosystem::Rpm).collect();
+    let oracle = rpm_oracle();
+    assert_eq!(
+        rpms.iter().map(|p| (p.name.clone(), p.version.clone())).collect::<Vec<_>>(),
+        oracle.iter().map(|(n, v, _, _)| (n.clone(), v.clone())).collect::<Vec<_>>()
+    );
+    for (p, (name, _, arch, srpm)) in rpms.iter().zip(&oracle) {
+        assert!(p.purl.starts_with(&format!("pkg:rpm/rocky/{name}@")), "{}", p.purl);
+        assert!(p.purl.contains(&format!("?arch={arch}&distro=rocky-9.3")), "{}", p.purl);
+        assert_eq!(p.location.path, "/var/lib/rpm/rpmdb.sqlite");
+        let distro = p.distro.as_ref().unwrap();
+        assert_eq!((distro.ecosystem.as_str(), distro.release.as_deref()), ("Rocky Linux", Some("9")));
+        let src = srpm.strip_suffix(".src.rpm").unwrap().rsplitn(3, '-').nth(2).unwrap();
+        assert_eq!(distro.source_name.as_deref(), (src != name).then_some(src), "{name}");
+    }
+    let ssl = find(&inv, "openssl-libs");
+    assert_eq!(ssl.purl, "pkg:rpm/rocky/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=rocky-9.3&epoch=1");
+    assert_eq!(ssl.version, "1:3.0.7-27.el9");
+    // openssl-libs came with the second layer; the others were already in the first.
+    assert_eq!(ssl.layer.as_deref(), Some(diff_ids[1].as_str()));
+    assert_eq!(find(&inv, "hello").layer.as_deref(), Some(diff_ids[0].as_str()));
+    assert_eq!(find(&inv, "tzdata").layer.as_deref(), Some(diff_ids[0].as_str()));
+    assert_eq!(find(&inv, "tzdata").purl, "pkg:rpm/rocky/tzdata@2024a-1.el9?arch=noarch&distro=rocky-9.3");
+}
+
+#[test]
+fn damaged_and_berkeleydb_rpm_databases_are_problems_not_failures() {
+    let mut truncated = fixture("rpmdb.sqlite");
+    truncated.truncate(4096);
+    let base = layer(
+        &[
+            Node::File("etc/os-release", fixture("os-release.rocky")),
+            Node::File("var/lib/rpm/Packages", vec![0x61; 8192]),
+            Node::File("usr/lib/sysimage/rpm/rpmdb.sqlite", truncated),
+            Node::File("usr/lib/python3.9/site-packages/pip-24.2.dist-info/METADATA", fixture("pip-24.2.METADATA")),
+        ],
+        Comp::None,
+    );
+    let (archive, _) = docker_archive(&[base], "rocky:broken");
+    let inv = inv(archive).unwrap();
+    let messages: Vec<&str> = inv.problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages.iter().any(|m| m.starts_with("`/var/lib/rpm/Packages`: BerkeleyDB")), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.starts_with("`/usr/lib/sysimage/rpm/rpmdb.sqlite`: cannot read the rpm database")),
+        "{messages:?}"
+    );
+    // The other packages are still there.
+    assert_eq!(find(&inv, "pip").version, "24.2");
+}

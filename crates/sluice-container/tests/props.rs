@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use common::{docker_archive, fixture, layer, Comp, Node};
 use proptest::prelude::*;
-use sluice_container::image::{gobuild, pkgdb, single_layer_archive};
+use sluice_container::image::{gobuild, pkgdb, rpmdb, single_layer_archive};
 use sluice_container::{check, inventory_from, parse, split_shell, CheckConfig, Limits};
 
 fn limits() -> Limits {
@@ -178,5 +178,56 @@ proptest! {
         elf.resize(64, 0);
         elf.extend_from_slice(&mutated);
         let _ = gobuild::scan(elf.as_slice()).unwrap();
+    }
+}
+
+/// The header blobs of the real rpm database (tests/fixtures/rpmdb.sqlite), read with SQLite.
+fn real_rpm_headers() -> Vec<Vec<u8>> {
+    let mut bytes = fixture("rpmdb.sqlite");
+    bytes[18] = 1; // WAL → rollback journal, to open it in memory.
+    bytes[19] = 1;
+    let mut db = rusqlite::Connection::open_in_memory().unwrap();
+    let size = bytes.len();
+    db.deserialize_read_exact(rusqlite::MAIN_DB, bytes.as_slice(), size, true).unwrap();
+    let mut stmt = db.prepare("SELECT blob FROM Packages ORDER BY hnum").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Arbitrary bytes and real rpm headers with bytes overwritten (index counts, offsets,
+    /// counts, the data store) never panic the header parser; what it accepts has a name.
+    #[test]
+    fn rpm_headers_never_panic(
+        junk in prop::collection::vec(any::<u8>(), 0..512),
+        which in 0usize..3,
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..12),
+    ) {
+        let _ = rpmdb::parse_header(&junk);
+        let mut blob = real_rpm_headers()[which].clone();
+        for (at, byte) in edits {
+            let i = at.index(blob.len());
+            blob[i] = byte;
+        }
+        if let Ok(h) = rpmdb::parse_header(&blob) {
+            prop_assert!(!h.name.is_empty());
+        }
+    }
+
+    /// The real rpm database with bytes overwritten: SQLite and the reader report damage,
+    /// never panic.
+    #[test]
+    fn damaged_rpm_sqlite_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..24),
+    ) {
+        let mut db = fixture("rpmdb.sqlite");
+        for (at, byte) in edits {
+            let i = at.index(db.len());
+            db[i] = byte;
+        }
+        if let Ok(read) = rpmdb::read_sqlite(&db) {
+            prop_assert!(read.packages.len() <= 3);
+        }
     }
 }

@@ -11,6 +11,7 @@ mod debian;
 mod maven;
 mod nuget;
 mod pep440;
+mod rpm;
 mod rubygems;
 mod semver;
 
@@ -24,6 +25,7 @@ pub use self::debian::DebianVersion;
 pub use self::maven::MavenVersion;
 pub use self::nuget::NugetVersion;
 pub use self::pep440::Pep440Version;
+pub use self::rpm::RpmVersion;
 pub use self::rubygems::GemVersion;
 pub use self::semver::SemverVersion;
 
@@ -39,10 +41,12 @@ pub enum Scheme {
     Composer,
     Debian,
     Alpine,
+    /// rpm's `rpmvercmp` with epoch and release (the Red Hat family, SUSE).
+    Rpm,
 }
 
 impl Scheme {
-    /// The ordering an ecosystem's `ECOSYSTEM` ranges use; `None` where sluice has none (rpm).
+    /// The ordering an ecosystem's `ECOSYSTEM` ranges use; `None` where sluice has none.
     pub fn for_ecosystem(ecosystem: Ecosystem) -> Option<Scheme> {
         Some(match ecosystem {
             Ecosystem::CratesIo | Ecosystem::Npm | Ecosystem::Go => Scheme::Semver,
@@ -53,7 +57,7 @@ impl Scheme {
             Ecosystem::Packagist => Scheme::Composer,
             Ecosystem::Debian | Ecosystem::Ubuntu => Scheme::Debian,
             Ecosystem::Alpine => Scheme::Alpine,
-            Ecosystem::Rpm => return None,
+            Ecosystem::Rpm => Scheme::Rpm,
         })
     }
 
@@ -67,6 +71,7 @@ impl Scheme {
             Scheme::Composer => "Composer",
             Scheme::Debian => "Debian",
             Scheme::Alpine => "Alpine",
+            Scheme::Rpm => "rpm",
         }
     }
 
@@ -82,6 +87,7 @@ impl Scheme {
             Scheme::Composer => Version::Composer(ComposerVersion::parse(text).map_err(err)?),
             Scheme::Debian => Version::Debian(DebianVersion::parse(text).map_err(err)?),
             Scheme::Alpine => Version::Alpine(AlpineVersion::parse(text).map_err(err)?),
+            Scheme::Rpm => Version::Rpm(RpmVersion::parse(text).map_err(err)?),
         })
     }
 
@@ -103,6 +109,7 @@ pub enum Version {
     Composer(ComposerVersion),
     Debian(DebianVersion),
     Alpine(AlpineVersion),
+    Rpm(RpmVersion),
 }
 
 impl PartialOrd for Version {
@@ -117,6 +124,7 @@ impl PartialOrd for Version {
             (V::Composer(a), V::Composer(b)) => a.cmp(b),
             (V::Debian(a), V::Debian(b)) => a.cmp(b),
             (V::Alpine(a), V::Alpine(b)) => a.cmp(b),
+            (V::Rpm(a), V::Rpm(b)) => a.cmp(b),
             _ => return None,
         })
     }
@@ -158,7 +166,8 @@ pub(crate) mod order_props {
         #[test]
         fn arbitrary_strings_never_panic(a in "\\PC{0,24}", b in "[0-9a-zA-Z.+~_:-]{0,16}") {
             for scheme in [super::Scheme::Semver, super::Scheme::Pep440, super::Scheme::Maven, super::Scheme::RubyGems,
-                           super::Scheme::NuGet, super::Scheme::Composer, super::Scheme::Debian, super::Scheme::Alpine] {
+                           super::Scheme::NuGet, super::Scheme::Composer, super::Scheme::Debian, super::Scheme::Alpine,
+                           super::Scheme::Rpm] {
                 let _ = scheme.compare(&a, &b);
                 let _ = scheme.compare(&b, &b);
             }

@@ -14,6 +14,7 @@ pub mod gobuild;
 mod layer;
 mod lockfile;
 pub mod pkgdb;
+pub mod rpmdb;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -224,9 +225,10 @@ fn kind_of(path: &str) -> Option<Kind> {
         "etc/os-release" | "usr/lib/os-release" => return Some(Kind::OsRelease),
         "var/lib/dpkg/status" => return Some(Kind::Dpkg),
         "lib/apk/db/installed" => return Some(Kind::Apk),
-        "var/lib/rpm/rpmdb.sqlite" | "var/lib/rpm/Packages" | "usr/lib/sysimage/rpm/rpmdb.sqlite" => {
-            return Some(Kind::Rpm)
-        }
+        "var/lib/rpm/rpmdb.sqlite"
+        | "var/lib/rpm/Packages"
+        | "usr/lib/sysimage/rpm/rpmdb.sqlite"
+        | "usr/lib/sysimage/rpm/Packages.db" => return Some(Kind::Rpm),
         _ => {}
     }
     if let Some(name) = path.strip_prefix("var/lib/dpkg/status.d/") {
@@ -414,8 +416,9 @@ impl Fs {
                 }
                 continue;
             };
-            db_changed |= matches!(k, Kind::Dpkg | Kind::Apk);
-            if k == Kind::Rpm {
+            db_changed |= matches!(k, Kind::Dpkg | Kind::Apk | Kind::Rpm);
+            // Only the SQLite rpm database is read; BerkeleyDB and ndb files are just noted.
+            if k == Kind::Rpm && !path.ends_with(".sqlite") {
                 self.files.insert(path, Kept { layer: n, kind: k, data: Vec::new() });
                 continue;
             }
@@ -519,6 +522,11 @@ impl Fs {
             let pkgs = match kept.kind {
                 Kind::Dpkg => pkgdb::dpkg_status(&kept.data),
                 Kind::Apk => pkgdb::apk_installed(&kept.data),
+                Kind::Rpm => {
+                    let db = rpmdb::read_sqlite(&kept.data).unwrap_or_default();
+                    now.extend(db.packages.iter().map(|h| (h.name.clone(), h.evr())));
+                    continue;
+                }
                 _ => continue,
             };
             now.extend(pkgs.into_iter().map(|p| (p.name, p.version)));
@@ -564,7 +572,7 @@ impl Fs {
         });
         let layer = |i: usize| digests.get(i).cloned();
         let mut out = Vec::new();
-        let mut rpm_seen = false;
+        let mut rpm_problems = Vec::new();
         // Problems found while `self.files` is borrowed.
         let mut later = Vec::new();
         for (path, kept) in &self.files {
@@ -660,18 +668,26 @@ impl Fs {
                         })),
                     }
                 }
-                Kind::Rpm => rpm_seen = true,
+                Kind::Rpm => {
+                    let introduced = |h: &rpmdb::RpmHeader| {
+                        layer(self.introduced.get(&(h.name.clone(), h.evr())).copied().unwrap_or(kept.layer))
+                    };
+                    match rpmdb::inventory(path, &kept.data, os.as_ref(), &introduced) {
+                        Ok((pkgs, bad)) => {
+                            out.extend(pkgs);
+                            rpm_problems.extend(bad.into_iter().map(|b| (layer(kept.layer), b)));
+                        }
+                        Err(e) => rpm_problems.push((layer(kept.layer), e)),
+                    }
+                }
                 Kind::OsRelease => {}
             }
         }
+        for (layer, message) in rpm_problems {
+            self.problem(layer.as_deref(), message);
+        }
         for message in later {
             self.problem(None, message);
-        }
-        if rpm_seen {
-            self.problem(
-                None,
-                "an rpm database is present; rpm packages are not inventoried yet (only dpkg and apk)".into(),
-            );
         }
         out.sort();
         out.dedup();
