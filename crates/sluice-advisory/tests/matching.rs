@@ -361,3 +361,31 @@ fn debian_advisories_match_the_source_package_at_its_source_version() {
     assert_eq!(installed_ids(&db, &libc("2.36-9+deb12u1")), ["DSA-9-1"]);
     assert!(installed_ids(&db, &libc("2.36-9+deb12u3")).is_empty());
 }
+
+#[test]
+fn rpm_packages_match_their_distribution_release_and_epoch() {
+    let rec = json!({"id": "RLSA-2099:0001", "modified": "2024-01-01T00:00:00Z", "upstream": ["CVE-2099-2"], "affected": [
+        {"package": {"ecosystem": "Rocky Linux:9", "name": "openssl-libs"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:3.0.7-28.el9"}]}]},
+        {"package": {"ecosystem": "Rocky Linux:8", "name": "openssl-libs"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:1.1.1k-12.el8"}]}]},
+    ]});
+    let alma = json!({"id": "ALSA-2099:0002", "modified": "2024-01-01T00:00:00Z", "affected": [
+        {"package": {"ecosystem": "AlmaLinux:9", "name": "openssl-libs"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:3.0.7-99.el9"}]}]},
+    ]});
+    let (_d, db) = db_from(&[rec, alma]);
+    let rpm = |release, version| {
+        let mut p =
+            os_package(Ecosystem::Rpm, "Rocky Linux", Some(release), "openssl-libs", version, Some(("openssl", None)));
+        p.purl = format!("pkg:rpm/rocky/openssl-libs@{version}");
+        p
+    };
+    let found = sluice_advisory::match_installed(&db, &rpm("9", "1:3.0.7-27.el9")).unwrap().findings;
+    assert_eq!(found.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["RLSA-2099:0001"]);
+    assert_eq!(found[0].upgrade_to.as_deref(), Some("1:3.0.7-28.el9"));
+    assert!(installed_ids(&db, &rpm("9", "1:3.0.7-28.el9")).is_empty());
+    // rpm order: `.el9_2` after `.el9`; no epoch is epoch 0, below 1.
+    assert!(installed_ids(&db, &rpm("9", "1:3.0.7-28.el9_2")).is_empty());
+    assert_eq!(installed_ids(&db, &rpm("9", "3.0.9-1.el9")), ["RLSA-2099:0001"]);
+    // Rocky 8's fix is not Rocky 9's, and AlmaLinux's records never apply to Rocky.
+    assert_eq!(installed_ids(&db, &rpm("8", "1:1.1.1k-11.el8")), ["RLSA-2099:0001"]);
+    assert!(installed_ids(&db, &rpm("8", "1:1.1.1k-12.el8")).is_empty());
+}

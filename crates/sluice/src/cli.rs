@@ -151,7 +151,7 @@ pub struct ScanArgs {
     /// Dockerfiles (container stage).
     #[arg(long, value_name = "FILE.tar", conflicts_with_all = ["since", "staged", "changed_files", "history"])]
     pub image: Option<PathBuf>,
-    /// The advisory database (deps stage; default: $SLUICE_DB, else ~/.cache/sluice/advisories.db).
+    /// The advisory database (deps and container stages; default: $SLUICE_DB, else ~/.cache/sluice/advisories.db).
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
 }

@@ -305,3 +305,51 @@ fn image_packages_without_an_advisory_database_fail_the_stage_with_the_fix() {
     let notes = invocation["toolExecutionNotifications"].to_string();
     assert!(notes.contains("image packages were not checked") && notes.contains("sluice db update"), "{notes}");
 }
+
+#[test]
+fn rpm_packages_of_a_rocky_image_are_matched_on_rocky_advisories() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = layer(
+        &[
+            Node::File("etc/os-release", fixture("os-release.rocky")),
+            Node::File("var/lib/rpm/rpmdb.sqlite", fixture("rpmdb.sqlite")),
+        ],
+        Comp::Gzip,
+    );
+    let (archive, ids) = docker_archive(&[base], "rocky:9");
+    std::fs::write(dir.path().join("rocky.tar"), archive).unwrap();
+    // A Rocky Linux 9 record (and a Rocky 8 one that must not apply), imported as OSV.
+    let osv = dir.path().join("osv");
+    std::fs::create_dir(&osv).unwrap();
+    let record = serde_json::json!({"id": "RLSA-2099:0001", "modified": "2024-01-01T00:00:00Z", "upstream": ["CVE-2099-2"],
+        "summary": "openssl security update", "affected": [
+        {"package": {"ecosystem": "Rocky Linux:9", "name": "openssl-libs"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:3.0.7-28.el9"}]}]},
+        {"package": {"ecosystem": "Rocky Linux:8", "name": "tzdata"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]},
+    ]});
+    std::fs::write(osv.join("RLSA-2099-0001.json"), record.to_string()).unwrap();
+    let db = dir.path().join("advisories.db");
+    sluice().args(["db", "update", "--db"]).arg(&db).arg("--from").arg(&osv).assert().success();
+    let out = sluice()
+        .args(["scan", "container", "--image", "rocky.tar", "--db"])
+        .arg(&db)
+        .arg(".")
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let stdout = out.get_output().stdout.clone();
+    let log = parse(&stdout);
+    let found = results(&log);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let p = &found[0]["properties"];
+    assert_eq!(found[0]["ruleId"], "RLSA-2099:0001");
+    assert_eq!(p["sluice/package"], "openssl-libs");
+    assert_eq!(p["sluice/package-version"], "1:3.0.7-27.el9");
+    assert_eq!(p["sluice/upgrade-to"], "1:3.0.7-28.el9");
+    assert_eq!(p["sluice/distro"], "Rocky Linux:9");
+    assert_eq!(p["sluice/source-package"], "openssl");
+    assert_eq!(p["sluice/image-path"], "/var/lib/rpm/rpmdb.sqlite");
+    assert_eq!(p["sluice/layer"], ids[0].as_str());
+    let file = dir.path().join("out.sarif");
+    std::fs::write(&file, &stdout).unwrap();
+    assert_valid(&file);
+}
