@@ -23,8 +23,9 @@ for i in 1 2 3; do
   /usr/bin/time -f "trivy $i: %e s wall, %M KiB peak RSS" "$TRIVY" image --cache-dir "$OUT/trivy-cache" \
     --input "$IMG" --format cyclonedx --scanners "" --skip-db-update --offline-scan --disable-telemetry -q \
     -o "$OUT/trivy.cdx.json"
-  /usr/bin/time -f "sluice $i: %e s wall, %M KiB peak RSS" "$BIN" sbom --image "$IMG" -o "$OUT/sluice.cdx.json" 2>/dev/null \
-    || /usr/bin/time -f "sluice $i: %e s wall, %M KiB peak RSS" "$BIN" sbom --image "$IMG" -o "$OUT/sluice.cdx.json"
+  /usr/bin/time -o "$OUT/time.txt" -f "sluice $i: %e s wall, %M KiB peak RSS" \
+    "$BIN" sbom --image "$IMG" -o "$OUT/sluice.cdx.json" 2>/dev/null
+  cat "$OUT/time.txt"
 done
 python3 - "$OUT/sluice.cdx.json" "$OUT/trivy.cdx.json" <<'PY'
 import json, sys
