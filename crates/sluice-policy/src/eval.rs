@@ -93,6 +93,28 @@ fn with_deadline<T: Send + 'static>(
 /// or any JSON for conftest-style use). Packages are all evaluated (conftest's
 /// `--all-namespaces`): a rule that is not evaluated could not refuse anything.
 pub fn decide(policy: &Policy, input: Json, opts: &EvalOptions) -> Result<Verdict, PolicyError> {
+    decide_with(policy, opts, move || Ok(Value::from(input)))
+}
+
+/// [`decide`] over an input given as JSON text. The gate uses it for large inputs: the text is
+/// parsed straight into the engine's values and dropped, so the input is never held as a
+/// `serde_json::Value` tree and as engine values at once (1.4 GiB → see docs/benchmarks.md).
+pub fn decide_text(policy: &Policy, input: String, opts: &EvalOptions) -> Result<Verdict, PolicyError> {
+    let name = policy.name.clone();
+    decide_with(policy, opts, move || {
+        Value::from_json_str(&input).map_err(|e| PolicyError::Eval {
+            policy: name,
+            rule: "(input)".into(),
+            message: e.to_string(),
+        })
+    })
+}
+
+fn decide_with(
+    policy: &Policy,
+    opts: &EvalOptions,
+    input: impl FnOnce() -> Result<Value, PolicyError> + Send + 'static,
+) -> Result<Verdict, PolicyError> {
     let policy = Arc::new(policy.clone());
     let p = Arc::clone(&policy);
     let o = *opts;
@@ -103,7 +125,7 @@ pub fn decide(policy: &Policy, input: Json, opts: &EvalOptions) -> Result<Verdic
         if decisions.is_empty() {
             return Err(PolicyError::NoDecisionRules { policy: p.name.clone() });
         }
-        engine.set_input(Value::from(input));
+        engine.set_input(input()?);
         let mut denials = Vec::new();
         let mut warnings = Vec::new();
         for (rule, kind) in decisions {

@@ -301,16 +301,19 @@ pub fn gate(args: GateArgs) -> Result<u8> {
     };
     let pref = policy_ref(&policy);
     let input = input_for(&log, &root, args.sbom.as_deref(), &origin, now)?;
-    let decided = (|| -> Result<Verdict, sluice_policy::PolicyError> {
-        let json = serde_json::to_value(&input).map_err(|e| sluice_policy::PolicyError::Eval {
+    let decided = (move || -> Result<Verdict, sluice_policy::PolicyError> {
+        // As text, not a `serde_json::Value`: the engine parses it into its own values, so the
+        // input is held once (the text is compact) instead of as two trees.
+        let text = serde_json::to_string(&input).map_err(|e| sluice_policy::PolicyError::Eval {
             policy: policy.name.clone(),
             rule: "(input)".into(),
             message: e.to_string(),
         })?;
+        drop(input);
         if !policy.builtin {
             check_input_fields(&policy, TOP_LEVEL_FIELDS, sluice_policy::INPUT_VERSION)?;
         }
-        sluice_policy::decide(&policy, json, &EvalOptions::new(args.choice.time_limit, now))
+        sluice_policy::decide_text(&policy, text, &EvalOptions::new(args.choice.time_limit, now))
     })();
     match decided {
         Ok(verdict) => {
