@@ -109,13 +109,23 @@ pub fn detect<'a>(paths: impl IntoIterator<Item = &'a str>) -> Detected {
         if is_dockerfile(name) {
             d.dockerfiles.insert(path.to_owned());
         }
-        if let Some((_, ext)) = name.rsplit_once('.') {
-            if let Some(&(_, lang)) = LANGUAGES.iter().find(|(e, _)| e.eq_ignore_ascii_case(ext)) {
-                d.languages.insert(lang.to_owned());
-            }
+        if let Some(lang) = language_of(name) {
+            d.languages.insert(lang.to_owned());
         }
     }
     d
+}
+
+/// The language of a file, by its extension (lowercase names, as in [`Detected::languages`]).
+pub fn language_of(name: &str) -> Option<&'static str> {
+    let (_, ext) = name.rsplit_once('.')?;
+    LANGUAGES.iter().find(|(e, _)| e.eq_ignore_ascii_case(ext)).map(|&(_, lang)| lang)
+}
+
+/// Whether a directory holds other people's code or build output (`node_modules`, `vendor`,
+/// `target`…), which detection leaves out.
+pub fn is_vendored(dir: &str) -> bool {
+    VENDORED.contains(&dir)
 }
 
 fn is_dockerfile(name: &str) -> bool {

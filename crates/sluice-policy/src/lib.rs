@@ -24,7 +24,7 @@ pub mod profiles;
 pub mod ssdf;
 pub mod verdict;
 
-pub use detect::{detect, Detected};
+pub use detect::{detect, is_vendored, language_of, Detected};
 pub use error::PolicyError;
 pub use eval::{collect, decide, decide_text, query, run_tests, EvalOptions, TestOutcome, TestStatus};
 pub use input::{build as build_input, Facts, Input, RunFacts, INPUT_VERSION};

@@ -52,82 +52,42 @@ pub enum Ci {
     PreCommit,
 }
 
-/// What a repository contains, as far as choosing stages goes.
+/// What a repository contains, as far as choosing stages goes: what `sluice plan` and the
+/// policy input see (`sluice_policy::detect`), plus file counts and the CI systems in use.
 #[derive(Debug, Default)]
 pub struct Detected {
     /// Language → number of files.
     pub languages: BTreeMap<&'static str, usize>,
+    /// Lockfiles and dependency manifests.
     pub lockfiles: Vec<String>,
     pub dockerfiles: Vec<String>,
     pub ci: Vec<Ci>,
 }
 
-fn language_of(path: &Path) -> Option<&'static str> {
-    let ext = path.extension()?.to_str()?;
-    Some(match ext {
-        "py" => "Python",
-        "js" | "mjs" | "cjs" | "jsx" => "JavaScript",
-        "ts" | "tsx" | "mts" | "cts" => "TypeScript",
-        "go" => "Go",
-        "java" => "Java",
-        "rs" => "Rust",
-        "rb" => "Ruby",
-        "php" => "PHP",
-        "sh" | "bash" => "Bash",
-        "cs" => "C#",
-        "kt" => "Kotlin",
-        _ => return None,
-    })
-}
-
-const LOCKFILES: &[&str] = &[
-    "Cargo.lock",
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "poetry.lock",
-    "Pipfile.lock",
-    "uv.lock",
-    "go.sum",
-    "go.mod",
-    "Gemfile.lock",
-    "composer.lock",
-    "pom.xml",
-    "gradle.lockfile",
-    "packages.lock.json",
-];
-
-fn is_lockfile(name: &str) -> bool {
-    LOCKFILES.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt"))
-}
-
-fn is_dockerfile(name: &str) -> bool {
-    name == "Dockerfile" || name == "Containerfile" || name.starts_with("Dockerfile.") || name.ends_with(".Dockerfile")
-}
-
 /// Walks the repository (respecting `.gitignore`) and reports what it contains.
 pub fn detect(root: &Path) -> Detected {
-    let mut detected = Detected::default();
+    let mut paths = Vec::new();
     for entry in ignore::WalkBuilder::new(root).hidden(false).build().flatten() {
         let path = entry.path();
         if path.components().any(|c| c.as_os_str() == ".git") || !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let relative = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if let Some(language) = language_of(path) {
+        paths.push(path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/"));
+    }
+    let found = sluice_policy::detect(paths.iter().map(String::as_str));
+    let mut detected = Detected::default();
+    for path in &paths {
+        if path.split('/').any(sluice_policy::is_vendored) {
+            continue;
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if let Some(language) = sluice_policy::language_of(name) {
             *detected.languages.entry(language).or_default() += 1;
         }
-        if is_lockfile(name) {
-            detected.lockfiles.push(relative.clone());
-        }
-        if is_dockerfile(name) {
-            detected.dockerfiles.push(relative);
-        }
     }
+    detected.lockfiles = found.lockfiles.iter().chain(&found.manifests).cloned().collect();
     detected.lockfiles.sort();
-    detected.dockerfiles.sort();
+    detected.dockerfiles = found.dockerfiles.into_iter().collect();
     if root.join(".github/workflows").is_dir() {
         detected.ci.push(Ci::Github);
     }
@@ -225,7 +185,7 @@ fn summary(detected: &Detected) -> String {
     let none = || "none".to_owned();
     let list = |v: &[String]| if v.is_empty() { none() } else { v.join(", ") };
     format!(
-        "detected: languages {}; lockfiles {}; Dockerfiles {}",
+        "detected: languages {}; lockfiles and manifests {}; Dockerfiles {}",
         if languages.is_empty() { none() } else { languages.join(", ") },
         list(&detected.lockfiles),
         list(&detected.dockerfiles)

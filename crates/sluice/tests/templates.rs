@@ -170,7 +170,7 @@ fn init_writes_ci_wiring_that_the_consumers_accept() {
         .clone();
     let out = String::from_utf8(out).unwrap();
     assert!(
-        out.contains("Python (1 files)") && out.contains("requirements.txt") && out.contains("Dockerfile"),
+        out.contains("python (1 files)") && out.contains("requirements.txt") && out.contains("Dockerfile"),
         "{out}"
     );
     let toml = std::fs::read_to_string(repo.join("sluice.toml")).unwrap();
