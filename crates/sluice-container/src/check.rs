@@ -825,7 +825,9 @@ fn env_pairs(text: &str) -> Vec<(String, String)> {
     let words: Vec<String> = shell::split(text).into_iter().flat_map(|c| c.words).collect();
     match words.first() {
         Some(first) if !first.contains('=') => {
-            let rest = text.trim_start()[first.len().min(text.trim_start().len())..].trim();
+            // The value is the raw text after the key's word: the key may have been quoted, so
+            // its unquoted length says nothing about where it ends in `text`.
+            let rest = text.trim_start().split_once(char::is_whitespace).map_or("", |(_, r)| r).trim();
             vec![(first.clone(), rest.trim_matches(['"', '\'']).to_owned())]
         }
         _ => words.into_iter().filter_map(|w| w.split_once('=').map(|(n, v)| (n.to_owned(), v.to_owned()))).collect(),
@@ -835,6 +837,16 @@ fn env_pairs(text: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_env_with_a_quoted_key_and_multibyte_value() {
+        // Found by the property test: the key's unquoted length was used as a byte offset
+        // into the raw text, which panicked inside a multibyte character.
+        assert_eq!(env_pairs("'a' ᰙᰙ"), [("a".to_owned(), "ᰙᰙ".to_owned())]);
+        assert_eq!(env_pairs("'öȺ.¥' x y"), [("öȺ.¥".to_owned(), "x y".to_owned())]);
+        assert_eq!(env_pairs("KEY value with spaces"), [("KEY".to_owned(), "value with spaces".to_owned())]);
+        assert_eq!(env_pairs("KEY"), [("KEY".to_owned(), String::new())]);
+    }
 
     #[test]
     fn modes() {
