@@ -301,7 +301,8 @@ fn go_package(name: &str, version: &str, path: &str, source: Source) -> Package 
 ///   replacement's version (`(devel)`) and is [`Source::Path`], so advisories are not matched
 ///   against code that never came from the module proxy.
 /// - The main module is kept; with version `(devel)` (any `go build` of a checkout before Go
-///   1.24) it is [`Source::Path`] `.`, so it is listed but not matched.
+///   1.24) it is [`Source::Path`] `.`, so it is listed but not matched. So is a `(devel)` dep
+///   (`go build main.go` inside a checkout names its own module that way).
 pub fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {
     let mut out = Vec::new();
     if let Some(v) = stdlib_version(&info.go_version) {
@@ -319,6 +320,9 @@ pub fn packages(info: &BuildInfo, path: &str) -> Vec<Package> {
         let p = match dep.replace.as_deref() {
             Some(r) if is_directory(&r.path) => go_package(&dep.path, &r.version, path, Source::Path(r.path.clone())),
             Some(r) => go_package(&r.path, &r.version, path, Source::Registry),
+            // `go build file.go` inside a module checkout lists that module as a `(devel)`
+            // dep (gitleaks' release binaries do): local code, like a `(devel)` main module.
+            None if dep.version == "(devel)" => go_package(&dep.path, &dep.version, path, Source::Path(".".into())),
             None => go_package(&dep.path, &dep.version, path, Source::Registry),
         };
         out.push(p);
@@ -402,7 +406,7 @@ mod tests {
         let text = "0123456789abcdefpath\tex.com/app\nmod\tex.com/app\tv1.2.3\th1:x=\n\
                     dep\tex.com/old\tv1.0.0\n=>\tex.com/new\tv1.1.0\th1:y=\n\
                     dep\tex.com/local\tv0.1.0\n=>\t../local\t(devel)\t\n\n\
-                    dep\tex.com/plain\tv2.0.0\th1:z=\nbuild\tGOOS=linux\n\n123456789abcdef";
+                    dep\tex.com/plain\tv2.0.0\th1:z=\ndep\tex.com/self\t(devel)\t\nbuild\tGOOS=linux\n\n123456789abcdef";
         let info = parse(&blob("go1.21.5 X:boringcrypto", text)).unwrap();
         let got: Vec<(String, String, Source)> =
             packages(&info, "/app").into_iter().map(|p| (p.name, p.version, p.source)).collect();
@@ -414,6 +418,8 @@ mod tests {
                 ("ex.com/new".into(), "v1.1.0".into(), Source::Registry),
                 ("ex.com/local".into(), "(devel)".into(), Source::Path("../local".into())),
                 ("ex.com/plain".into(), "v2.0.0".into(), Source::Registry),
+                // gitleaks' release binaries list their own module as a `(devel)` dep.
+                ("ex.com/self".into(), "(devel)".into(), Source::Path(".".into())),
             ]
         );
         let p = packages(&info, "/app");
