@@ -186,7 +186,8 @@ pub fn build_step(created_by: &str) -> String {
     let text = created_by.trim();
     let text = match text.strip_prefix("/bin/sh -c #(nop) ") {
         Some(rest) => rest.trim().to_owned(),
-        None => match text.strip_prefix("/bin/sh -c ") {
+        // Classic builder: `/bin/sh -c cmd`; BuildKit: `RUN /bin/sh -c cmd # buildkit`.
+        None => match text.strip_prefix("/bin/sh -c ").or_else(|| text.strip_prefix("RUN /bin/sh -c ")) {
             Some(rest) => format!("RUN {}", rest.trim()),
             None => text.to_owned(),
         },
@@ -442,6 +443,7 @@ mod tests {
             "RUN |2 TOKEN=*** MODE=*** make # buildkit"
         );
         assert_eq!(build_step("COPY . /app # buildkit"), "COPY . /app # buildkit");
+        assert_eq!(build_step("RUN /bin/sh -c pip install x # buildkit"), "RUN pip install x # buildkit");
     }
 
     #[test]
