@@ -103,19 +103,7 @@ impl Ord for AlpineVersion {
     }
 }
 
-impl PartialOrd for AlpineVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for AlpineVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for AlpineVersion {}
+super::order_from_cmp!(AlpineVersion);
 
 #[cfg(test)]
 mod tests {

@@ -97,19 +97,7 @@ impl Ord for DebianVersion {
     }
 }
 
-impl PartialOrd for DebianVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for DebianVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for DebianVersion {}
+super::order_from_cmp!(DebianVersion);
 
 #[cfg(test)]
 mod tests {

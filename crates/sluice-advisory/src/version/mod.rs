@@ -5,6 +5,27 @@
 //! RubyGems. Each scheme parses a version into a key whose `Ord` is the ecosystem's order;
 //! keys of different schemes are never compared.
 
+/// `PartialOrd`, `PartialEq` and `Eq` from a scheme's `Ord`: equality is the scheme's own
+/// (`1.0` = `1.0.0` on PyPI), never the derived field-by-field one.
+macro_rules! order_from_cmp {
+    ($t:ty) => {
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == std::cmp::Ordering::Equal
+            }
+        }
+
+        impl Eq for $t {}
+    };
+}
+use order_from_cmp;
+
 mod alpine;
 mod composer;
 mod debian;

@@ -77,19 +77,7 @@ impl Ord for NugetVersion {
     }
 }
 
-impl PartialOrd for NugetVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for NugetVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for NugetVersion {}
+super::order_from_cmp!(NugetVersion);
 
 #[cfg(test)]
 mod tests {
