@@ -159,25 +159,7 @@ pub fn python_metadata(bytes: &[u8]) -> Option<(String, String)> {
             }
         }
     }
-    Some((pep503(&name?), version?)).filter(|(n, v)| !n.is_empty() && !v.is_empty())
-}
-
-/// PEP 503 normalization: lower case, runs of `-`, `_`, `.` become one `-`.
-pub fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+    Some((sluice_inventory::purl::pep503(&name?), version?)).filter(|(n, v)| !n.is_empty() && !v.is_empty())
 }
 
 /// An npm `package.json`: (name, version), when both are strings.
