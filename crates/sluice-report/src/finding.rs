@@ -30,6 +30,10 @@ pub struct Finding {
     pub fingerprint: Option<String>,
     pub suppressed: bool,
     pub baseline_state: Option<String>,
+    /// The result is about a credential (`sluice_sarif::is_credential`): its source is never
+    /// read back from disk.
+    #[serde(skip)]
+    pub credential: bool,
 }
 
 /// A stage's run-level outcome, from its invocations.
@@ -163,6 +167,7 @@ fn finding(run: &Run, result: &SarifResult) -> Finding {
             s.iter().any(|s| s.status.as_ref().and_then(Value::as_str).is_none_or(|st| st == "accepted"))
         }),
         baseline_state: result.baseline_state.as_ref().and_then(Value::as_str).map(str::to_owned),
+        credential: sluice_sarif::is_credential(&run.tool.driver.name, result, rule),
     }
 }
 
@@ -182,7 +187,8 @@ fn message_text(result: &SarifResult, rule: Option<&ReportingDescriptor>) -> Str
     for (i, arg) in message.arguments.iter().flatten().enumerate() {
         text = text.replace(&format!("{{{i}}}"), arg);
     }
-    text
+    // Template and arguments were redacted apart; what they make together is checked again.
+    sluice_sarif::redact_text(&text).into_owned()
 }
 
 fn level_str(level: ResultLevel) -> &'static str {

@@ -67,8 +67,5 @@ pub fn render(log: &Sarif, format: Format, opts: &Options<'_>, out: &mut dyn Wri
 
 /// Whether a finding is about a credential, so its source must never be printed.
 pub(crate) fn is_secret_finding(f: &Finding) -> bool {
-    const SECRET_CWES: &[&str] = &["CWE-798", "CWE-259", "CWE-321", "CWE-522", "CWE-312", "CWE-540"];
-    f.stage == "secrets"
-        || f.cwe.iter().any(|c| SECRET_CWES.contains(&c.as_str()))
-        || f.rule_id.to_ascii_lowercase().contains("secret")
+    f.credential
 }

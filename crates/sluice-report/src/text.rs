@@ -205,7 +205,10 @@ impl SourceCache {
             if bytes.iter().take(8000).any(|b| *b == 0) {
                 return None;
             }
-            Some(String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect())
+            // Any credential in the file is redacted before a line of it can be shown; the
+            // whole text at once, so a multi-line key is seen whole (redaction keeps the lines).
+            let text = String::from_utf8_lossy(&bytes);
+            Some(sluice_sarif::redact_text(&text).lines().map(str::to_owned).collect())
         });
         lines.as_ref()?.get(usize::try_from(line).ok()?.checked_sub(1)?).cloned()
     }

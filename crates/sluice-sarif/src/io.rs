@@ -20,7 +20,8 @@ pub enum ReadError {
 }
 
 /// Parses a SARIF 2.1.0 log from bytes. Fields outside the schema are not kept (the schema
-/// forbids them, so a valid log loses nothing); property bags are kept whole.
+/// forbids them, so a valid log loses nothing); property bags are kept whole. Every credential
+/// in any string of the log is redacted (`crate::redact_log`).
 pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
     let origin = origin.to_owned();
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -58,10 +59,13 @@ pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
         }
         None => return Err(ReadError::NotSarif { origin, message: "missing the required \"version\" field".into() }),
     }
-    serde_json::from_slice(bytes).map_err(|err| ReadError::NotSarif {
+    let mut log: Sarif = serde_json::from_slice(bytes).map_err(|err| ReadError::NotSarif {
         origin,
         message: format!("{} (line {}, column {})", strip_position(&err), err.line(), err.column()),
-    })
+    })?;
+    // Whoever wrote the log, no credential in it goes further than this.
+    crate::redact::redact_log(&mut log);
+    Ok(log)
 }
 
 fn strip_position(err: &serde_json::Error) -> String {

@@ -9,6 +9,7 @@ mod fingerprint;
 mod io;
 mod merge;
 mod normalize;
+mod redact;
 mod severity;
 
 pub use fingerprint::{assign_fingerprints, content_hash, normalize_content, FINGERPRINT_KEY};
@@ -18,6 +19,7 @@ pub use normalize::{
     artifact_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for, sort_results,
     NormalizeOptions,
 };
+pub use redact::{is_credential, is_credential_parts, redact_log, redact_run, redact_text, CREDENTIAL_CWES};
 pub use serde_sarif::sarif;
 pub use severity::{security_severity, severity_of, Severity};
 

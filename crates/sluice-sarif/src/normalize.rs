@@ -101,7 +101,7 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
         // itself, as the secrets stage does (it marks results with `sluice/redacted`).
         let redacted_by_stage =
             result.properties.as_ref().is_some_and(|p| p.additional_properties.contains_key("sluice/redacted"));
-        if !redacted_by_stage && looks_like_secret(result, rule) {
+        if !redacted_by_stage && crate::redact::is_credential(&tool_name, result, rule) {
             redact_snippets(result);
         }
     }
@@ -142,26 +142,15 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
             })
         }
     }
-}
-
-/// CWEs of credential exposure; a third-party result with one of these (or a rule that says
-/// "secret") may carry the credential in its snippets.
-const SECRET_CWES: &[&str] = &["CWE-798", "CWE-259", "CWE-321", "CWE-522", "CWE-312", "CWE-540"];
-
-fn looks_like_secret(result: &SarifResult, rule: Option<&ReportingDescriptor>) -> bool {
-    let cwes = result_cwes(result, rule);
-    if cwes.iter().any(|c| SECRET_CWES.contains(&c.as_str())) {
-        return true;
-    }
-    let id = result.rule_id.as_deref().unwrap_or_default().to_ascii_lowercase();
-    let tags = rule.and_then(|r| r.properties.as_ref()).and_then(|p| p.tags.as_ref());
-    id.contains("secret") || tags.is_some_and(|t| t.iter().any(|t| t.to_ascii_lowercase().contains("secret")))
+    // Whatever the tool wrote, no credential leaves normalization (idempotent).
+    crate::redact::redact_run(run);
 }
 
 /// Drops snippet text that may hold a credential. Invariant: no secret leaves sluice
 /// unredacted, including secrets other tools put in their SARIF.
 fn redact_snippets(result: &mut SarifResult) {
-    for location in result.locations.iter_mut().flatten() {
+    let related = result.related_locations.iter_mut().flatten();
+    for location in result.locations.iter_mut().flatten().chain(related) {
         if let Some(physical) = location.physical_location.as_mut() {
             for region in [physical.region.as_mut(), physical.context_region.as_mut()].into_iter().flatten() {
                 region.snippet = None;

@@ -81,6 +81,8 @@ pub struct Engine {
     rules: Vec<Rule>,
     matchers: Vec<Matcher>,
     prefilter: Option<AhoCorasick>,
+    /// The keywords as they appear inside JSON strings (`"auth"` is `\"auth\"` there).
+    json_prefilter: Option<AhoCorasick>,
     /// For each prefilter pattern, the rules it triggers.
     pattern_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every file.
@@ -131,19 +133,24 @@ impl Engine {
                 }
             }
         }
-        let prefilter = if keywords.is_empty() {
-            None
-        } else {
+        let automaton = |keywords: &[String]| -> Result<Option<AhoCorasick>, Error> {
+            if keywords.is_empty() {
+                return Ok(None);
+            }
             // Overlapping matches with standard semantics: a keyword inside another (`sk-`
             // in `sk-ant-`) must still trigger its own rules.
             let ac = AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
-                .build(&keywords)
+                .build(keywords)
                 .map_err(|e| Error::EmbeddedRules(format!("keyword automaton: {e}")))?;
-            Some(ac)
+            Ok(Some(ac))
         };
+        let prefilter = automaton(&keywords)?;
+        let json_keywords: Vec<String> =
+            keywords.iter().map(|k| k.replace('\\', "\\\\").replace('"', "\\\"")).collect();
+        let json_prefilter = automaton(&json_keywords)?;
 
         let mut allow = GitignoreBuilder::new("");
         for glob in &config.allow_paths {
@@ -151,7 +158,16 @@ impl Engine {
         }
         let allow = allow.build().map_err(|source| Error::AllowPath { glob: config.allow_paths.join(", "), source })?;
 
-        Ok(Engine { rules, matchers, prefilter, pattern_rules, unfiltered, allow, max_file_size: config.max_file_size })
+        Ok(Engine {
+            rules,
+            matchers,
+            prefilter,
+            json_prefilter,
+            pattern_rules,
+            unfiltered,
+            allow,
+            max_file_size: config.max_file_size,
+        })
     }
 
     /// Every rule the engine runs, embedded first, in a stable order.
@@ -171,7 +187,64 @@ impl Engine {
         if self.is_allowed_path(path, false) {
             return Vec::new();
         }
-        let lockfile = filter::is_lockfile(path);
+        let spans = self.spans(content, Mode::Scan { lockfile: filter::is_lockfile(path) });
+        finding::build(path, content, &spans, |rule| self.rules[rule].id.clone())
+    }
+
+    /// Byte ranges of every credential in `content`, as a scan would find them but for the
+    /// things that only decide whether a finding is *reported*: `sluice:allow` comments,
+    /// `allow_paths` and the lockfile exception. This is what redaction uses: a credential a
+    /// person chose not to report is still a credential, and must not be printed.
+    pub fn credential_spans(&self, content: &[u8]) -> Vec<(usize, usize)> {
+        self.spans(content, Mode::Redact).into_iter().map(|s| (s.start, s.end)).collect()
+    }
+
+    /// Whether any rule could match somewhere in `content`: one pass of the keyword automaton.
+    /// `false` means [`Engine::credential_spans`] would find nothing.
+    pub fn may_contain_credential(&self, content: &[u8]) -> bool {
+        !self.unfiltered.is_empty() || self.prefilter.as_ref().is_some_and(|ac| ac.is_match(content))
+    }
+
+    /// [`Engine::may_contain_credential`] for the JSON serialization of a value: `false` means
+    /// no string in it can hold a credential (keywords are looked for as JSON escapes them).
+    pub fn may_contain_credential_in_json(&self, json: &[u8]) -> bool {
+        !self.unfiltered.is_empty() || self.json_prefilter.as_ref().is_some_and(|ac| ac.is_match(json))
+    }
+
+    /// `text` with every credential replaced by its redacted form (`ghp_…(40 chars)`, followed
+    /// by as many line breaks as the secret had), or `None` when it holds none. Redacted forms
+    /// match no rule, so redacting twice changes nothing.
+    pub fn redact_text(&self, text: &str) -> Option<String> {
+        if !self.may_contain_credential(text.as_bytes()) {
+            return None;
+        }
+        let spans = self.credential_spans(text.as_bytes());
+        if spans.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end) in spans {
+            // The regexes run on bytes: widen a span that cuts a character to whole characters.
+            let start = (0..=start).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let end = (end..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+            if start < at {
+                continue;
+            }
+            out.push_str(&text[at..start]);
+            let secret = &text[start..end];
+            out.push_str(&finding::redact(secret));
+            // A multi-line secret (a PEM key) keeps its line breaks, so line numbers after it
+            // still point where they did.
+            out.extend(std::iter::repeat_n('\n', secret.matches('\n').count()));
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        Some(out)
+    }
+
+    fn spans(&self, content: &[u8], mode: Mode) -> Vec<Span> {
+        let lockfile = matches!(mode, Mode::Scan { lockfile: true });
         let mut hits: Vec<(usize, usize, usize)> = Vec::new();
         if let Some(ac) = &self.prefilter {
             for m in ac.find_overlapping_iter(content) {
@@ -193,20 +266,19 @@ impl Engine {
             let matcher = &self.matchers[rule];
             if !(lockfile && matcher.generic) {
                 let windows = windows(content, &hits[i..end], matcher.multiline);
-                self.search(rule, content, &windows, &mut spans);
+                self.search(rule, content, &windows, mode, &mut spans);
             }
             i = end;
         }
         for &rule in &self.unfiltered {
             if !(lockfile && self.matchers[rule].generic) {
-                self.search(rule, content, &[(0, content.len())], &mut spans);
+                self.search(rule, content, &[(0, content.len())], mode, &mut spans);
             }
         }
-        let spans = self.resolve_overlaps(spans);
-        finding::build(path, content, &spans, |rule| self.rules[rule].id.clone())
+        self.resolve_overlaps(spans)
     }
 
-    fn search(&self, rule: usize, content: &[u8], windows: &[(usize, usize)], out: &mut Vec<Span>) {
+    fn search(&self, rule: usize, content: &[u8], windows: &[(usize, usize)], mode: Mode, out: &mut Vec<Span>) {
         let matcher = &self.matchers[rule];
         // Embedded patterns are compiled by the test suite and user patterns by `new`, so a
         // failure here cannot happen; skipping the rule is the safe answer if it does.
@@ -232,7 +304,7 @@ impl Engine {
                 if user.is_some_and(|(s, e)| content[s..e] == content[start..end]) {
                     continue;
                 }
-                if let Some(span) = accept(matcher, rule, content, (whole.start(), whole.end()), (start, end)) {
+                if let Some(span) = accept(matcher, rule, content, (whole.start(), whole.end()), (start, end), mode) {
                     out.push(span);
                 }
             }
@@ -259,6 +331,14 @@ impl Engine {
     }
 }
 
+/// Why the engine is searching: to report findings in a file, or to find every credential
+/// in a text that is about to be printed or stored.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Scan { lockfile: bool },
+    Redact,
+}
+
 /// Applies every filter to one regex match; `None` means "not a secret".
 fn accept(
     matcher: &Matcher,
@@ -266,6 +346,7 @@ fn accept(
     content: &[u8],
     whole: (usize, usize),
     (start, end): (usize, usize),
+    mode: Mode,
 ) -> Option<Span> {
     let secret = &content[start..end];
     if secret.is_empty() {
@@ -297,7 +378,7 @@ fn accept(
         }
     }
     let (line_start, line_end) = line_bounds(content, whole.0);
-    if filter::has_allow_comment(&content[line_start..line_end]) {
+    if matches!(mode, Mode::Scan { .. }) && filter::has_allow_comment(&content[line_start..line_end]) {
         return None;
     }
     Some(Span { rule, start, end, entropy })

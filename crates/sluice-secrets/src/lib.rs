@@ -49,6 +49,24 @@ pub fn scan_bytes(path: &str, content: &[u8], engine: &Engine) -> Vec<Finding> {
     engine.scan_bytes(path, content)
 }
 
+/// The engine with the embedded rules only, built once per process: what redaction uses
+/// wherever sluice prints or stores text. `None` only if the embedded rules fail to load,
+/// which the test suite rules out; callers must then fail closed.
+pub fn embedded_engine() -> Option<&'static Engine> {
+    static ENGINE: std::sync::OnceLock<Option<Engine>> = std::sync::OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            Engine::new(&Config { max_file_size: u64::MAX, extra_rules: Vec::new(), allow_paths: Vec::new() }).ok()
+        })
+        .as_ref()
+}
+
+/// The embedded rules as written, examples included: for tests elsewhere that must hold for
+/// every rule's positive examples (redaction of every string sluice prints).
+pub fn embedded_specs() -> Result<Vec<RuleSpec>, Error> {
+    Ok(spec::embedded().map_err(Error::EmbeddedRules)?.iter().map(|f| f.spec.clone()).collect())
+}
+
 /// The metadata of every rule a scan with this configuration runs.
 pub fn rules(config: &Config) -> Result<Vec<Rule>, Error> {
     Ok(Engine::new(config)?.rules().to_vec())

@@ -56,18 +56,10 @@ pub fn make_baseline(log: &mut Sarif, commit: Option<&str>) {
     }
 }
 
-/// CWEs of exposed credentials (as in sluice-sarif's normalization).
-const CREDENTIAL_CWES: &[&str] = &["CWE-798", "CWE-259", "CWE-321", "CWE-522", "CWE-312", "CWE-540"];
-
 /// Whether a result is about a credential: its identity is the secret, nothing looser.
-fn is_credential(result: &SarifResult, stage: &str) -> bool {
-    let props = result.properties.as_ref().map(|p| &p.additional_properties);
-    let stage = props.and_then(|p| p.get(sluice_sarif::keys::STAGE)).and_then(Value::as_str).unwrap_or(stage);
-    let cwe = props
-        .and_then(|p| p.get(sluice_sarif::keys::CWE))
-        .and_then(Value::as_array)
-        .is_some_and(|c| c.iter().filter_map(Value::as_str).any(|c| CREDENTIAL_CWES.contains(&c)));
-    stage == "secrets" || cwe || result.rule_id.as_deref().is_some_and(|r| r.to_ascii_lowercase().contains("secret"))
+fn is_credential(run: &sluice_sarif::sarif::Run, stage: &str, result: &SarifResult) -> bool {
+    stage == "secrets"
+        || sluice_sarif::is_credential(&run.tool.driver.name, result, sluice_sarif::rule_for(result, run))
 }
 
 #[derive(Debug, Clone)]
@@ -225,7 +217,8 @@ impl Baseline {
                 .strip_prefix("sluice/")
                 .map(|c| c.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase());
-            let entries = baseline.groups.entry((run.tool.driver.name, category)).or_default();
+            let tool = run.tool.driver.name;
+            let entries = baseline.groups.entry((tool.clone(), category)).or_default();
             for r in run.results {
                 if r.baseline_state.as_deref() == Some("absent") {
                     continue;
@@ -239,11 +232,13 @@ impl Baseline {
                 let rule = r.rule_id.unwrap_or_default();
                 let own_stage =
                     props.get(sluice_sarif::keys::STAGE).and_then(Value::as_str).unwrap_or(&stage).to_owned();
-                let cwe = props
-                    .get(sluice_sarif::keys::CWE)
-                    .and_then(Value::as_array)
-                    .is_some_and(|c| c.iter().filter_map(Value::as_str).any(|c| CREDENTIAL_CWES.contains(&c)));
-                let credential = own_stage == "secrets" || cwe || rule.to_ascii_lowercase().contains("secret");
+                let cwes = props.get(sluice_sarif::keys::CWE).and_then(Value::as_array);
+                let credential = sluice_sarif::is_credential_parts(
+                    &tool,
+                    &own_stage,
+                    &rule,
+                    cwes.into_iter().flatten().filter_map(Value::as_str),
+                );
                 entries.push(Entry {
                     fingerprint: r.partial_fingerprints.and_then(|mut f| f.remove(FINGERPRINT_KEY)),
                     path: uri.as_deref().map(decode_uri),
@@ -289,7 +284,7 @@ impl Baseline {
                     snippet: snippet_key(result),
                     message: result.message.text.clone().unwrap_or_default(),
                     stage: stage.clone(),
-                    credential: is_credential(result, &stage),
+                    credential: is_credential(run, &stage, result),
                 });
                 baseline.results += 1;
             }
@@ -359,8 +354,8 @@ pub fn compare(log: &mut Sarif, baseline: &Baseline, opts: &CompareOptions<'_>) 
         let entries = baseline.groups.get(&group_key(run)).unwrap_or(&empty);
         let succeeded = run_succeeded(run);
         let stage = run_stage(run);
+        let credentials: Vec<bool> = run.results.iter().flatten().map(|r| is_credential(run, &stage, r)).collect();
         let results = run.results.get_or_insert_with(Vec::new);
-        let credentials: Vec<bool> = results.iter().map(|r| is_credential(r, &stage)).collect();
         let states = pair(results, &credentials, entries, opts, &mut sources);
         for (result, (state, renamed)) in results.iter_mut().zip(&states.current) {
             let name = match state {
