@@ -122,6 +122,8 @@ struct Facts {
     package: Option<String>,
     purl: Option<String>,
     version: Option<Version>,
+    /// The package's ecosystem's version order, from its purl type.
+    scheme: Option<sluice_advisory::version::Scheme>,
 }
 
 fn prop<'r>(result: &'r SarifResult, key: &str) -> Option<&'r Value> {
@@ -131,7 +133,7 @@ fn prop<'r>(result: &'r SarifResult, key: &str) -> Option<&'r Value> {
 fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
     let rule = result.rule_id.clone().unwrap_or_default();
     let str_prop = |key: &str| prop(result, key).and_then(Value::as_str).map(str::to_owned);
-    let (mut advisories, mut package, mut purl, mut version) = (Vec::new(), None, None, None);
+    let (mut advisories, mut package, mut purl, mut version, mut scheme) = (Vec::new(), None, None, None, None);
     if want_deps {
         advisories.push(rule.to_ascii_lowercase());
         if let Some(a) = str_prop(dep_keys::ADVISORY) {
@@ -146,6 +148,10 @@ fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
         purl = str_prop(dep_keys::PURL);
         let purl_version = purl.as_deref().and_then(|p| split_purl(p).1.map(str::to_owned));
         version = str_prop(dep_keys::PACKAGE_VERSION).or(purl_version).and_then(|v| Version::parse(&v));
+        scheme = purl
+            .as_deref()
+            .and_then(sluice_inventory::purl::parse)
+            .and_then(|p| sluice_advisory::version::Scheme::for_ecosystem(p.ecosystem));
     }
     Facts {
         fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY).cloned()),
@@ -156,6 +162,7 @@ fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
         package,
         purl,
         version,
+        scheme,
     }
 }
 
@@ -267,14 +274,14 @@ fn advisory_matches(d: &Decision, f: &Facts) -> bool {
     }
     let pinned_ok = match pinned {
         Some(v) => match (Version::parse(v), &f.version) {
-            (Some(want), Some(have)) => &want == have,
+            (Some(want), Some(have)) => have.compare_in(&want, f.scheme) == Some(std::cmp::Ordering::Equal),
             _ => false,
         },
         None => true,
     };
     // A range needs a known version: an unknown one is not assumed to be inside it.
     let range_ok = match versions {
-        Some(range) => f.version.as_ref().is_some_and(|v| range.contains(v)),
+        Some(range) => f.version.as_ref().is_some_and(|v| range.contains_in(v, f.scheme)),
         None => true,
     };
     pinned_ok && range_ok
@@ -585,6 +592,43 @@ mod tests {
         let before = serde_json::to_string(&log).unwrap();
         run(&mut log, &d, "2025-06-01").unwrap();
         assert_eq!(serde_json::to_string(&log).unwrap(), before, "applying twice changes nothing");
+    }
+
+    #[test]
+    fn a_decision_pinned_to_a_debian_version_covers_that_version_only() {
+        let result = |version: &str| {
+            format!(
+                r#"{{"ruleId":"DSA-5514-1","message":{{"text":"glibc"}},"properties":{{"sluice/stage":"container","sluice/purl":"pkg:deb/debian/glibc@{version}?distro=debian-12"}}}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"version":"2.1.0","runs":[{{"tool":{{"driver":{{"name":"sluice"}}}},"automationDetails":{{"id":"sluice/container/"}},"results":[{},{},{}]}}]}}"#,
+            result("2.36-9+deb12u4"),
+            result("2.36-9+deb12u5"),
+            result("1:2.36-9+deb12u4")
+        );
+        let mut log = read_log(text.as_bytes(), "t").unwrap();
+        let d = decisions(&block(
+            "advisory = \"DSA-5514-1\"\npackage = \"pkg:deb/debian/glibc@2.36-9+deb12u4\"",
+            "mitigated",
+            "",
+        ));
+        let outcome = run(&mut log, &d, "2025-06-01").unwrap();
+        assert_eq!(outcome.suppressed, 1, "only the pinned Debian version: deb12u5 and an epoch are other versions");
+        let r = results(&log);
+        assert!(r[0].suppressions.is_some());
+        assert!(r[1].suppressions.is_none(), "2.36-9+deb12u5 is not 2.36-9+deb12u4");
+        assert!(r[2].suppressions.is_none(), "1:2.36-9+deb12u4 has an epoch");
+
+        let mut log = read_log(text.as_bytes(), "t").unwrap();
+        let d = decisions(&block(
+            "advisory = \"DSA-5514-1\"\npackage = \"pkg:deb/debian/glibc\"\nversions = \"<=2.36-9+deb12u4\"",
+            "mitigated",
+            "",
+        ));
+        run(&mut log, &d, "2025-06-01").unwrap();
+        let covered: Vec<bool> = results(&log).iter().map(|r| r.suppressions.is_some()).collect();
+        assert_eq!(covered, [true, false, false], "a range in Debian's order");
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! Version ranges for advisory decisions (`versions = ">=1.2, <1.4.7"`).
 //!
-//! Ecosystems order versions differently (SemVer, PEP 440, Debian); a decision only needs to
-//! say "these releases of the package", so one generic ordering serves: segments split at
-//! `.`, `-`, `_` and at digit/letter boundaries, numbers compared as numbers, a trailing
-//! letter segment (`rc1`, `-alpha`, `.beta2`) sorts before the release it precedes and `post`
-//! after it, build metadata after `+` and a leading `v` are ignored. So `1.0.0-alpha < 1.0.0 <
-//! 1.0.0-1 < 1.0.1` and `2.0rc1 < 2.0 < 2.0.post1`.
+//! A finding whose package has a purl of a known type is compared in its ecosystem's exact
+//! order: the advisory matcher's schemes (`sluice_advisory::version`), so `2.36-9+deb12u4` and
+//! `2.36-9+deb12u5` are different Debian versions and `1:2.0~rc1` has its epoch and tilde.
+//! Only when the ecosystem is unknown does a generic ordering serve: segments split at `.`,
+//! `-`, `_`, `+`, `~`, `:` and at digit/letter boundaries, numbers compared as numbers, a
+//! trailing letter segment (`rc1`, `-alpha`, `.beta2`) sorts before the release it precedes and
+//! `post` after it, a leading `v` ignored. So `1.0.0-alpha < 1.0.0 < 1.0.0-1 < 1.0.1` and
+//! `2.0rc1 < 2.0 < 2.0.post1`; what follows `+` counts, so a pin never covers another build.
+
+use sluice_advisory::version::Scheme;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -26,8 +30,7 @@ pub struct Version {
 impl Version {
     pub fn parse(text: &str) -> Option<Version> {
         let trimmed = text.trim();
-        let core = trimmed.split('+').next().unwrap_or("");
-        let core = core.strip_prefix(['v', 'V']).unwrap_or(core);
+        let core = trimmed.strip_prefix(['v', 'V']).unwrap_or(trimmed);
         if core.is_empty() || !core.chars().next().is_some_and(|c| c.is_ascii_digit()) {
             return None;
         }
@@ -47,7 +50,7 @@ impl Version {
             Some(())
         };
         for c in core.chars() {
-            if matches!(c, '.' | '-' | '_') {
+            if matches!(c, '.' | '-' | '_' | '+' | '~' | ':') {
                 flush(&mut current, &mut segs)?;
             } else if c.is_ascii_alphanumeric() {
                 let boundary = current.chars().last().is_some_and(|p| p.is_ascii_digit() != c.is_ascii_digit());
@@ -61,6 +64,22 @@ impl Version {
         }
         flush(&mut current, &mut segs)?;
         Some(Version { text: trimmed.to_owned(), segs })
+    }
+}
+
+impl Version {
+    /// The version as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Compares in `scheme`'s exact order when one is known (`None` if either version is not
+    /// valid there), else in the generic order.
+    pub fn compare_in(&self, other: &Version, scheme: Option<Scheme>) -> Option<Ordering> {
+        match scheme {
+            Some(scheme) => scheme.compare(&self.text, &other.text),
+            None => Some(self.cmp(other)),
+        }
     }
 }
 
@@ -164,9 +183,18 @@ impl VersionRange {
         Ok(VersionRange { text: text.trim().to_owned(), parts })
     }
 
+    /// Whether `version` satisfies every comparator, in the generic order.
     pub fn contains(&self, version: &Version) -> bool {
+        self.contains_in(version, None)
+    }
+
+    /// Whether `version` satisfies every comparator, compared in `scheme`'s order when known;
+    /// a version the scheme cannot read is outside the range.
+    pub fn contains_in(&self, version: &Version, scheme: Option<Scheme>) -> bool {
         self.parts.iter().all(|(op, bound)| {
-            let ord = version.cmp(bound);
+            let Some(ord) = version.compare_in(bound, scheme) else {
+                return false;
+            };
             match op {
                 Op::Eq => ord == Ordering::Equal,
                 Op::Lt => ord == Ordering::Less,
@@ -203,7 +231,8 @@ mod tests {
             assert!(v(w[0]) < v(w[1]), "{} < {}", w[0], w[1]);
         }
         assert_eq!(v("1.0"), v("1.0.0"));
-        assert_eq!(v("v4.17.21+build.5"), v("4.17.21"));
+        assert_ne!(v("v4.17.21+build.5"), v("4.17.21"));
+        assert_eq!(v("v4.17.21"), v("4.17.21"));
         assert!(Version::parse("latest").is_none());
         assert!(Version::parse("1.0 beta").is_none());
     }
@@ -221,6 +250,24 @@ mod tests {
         let err = VersionRange::parse(">= 1.0, ~1.2").unwrap_err();
         assert!(err.contains("`~1.2`"), "{err}");
         assert!(VersionRange::parse("1.0,").is_err());
+    }
+
+    #[test]
+    fn known_ecosystems_use_their_exact_order() {
+        let debian = Some(Scheme::Debian);
+        let pinned = VersionRange::parse("2.36-9+deb12u4").unwrap();
+        assert!(pinned.contains_in(&v("2.36-9+deb12u4"), debian));
+        assert!(!pinned.contains_in(&v("2.36-9+deb12u5"), debian));
+        // Tilde sorts before the release, epochs above everything without one.
+        let below = VersionRange::parse("<2.36-9").unwrap();
+        assert!(below.contains_in(&v("2.36-9~bpo1"), debian));
+        assert!(!VersionRange::parse("<1:1.0").unwrap().contains_in(&v("1:2.0"), debian));
+        assert!(VersionRange::parse("<1:1.0").unwrap().contains_in(&v("9.9"), debian));
+        // Semver ignores build metadata; PEP 440 says 1.0 == 1.0.0.
+        assert!(VersionRange::parse("4.17.21").unwrap().contains_in(&v("4.17.21+build.5"), Some(Scheme::Semver)));
+        assert!(VersionRange::parse("1.0").unwrap().contains_in(&v("1.0.0"), Some(Scheme::Pep440)));
+        // A version its scheme cannot read is never inside a range.
+        assert!(!VersionRange::parse(">=1.0").unwrap().contains_in(&v("1.0.0.0.0-x"), Some(Scheme::Semver)));
     }
 
     proptest::proptest! {
