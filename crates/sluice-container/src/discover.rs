@@ -1,29 +1,10 @@
-//! Finding Dockerfiles under a directory: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`,
-//! `*.dockerfile` and `Containerfile` (and `Containerfile.*`), honouring `.gitignore` files
-//! (also outside a git repository) and skipping `.git`.
+//! Finding Dockerfiles under a directory (names as `sluice_inventory::layout` decides, the
+//! table the plan and the gate share), honouring `.gitignore` files (also outside a git
+//! repository) and skipping `.git`.
 
 use std::path::{Path, PathBuf};
 
-/// Extensions that make a `Dockerfile.*` name a document or a leftover, not a Dockerfile.
-const NOT_DOCKERFILES: &[&str] =
-    &["md", "txt", "rst", "html", "adoc", "json", "yml", "yaml", "orig", "rej", "bak", "swp", "sh", "go", "py", "j2"];
-
-/// Whether a file name is a Dockerfile's.
-pub fn is_dockerfile_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    // `Dockerfile.5.md` (moby's man page), `Dockerfile.orig`: documents and leftovers.
-    if let Some((_, ext)) = lower.rsplit_once('.') {
-        if NOT_DOCKERFILES.contains(&ext) {
-            return false;
-        }
-    }
-    lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.starts_with("containerfile.")
-        || lower.ends_with(".dockerfile")
-        || lower.ends_with(".containerfile")
-}
+pub use sluice_inventory::layout::is_dockerfile_name;
 
 /// The Dockerfiles under `root`, sorted, as paths relative to it. A walk error (an unreadable
 /// directory) is returned with the files found, not instead of them.
@@ -51,19 +32,4 @@ pub fn discover(root: &Path) -> (Vec<PathBuf>, Vec<String>) {
     }
     files.sort();
     (files, errors)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        for n in ["Dockerfile", "Dockerfile.prod", "api.Dockerfile", "Containerfile", "dockerfile"] {
-            assert!(is_dockerfile_name(n), "{n}");
-        }
-        for n in ["Dockerfile-old.txt", "docker-compose.yml", "Makefile", "Dockerfile.5.md", "Dockerfile.orig"] {
-            assert!(!is_dockerfile_name(n), "{n}");
-        }
-    }
 }

@@ -28,17 +28,11 @@ pub struct Config {
 
 impl Config {
     pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
-    pub const DEFAULT_SKIP_DIRS: &'static [&'static str] = &[
-        ".git",
-        "node_modules",
-        "bower_components",
-        "vendor",
-        "target",
-        ".venv",
-        "venv",
-        "site-packages",
-        "__pycache__",
-    ];
+    /// `.git` and the shared table of vendored and build directories
+    /// ([`crate::layout::VENDORED_DIRS`]).
+    pub fn default_skip_dirs() -> Vec<String> {
+        std::iter::once(".git").chain(crate::layout::VENDORED_DIRS.iter().copied()).map(str::to_owned).collect()
+    }
 }
 
 impl Default for Config {
@@ -46,7 +40,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             max_file_bytes: Config::DEFAULT_MAX_FILE_BYTES,
-            skip_dirs: Config::DEFAULT_SKIP_DIRS.iter().map(|s| s.to_string()).collect(),
+            skip_dirs: Config::default_skip_dirs(),
             respect_ignore_files: true,
         }
     }

@@ -13,6 +13,7 @@ mod discover;
 mod error;
 mod format;
 mod json_lines;
+pub mod layout;
 mod parsers;
 pub mod purl;
 pub mod sbom;

@@ -18,7 +18,7 @@ pub struct Detected {
     pub lockfiles: BTreeSet<String>,
     /// Manifests that declare dependencies without locking them: `package.json`, `requirements.txt`, …
     pub manifests: BTreeSet<String>,
-    /// `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`, `Containerfile`.
+    /// Dockerfiles and Containerfiles, as `sluice_inventory::layout::is_dockerfile_name` says.
     pub dockerfiles: BTreeSet<String>,
 }
 
@@ -83,14 +83,13 @@ const PACKAGE_FILES: &[(&str, &str, bool)] = &[
 ];
 
 /// Directories whose contents are other people's code or build output, not the project's.
-const VENDORED: &[&str] = &["node_modules", "vendor", "target", ".venv", "venv", "dist", "build", "__pycache__"];
 
 pub fn detect<'a>(paths: impl IntoIterator<Item = &'a str>) -> Detected {
     let mut d = Detected::default();
     for path in paths {
         let mut parts = path.split('/');
         let name = parts.next_back().unwrap_or(path);
-        if path.split('/').any(|dir| VENDORED.contains(&dir)) {
+        if path.split('/').any(is_vendored) {
             continue;
         }
         // `requirements-dev.txt`, `requirements/base.txt` are requirements files too.
@@ -106,7 +105,7 @@ pub fn detect<'a>(paths: impl IntoIterator<Item = &'a str>) -> Detected {
             d.ecosystems.insert("PyPI".to_owned());
             d.manifests.insert(path.to_owned());
         }
-        if is_dockerfile(name) {
+        if sluice_inventory::layout::is_dockerfile_name(name) {
             d.dockerfiles.insert(path.to_owned());
         }
         if let Some(lang) = language_of(name) {
@@ -125,15 +124,7 @@ pub fn language_of(name: &str) -> Option<&'static str> {
 /// Whether a directory holds other people's code or build output (`node_modules`, `vendor`,
 /// `target`…), which detection leaves out.
 pub fn is_vendored(dir: &str) -> bool {
-    VENDORED.contains(&dir)
-}
-
-fn is_dockerfile(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.ends_with(".dockerfile")
+    sluice_inventory::layout::is_vendored_dir(dir)
 }
 
 #[cfg(test)]

@@ -359,6 +359,34 @@ fn plan_shows_required_and_missing_stages_for_what_was_detected() {
 }
 
 #[test]
+fn dockerfiles_in_every_common_spelling_are_scanned_and_required_by_the_plan() {
+    // OWASP wrongsecrets names its Dockerfiles `Dockerfile_web`; Podman projects use
+    // `Containerfile.prod`. The container stage and the plan read one table of names.
+    for name in ["Dockerfile_web", "Containerfile.prod"] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), name, "FROM python:3.12-slim\nRUN curl -sSL https://get.example.com/i.sh | sh\n");
+        let scan = sluice().args(["scan", "container"]).arg(dir.path()).output().unwrap();
+        let log: Value = serde_json::from_slice(&scan.stdout).unwrap();
+        let uris: Vec<String> = results(&log)
+            .iter()
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect();
+        assert!(uris.iter().any(|u| u == name), "{name} is scanned by the container stage: {uris:?}");
+
+        let plan = sluice().args(["plan", "--json", "--profile", "velocity"]).arg(dir.path()).output().unwrap();
+        let doc: Value = serde_json::from_slice(&plan.stdout).unwrap();
+        let required = doc.to_string();
+        assert!(
+            doc["detected"]["dockerfiles"].as_array().is_some_and(|d| d.iter().any(|f| f == name)),
+            "{name} detected by the plan: {required}"
+        );
+        assert!(required.contains("container"), "the plan requires the container stage for {name}: {required}");
+    }
+}
+
+#[test]
 fn a_required_stage_that_did_not_run_is_a_denial() {
     let dir = repo();
     write(dir.path(), "sluice.toml", DEPS_AND_CONTAINER_OFF);
