@@ -257,7 +257,8 @@ fn an_empty_pipe_into_gate_is_an_error_not_the_stale_results() {
     assert!(out.stdout.is_empty());
 
     // No pipe at all (stdin is /dev/null): the default file, named on stderr.
-    let out = sluice()
+    let out = Command::new(assert_cmd::cargo::cargo_bin("sluice"))
+        .env("NO_COLOR", "1")
         .args(["gate", "--profile", "velocity", "--root"])
         .arg(repo.path())
         .current_dir(repo.path())
