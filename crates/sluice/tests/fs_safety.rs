@@ -186,6 +186,29 @@ fn triage_and_baseline_do_not_replace_committed_file_symlinks() {
 }
 
 #[test]
+fn baseline_from_an_old_commit_does_not_write_through_its_sluice_toml_link() {
+    let repo = repo_with_tokens(1);
+    let home = tempfile::tempdir().unwrap();
+    let victim = home.path().join(".profile");
+    std::fs::write(&victim, "keep\n").unwrap();
+    // An old commit whose sluice.toml is a link out of the repository …
+    symlink(&victim, repo.path().join("sluice.toml")).unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "linked config"]);
+    git(repo.path(), &["tag", "old"]);
+    // … and today's regular one, which `baseline --from` copies into the old tree.
+    std::fs::remove_file(repo.path().join("sluice.toml")).unwrap();
+    write(repo.path(), "sluice.toml", "[run]\nstages = [\"secrets\"]\n");
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "real config"]);
+
+    let out =
+        sluice().arg("baseline").arg(repo.path()).args(["--from", "old", "--stages", "secrets"]).output().unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n", "the old tree's link was written through");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+}
+
+#[test]
 fn init_refuses_committed_symlinks_to_ci_directories() {
     let repo = tempfile::tempdir().unwrap();
     git(repo.path(), &["init", "-q"]);
