@@ -43,6 +43,18 @@ pub enum WriteError {
 }
 
 impl WriteError {
+    /// The message without the path, for errors that name it already.
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        let path = match self {
+            WriteError::Symlink { path } | WriteError::Outside { path, .. } | WriteError::WrongType { path, .. } => {
+                path
+            }
+            WriteError::Io { path, .. } => path,
+        };
+        text.strip_prefix(&format!("{}: ", path.display())).map_or(text.clone(), str::to_owned)
+    }
+
     fn io(path: &Path, source: impl Into<std::io::Error>) -> WriteError {
         WriteError::Io { path: path.to_owned(), source: source.into() }
     }
@@ -109,6 +121,28 @@ fn split<'a>(root: &Path, rel: &'a Path) -> Result<(Vec<&'a OsStr>, &'a OsStr), 
     let mut parts = components(root, rel)?;
     let name = parts.pop().ok_or_else(|| WriteError::Outside { path: rel.to_owned(), root: root.to_owned() })?;
     Ok((parts, name))
+}
+
+/// Checks, creating nothing, that no existing component of `root/rel` below `root` is a
+/// symbolic link (so that several files can be checked before any is written).
+pub fn check_in(root: &Path, rel: &Path) -> Result<(), WriteError> {
+    let (dirs, name) = split(root, rel)?;
+    let mut shown = root.to_path_buf();
+    let mut fd = nix::fcntl::open(root, DIR_FLAGS, Mode::empty()).map_err(|e| WriteError::io(root, errno_io(e)))?;
+    for dir in dirs {
+        shown.push(dir);
+        match openat(&fd, dir, DIR_FLAGS | OFlag::O_NOFOLLOW, Mode::empty()) {
+            Ok(next) => fd = next,
+            Err(Errno::ENOENT) => return Ok(()),
+            Err(e) => return Err(classify(&fd, dir, &shown, e)),
+        }
+    }
+    match fstatat(&fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK => {
+            Err(WriteError::Symlink { path: shown.join(name) })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Creates the directory `root/rel` (and its parents) without following links; returns its path.
@@ -312,6 +346,10 @@ mod tests {
         assert!(matches!(create_dir_in(root.path(), Path::new("out/sub")), Err(WriteError::Symlink { .. })));
         assert!(matches!(lock_dir_in(root.path(), Path::new("out")), Err(WriteError::Symlink { .. })));
         assert!(matches!(prepare_file_in(root.path(), Path::new("real/file")), Err(WriteError::Symlink { .. })));
+        assert!(matches!(check_in(root.path(), Path::new("out/a/b")), Err(WriteError::Symlink { .. })));
+        assert!(matches!(check_in(root.path(), Path::new("real/dangling")), Err(WriteError::Symlink { .. })));
+        assert!(check_in(root.path(), Path::new("real/new/deeper")).is_ok());
+        assert!(!root.path().join("real/new").exists(), "check_in creates nothing");
         for rel in ["../x", "/tmp/x", "a/../../x"] {
             assert!(
                 matches!(write_in(root.path(), Path::new(rel), b"x", None), Err(WriteError::Outside { .. })),
