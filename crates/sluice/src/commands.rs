@@ -106,7 +106,7 @@ pub(crate) enum Stdin {
 
 /// Why an empty stdin is an error: `failing-command | sluice …` without `pipefail` would
 /// otherwise decide on nothing (or on stale results) and succeed.
-pub(crate) const EMPTY_STDIN: &str = "stdin is empty: the command piped into sluice wrote nothing (did it fail? without `set -o pipefail` a shell hides that); fix that command, or give a SARIF file";
+pub(crate) const EMPTY_STDIN: &str = "stdin: empty input where a SARIF log was expected: the command piped into sluice wrote nothing (did it fail? without `set -o pipefail` a shell hides that); fix that command, or give a SARIF file";
 
 /// Reads stdin unless it is a terminal or a character device (see [`Stdin`]).
 pub(crate) fn stdin_input() -> Result<Stdin> {
