@@ -6,6 +6,7 @@
 mod config;
 mod plan;
 mod runner;
+pub mod safe_fs;
 mod scope;
 pub mod template;
 

@@ -476,7 +476,10 @@ impl Resolver<'_> {
             "# Written by sluice (`sluice config lock`): the exact templates this repository's sluice.toml\n\
              # extends. Commit it; a template upgrade is a reviewed change to this file.\n{body}"
         );
-        std::fs::write(lock_path, text).map_err(|source| ConfigError::Read { path: lock_path.to_owned(), source })?;
+        // Next to sluice.toml, in the repository: never through a committed link.
+        let (dir, name) = (lock_path.parent().unwrap_or(Path::new(".")), lock_path.file_name().unwrap_or_default());
+        crate::safe_fs::write_in(dir, Path::new(name), text.as_bytes(), None)
+            .map_err(|e| ConfigError::Parse { path: lock_path.to_owned(), message: e.reason() })?;
         Ok(true)
     }
 }

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use sluice_pipeline::{Config, Scope, StageKind, StageStatus};
+use sluice_pipeline::{safe_fs, Config, Scope, StageKind, StageStatus};
 use sluice_sarif::sarif::Sarif;
 use sluice_sarif::{empty_log, normalize_run, read_log, Merger, NormalizeOptions, SerializedRun, Severity};
 
@@ -46,6 +46,46 @@ fn repo_root(path: &Path) -> Result<PathBuf> {
     Ok(root)
 }
 
+/// Where `sluice run` writes. A directory named with `--out-dir` is the user's: created as
+/// given. `out_dir` from `sluice.toml` is the repository's: it must be a relative path inside
+/// it, and nothing on the way is followed through a symbolic link (`safe_fs`). Either way the
+/// files in it are replaced atomically and never through a link.
+struct OutDir {
+    base: PathBuf,
+    rel: PathBuf,
+}
+
+impl OutDir {
+    fn new(root: &Path, named: Option<&Path>, configured: &Path) -> Result<OutDir> {
+        let out = match named {
+            Some(dir) => {
+                let base = root.join(dir);
+                std::fs::create_dir_all(&base)
+                    .with_context(|| format!("{}: cannot create the output directory", base.display()))?;
+                OutDir { base, rel: PathBuf::new() }
+            }
+            None => {
+                let out = OutDir { base: root.to_owned(), rel: configured.to_owned() };
+                safe_fs::create_dir_in(root, configured).context(
+                    "cannot create the output directory (`out_dir` in sluice.toml; --out-dir DIR names another)",
+                )?;
+                out
+            }
+        };
+        // Like cargo's target/: the output never shows up in git status, nor in the next scan
+        // (stages honour .gitignore files even outside a git repository).
+        let ignore = out.base.join(&out.rel).join(".gitignore");
+        if std::fs::symlink_metadata(&ignore).is_err() {
+            out.write(".gitignore", b"# written by sluice\n*\n")?;
+        }
+        Ok(out)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        Ok(safe_fs::write_in(&self.base, &self.rel.join(name), bytes, None)?)
+    }
+}
+
 fn scope_of(args: &ScopeArgs, root: &Path) -> Result<Scope> {
     Ok(match (&args.since, args.staged, &args.changed_files) {
         (Some(reference), _, _) => Scope::since(root, reference)?,
@@ -55,24 +95,46 @@ fn scope_of(args: &ScopeArgs, root: &Path) -> Result<Scope> {
     })
 }
 
-/// SARIF piped into a scan stage, passed through to its output. A terminal or /dev/null is
-/// not input, and neither is an empty pipe.
-pub(crate) fn piped_stdin() -> Result<Option<Vec<u8>>> {
+/// What a command that reads SARIF finds on its standard input.
+pub(crate) enum Stdin {
+    /// A terminal, or a character device such as `/dev/null`: nothing was piped in.
+    NotPiped,
+    /// A pipe (or file) with nothing in it: the command before `|` wrote nothing.
+    Empty,
+    Bytes(Vec<u8>),
+}
+
+/// Why an empty stdin is an error: `failing-command | sluice …` without `pipefail` would
+/// otherwise decide on nothing (or on stale results) and succeed.
+pub(crate) const EMPTY_STDIN: &str = "stdin: empty input where a SARIF log was expected: the command piped into sluice wrote nothing (did it fail? without `set -o pipefail` a shell hides that); fix that command, or give a SARIF file";
+
+/// Reads stdin unless it is a terminal or a character device (see [`Stdin`]).
+pub(crate) fn stdin_input() -> Result<Stdin> {
     use std::os::unix::fs::FileTypeExt;
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Ok(None);
+        return Ok(Stdin::NotPiped);
     }
     if let Ok(meta) = std::fs::metadata("/dev/stdin") {
         if meta.file_type().is_char_device() {
-            return Ok(None);
+            return Ok(Stdin::NotPiped);
         }
     }
     let mut bytes = Vec::new();
     stdin.lock().read_to_end(&mut bytes).context("cannot read stdin")?;
-    Ok((!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes))
+    Ok(if bytes.iter().all(u8::is_ascii_whitespace) { Stdin::Empty } else { Stdin::Bytes(bytes) })
 }
 
+/// SARIF piped into a scan stage, passed through to its output. A terminal or /dev/null is
+/// not input, and neither is an empty pipe (a stage started by a CI runner gets one).
+pub(crate) fn piped_stdin() -> Result<Option<Vec<u8>>> {
+    Ok(match stdin_input()? {
+        Stdin::Bytes(bytes) => Some(bytes),
+        Stdin::NotPiped | Stdin::Empty => None,
+    })
+}
+
+/// All of stdin, which must hold something ([`EMPTY_STDIN`]).
 pub(crate) fn read_stdin() -> Result<(Vec<u8>, String)> {
     read_input(None)
 }
@@ -82,6 +144,9 @@ fn read_input(file: Option<&Path>) -> Result<(Vec<u8>, String)> {
         None => {
             let mut bytes = Vec::new();
             std::io::stdin().lock().read_to_end(&mut bytes).context("cannot read stdin")?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                bail!(EMPTY_STDIN);
+            }
             Ok((bytes, "stdin".into()))
         }
         Some(p) if p == Path::new("-") => read_input(None),
@@ -253,7 +318,8 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     let config = Config::load(&root)?;
     let scope = scope_of(&args.scope, &root)?;
     let exe = std::env::current_exe().context("cannot locate the sluice executable to run built-in stages")?;
-    let out_dir = root.join(args.out_dir.as_ref().unwrap_or(&config.out_dir));
+    // Checked (and created) before the stages run: a refused output directory fails fast.
+    let out_dir = OutDir::new(&root, args.out_dir.as_deref(), &config.out_dir)?;
     let work = tempfile::tempdir().context("cannot create a temporary directory")?;
 
     let changed_list = work.path().join("changed-files.txt");
@@ -299,25 +365,14 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     // Decisions (.sluice/triage.toml) and the baseline (.sluice/baseline.sarif), when present.
     crate::triage_cmd::apply_in_run(&root, &scope, &mut log, &|note| display.note(note))?;
 
-    std::fs::create_dir_all(&out_dir)
-        .with_context(|| format!("{}: cannot create the output directory", out_dir.display()))?;
-    // Like cargo's target/: the output never shows up in git status, nor in the next scan
-    // (stages honour .gitignore files even outside a git repository).
-    let ignore = out_dir.join(".gitignore");
-    if !ignore.exists() {
-        std::fs::write(&ignore, "# written by sluice\n*\n")
-            .with_context(|| format!("{}: cannot write", ignore.display()))?;
-    }
-    let results_path = out_dir.join("results.sarif");
     let mut merger = Merger::new();
     for run in &log.runs {
         merger.add_run(run)?;
     }
-    let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&results_path).with_context(|| format!("{}: cannot write", results_path.display()))?,
-    );
-    merger.write(&mut file).with_context(|| format!("{}: cannot write", results_path.display()))?;
-    file.flush().with_context(|| format!("{}: cannot write", results_path.display()))?;
+    let mut bytes = Vec::new();
+    merger.write(&mut bytes)?;
+    let results_path = out_dir.write("results.sarif", &bytes)?;
+    drop(bytes);
 
     let finished = SystemTime::now();
     let (s, f) = (sluice_report::utc_timestamp(started), sluice_report::utc_timestamp(finished));

@@ -14,6 +14,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
+use sluice_pipeline::safe_fs;
+
 use crate::exit;
 
 /// Where sluice is installed from in generated CI files.
@@ -135,15 +137,28 @@ pub fn init(args: InitArgs) -> Result<u8> {
     if !existing.is_empty() && !args.force {
         bail!("{} already exist(s); rerun with --force to overwrite", existing.join(", "));
     }
-    for (path, text) in &files {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create", parent.display()))?;
+    // Every target is checked before anything is written: no half-initialized repository.
+    for (path, _) in &files {
+        if let Ok(rel) = path.strip_prefix(&root) {
+            safe_fs::check_in(&root, rel)?;
         }
-        std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))?;
-        if path.ends_with("hooks/pre-commit") {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
-                .with_context(|| format!("{}: cannot make executable", path.display()))?;
+    }
+    for (path, text) in &files {
+        let mode = path.ends_with("hooks/pre-commit").then_some(0o755);
+        match path.strip_prefix(&root) {
+            // In the repository: a committed link (`.github -> ~`) is refused, never followed.
+            Ok(rel) => {
+                safe_fs::write_in(&root, rel, text.as_bytes(), mode)?;
+            }
+            // A hooks directory git keeps elsewhere (worktrees, `core.hooksPath`): the user's.
+            Err(_) => {
+                safe_fs::write_user_file(path, text.as_bytes())?;
+                if let Some(mode) = mode {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                        .with_context(|| format!("{}: cannot make executable", path.display()))?;
+                }
+            }
         }
         eprintln!("wrote {}", path.strip_prefix(&root).unwrap_or(path).display());
     }

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use sluice_metrics::{DeployStatus, Deployment, Incident, Inserted, Repo, ScanFinding, ScanRun, Store};
-use sluice_pipeline::Config;
+use sluice_pipeline::{safe_fs, Config};
 use sluice_sarif::sarif::Sarif;
 
 use crate::exit;
@@ -353,12 +353,24 @@ pub fn metrics(args: MetricsArgs) -> Result<u8> {
 /// Opens (creating) the database. One created inside `.sluice/` is git-ignored there: it is
 /// local state (binary, and every pipeline would conflict on it); teams share events through
 /// `record export`/`import`, a CI cache, or `[metrics] db` on persistent storage.
+///
+/// A database inside the repository (the default, or `[metrics] db`) is opened only when no
+/// directory on the way and not the file itself is a symbolic link (`safe_fs`): a committed
+/// `.sluice -> DIR` must not make sluice create files in DIR.
 fn open_store(root: &Path, db: &Path) -> Result<Store> {
+    // (`[metrics] db = "../elsewhere"` or an absolute path is the configuration's choice of a
+    // place outside, as documented; only paths inside are checked.)
+    let inside = |r: &Path| r.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    let rel = db.strip_prefix(root).ok().filter(|r| !r.as_os_str().is_empty() && inside(r));
+    if let Some(rel) = rel {
+        safe_fs::prepare_file_in(root, rel)?;
+    }
     let fresh = !db.exists();
     let store = Store::open(db)?;
     let dir = root.join(".sluice");
     if fresh && db.parent() == Some(dir.as_path()) {
         let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let _lock = safe_fs::lock_dir_in(root, Path::new(".sluice"))?;
         let ignore = dir.join(".gitignore");
         let current = std::fs::read_to_string(&ignore).unwrap_or_default();
         if !current.lines().any(|l| l.trim() == name) {
@@ -367,7 +379,7 @@ fn open_store(root: &Path, db: &Path) -> Result<Store> {
                 text.push('\n');
             }
             text.push_str(&format!("# sluice's local events database (docs/metrics.md)\n{name}\n{name}-*\n"));
-            std::fs::write(&ignore, text).with_context(|| format!("{}: cannot write", ignore.display()))?;
+            safe_fs::write_in(root, Path::new(".sluice/.gitignore"), text.as_bytes(), None)?;
         }
     }
     Ok(store)

@@ -160,16 +160,23 @@ pub struct VerifyArgs {
 // ---------------------------------------------------------------------------------------------
 // Inputs and facts
 
-/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`.
+/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`
+/// (named on stderr). An empty pipe is an error, not "no input": `failing-command | sluice gate`
+/// must not gate the last run's results.
 fn read_sarif(file: Option<&Path>, root: &Path) -> Result<(Sarif, String)> {
+    use crate::commands::Stdin;
     let (bytes, origin) = match file {
         Some(p) if p != Path::new("-") => {
             (std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?, p.display().to_string())
         }
         Some(_) => crate::commands::read_stdin()?,
-        None => match crate::commands::piped_stdin()? {
-            Some(bytes) => (bytes, "stdin".to_owned()),
-            None => {
+        None => match crate::commands::stdin_input()? {
+            Stdin::Bytes(bytes) => (bytes, "stdin".to_owned()),
+            Stdin::Empty => bail!(
+                "{}; to decide on the last run's results name them: `sluice gate sluice-out/results.sarif` (CI runners such as GitHub Actions give each step an empty stdin)",
+                crate::commands::EMPTY_STDIN
+            ),
+            Stdin::NotPiped => {
                 let default = root.join("sluice-out/results.sarif");
                 let bytes = std::fs::read(&default).with_context(|| {
                     format!(
@@ -177,6 +184,7 @@ fn read_sarif(file: Option<&Path>, root: &Path) -> Result<(Sarif, String)> {
                         default.display()
                     )
                 })?;
+                eprintln!("reading {} (no SARIF file given, none piped in)", default.display());
                 (bytes, default.display().to_string())
             }
         },

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use sluice_pipeline::{Config, Scope, StageStatus};
+use sluice_pipeline::{safe_fs, Config, Scope, StageStatus};
 use sluice_sarif::sarif::{Result as SarifResult, Sarif};
 use sluice_sarif::{keys, normalize_run, read_log, Merger, NormalizeOptions, FINGERPRINT_KEY};
 use sluice_triage::{
@@ -270,6 +270,8 @@ fn shown(root_arg: &Path, rel: &str) -> String {
 
 struct DecisionsFile {
     path: PathBuf,
+    /// Where it is written: in the repository (links refused), or where the user said.
+    place: Place,
     /// How messages name it.
     origin: String,
     /// As a SARIF artifact URI relative to `%SRCROOT%`.
@@ -280,6 +282,7 @@ fn decisions_file(at: &DecisionsArgs, root: &Path) -> DecisionsFile {
     match &at.decisions {
         None => DecisionsFile {
             path: root.join(DECISIONS_FILE),
+            place: Place::Repo { root: root.to_owned(), rel: PathBuf::from(DECISIONS_FILE) },
             origin: shown(&at.root, DECISIONS_FILE),
             uri: DECISIONS_FILE.to_owned(),
         },
@@ -293,7 +296,7 @@ fn decisions_file(at: &DecisionsArgs, root: &Path) -> DecisionsFile {
                 Some(rel) => rel.to_string_lossy().replace('\\', "/"),
                 None => format!("file://{}", abs.display()),
             };
-            DecisionsFile { path: p.clone(), origin: p.display().to_string(), uri }
+            DecisionsFile { path: p.clone(), place: Place::User(p.clone()), origin: p.display().to_string(), uri }
         }
     }
 }
@@ -313,21 +316,34 @@ fn read_sarif(path: &Path) -> Result<Sarif> {
     Ok(read_log(&bytes, &path.display().to_string())?)
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the directory", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("{}: cannot write", path.display()))?;
-    // Temporary files are private (0600); these are project files, readable like any other.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o777);
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+/// A file sluice writes: inside the repository (`safe_fs`: no symbolic link followed or
+/// replaced, written atomically), or a path the user named (theirs, links followed).
+enum Place {
+    Repo { root: PathBuf, rel: PathBuf },
+    User(PathBuf),
+}
+
+impl Place {
+    fn write(&self, bytes: &[u8]) -> Result<()> {
+        match self {
+            Place::Repo { root, rel } => safe_fs::write_in(root, rel, bytes, None).map(|_| ()),
+            Place::User(path) => safe_fs::write_user_file(path, bytes),
+        }
+        .map_err(Into::into)
     }
-    tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+
+    /// Locks the file's directory for a read-modify-write: concurrent `sluice triage mark`s
+    /// (or a mark and a prune) wait for each other instead of losing each other's edits.
+    fn lock(&self) -> Result<safe_fs::DirLock> {
+        let lock = match self {
+            Place::Repo { root, rel } => safe_fs::lock_dir_in(root, rel.parent().unwrap_or(Path::new(""))),
+            Place::User(path) => safe_fs::lock_user_dir(path),
+        }?;
+        if let Some(why) = &lock.unsupported {
+            eprintln!("warning: {why}; concurrent edits of the decisions could be lost");
+        }
+        Ok(lock)
+    }
 }
 
 /// The last `sluice run`'s results, where `sluice.toml` says they go.
@@ -543,10 +559,7 @@ fn apply_command(args: ApplyArgs) -> Result<u8> {
 }
 
 fn read_stdin() -> Result<(Vec<u8>, String)> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut bytes).context("cannot read stdin")?;
-    Ok((bytes, "stdin".into()))
+    crate::commands::read_stdin()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,6 +612,8 @@ fn mark(args: MarkArgs) -> Result<u8> {
     if decision.reason.is_empty() {
         bail!("--reason is empty: say why, for the reviewer and for whoever reads this later");
     }
+    // Held from reading the file to replacing it.
+    let _lock = file.place.lock()?;
     let (text, edit) = edit_decisions(&file, &[decision])?;
     // The new file must still apply cleanly to the log: no conflict with a rule decision.
     let decisions = Decisions::parse(&text, &file.origin)?;
@@ -611,7 +626,7 @@ fn mark(args: MarkArgs) -> Result<u8> {
         check_stale: false,
     };
     sluice_triage::apply(&mut log, &decisions, &mut opts).context("the decision was not recorded")?;
-    write_atomically(&file.path, text.as_bytes())?;
+    file.place.write(text.as_bytes())?;
     let line = decisions
         .items
         .iter()
@@ -757,6 +772,7 @@ fn show(args: ShowArgs) -> Result<u8> {
 fn prune(args: PruneArgs) -> Result<u8> {
     let root = canonical_root(&args.at.root)?;
     let file = decisions_file(&args.at, &root);
+    let _lock = if args.dry_run || !file.path.exists() { None } else { Some(file.place.lock()?) };
     let Some(decisions) = load_decisions(&file)? else {
         eprintln!("nothing to prune: {} does not exist", file.origin);
         return Ok(exit::OK);
@@ -800,7 +816,7 @@ fn prune(args: PruneArgs) -> Result<u8> {
         let positions: Vec<usize> = remove.iter().map(|(i, _)| *i).collect();
         let text = sluice_triage::remove(&text, &file.origin, &positions)?;
         Decisions::parse(&text, &file.origin).context("internal: the pruned decisions file does not parse")?;
-        write_atomically(&file.path, text.as_bytes())?;
+        file.place.write(text.as_bytes())?;
     }
     Ok(exit::OK)
 }
@@ -817,8 +833,9 @@ fn import(args: ImportArgs) -> Result<u8> {
         eprintln!("{}: no statement to import", args.file.display());
         return Ok(exit::OK);
     }
+    let _lock = file.place.lock()?;
     let (text, edits) = edit_decisions(&file, &imported.decisions)?;
-    write_atomically(&file.path, text.as_bytes())?;
+    file.place.write(text.as_bytes())?;
     let added = edits.iter().filter(|e| **e == Edit::Added).count();
     eprintln!(
         "imported {} statement{} into {}: {added} added, {} updated",
@@ -864,7 +881,10 @@ fn export(args: ExportArgs) -> Result<u8> {
 
 pub fn baseline(args: BaselineArgs) -> Result<u8> {
     let root = canonical_root(&args.path)?;
-    let output = args.output.clone().unwrap_or_else(|| root.join(BASELINE_FILE));
+    let (output, place) = match &args.output {
+        Some(path) => (path.clone(), Place::User(path.clone())),
+        None => (root.join(BASELINE_FILE), Place::Repo { root: root.clone(), rel: PathBuf::from(BASELINE_FILE) }),
+    };
     let (mut log, commit) = match (&args.from, &args.sarif) {
         (_, Some(sarif)) => {
             let mut log = read_sarif(sarif)?;
@@ -885,10 +905,14 @@ pub fn baseline(args: BaselineArgs) -> Result<u8> {
             // Today's sluice.toml, so the baseline has the stages and rules later runs compare with.
             let config = root.join("sluice.toml");
             let copy = tree.join("sluice.toml");
-            if config.exists() {
-                std::fs::copy(&config, &copy).with_context(|| format!("{}: cannot copy", config.display()))?;
-            } else if copy.exists() {
+            // The old tree's own sluice.toml may be a committed symbolic link: removed, never
+            // written through.
+            if std::fs::symlink_metadata(&copy).is_ok() {
                 std::fs::remove_file(&copy).with_context(|| format!("{}: cannot remove", copy.display()))?;
+            }
+            if config.exists() {
+                let text = std::fs::read(&config).with_context(|| format!("{}: cannot read", config.display()))?;
+                safe_fs::write_in(&tree, Path::new("sluice.toml"), &text, None)?;
             }
             (run_pipeline(&tree, args.stages.as_deref())?, Some(commit))
         }
@@ -906,7 +930,7 @@ pub fn baseline(args: BaselineArgs) -> Result<u8> {
     let count: usize = log.runs.iter().map(|r| r.results.as_ref().map_or(0, Vec::len)).sum();
     let mut bytes = Vec::new();
     sluice_sarif::write_log_pretty(&log, &mut bytes)?;
-    write_atomically(&output, &bytes)?;
+    place.write(&bytes)?;
     let at = commit.as_deref().map(|c| format!(" of commit {}", &c[..c.len().min(12)])).unwrap_or_default();
     eprintln!("baseline: {count} finding{}{at} written to {}", plural(count), output.display());
     Ok(exit::OK)

@@ -353,3 +353,114 @@ fn rpm_packages_of_a_rocky_image_are_matched_on_rocky_advisories() {
     std::fs::write(&file, &stdout).unwrap();
     assert_valid(&file);
 }
+
+/// `docker save` of [`debian_image_of_2023`]'s layers with another build history.
+fn debian_2023_with_history(history: &[(&str, bool)]) -> Vec<u8> {
+    let text = |name: &str| String::from_utf8(fixture(name)).unwrap();
+    let old_glibc = |s: String| s.replace("Version: 2.36-9+deb12u14", "Version: 2.36-9+deb12u1");
+    let base = old_glibc(text("dpkg-status.base"));
+    let installed = old_glibc(text("dpkg-status.layer2")).replace("3.0.19-1~deb12u2", "3.0.11-1~deb12u1");
+    let layers = [
+        layer(
+            &[
+                Node::File("etc/os-release", fixture("os-release.debian")),
+                Node::File("var/lib/dpkg/status", base.into_bytes()),
+            ],
+            Comp::Gzip,
+        ),
+        layer(&[Node::File("var/lib/dpkg/status", installed.into_bytes())], Comp::Gzip),
+    ];
+    docker_archive_with_history(&layers, "app:2023", history).0
+}
+
+#[test]
+fn build_argument_values_never_leave_the_image_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token("Qw7eR4tY1uI8oP5aS2dF9gH6jK3lZx");
+    // The classic builder writes `|N KEY=value … /bin/sh -c cmd` (no `RUN`); BuildKit writes
+    // `RUN |N KEY=value … /bin/sh -c cmd # buildkit`. Neither quotes values, which may hold spaces.
+    let legacy = format!("|2 GH_TOKEN={token} NOTE=legacy-secret-a legacy-secret-b /bin/sh -c make install");
+    let buildkit = "RUN |2 SPACED=bk-secret-one bk-secret-two QUOTED=\"bk-quoted-one bk-quoted-two\" /bin/sh -c apt-get install -y openssl # buildkit";
+    let archive = debian_2023_with_history(&[(legacy.as_str(), false), (buildkit, false)]);
+    std::fs::write(dir.path().join("app.tar"), archive).unwrap();
+    let secrets = [
+        token.as_str(),
+        "legacy-secret-a",
+        "legacy-secret-b",
+        "bk-secret-one",
+        "bk-secret-two",
+        "bk-quoted-one",
+        "bk-quoted-two",
+    ];
+    let leaks = |what: &str, bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let found: Vec<&str> = secrets.iter().copied().filter(|s| text.contains(s)).collect();
+        assert!(found.is_empty(), "{what} prints build-argument values {found:?}:\n{text}");
+    };
+
+    let out =
+        sluice().args(["scan", "container", "--image", "app.tar", "."]).current_dir(dir.path()).assert().success();
+    let sarif = out.get_output().stdout.clone();
+    leaks("the container stage's SARIF", &sarif);
+    leaks("its stderr", &out.get_output().stderr);
+    let log = parse(&sarif);
+    let steps: Vec<String> =
+        results(&log).iter().map(|r| r["properties"]["sluice/layer-created-by"].as_str().unwrap().to_owned()).collect();
+    assert!(steps.contains(&"RUN |2 GH_TOKEN=*** NOTE=*** make install".to_owned()), "{steps:?}");
+    assert!(
+        steps.contains(&"RUN |2 SPACED=*** QUOTED=*** apt-get install -y openssl # buildkit".to_owned()),
+        "{steps:?}"
+    );
+    std::fs::write(dir.path().join("image.sarif"), &sarif).unwrap();
+    for format in ["text", "json", "markdown", "github", "sarif"] {
+        let out =
+            sluice().args(["report", "--format", format, "image.sarif"]).current_dir(dir.path()).assert().success();
+        leaks(&format!("report --format {format}"), &out.get_output().stdout);
+    }
+    for format in ["cyclonedx", "spdx"] {
+        let out = sluice()
+            .args(["sbom", "--format", format, "--image", "app.tar"])
+            .current_dir(dir.path())
+            .assert()
+            .success();
+        leaks(&format!("sbom --format {format}"), &out.get_output().stdout);
+    }
+}
+
+#[test]
+fn an_image_whose_manifest_names_a_missing_layer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let present = layer(&[Node::File("etc/os-release", fixture("os-release.debian"))], Comp::Gzip);
+    // A real archive, then the same manifest naming a second layer that is not in the tarball.
+    let (good, _) = docker_archive(&[present], "app:1");
+    let mut archive = tar::Archive::new(good.as_slice());
+    let mut b = tar::Builder::new(Vec::new());
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().display().to_string();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+        if path == "manifest.json" {
+            let mut manifest = parse(&data);
+            manifest[0]["Layers"].as_array_mut().unwrap().push("gone/layer.tar".into());
+            data = manifest.to_string().into_bytes();
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, &path, data.as_slice()).unwrap();
+    }
+    std::fs::write(dir.path().join("app.tar"), b.into_inner().unwrap()).unwrap();
+
+    let out = sluice().args(["scan", "container", "--image", "app.tar", "."]).current_dir(dir.path()).assert();
+    let output = out.get_output();
+    let log = parse(&output.stdout);
+    let invocation = &log["runs"][0]["invocations"][0];
+    let notes = invocation["toolExecutionNotifications"].to_string();
+    assert_eq!(output.status.code(), Some(2), "a missing layer gave 'no findings': {notes}");
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(notes.contains("gone/layer.tar") && notes.contains("missing"), "{notes}");
+    let out = sluice().args(["sbom", "--image", "app.tar"]).current_dir(dir.path()).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("gone/layer.tar"), "{err}");
+}

@@ -180,10 +180,13 @@ fn layer_steps(history: Vec<History>) -> Vec<Option<String>> {
 }
 
 /// A history `created_by` as a Dockerfile-like step: `/bin/sh -c #(nop) ` and `/bin/sh -c `
-/// prefixes become the instruction, and BuildKit's `|N KEY=value …` build arguments lose
-/// their values (they are often tokens), so the step can be shown in a report.
+/// prefixes become the instruction, and build arguments lose their values (they are often
+/// tokens), so the step can be shown in a report. See [`mask_build_args`].
 pub fn build_step(created_by: &str) -> String {
     let text = created_by.trim();
+    // Build arguments first, before anything else reads the text.
+    let text = mask_build_args(text).unwrap_or_else(|| text.to_owned());
+    let text = text.as_str();
     let text = match text.strip_prefix("/bin/sh -c #(nop) ") {
         Some(rest) => rest.trim().to_owned(),
         // Classic builder: `/bin/sh -c cmd`; BuildKit: `RUN /bin/sh -c cmd # buildkit`.
@@ -192,25 +195,67 @@ pub fn build_step(created_by: &str) -> String {
             None => text.to_owned(),
         },
     };
-    // `RUN |2 TOKEN=abc MODE=x /bin/sh -c make`: the N words after `|N` are the arguments.
-    let mut words = text.splitn(3, ' ');
-    let (first, second, rest) = (words.next().unwrap_or(""), words.next(), words.next());
-    let Some(count) = second.and_then(|w| w.strip_prefix('|')).and_then(|n| n.parse::<usize>().ok()) else {
-        return text.chars().take(500).collect();
-    };
-    let mut rest = rest.unwrap_or("").split(' ');
-    let mut out = vec![first.to_owned(), format!("|{count}")];
-    for word in rest.by_ref().take(count.min(100)) {
-        out.push(match word.split_once('=') {
-            Some((k, _)) => format!("{k}=***"),
-            None => "***".to_owned(),
-        });
+    text.chars().take(500).collect()
+}
+
+/// A step that starts with build arguments, `|N KEY=value … cmd` (classic builder) or
+/// `RUN |N KEY=value … cmd # buildkit` (BuildKit), as `RUN |N KEY=*** … cmd`; `None` for any
+/// other step.
+///
+/// Neither builder quotes values, so a value may hold spaces (or quotes, or `=`). `N` says how
+/// many `KEY=` words start an argument; everything from the first one up to the command is
+/// values and is dropped. The command is the shell the step ran (`/bin/sh -c …`, or any
+/// absolute path to a shell followed by `-c`, as `SHELL` sets it). When no shell can be found
+/// (an exec-form `RUN ["make"]` leaves nothing to tell a value from the command), all of the
+/// rest is dropped: a step shown short is better than a token shown.
+pub fn mask_build_args(step: &str) -> Option<String> {
+    let rest = step.strip_prefix("RUN ").unwrap_or(step).trim_start();
+    let rest = rest.strip_prefix('|')?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let count: usize = rest[..digits].parse().ok()?;
+    let args = rest[digits..].strip_prefix(' ').unwrap_or(&rest[digits..]);
+    let words: Vec<&str> = args.split(' ').collect();
+    fn key_of(word: &str) -> Option<&str> {
+        let (key, _) = word.split_once('=')?;
+        let mut chars = key.chars();
+        let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        ok.then_some(key)
     }
-    let tail: Vec<&str> = rest.collect();
-    let tail = tail.join(" ");
-    let tail = tail.strip_prefix("/bin/sh -c ").unwrap_or(&tail);
-    out.push(tail.to_owned());
-    out.join(" ").chars().take(500).collect()
+    // The keys, in order: up to `count` words that start an argument.
+    let mut keys = Vec::new();
+    let mut last_key = None;
+    for (i, w) in words.iter().enumerate() {
+        if keys.len() == count {
+            break;
+        }
+        if let Some(k) = key_of(w) {
+            keys.push(k);
+            last_key = Some(i);
+        }
+    }
+    let mut out = vec![format!("RUN |{count}")];
+    out.extend(keys.iter().map(|k| format!("{k}=***")));
+    let from = last_key.map_or(0, |i| i + 1);
+    let shell = (from..words.len()).find(|&i| is_shell(words[i]) && words[i + 1..].contains(&"-c"));
+    // Fewer arguments than announced: the text is not what a builder writes; show none of it.
+    let shell = shell.filter(|_| keys.len() == count);
+    match shell {
+        Some(i) => {
+            let command = words[i..].join(" ");
+            let command = command.strip_prefix("/bin/sh -c ").unwrap_or(&command);
+            out.push(command.to_owned());
+        }
+        None if count == 0 => out.push(words.join(" ")),
+        None => out.push("…".to_owned()),
+    }
+    Some(out.join(" "))
+}
+
+/// An absolute path to a shell: `/bin/sh`, `/usr/bin/bash`, `/bin/busybox`…
+fn is_shell(word: &str) -> bool {
+    const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"];
+    word.starts_with('/') && word.rsplit('/').next().is_some_and(|name| SHELLS.contains(&name))
 }
 
 #[derive(Deserialize)]
@@ -443,6 +488,24 @@ mod tests {
             "RUN |2 TOKEN=*** MODE=*** make # buildkit"
         );
         assert_eq!(build_step("COPY . /app # buildkit"), "COPY . /app # buildkit");
+        // The classic builder: no `RUN`, sorted arguments.
+        assert_eq!(build_step("|1 GH_TOKEN=ghp_secret /bin/sh -c make"), "RUN |1 GH_TOKEN=*** make");
+        // Values with spaces, quotes and `=`, unquoted as both builders write them.
+        assert_eq!(
+            build_step("RUN |2 A=x y z B=\"p q\" /bin/sh -c make # buildkit"),
+            "RUN |2 A=*** B=*** make # buildkit"
+        );
+        assert_eq!(build_step("|1 T=a b=c d /bin/sh -c make"), "RUN |1 T=*** make");
+        // SHELL ["/bin/bash", "-o", "pipefail", "-c"].
+        assert_eq!(
+            build_step("RUN |1 T=s e c r e t /bin/bash -o pipefail -c make # buildkit"),
+            "RUN |1 T=*** /bin/bash -o pipefail -c make # buildkit"
+        );
+        // Exec form: the value cannot be told from the command, so neither is shown.
+        assert_eq!(build_step("RUN |1 T=secret part make all # buildkit"), "RUN |1 T=*** …");
+        // Fewer arguments than announced: all of it is dropped.
+        assert_eq!(build_step("|3 T=secret /bin/sh -c make"), "RUN |3 T=*** …");
+        assert_eq!(build_step("|0 /bin/sh -c make"), "RUN |0 make");
         assert_eq!(build_step("RUN /bin/sh -c pip install x # buildkit"), "RUN pip install x # buildkit");
     }
 

@@ -157,24 +157,26 @@ pub fn inventory_from<R: Read + Seek>(reader: &mut R, origin: &str, limits: &Lim
             format!("the archive holds {} more image(s); only the first is inventoried", manifest.other_images),
         );
     }
+    // A layer the manifest names but the archive lacks: whatever it installed or removed is
+    // unknown, so "no findings" would be a guess. Refused, like any missing blob, before any
+    // layer is read.
+    let missing = manifest.layers.iter().enumerate().find(|(_, l)| !index.has(&l.member_path));
+    if let Some((n, layer_ref)) = missing {
+        return Err(ImageError::Manifest {
+            image: origin.to_owned(),
+            reason: format!(
+                "layer `{}` ({}, {} of {}) is missing from the archive; save the image again (`docker save IMAGE -o FILE`)",
+                layer_ref.member_path,
+                layer_ref.digest,
+                n + 1,
+                manifest.layers.len()
+            ),
+        });
+    }
     let total_out = Rc::new(Cell::new(0u64));
     let mut layers = Vec::new();
     for (n, layer_ref) in manifest.layers.iter().enumerate() {
-        let Some(member) = index.get(&layer_ref.member_path) else {
-            fs.problem(
-                Some(&layer_ref.digest),
-                format!("layer `{}` is missing from the archive", layer_ref.member_path),
-            );
-            layers.push(LayerInfo {
-                digest: layer_ref.digest.clone(),
-                media_type: layer_ref.media_type.clone(),
-                created_by: layer_ref.created_by.clone(),
-                compression: "none",
-                entries: 0,
-                complete: false,
-            });
-            continue;
-        };
+        let Some(member) = index.get(&layer_ref.member_path) else { continue };
         reader
             .seek(SeekFrom::Start(member.offset))
             .map_err(|e| ImageError::Io { image: origin.to_owned(), reason: e.to_string() })?;
