@@ -267,6 +267,26 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the input, each medium's output holds nothing that medium interprets.
+        #[test]
+        fn outputs_are_inert(text in "(\\PC|[\\x00-\\x1f\\x7f-\\x9f\u{202a}-\u{202e}\u{2066}-\u{2069}\u{fffe}\u{ffff}:#\\[<>|`@&])*") {
+            let t = terminal(&text);
+            proptest::prop_assert!(!t.chars().any(is_invisible_control), "{:?}", t);
+            proptest::prop_assert!(!t.contains("##["), "{:?}", t);
+            for line in terminal_lines(&text).lines() {
+                proptest::prop_assert!(!line.trim_start().starts_with("::"), "{:?}", line);
+                proptest::prop_assert!(!line.chars().any(is_invisible_control), "{:?}", line);
+            }
+            let g = github_property(&text);
+            proptest::prop_assert!(!g.contains(['\r', '\n', ':', ',']), "{:?}", g);
+            let m = markdown(&text);
+            proptest::prop_assert!(!m.contains(['<', '>', '[', ']', '|', '`', '@', '\n', '\r']), "{:?}", m);
+            let x = xml_attr(&text);
+            proptest::prop_assert!(x.chars().all(|c| xml_char(c) && !matches!(c, '<' | '"' | '\n')), "{:?}", x);
+        }
+    }
+
     #[test]
     fn xml_drops_what_xml_forbids() {
         assert_eq!(xml_text("a<b&\u{1}\u{FFFE}\u{FFFF}\u{9b}\t\n"), "a&lt;b&amp;\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\t\n");
