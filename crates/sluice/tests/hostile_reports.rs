@@ -341,3 +341,51 @@ fn junit_is_well_formed_with_characters_xml_forbids() {
         assert!(out.status.success(), "expat: {}\n{xml:?}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// item 3, the fingerprint side: hashing a file outside the root would reveal it line by line
+
+#[test]
+fn merge_never_hashes_a_file_outside_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret"), root.join("link.txt")).unwrap();
+    std::fs::write(root.join("inside.txt"), "one\n").unwrap();
+    let file_uri = format!("file://{}", outside.join("secret").display());
+    let log = tool_log(&[
+        ("R1", "m", &file_uri, 1),
+        ("R2", "m", "../outside/secret", 1),
+        ("R3", "m", "link.txt", 1),
+        ("R4", "m", "inside.txt", 1),
+    ]);
+    let fingerprints = |content: &str| -> Vec<String> {
+        std::fs::write(outside.join("secret"), content).unwrap();
+        std::fs::write(root.join("inside.txt"), content).unwrap();
+        let merged = merge(&log, &root);
+        let mut fps: Vec<(String, String)> =
+            results(&merged).iter().map(|r| (r["ruleId"].as_str().unwrap().to_owned(), fingerprint(r))).collect();
+        fps.sort();
+        fps.into_iter().map(|(_, fp)| fp).collect()
+    };
+    let (a, b) = (fingerprints("password=hunter2\n"), fingerprints("password=correct-horse\n"));
+    assert_eq!(a[..3], b[..3], "a fingerprint depends on a file outside the root: {a:?} {b:?}");
+    assert_ne!(a[3], b[3], "the file inside the root is still read");
+}
+
+#[test]
+fn errors_quoting_repository_files_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".sluice")).unwrap();
+    std::fs::write(
+        dir.path().join(".sluice/triage.toml"),
+        format!("[[decision]]\n{} = 1\n", Value::String(hostile("KEY"))),
+    )
+    .unwrap();
+    let out = sluice().args(["triage", "list", "--root"]).arg(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success() && stderr.contains("KEY"), "the error quotes the file: {stderr}");
+    assert_inert("error", &stderr);
+}
