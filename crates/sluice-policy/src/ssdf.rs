@@ -5,6 +5,7 @@
 //! findings they recorded, what triage decided, and what the gate decided under which policy.
 //! A task with no evidence in this run is listed as such, so gaps are visible.
 
+use sluice_report::escape::{markdown, markdown_code};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -43,6 +44,8 @@ pub fn stage_tasks(stage: &str) -> &'static [&'static str] {
 pub struct TaskEvidence {
     pub id: String,
     pub task: String,
+    /// Markdown: values from the log (stage and tool names, failures, gate messages) are
+    /// escaped inert (`sluice_report::escape`).
     pub evidence: Vec<String>,
 }
 
@@ -57,11 +60,12 @@ pub fn evidence(log: &Sarif, sbom: Option<&input::Sbom>) -> Vec<TaskEvidence> {
         }
     };
     for stage in &input.stages {
-        let version = stage.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+        let version = stage.version.as_deref().map(|v| format!(" {}", markdown(v))).unwrap_or_default();
+        let (name, tool) = (markdown_code(&stage.name), markdown(&stage.tool));
         let line = if stage.status == "succeeded" {
-            format!("stage `{}` ran ({}{version}): {} result(s) recorded", stage.name, stage.tool, stage.results)
+            format!("stage {name} ran ({tool}{version}): {} result(s) recorded", stage.results)
         } else {
-            format!("stage `{}` FAILED ({}{version}): {}", stage.name, stage.tool, stage.failures.join("; "))
+            format!("stage {name} FAILED ({tool}{version}): {}", markdown(&stage.failures.join("; ")))
         };
         for task in stage_tasks(&stage.name) {
             push(task, line.clone());
@@ -82,10 +86,16 @@ pub fn evidence(log: &Sarif, sbom: Option<&input::Sbom>) -> Vec<TaskEvidence> {
         }
     }
     if let Some(sbom) = &input.sbom {
-        push("PS.3.2", format!("SBOM `{}` ({}, {} components)", sbom.path, sbom.format, sbom.components));
+        push(
+            "PS.3.2",
+            format!("SBOM {} ({}, {} components)", markdown_code(&sbom.path), markdown(&sbom.format), sbom.components),
+        );
     }
     if let Some((verdict, policy)) = recorded(log) {
-        let policy = policy.map(|p| format!("{} ({})", p.name, p.digest)).unwrap_or_else(|| "unknown".into());
+        let policy = policy
+            .map(|p| format!("{} ({})", markdown(&p.name), markdown(&p.digest)))
+            .unwrap_or_else(|| "unknown".into());
+        let verdict = markdown(&verdict.to_string());
         push("PO.4.1", format!("policy {policy} evaluated: {verdict}"));
         push("RV.2.2", format!("gate verdict `{verdict}` under policy {policy}"));
         for (task, line) in gate_reason_tasks(log) {
@@ -114,7 +124,7 @@ fn gate_reason_tasks(log: &Sarif) -> Vec<(String, String)> {
             for reason in props.get(key).and_then(Json::as_array).into_iter().flatten() {
                 let msg = reason.get("msg").and_then(Json::as_str).unwrap_or_default();
                 for task in reason.get("ssdf").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str) {
-                    out.push((task.to_owned(), format!("gate {label}: {msg}")));
+                    out.push((task.to_owned(), format!("gate {label}: {}", markdown(msg))));
                 }
             }
         }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
+use sluice_report::escape::terminal;
 use sluice_sarif::sarif::Sarif;
 
 use crate::input::GATE_CATEGORY;
@@ -86,26 +87,30 @@ impl Verdict {
 
     /// The human report (stderr): each reason with the findings it concerns (at most
     /// `max_findings` each, then a count) and what would satisfy it.
+    ///
+    /// Messages and findings quote the log (rule ids, paths, a tool's failure), so every value is
+    /// escaped for the terminal or CI log it goes to: one line each, no control sequence.
     pub fn render(&self, policy_name: &str, digest: &str, max_findings: usize) -> String {
         let mut out = String::new();
         for (label, reasons) in [("DENY", &self.denials), ("WARN", &self.warnings)] {
             for r in reasons {
-                let id = r.id.as_deref().map(|i| format!("[{i}] ")).unwrap_or_default();
-                out.push_str(&format!("{label} {id}{}\n", r.msg));
+                let id = r.id.as_deref().map(|i| format!("[{}] ", terminal(i))).unwrap_or_default();
+                out.push_str(&format!("{label} {id}{}\n", terminal(&r.msg)));
                 if !r.ssdf.is_empty() {
-                    out.push_str(&format!("  ssdf: {}\n", r.ssdf.join(", ")));
+                    out.push_str(&format!("  ssdf: {}\n", terminal(&r.ssdf.join(", "))));
                 }
                 for f in r.findings.iter().take(max_findings) {
-                    out.push_str(&format!("  - {}\n", describe_finding(f)));
+                    out.push_str(&format!("  - {}\n", terminal(&describe_finding(f))));
                 }
                 if r.findings.len() > max_findings {
                     out.push_str(&format!("  … and {} more\n", r.findings.len() - max_findings));
                 }
                 if let Some(fix) = &r.fix {
-                    out.push_str(&format!("  fix: {fix}\n"));
+                    out.push_str(&format!("  fix: {}\n", terminal(fix)));
                 }
             }
         }
+        let (policy_name, digest) = (terminal(policy_name), terminal(digest));
         out.push_str(&format!(
             "gate: {} ({} denial{}, {} warning{}) by policy {policy_name} ({digest})\n",
             self.decision,

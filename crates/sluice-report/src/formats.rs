@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use sluice_sarif::sarif::Sarif;
 use sluice_sarif::Severity;
 
+use crate::escape::{self, github_data, github_property, markdown_code, markdown_url, xml_attr, xml_text};
 use crate::finding::{findings, stage_summaries, Finding};
 use crate::Options;
 
@@ -32,23 +33,6 @@ pub fn json(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 forbids most control characters even when escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn location(f: &Finding) -> String {
@@ -85,22 +69,22 @@ pub fn junit(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             out,
             r#"  <testsuite name="sluice/{}" tests="{tests}" failures="{}" errors="{}">"#,
-            xml_escape(stage),
+            xml_attr(stage),
             items.len(),
             failures.len()
         )?;
         for failure in failures {
-            writeln!(out, r#"    <testcase classname="sluice.{}" name="stage">"#, xml_escape(stage))?;
-            writeln!(out, r#"      <error message="{}"/>"#, xml_escape(failure))?;
+            writeln!(out, r#"    <testcase classname="sluice.{}" name="stage">"#, xml_attr(stage))?;
+            writeln!(out, r#"      <error message="{}"/>"#, xml_attr(failure))?;
             writeln!(out, "    </testcase>")?;
         }
         for f in items {
             writeln!(
                 out,
                 r#"    <testcase classname="{}" name="{}" file="{}">"#,
-                xml_escape(&f.rule_id),
-                xml_escape(&location(f)),
-                xml_escape(f.path.as_deref().unwrap_or(""))
+                xml_attr(&f.rule_id),
+                xml_attr(&location(f)),
+                xml_attr(f.path.as_deref().unwrap_or(""))
             )?;
             let mut body = format!("{}\n{} ({})", f.message, location(f), f.severity);
             if let Some(help) = &f.help {
@@ -111,8 +95,8 @@ pub fn junit(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
                 out,
                 r#"      <failure type="{}" message="{}">{}</failure>"#,
                 f.severity,
-                xml_escape(&f.message),
-                xml_escape(&body)
+                xml_attr(&f.message),
+                xml_text(&body)
             )?;
             writeln!(out, "    </testcase>")?;
         }
@@ -124,12 +108,8 @@ pub fn junit(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
 /// GitHub Actions workflow commands: one annotation per active finding.
 pub fn github(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
     // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
-    fn data(text: &str) -> String {
-        text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-    }
-    fn prop(text: &str) -> String {
-        data(text).replace(':', "%3A").replace(',', "%2C")
-    }
+    // Every value is escaped (`escape::github_*`): no new line, so no second command.
+    let (data, prop) = (github_data, github_property);
     for f in findings(log).iter().filter(|f| !f.suppressed) {
         let command = match f.level {
             "error" => "error",
@@ -171,9 +151,9 @@ pub fn github(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// A merge request comment: new findings first, details collapsed.
 pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
-    fn cell(text: &str) -> String {
-        text.replace('|', "\\|").replace('\n', " ")
-    }
+    // Every string from the log is inert markdown (`escape::markdown*`): it stays in its cell,
+    // and cannot close the comment's HTML, mention anyone, or link anywhere but http(s).
+    let cell = escape::markdown;
     let all = findings(log);
     let active: Vec<&Finding> = all.iter().filter(|f| !f.suppressed).collect();
     let suppressed = all.len() - active.len();
@@ -215,16 +195,16 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "| Severity | Rule | Location | Message |")?;
         writeln!(out, "|---|---|---|---|")?;
         for f in group.iter().take(MARKDOWN_ROWS) {
-            let rule = match &f.help_uri {
-                Some(uri) => format!("[`{}`]({uri})", f.rule_id),
-                None => format!("`{}`", f.rule_id),
+            let rule = match f.help_uri.as_deref().and_then(markdown_url) {
+                Some(uri) => format!("[{}]({uri})", markdown_code(&f.rule_id)),
+                None => markdown_code(&f.rule_id),
             };
             writeln!(
                 out,
-                "| {} {} | {rule} | `{}` | {} |",
+                "| {} {} | {rule} | {} | {} |",
                 icon(f.severity),
                 f.severity,
-                cell(&location(f)),
+                markdown_code(&location(f)),
                 cell(&f.message)
             )?;
         }
@@ -244,20 +224,26 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
     if !helped.is_empty() {
         writeln!(out, "\n<details><summary>How to fix</summary>\n")?;
         for (rule, f) in helped {
-            writeln!(out, "**`{rule}`** — {}\n", f.rule_name.as_deref().unwrap_or(""))?;
-            writeln!(out, "{}\n", f.help.as_deref().unwrap_or("").trim())?;
+            writeln!(out, "**{}** — {}\n", markdown_code(rule), cell(f.rule_name.as_deref().unwrap_or("")))?;
+            // The help's lines as inert text: a third-party rule's help is not trusted markdown.
+            let help: Vec<String> =
+                f.help.as_deref().unwrap_or("").trim().lines().map(|l| cell(l.trim_start())).collect();
+            writeln!(out, "{}\n", help.join("\n"))?;
         }
         writeln!(out, "</details>")?;
     }
     for s in stage_summaries(log) {
         for failure in &s.failures {
-            writeln!(out, "\n> ⚠️ Stage `{}` failed: {}", s.stage, cell(failure))?;
+            writeln!(out, "\n> ⚠️ Stage {} failed: {}", markdown_code(&s.stage), cell(failure))?;
         }
     }
     if suppressed > 0 {
         writeln!(out, "\n{suppressed} suppressed finding(s) not shown.")?;
     }
-    if let Some(example) = active.iter().find_map(|f| f.fingerprint.as_deref()) {
+    // A command to paste is offered only with a fingerprint of the shape sluice makes.
+    let example =
+        active.iter().find_map(|f| f.fingerprint.as_deref().filter(|fp| sluice_sarif::is_sluice_fingerprint(fp)));
+    if let Some(example) = example {
         writeln!(out, "\n<details><summary>A false positive? An accepted risk?</summary>\n")?;
         writeln!(
             out,
@@ -307,10 +293,12 @@ pub fn gitlab_sast(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std:
                 location["start_line"] = json!(line);
                 location["end_line"] = json!(f.end_line.unwrap_or(line).max(line));
             }
-            let mut description = f.message.clone();
+            // GitLab renders the description as markdown: inert text, as in a comment.
+            let mut description = escape::markdown(&f.message);
             if let Some(help) = &f.help {
                 description.push_str("\n\n");
-                description.push_str(help);
+                let lines: Vec<String> = help.trim().lines().map(|l| escape::markdown(l.trim_start())).collect();
+                description.push_str(&lines.join("\n"));
             }
             json!({
                 "id": uuid_from(f.fingerprint.as_deref().unwrap_or(&location_key(f))),
@@ -403,6 +391,6 @@ mod tests {
 
     #[test]
     fn xml_is_escaped() {
-        assert_eq!(xml_escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;\u{FFFD}");
+        assert_eq!(xml_attr("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;\u{FFFD}");
     }
 }

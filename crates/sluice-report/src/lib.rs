@@ -2,9 +2,13 @@
 //! systems (JUnit, GitHub Actions annotations, GitLab's SAST report).
 //!
 //! Invariant: reports show only what the SARIF carries or, for non-secret findings, the source
-//! line it points at. A result that looks like a credential finding never has its source line
-//! read, so a third-party secrets tool's finding cannot leak through the terminal.
+//! line it points at, read only from a file inside the root after symlinks
+//! (`sluice_sarif::SourceFiles`). A result that looks like a credential finding never has its
+//! source line read, so a third-party secrets tool's finding cannot leak through the terminal.
+//! Every string from the log or the repository is escaped for the medium it goes to
+//! ([`escape`]).
 
+pub mod escape;
 mod finding;
 mod formats;
 mod text;

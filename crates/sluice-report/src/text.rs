@@ -1,11 +1,11 @@
 //! The terminal report, in the style of cargo and ruff: location, rule, the code, what to do.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use sluice_sarif::sarif::Sarif;
-use sluice_sarif::Severity;
+use sluice_sarif::{is_sluice_fingerprint, Severity, SourceFiles};
 
+use crate::escape::terminal;
 use crate::finding::{findings, stage_summaries, Finding};
 use crate::{is_secret_finding, Options};
 
@@ -49,13 +49,21 @@ pub fn render(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::
     let paint = Paint { on: opts.color };
     let all = findings(log);
     let (suppressed, active): (Vec<&Finding>, Vec<&Finding>) = all.iter().partition(|f| f.suppressed);
-    let mut sources = SourceCache::default();
+    // Invariant: source lines come only from files inside the root (sluice-sarif's guarded
+    // reader), and every string from the log or the repository is escaped for the terminal.
+    let mut sources = SourceFiles::for_display(opts.root);
     for f in &active {
-        render_one(f, opts, &paint, &mut sources, out)?;
+        render_one(f, &paint, &mut sources, out)?;
     }
     for stage in stage_summaries(log) {
         for failure in &stage.failures {
-            writeln!(out, "{}: stage `{}` failed: {failure}", paint.severity(Severity::High, "error"), stage.stage)?;
+            writeln!(
+                out,
+                "{}: stage `{}` failed: {}",
+                paint.severity(Severity::High, "error"),
+                terminal(&stage.stage),
+                terminal(failure)
+            )?;
         }
     }
     let mut counts: Vec<(Severity, usize)> = Vec::new();
@@ -90,70 +98,72 @@ pub fn render(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::
     writeln!(out)
 }
 
-fn render_one(
-    f: &Finding,
-    opts: &Options<'_>,
-    paint: &Paint,
-    sources: &mut SourceCache,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
+fn render_one(f: &Finding, paint: &Paint, sources: &mut SourceFiles<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     let label = paint.severity(f.severity, f.severity.as_str());
-    let title = f.rule_name.as_deref().unwrap_or(&f.message);
-    writeln!(out, "{label}[{}]: {}", paint.bold(&f.rule_id), paint.bold(title))?;
-    let location = match (&f.path, f.line, f.column) {
+    let title = terminal(f.rule_name.as_deref().unwrap_or(&f.message));
+    let message = terminal(&f.message);
+    writeln!(out, "{label}[{}]: {}", paint.bold(&terminal(&f.rule_id)), paint.bold(&title))?;
+    let location = match (f.path.as_deref().map(terminal), f.line, f.column) {
         (Some(p), Some(l), Some(c)) => format!("{p}:{l}:{c}"),
         (Some(p), Some(l), None) => format!("{p}:{l}"),
-        (Some(p), None, _) => p.clone(),
+        (Some(p), None, _) => p,
         (None, _, _) => "(no location)".into(),
     };
-    writeln!(out, "  {} {location} {}", paint.blue("-->"), paint.dim(&format!("({})", f.stage)))?;
+    writeln!(out, "  {} {location} {}", paint.blue("-->"), paint.dim(&format!("({})", terminal(&f.stage))))?;
     // The code: the stage's own snippet (redacted by secrets stages) or, when the finding is
     // not about a secret, the line from the file.
     let line_no = f.line.unwrap_or(0);
     let source_line = if is_secret_finding(f) {
         None
     } else {
-        match (opts.root, &f.path, f.line) {
-            (Some(root), Some(path), Some(line)) => sources.line(root, path, line),
+        match (&f.path, f.line) {
+            (Some(path), Some(line)) => sources.line(path, line).map(str::to_owned),
             _ => None,
         }
     };
     let gutter = " ".repeat(line_no.to_string().len());
     if let Some(code) = source_line {
-        let shown = cut_line(&code);
+        let chars: Vec<char> = code.trim_end().chars().collect();
+        let shown = shown_code(&chars);
         writeln!(out, "{gutter} {}", paint.blue("|"))?;
         writeln!(out, "{} {} {shown}", paint.blue(&line_no.to_string()), paint.blue("|"))?;
+        // Columns count characters of the file; carets go under what they became when shown
+        // (a tab as spaces, a control character as its escape).
         let col = f.column.unwrap_or(1).max(1) as usize;
-        if col <= shown.chars().count() {
+        let shown_len = shown.chars().count();
+        let at = |c: usize| shown_code(&chars[..c.min(chars.len())]).chars().count();
+        if col <= chars.len() && at(col - 1) < shown_len {
+            let start = at(col - 1);
             let end = match (f.end_line, f.end_column) {
-                (Some(el), Some(ec)) if el == line_no && ec as usize > col => ec as usize,
-                _ => shown.chars().count() + 1,
+                (Some(el), Some(ec)) if el == line_no && ec as usize > col => at(ec as usize - 1),
+                _ => shown_len,
             };
-            let width = end.saturating_sub(col).clamp(1, shown.chars().count() + 1 - col);
+            let width = end.saturating_sub(start).clamp(1, shown_len + 1 - start);
             let marks = paint.severity(f.severity, &"^".repeat(width));
-            writeln!(out, "{gutter} {} {}{marks} {}", paint.blue("|"), " ".repeat(col - 1), f.message)?;
+            writeln!(out, "{gutter} {} {}{marks} {message}", paint.blue("|"), " ".repeat(start))?;
         } else {
-            writeln!(out, "{gutter} {} {}", paint.blue("|"), f.message)?;
+            writeln!(out, "{gutter} {} {message}", paint.blue("|"))?;
         }
     } else if let Some(snippet) = f.snippet.as_deref().filter(|s| !s.trim().is_empty()) {
         writeln!(out, "{gutter} {}", paint.blue("|"))?;
         for (i, text) in snippet.lines().take(5).enumerate() {
             let n = if i == 0 { line_no.to_string() } else { gutter.clone() };
-            writeln!(out, "{} {} {}", paint.blue(&n), paint.blue("|"), cut_line(text))?;
+            let chars: Vec<char> = text.trim_end().chars().collect();
+            writeln!(out, "{} {} {}", paint.blue(&n), paint.blue("|"), shown_code(&chars))?;
         }
-        writeln!(out, "{gutter} {} {}", paint.blue("|"), f.message)?;
+        writeln!(out, "{gutter} {} {message}", paint.blue("|"))?;
     } else {
-        writeln!(out, "{gutter} {} {}", paint.blue("="), f.message)?;
+        writeln!(out, "{gutter} {} {message}", paint.blue("="))?;
     }
     if let Some(help) = f.help.as_deref() {
         let first = help.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        writeln!(out, "{gutter} {} {} {first}", paint.blue("="), paint.bold("help:"))?;
+        writeln!(out, "{gutter} {} {} {}", paint.blue("="), paint.bold("help:"), terminal(first))?;
     }
     if !f.cwe.is_empty() {
-        writeln!(out, "{gutter} {} {} {}", paint.blue("="), paint.bold("cwe:"), f.cwe.join(", "))?;
+        writeln!(out, "{gutter} {} {} {}", paint.blue("="), paint.bold("cwe:"), terminal(&f.cwe.join(", ")))?;
     }
     if let Some(uri) = f.help_uri.as_ref().filter(|u| !f.help.as_deref().unwrap_or("").contains(u.as_str())) {
-        writeln!(out, "{gutter} {} {} {uri}", paint.blue("="), paint.bold("docs:"))?;
+        writeln!(out, "{gutter} {} {} {}", paint.blue("="), paint.bold("docs:"), terminal(uri))?;
     }
     if !f.suppressed {
         if let Some(how) = how_to_suppress(f) {
@@ -164,52 +174,28 @@ fn render_one(
 }
 
 /// How to record that a finding is wrong, with a reason that is reviewed like code: a triage
-/// decision by fingerprint, or for SAST an ignore comment on the line.
+/// decision by fingerprint, or for SAST an ignore comment on the line. A command to paste is
+/// offered only for a fingerprint of the shape sluice makes: a log's own value could be
+/// anything, `; curl … | sh` included.
 fn how_to_suppress(f: &Finding) -> Option<String> {
-    let fingerprint = f.fingerprint.as_deref()?;
+    let fingerprint = f.fingerprint.as_deref().filter(|fp| is_sluice_fingerprint(fp))?;
     let mark = format!("sluice triage mark {fingerprint} --status false_positive --reason \"…\"");
-    Some(if f.stage == "sast" {
+    let plain_rule = f.rule_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    Some(if f.stage == "sast" && plain_rule {
         format!("{mark} (or a `sluice:ignore[{}]` comment on the line above, with the reason)", f.rule_id)
     } else {
         mark
     })
 }
 
-fn cut_line(line: &str) -> String {
-    let line = line.trim_end();
-    if line.chars().count() > MAX_LINE_CHARS {
-        line.chars().take(MAX_LINE_CHARS).collect::<String>() + "…"
-    } else {
-        line.to_owned()
+/// A line of code as shown: tabs as four spaces, control characters escaped, cut after
+/// [`MAX_LINE_CHARS`] characters so a minified file does not flood the terminal.
+fn shown_code(chars: &[char]) -> String {
+    let cut = chars.len() > MAX_LINE_CHARS;
+    let text: String = chars.iter().take(MAX_LINE_CHARS).collect();
+    let mut shown = terminal(&text.replace('\t', "    "));
+    if cut {
+        shown.push('…');
     }
-}
-
-/// Files larger than this are not read for snippets.
-const MAX_SOURCE_BYTES: u64 = 16 << 20;
-
-#[derive(Default)]
-struct SourceCache {
-    files: HashMap<String, Option<Vec<String>>>,
-}
-
-impl SourceCache {
-    fn line(&mut self, root: &std::path::Path, path: &str, line: u32) -> Option<String> {
-        let lines = self.files.entry(path.to_owned()).or_insert_with(|| {
-            // Results may point at image tarballs and other large or binary artifacts: those make
-            // no snippet (a NUL byte near the start marks binary, as git decides).
-            let full = root.join(path);
-            if std::fs::metadata(&full).ok()?.len() > MAX_SOURCE_BYTES {
-                return None;
-            }
-            let bytes = std::fs::read(full).ok()?;
-            if bytes.iter().take(8000).any(|b| *b == 0) {
-                return None;
-            }
-            // Any credential in the file is redacted before a line of it can be shown; the
-            // whole text at once, so a multi-line key is seen whole (redaction keeps the lines).
-            let text = String::from_utf8_lossy(&bytes);
-            Some(sluice_sarif::redact_text(&text).lines().map(str::to_owned).collect())
-        });
-        lines.as_ref()?.get(usize::try_from(line).ok()?.checked_sub(1)?).cloned()
-    }
+    shown
 }

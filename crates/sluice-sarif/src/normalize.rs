@@ -17,6 +17,7 @@ use serde_sarif::sarif::{
 use crate::fingerprint::{assign_fingerprints, content_hash, normalize_content, FINGERPRINT_KEY};
 use crate::keys;
 use crate::severity::{score_for_level, security_severity};
+use crate::source::SourceFiles;
 
 /// The base id sluice puts on normalized URIs: the repository root.
 const SRCROOT: &str = "%SRCROOT%";
@@ -111,7 +112,7 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
     // Only results without a sluice fingerprint get one here: a built-in stage that knows the
     // finding's identity better (a secret's hash) has already set it.
     let needs = |r: &SarifResult| !r.partial_fingerprints.as_ref().is_some_and(|f| f.contains_key(FINGERPRINT_KEY));
-    let mut files = FileCache::default();
+    let mut files = SourceFiles::new(opts.read_files.then_some(opts.root));
     let keys: Vec<(String, String, String)> = results
         .iter()
         .filter(|r| needs(r))
@@ -426,29 +427,19 @@ fn decode_uri_path(uri: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[derive(Default)]
-struct FileCache {
-    files: HashMap<String, Option<Vec<String>>>,
-}
-
-impl FileCache {
-    fn lines(&mut self, root: &Path, rel: &str) -> Option<&[String]> {
-        self.files
-            .entry(rel.to_owned())
-            .or_insert_with(|| {
-                let bytes = std::fs::read(root.join(rel)).ok()?;
-                Some(String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect())
-            })
-            .as_deref()
-    }
-}
-
-fn fingerprint_content(result: &SarifResult, path: &str, opts: &NormalizeOptions<'_>, files: &mut FileCache) -> String {
+fn fingerprint_content(
+    result: &SarifResult,
+    path: &str,
+    opts: &NormalizeOptions<'_>,
+    files: &mut SourceFiles<'_>,
+) -> String {
     let region = primary_region(result);
     if opts.read_files && !path.is_empty() {
         if let Some(start) = region.and_then(|r| r.start_line).filter(|&l| l >= 1) {
             let end = region.and_then(|r| r.end_line).unwrap_or(start).max(start);
-            if let Some(lines) = files.lines(opts.root, path) {
+            // Only files inside the root, after symlinks (see `source`): a log's URI must not
+            // make sluice hash, and so reveal, a file the repository does not hold.
+            if let Some(lines) = files.lines(path) {
                 let first = usize::try_from(start - 1).unwrap_or(usize::MAX);
                 let last = usize::try_from(end).unwrap_or(usize::MAX).min(first + MAX_FINGERPRINT_LINES);
                 if first < lines.len() {

@@ -9,12 +9,11 @@
 //! stage's identity is the secret's hash and its region is the secret, so the "exact text"
 //! candidate reproduces it: the secret is hashed in memory, as the stage did, never kept.)
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use sluice_sarif::sarif::Result as SarifResult;
-use sluice_sarif::{artifact_path, content_hash, normalize_content, primary_region, FINGERPRINT_KEY};
+use sluice_sarif::{artifact_path, content_hash, normalize_content, primary_region, SourceFiles, FINGERPRINT_KEY};
 
 /// Lines of a region that normalization hashes (sluice-sarif's `MAX_FINGERPRINT_LINES`).
 const MAX_FINGERPRINT_LINES: usize = 30;
@@ -28,26 +27,19 @@ pub(crate) fn base_fingerprint(rule: &str, path: &str, content_hash: &str) -> St
     hex::encode(&hasher.finalize()[..16])
 }
 
-/// Source files read from the repository root, each once.
+/// Source files read from the repository root, each once, and only inside it (sluice-sarif's
+/// guarded reader: no file outside the root after symlinks).
 pub(crate) struct Sources<'a> {
-    root: Option<&'a Path>,
-    files: HashMap<String, Option<Vec<String>>>,
+    files: SourceFiles<'a>,
 }
 
 impl<'a> Sources<'a> {
     pub(crate) fn new(root: Option<&'a Path>) -> Sources<'a> {
-        Sources { root, files: HashMap::new() }
+        Sources { files: SourceFiles::new(root) }
     }
 
     fn lines(&mut self, rel: &str) -> Option<&[String]> {
-        let root = self.root?;
-        self.files
-            .entry(rel.to_owned())
-            .or_insert_with(|| {
-                let bytes = std::fs::read(root.join(rel)).ok()?;
-                Some(String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect())
-            })
-            .as_deref()
+        self.files.lines(rel)
     }
 
     /// What a fingerprint may have been computed from, most likely first: the region's lines

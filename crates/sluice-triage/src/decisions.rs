@@ -294,12 +294,7 @@ impl Checker<'_> {
 
 /// `<32 lowercase hex>:<occurrence ≥ 1>`, as in `partialFingerprints["sluice/v1"]`.
 pub fn is_fingerprint(text: &str) -> bool {
-    let Some((hash, occurrence)) = text.split_once(':') else { return false };
-    hash.len() == 32
-        && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && !occurrence.is_empty()
-        && !occurrence.starts_with('0')
-        && occurrence.bytes().all(|b| b.is_ascii_digit())
+    sluice_sarif::is_sluice_fingerprint(text)
 }
 
 /// A decision's path glob, as `sluice.toml`'s `files` and `.gitignore` read them: `*` stays

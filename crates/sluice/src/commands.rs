@@ -10,6 +10,7 @@ use sluice_sarif::{empty_log, normalize_run, read_log, Merger, NormalizeOptions,
 
 use crate::cli::{Cli, ColorChoice, Command, FailOn, MergeArgs, ReportArgs, RunArgs, ScanArgs, ScopeArgs};
 use crate::{builtin, exit, progress};
+use sluice_report::escape::{terminal, terminal_lines};
 
 pub fn dispatch(cli: Cli) -> Result<u8> {
     let color = match cli.color {
@@ -194,13 +195,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
             Some(job) => {
                 let outcome = sluice_pipeline::run_stage(job, &root);
                 if let StageStatus::Failed { reason } = &outcome.status {
-                    eprintln!("error: stage `{}` failed: {reason}", args.stage);
+                    eprintln!("error: stage `{}` failed: {}", terminal(&args.stage), terminal_lines(reason));
                     code = exit::FAILED;
                 }
                 outcome.runs
             }
             None => {
-                eprintln!("note: stage `{}` skipped: no files it applies to", args.stage);
+                eprintln!("note: stage `{}` skipped: no files it applies to", terminal(&args.stage));
                 Vec::new()
             }
         }
@@ -271,7 +272,7 @@ fn merge(args: MergeArgs) -> Result<u8> {
                 }
             }
             Err(err) => {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", terminal_lines(&format!("{err:#}")));
                 failures.push(format!("{err:#}"));
             }
         }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice_advisory::{Database, Finding, PackageMatch};
 use sluice_inventory::{Package, Source};
+use sluice_report::escape::terminal_lines;
 use sluice_sarif::sarif::Run;
 use sluice_sarif::{assign_fingerprints, empty_run, keys};
 
@@ -215,7 +216,7 @@ pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> 
     let mut lockfiles = Vec::new();
     for lockfile in &inventory.lockfiles {
         if let Some(err) = &lockfile.error {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", terminal_lines(&err.to_string()));
             notes.push(Notification { level: "error", text: err.to_string() });
         }
         // Diff-aware runs look at the lockfiles that changed.

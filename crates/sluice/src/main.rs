@@ -17,6 +17,7 @@ mod triage_cmd;
 use std::process::ExitCode;
 
 use clap::Parser;
+use sluice_report::escape::terminal_lines;
 
 /// Exit codes of the stage contract.
 pub mod exit {
@@ -39,9 +40,11 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::from(exit::OK);
             }
-            eprintln!("error: {err}");
+            // Errors quote paths and contents of the repository: escaped for the terminal or CI
+            // log (no control sequence, no line that starts a workflow command).
+            eprintln!("error: {}", terminal_lines(&err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", terminal_lines(&cause.to_string()));
             }
             ExitCode::from(exit::FAILED)
         }

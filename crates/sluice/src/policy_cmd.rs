@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 use sluice_policy::input::{self, Sbom, TOP_LEVEL_FIELDS};
 use sluice_policy::policy::{check_input_fields, Policy};
 use sluice_policy::{attest, EvalOptions, Facts, Outcome, PolicyRef, RunFacts, TestStatus, Timestamp, Verdict};
+use sluice_report::escape::terminal;
 use sluice_sarif::read_log;
 use sluice_sarif::sarif::Sarif;
 
@@ -534,7 +535,7 @@ fn policy_eval(args: PolicyEvalArgs) -> Result<u8> {
         };
         for (label, reasons) in [("WARN", &verdict.warnings), ("FAIL", &verdict.denials)] {
             for r in reasons {
-                writeln!(out, "{label} - {} - {} - {}", path.display(), namespace(&r.rule), r.msg)?;
+                writeln!(out, "{label} - {} - {} - {}", path.display(), namespace(&r.rule), terminal(&r.msg))?;
             }
         }
         failures += verdict.denials.len();
@@ -675,22 +676,26 @@ pub fn verify(args: VerifyArgs) -> Result<u8> {
             Ok(bytes) => {
                 let got = attest::Artifact::of(rel, &bytes).digest.sha256;
                 if got == want {
-                    eprintln!("verify: {rel}: sha256 matches");
+                    eprintln!("verify: {}: sha256 matches", terminal(rel));
                 } else {
-                    eprintln!("verify: FAILED: {rel}: sha256 {got} differs from the attested {want}: the file changed after it was attested");
+                    eprintln!(
+                        "verify: FAILED: {}: sha256 {got} differs from the attested {}: the file changed after it was attested",
+                        terminal(rel),
+                        terminal(want)
+                    );
                     ok = false;
                 }
             }
-            Err(_) => eprintln!("verify: {rel}: not present here; its digest was not checked"),
+            Err(_) => eprintln!("verify: {}: not present here; its digest was not checked", terminal(rel)),
         }
     }
     let subject = &statement["subject"][0];
     eprintln!(
         "verify: signature OK; subject {} at commit {}; verdict `{}` by policy {}",
-        subject["name"].as_str().unwrap_or("?"),
-        subject["digest"]["gitCommit"].as_str().unwrap_or("?"),
-        predicate["verdict"].as_str().unwrap_or("?"),
-        predicate["policy"]["digest"].as_str().unwrap_or("(none)"),
+        terminal(subject["name"].as_str().unwrap_or("?")),
+        terminal(subject["digest"]["gitCommit"].as_str().unwrap_or("?")),
+        terminal(predicate["verdict"].as_str().unwrap_or("?")),
+        terminal(predicate["policy"]["digest"].as_str().unwrap_or("(none)")),
     );
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", serde_json::to_string_pretty(&statement)?)?;

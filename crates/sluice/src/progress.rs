@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sluice_pipeline::{Progress, StageOutcome, StageStatus};
+use sluice_report::escape::{terminal, terminal_lines};
 
 pub struct Display {
     bars: Option<(MultiProgress, Mutex<HashMap<String, ProgressBar>>)>,
@@ -22,7 +23,10 @@ impl Display {
         Display { bars, color: color && std::io::stderr().is_terminal() }
     }
 
+    /// A note on stderr. Notes quote what stages, tools and the repository say, so the text is
+    /// escaped for the terminal or CI log here, where every note passes.
     pub fn note(&self, text: &str) {
+        let text = &terminal_lines(text);
         match &self.bars {
             Some((multi, _)) => {
                 let _ = multi.println(text);
@@ -55,30 +59,32 @@ impl Progress for Display {
                     ProgressStyle::with_template("{spinner} {msg} {elapsed}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
-                bar.set_message(stage.to_owned());
+                bar.set_message(terminal(stage));
                 bar.enable_steady_tick(Duration::from_millis(100));
                 if let Ok(mut bars) = bars.lock() {
                     bars.insert(stage.to_owned(), bar);
                 }
             }
-            None => eprintln!("{stage}: started"),
+            None => eprintln!("{}: started", terminal(stage)),
         }
     }
 
     fn finished(&self, outcome: &StageOutcome) {
         let secs = outcome.duration.as_secs_f64();
+        // Stage names come from sluice.toml, a file of the repository.
+        let name = terminal(&outcome.name);
         let line = match &outcome.status {
             StageStatus::Ok => {
                 let n = outcome.result_count();
                 format!(
                     "{} {}: {n} finding{} in {secs:.2}s",
                     self.paint("32", "✓"),
-                    outcome.name,
+                    name,
                     if n == 1 { "" } else { "s" }
                 )
             }
             StageStatus::Failed { .. } => {
-                format!("{} {}: failed after {secs:.2}s", self.paint("31", "✗"), outcome.name)
+                format!("{} {name}: failed after {secs:.2}s", self.paint("31", "✗"))
             }
         };
         match &self.bars {

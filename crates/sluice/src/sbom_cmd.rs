@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use sluice_inventory::sbom::{self, SbomInfo};
 use sluice_inventory::{discover_with, Config};
+use sluice_report::escape::{terminal, terminal_lines};
 
 use crate::exit;
 
@@ -63,8 +64,8 @@ fn project_name(path: &Path) -> String {
 fn image_sbom(image: &Path, args: &SbomArgs) -> Result<u8> {
     let inv = sluice_container::inventory(image, &sluice_container::Limits::DEFAULT)?;
     for p in &inv.problems {
-        let layer = p.layer.as_deref().map(|l| format!(" (layer {l})")).unwrap_or_default();
-        eprintln!("warning: {}{layer}: {}", image.display(), p.message);
+        let layer = p.layer.as_deref().map(|l| format!(" (layer {})", terminal(l))).unwrap_or_default();
+        eprintln!("warning: {}{layer}: {}", image.display(), terminal_lines(&p.message));
     }
     let name =
         inv.repo_tags.first().cloned().unwrap_or_else(|| {
@@ -100,11 +101,11 @@ pub fn sbom(args: SbomArgs) -> Result<u8> {
     let config = Config { max_file_bytes: args.max_lockfile_size, respect_ignore_files: !args.no_ignore, ..defaults };
     let inventory = discover_with(&args.path, &config);
     for problem in &inventory.walk_errors {
-        eprintln!("warning: {problem}");
+        eprintln!("warning: {}", terminal_lines(&problem.to_string()));
     }
     let errors: Vec<String> = inventory.errors().map(ToString::to_string).collect();
     for error in &errors {
-        eprintln!("error: {error}");
+        eprintln!("error: {}", terminal_lines(error));
     }
     if inventory.lockfiles.is_empty() {
         eprintln!(

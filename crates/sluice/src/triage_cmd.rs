@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use sluice_pipeline::{safe_fs, Config, Scope, StageStatus};
+use sluice_report::escape::{terminal, terminal_lines};
 use sluice_sarif::sarif::{Result as SarifResult, Sarif};
 use sluice_sarif::{keys, normalize_run, read_log, Merger, NormalizeOptions, FINGERPRINT_KEY};
 use sluice_triage::{
@@ -548,7 +549,7 @@ fn apply_command(args: ApplyArgs) -> Result<u8> {
     let none = |_: &str| false;
     let partial: Option<&dyn Fn(&str) -> bool> = if args.partial { Some(&none) } else { None };
     for line in triage_log(&mut log, &root, &inputs, partial)? {
-        eprintln!("{line}");
+        eprintln!("{}", terminal_lines(&line));
     }
     let mut merger = Merger::new();
     merger.add_log(log)?;
@@ -672,17 +673,18 @@ fn list(args: ListArgs) -> Result<u8> {
             Some(e) => format!("until {e}"),
             None => "active".into(),
         };
+        // The decisions file is the repository's: every value escaped, one line per decision.
         writeln!(
             out,
             "{}:{}\t{}\t{}\t{}\t{} {}\t{}",
-            file.origin,
+            terminal(&file.origin),
             d.line,
             d.status,
             state,
-            d.describe(),
-            d.who,
+            terminal(&d.describe()),
+            terminal(&d.who),
             d.when,
-            d.reason
+            terminal(&d.reason)
         )?;
     }
     out.flush()?;
@@ -708,25 +710,25 @@ fn show(args: ShowArgs) -> Result<u8> {
         );
     };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}:{}", file.origin, d.line)?;
-    writeln!(out, "  matches  {}", d.describe())?;
+    writeln!(out, "{}:{}", terminal(&file.origin), d.line)?;
+    writeln!(out, "  matches  {}", terminal(&d.describe()))?;
     writeln!(out, "  status   {}", d.status)?;
-    writeln!(out, "  reason   {}", d.reason)?;
-    writeln!(out, "  who      {}", d.who)?;
+    writeln!(out, "  reason   {}", terminal(&d.reason))?;
+    writeln!(out, "  who      {}", terminal(&d.who))?;
     writeln!(out, "  when     {}", d.when)?;
     if let Some(e) = d.expires {
         let note = if d.is_expired(Date::today()) { " (expired: no longer applies)" } else { "" };
         writeln!(out, "  expires  {e}{note}")?;
     }
     if let Some(s) = &d.source {
-        writeln!(out, "  source   {s}")?;
+        writeln!(out, "  source   {}", terminal(s))?;
     }
     if let Some(v) = d.vex_status {
         writeln!(
             out,
             "  vex      {}{}",
             v.as_str(),
-            d.vex_justification.as_deref().map(|j| format!(" ({j})")).unwrap_or_default()
+            d.vex_justification.as_deref().map(|j| format!(" ({})", terminal(j))).unwrap_or_default()
         )?;
     }
     let sarif = args.sarif.clone().unwrap_or_else(|| default_results(&root));
@@ -757,9 +759,9 @@ fn show(args: ShowArgs) -> Result<u8> {
                     writeln!(
                         out,
                         "    {} {}:{line} {}",
-                        r.rule_id.as_deref().unwrap_or(""),
-                        sluice_sarif::artifact_path(r).unwrap_or_default(),
-                        fingerprint_of(r).unwrap_or("")
+                        terminal(r.rule_id.as_deref().unwrap_or("")),
+                        terminal(&sluice_sarif::artifact_path(r).unwrap_or_default()),
+                        terminal(fingerprint_of(r).unwrap_or(""))
                     )?;
                 }
             }
@@ -802,11 +804,12 @@ fn prune(args: PruneArgs) -> Result<u8> {
     for (i, why) in &remove {
         let d = &decisions.items[*i];
         eprintln!(
-            "{} {}:{}: {} ({why})",
+            "{} {}:{}: {} ({})",
             if args.dry_run { "would remove" } else { "removed" },
-            file.origin,
+            terminal(&file.origin),
             d.line,
-            d.describe()
+            terminal(&d.describe()),
+            terminal(why)
         );
     }
     if remove.is_empty() {
