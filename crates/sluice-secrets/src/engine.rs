@@ -16,7 +16,9 @@ use crate::validate;
 /// What to scan and how; the caller decides every value (see the CLI for defaults).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// Files larger than this many bytes are skipped and listed in [`crate::Scan::skipped`].
+    /// Files up to this many bytes are read whole. Larger text files are scanned in
+    /// overlapping windows of about 1 MiB (a secret across a window boundary is found once,
+    /// lines stay right), so memory stays bounded whatever a file's size.
     pub max_file_size: u64,
     /// User rules, added to the embedded ones; ids must not collide with them.
     pub extra_rules: Vec<RuleSpec>,
@@ -45,14 +47,14 @@ pub struct Rule {
 
 /// Bytes of a line searched before a keyword hit: the regex may start with context that
 /// precedes the keyword (`AccountName=…;AccountKey=`).
-const BEFORE: usize = 256;
+pub(crate) const BEFORE: usize = 256;
 /// Bytes searched after a keyword hit on the same line; longer than any single-line token.
-const AFTER: usize = 512;
+pub(crate) const AFTER: usize = 512;
 /// Bytes searched after a hit for rules whose match spans lines (a 16384-bit RSA key is
 /// about 13 KiB of PEM).
-const MULTILINE_AFTER: usize = 32 * 1024;
+pub(crate) const MULTILINE_AFTER: usize = 32 * 1024;
 /// How far a window end may move forward so that it does not cut a token in two.
-const TOKEN_TAIL: usize = 4096;
+pub(crate) const TOKEN_TAIL: usize = 4096;
 
 /// A compiled regex with the indexes of its named groups.
 pub(crate) struct Compiled {
@@ -171,6 +173,12 @@ impl Engine {
         if self.is_allowed_path(path, false) {
             return Vec::new();
         }
+        let spans = self.spans(path, content);
+        finding::build(path, content, &spans, |rule| self.rules[rule].id.clone())
+    }
+
+    /// The secrets in `content`, after filtering and overlap resolution, sorted by start.
+    pub(crate) fn spans(&self, path: &str, content: &[u8]) -> Vec<Span> {
         let lockfile = filter::is_lockfile(path);
         let mut hits: Vec<(usize, usize, usize)> = Vec::new();
         if let Some(ac) = &self.prefilter {
@@ -202,8 +210,38 @@ impl Engine {
                 self.search(rule, content, &[(0, content.len())], &mut spans);
             }
         }
-        let spans = self.resolve_overlaps(spans);
-        finding::build(path, content, &spans, |rule| self.rules[rule].id.clone())
+        self.resolve_overlaps(spans)
+    }
+
+    /// Finds secrets in the names along `rel`, a relative `/`-separated path: a file or a
+    /// directory named after a token is as much a leak as a file holding one. Each finding's
+    /// `path` ends with the name that holds the secret, so a directory's secret is reported
+    /// once whatever the number of files under it (the walk removes the duplicates).
+    pub fn scan_names(&self, rel: &str) -> Vec<Finding> {
+        if rel.is_empty() || self.is_allowed_path(rel, false) {
+            return Vec::new();
+        }
+        let bytes = rel.as_bytes();
+        let spans = self.spans(rel, bytes);
+        let mut out = Vec::with_capacity(spans.len());
+        for span in &spans {
+            // The path up to the end of the name that holds the secret; its snippet redacts
+            // every secret in it.
+            let end = bytes[span.end..].iter().position(|&b| b == b'/').map_or(bytes.len(), |i| span.end + i);
+            let path = String::from_utf8_lossy(&bytes[..end]).into_owned();
+            let within: Vec<Span> = spans.iter().filter(|s| s.end <= end).copied().collect();
+            let found = finding::build(&path, &bytes[..end], &within, |rule| self.rules[rule].id.clone());
+            if let Some(mut f) = within.iter().zip(found).find_map(|(s, f)| (s.start == span.start).then_some(f)) {
+                (f.line, f.end_line, f.in_path) = (1, 1, true);
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// The id of rule number `rule`.
+    pub(crate) fn rule_id(&self, rule: usize) -> String {
+        self.rules[rule].id.clone()
     }
 
     fn search(&self, rule: usize, content: &[u8], windows: &[(usize, usize)], out: &mut Vec<Span>) {
