@@ -75,3 +75,32 @@ fn a_secret_used_as_a_file_name_is_reported() {
     assert!(message.contains("name"), "the message says the secret is in the name: {message}");
     assert!(!message.contains(&token[4..20]), "{message}");
 }
+
+#[test]
+fn history_and_staged_scans_see_names_and_oversized_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    // A small size cap: the file below is "oversized" without writing megabytes.
+    std::fs::write(repo.join("sluice.toml"), "[stages.secrets]\nmax_file_size = 4096\n").unwrap();
+    let named = github_token("Nq3vT9LmR2wXk8PbN5cY7dHj4FsA1e");
+    let padded = github_token("Pq3vT9LmR2wXk8PbN5cY7dHj4FsA1e");
+    std::fs::write(repo.join(format!("{named}.key")), "x\n").unwrap();
+    std::fs::write(repo.join("dump.txt"), format!("{}\ntoken: {padded}\n", "a".repeat(20_000))).unwrap();
+    git(repo, &["add", "-A"]);
+    let staged =
+        sluice().args(["scan", "secrets", "--staged"]).arg(repo).assert().success().get_output().stdout.clone();
+    let staged: Vec<(String, u64)> = results(&parse(&staged))
+        .iter()
+        .map(|r| (uri(r), r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(staged, [("dump.txt".to_owned(), 2), (format!("{named}.key"), 1)]);
+    git(repo, &["commit", "-qm", "leak"]);
+    git(repo, &["rm", "-q", &format!("{named}.key"), "dump.txt"]);
+    git(repo, &["commit", "-qm", "clean up"]);
+    let history =
+        sluice().args(["scan", "secrets", "--history"]).arg(repo).assert().success().get_output().stdout.clone();
+    let mut found: Vec<String> = results(&parse(&history)).iter().map(uri).collect();
+    found.sort();
+    assert_eq!(found, ["dump.txt".to_owned(), format!("{named}.key")]);
+}
