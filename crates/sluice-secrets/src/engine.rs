@@ -16,7 +16,9 @@ use crate::validate;
 /// What to scan and how; the caller decides every value (see the CLI for defaults).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// Files larger than this many bytes are skipped and listed in [`crate::Scan::skipped`].
+    /// Files up to this many bytes are read whole. Larger text files are scanned in
+    /// overlapping windows of about 1 MiB (a secret across a window boundary is found once,
+    /// lines stay right), so memory stays bounded whatever a file's size.
     pub max_file_size: u64,
     /// User rules, added to the embedded ones; ids must not collide with them.
     pub extra_rules: Vec<RuleSpec>,
@@ -45,14 +47,14 @@ pub struct Rule {
 
 /// Bytes of a line searched before a keyword hit: the regex may start with context that
 /// precedes the keyword (`AccountName=…;AccountKey=`).
-const BEFORE: usize = 256;
+pub(crate) const BEFORE: usize = 256;
 /// Bytes searched after a keyword hit on the same line; longer than any single-line token.
-const AFTER: usize = 512;
+pub(crate) const AFTER: usize = 512;
 /// Bytes searched after a hit for rules whose match spans lines (a 16384-bit RSA key is
 /// about 13 KiB of PEM).
-const MULTILINE_AFTER: usize = 32 * 1024;
+pub(crate) const MULTILINE_AFTER: usize = 32 * 1024;
 /// How far a window end may move forward so that it does not cut a token in two.
-const TOKEN_TAIL: usize = 4096;
+pub(crate) const TOKEN_TAIL: usize = 4096;
 
 /// A compiled regex with the indexes of its named groups.
 pub(crate) struct Compiled {
@@ -83,6 +85,10 @@ pub struct Engine {
     prefilter: Option<AhoCorasick>,
     /// The keywords as they appear inside JSON strings (`"auth"` is `\"auth\"` there).
     json_prefilter: Option<AhoCorasick>,
+    /// What must occur for a keyword-less rule to match: the case-sensitive literal its pattern
+    /// starts with (`SK` for Twilio keys). `None` when some such rule has none, so that
+    /// [`Engine::may_contain_credential`] must answer yes.
+    unfiltered_literals: Option<AhoCorasick>,
     /// For each prefilter pattern, the rules it triggers.
     pattern_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every file.
@@ -151,6 +157,12 @@ impl Engine {
         let json_keywords: Vec<String> =
             keywords.iter().map(|k| k.replace('\\', "\\\\").replace('"', "\\\"")).collect();
         let json_prefilter = automaton(&json_keywords)?;
+        let literals: Vec<&str> = unfiltered.iter().map(|&i| literal_prefix(&all[i].spec.regex)).collect();
+        let unfiltered_literals = if literals.iter().all(|l| l.len() >= 2) {
+            AhoCorasick::new(&literals).ok()
+        } else {
+            None
+        };
 
         let mut allow = GitignoreBuilder::new("");
         for glob in &config.allow_paths {
@@ -187,7 +199,7 @@ impl Engine {
         if self.is_allowed_path(path, false) {
             return Vec::new();
         }
-        let spans = self.spans(content, Mode::Scan { lockfile: filter::is_lockfile(path) });
+        let spans = self.spans(path, content);
         finding::build(path, content, &spans, |rule| self.rules[rule].id.clone())
     }
 
@@ -196,19 +208,25 @@ impl Engine {
     /// `allow_paths` and the lockfile exception. This is what redaction uses: a credential a
     /// person chose not to report is still a credential, and must not be printed.
     pub fn credential_spans(&self, content: &[u8]) -> Vec<(usize, usize)> {
-        self.spans(content, Mode::Redact).into_iter().map(|s| (s.start, s.end)).collect()
+        self.spans_in(content, Mode::Redact).into_iter().map(|s| (s.start, s.end)).collect()
     }
 
     /// Whether any rule could match somewhere in `content`: one pass of the keyword automaton.
     /// `false` means [`Engine::credential_spans`] would find nothing.
     pub fn may_contain_credential(&self, content: &[u8]) -> bool {
-        !self.unfiltered.is_empty() || self.prefilter.as_ref().is_some_and(|ac| ac.is_match(content))
+        self.prefilter.as_ref().is_some_and(|ac| ac.is_match(content)) || self.unfiltered_may_match(content)
+    }
+
+    fn unfiltered_may_match(&self, content: &[u8]) -> bool {
+        !self.unfiltered.is_empty()
+            && self.unfiltered_literals.as_ref().is_none_or(|ac| ac.is_match(content))
     }
 
     /// [`Engine::may_contain_credential`] for the JSON serialization of a value: `false` means
     /// no string in it can hold a credential (keywords are looked for as JSON escapes them).
     pub fn may_contain_credential_in_json(&self, json: &[u8]) -> bool {
-        !self.unfiltered.is_empty() || self.json_prefilter.as_ref().is_some_and(|ac| ac.is_match(json))
+        // The literals are letters and digits, which JSON never escapes.
+        self.json_prefilter.as_ref().is_some_and(|ac| ac.is_match(json)) || self.unfiltered_may_match(json)
     }
 
     /// `text` with every credential replaced by its redacted form (`ghp_…(40 chars)`, followed
@@ -243,7 +261,12 @@ impl Engine {
         Some(out)
     }
 
-    fn spans(&self, content: &[u8], mode: Mode) -> Vec<Span> {
+    /// The secrets in `content`, after filtering and overlap resolution, sorted by start.
+    pub(crate) fn spans(&self, path: &str, content: &[u8]) -> Vec<Span> {
+        self.spans_in(content, Mode::Scan { lockfile: filter::is_lockfile(path) })
+    }
+
+    fn spans_in(&self, content: &[u8], mode: Mode) -> Vec<Span> {
         let lockfile = matches!(mode, Mode::Scan { lockfile: true });
         let mut hits: Vec<(usize, usize, usize)> = Vec::new();
         if let Some(ac) = &self.prefilter {
@@ -276,6 +299,37 @@ impl Engine {
             }
         }
         self.resolve_overlaps(spans)
+    }
+
+    /// Finds secrets in the names along `rel`, a relative `/`-separated path: a file or a
+    /// directory named after a token is as much a leak as a file holding one. Each finding's
+    /// `path` ends with the name that holds the secret, so a directory's secret is reported
+    /// once whatever the number of files under it (the walk removes the duplicates).
+    pub fn scan_names(&self, rel: &str) -> Vec<Finding> {
+        if rel.is_empty() || self.is_allowed_path(rel, false) {
+            return Vec::new();
+        }
+        let bytes = rel.as_bytes();
+        let spans = self.spans(rel, bytes);
+        let mut out = Vec::with_capacity(spans.len());
+        for span in &spans {
+            // The path up to the end of the name that holds the secret; its snippet redacts
+            // every secret in it.
+            let end = bytes[span.end..].iter().position(|&b| b == b'/').map_or(bytes.len(), |i| span.end + i);
+            let path = String::from_utf8_lossy(&bytes[..end]).into_owned();
+            let within: Vec<Span> = spans.iter().filter(|s| s.end <= end).copied().collect();
+            let found = finding::build(&path, &bytes[..end], &within, |rule| self.rules[rule].id.clone());
+            if let Some(mut f) = within.iter().zip(found).find_map(|(s, f)| (s.start == span.start).then_some(f)) {
+                (f.line, f.end_line, f.in_path) = (1, 1, true);
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// The id of rule number `rule`.
+    pub(crate) fn rule_id(&self, rule: usize) -> String {
+        self.rules[rule].id.clone()
     }
 
     fn search(&self, rule: usize, content: &[u8], windows: &[(usize, usize)], mode: Mode, out: &mut Vec<Span>) {
@@ -329,6 +383,17 @@ impl Engine {
         }
         kept.into_values().collect()
     }
+}
+
+/// The literal a pattern starts with, after `\\b` and the opening of the `secret` group;
+/// empty for case-insensitive patterns.
+pub(crate) fn literal_prefix(pattern: &str) -> &str {
+    if pattern.contains("(?i") {
+        return "";
+    }
+    let rest = pattern.trim_start_matches("\\b").trim_start_matches("(?P<secret>");
+    let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+    &rest[..end]
 }
 
 /// Why the engine is searching: to report findings in a file, or to find every credential

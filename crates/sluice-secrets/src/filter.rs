@@ -24,20 +24,15 @@ pub(crate) fn entropy(bytes: &[u8]) -> f32 {
     h as f32
 }
 
-/// Substrings that mark a value as a stand-in written by a human, not a generated secret.
-/// Compared against the lowercased secret. Long random tokens contain any of these by chance
-/// with negligible probability.
+/// Template, elision and markup marks: no generated token contains these characters, so they
+/// mark a stand-in wherever they occur in the value.
+const PLACEHOLDER_MARKS: &[&str] = &["****", "....", "${", "{{", "}}", "%(", "#{", "<", ">"];
+
+/// Words that mark a value as a stand-in written by a human, not a generated secret. Compared
+/// against the lowercased secret, but a word counts only where it cannot be chance (see
+/// [`is_placeholder`]): `fake` turns up inside one long random key in a few hundred.
 const PLACEHOLDER_WORDS: &[&str] = &[
     "xxxx",
-    "****",
-    "....",
-    "${",
-    "{{",
-    "}}",
-    "%(",
-    "#{",
-    "<",
-    ">",
     "example",
     "sample",
     "placeholder",
@@ -106,17 +101,39 @@ const DOCUMENTED_EXAMPLES: &[&str] = &[
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 ];
 
+/// Values longer than this, with at least [`RANDOM_ENTROPY`], are judged as a whole, never by
+/// a word or a pattern found inside them: private key bodies, certificates and long tokens
+/// are generated, and at their length any four- or five-letter word turns up by chance
+/// (`FAkE` in about one 800-character key body in a few hundred). Human stand-ins are short,
+/// mostly words, or repetitive (`…/T00000000/B00000000/XXXXXXXX…`).
+const LONG_VALUE: usize = 64;
+
+/// Bits per byte above which a long value is taken as generated: random base64 of 65
+/// characters has about 5.2, hardly ever below 4.7; English text and repetitive stand-ins
+/// stay under 4.3.
+const RANDOM_ENTROPY: f32 = 4.5;
+
+/// A word inside a value, with no separator around it, counts as a placeholder mark only when
+/// a random value of that length would contain it with at most this probability: `example` in
+/// a 40-character token is no accident; `fake` may well be.
+const CHANCE: f64 = 1e-6;
+
+/// One character of a random token matches a given letter, ignoring case, with probability
+/// about 1/31 (base62: 2 of 62 characters).
+const CHANCE_PER_CHAR: f64 = 1.0 / 31.0;
+
 /// Whether the secret is a human-written stand-in rather than a generated value.
+///
+/// Judged by the value's shape, never by a word found anywhere in it: a placeholder word
+/// counts where it is a token of its own (separated by `_`, `-`, `.`, a space or the ends of
+/// the value: `your-api-key-here`, `sk_test_FAKE`), where it is too long to be chance in a
+/// value this short, or where placeholder words make up most of the value (`changeme123`).
+/// Long random values ([`LONG_VALUE`], [`RANDOM_ENTROPY`]) are only judged as a whole.
 pub(crate) fn is_placeholder(secret: &[u8], generic: bool, accepts: &[Shape]) -> bool {
     if DOCUMENTED_EXAMPLES.iter().any(|e| e.as_bytes() == secret) {
         return true;
     }
-    let lower = secret.to_ascii_lowercase();
-    let contains = |w: &str| contains(&lower, w.as_bytes());
-    if PLACEHOLDER_WORDS.iter().any(|w| contains(w)) {
-        return true;
-    }
-    if generic && GENERIC_PLACEHOLDER_WORDS.iter().any(|w| contains(w)) {
+    if PLACEHOLDER_MARKS.iter().any(|m| contains(secret, m.as_bytes())) {
         return true;
     }
     // `$VAR`, `$(cmd)` and Windows `%VAR%` are references resolved at run time.
@@ -128,15 +145,61 @@ pub(crate) fn is_placeholder(secret: &[u8], generic: bool, accepts: &[Shape]) ->
     if secret.len() > 2 && secret.starts_with(b"%") && secret.ends_with(b"%") {
         return true;
     }
-    if !accepts.contains(&Shape::Repeats) && longest_run(secret) >= 5 {
+    let long = secret.len() > LONG_VALUE && entropy(secret) >= RANDOM_ENTROPY;
+    let words = PLACEHOLDER_WORDS.iter().chain(if generic { GENERIC_PLACEHOLDER_WORDS } else { &[] });
+    if has_placeholder_words(secret, words, long) {
         return true;
     }
-    if longest_sequence(secret) >= 6 {
+    if !accepts.contains(&Shape::Repeats) {
+        let run = longest_run(secret);
+        if run >= 5 && (!long || run * 2 >= secret.len()) {
+            return true;
+        }
+    }
+    if !long && longest_sequence(secret) >= 6 {
         return true;
     }
     // A value of eight or more characters drawn from at most three distinct ones
     // (`abababab`, `0x0x0x0x`) was typed, not generated.
     secret.len() >= 8 && distinct(secret) <= 3
+}
+
+/// Whether placeholder words mark the value: one word that is a token of its own or too long
+/// to be chance (short values only), or all the words found covering at least half of it.
+fn has_placeholder_words<'w>(secret: &[u8], words: impl Iterator<Item = &'w &'w str>, long: bool) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    let mut covered = vec![false; secret.len()];
+    for word in words {
+        let word = word.as_bytes();
+        if word.len() > lower.len() {
+            continue;
+        }
+        for start in (0..=lower.len() - word.len()).filter(|&i| lower[i..].starts_with(word)) {
+            let end = start + word.len();
+            if !long && (is_delimited(secret, start, end) || is_no_accident(secret.len(), word)) {
+                return true;
+            }
+            covered[start..end].iter_mut().for_each(|c| *c = true);
+        }
+    }
+    covered.iter().filter(|&&c| c).count() * 2 >= secret.len() && !secret.is_empty()
+}
+
+/// The bytes `start..end` form a token of their own: at each end, the value ends, or the
+/// neighbouring byte or the word's own edge is not a letter or digit.
+fn is_delimited(secret: &[u8], start: usize, end: usize) -> bool {
+    let separates = |b: u8| !b.is_ascii_alphanumeric();
+    let left = start == 0 || separates(secret[start - 1]) || separates(secret[start]);
+    let right = end == secret.len() || separates(secret[end]) || separates(secret[end - 1]);
+    left && right
+}
+
+/// A random value of `len` characters would contain `word` with a probability below
+/// [`CHANCE`].
+fn is_no_accident(len: usize, word: &[u8]) -> bool {
+    let letters = word.iter().filter(|b| b.is_ascii_alphanumeric()).count();
+    let letters = i32::try_from(letters).unwrap_or(i32::MAX);
+    (len as f64) * CHANCE_PER_CHAR.powi(letters) < CHANCE
 }
 
 pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -396,6 +459,30 @@ mod tests {
         for real in ["q8Zr2LkVw93NfTb5XcQe", "7fG2kLm9PzR4vW8tB3nD"] {
             assert!(!is_placeholder(real.as_bytes(), true, &[]), "{real}");
         }
+    }
+
+    #[test]
+    fn placeholder_words_count_as_tokens_not_as_chance_substrings() {
+        // A token of its own, too long to be chance, or most of the value.
+        for p in
+            ["sk_test_FAKE_9fK2mQ7x", "your-api-key-here", "ghp_yourtoken9fK2mQ7xLp", "changeme123", "Lp9fexample2K"]
+        {
+            assert!(is_placeholder(p.as_bytes(), false, &[]), "{p}");
+        }
+        // Four or five letters inside a random token, in any case: chance.
+        for real in ["q8Zr2LkVfakeTb5XcQe9", "7fG2kLmFAkEzR4vW8tB3", "Xk9mQ2dummyL7pR4tZ8w0aB3nDq8Zr2LkV"] {
+            assert!(!is_placeholder(real.as_bytes(), false, &[]), "{real}");
+        }
+        // A long random body is judged as a whole: a word anywhere inside it is chance.
+        let body = "MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCwHMDm9QhfgR4R/mUNB4gruVS+jwCerEh7rgZQANoRNykI8";
+        for word in ["FAkE", "-fake-", "example", "xxxx", "placeholder"] {
+            let mut spliced = body.to_owned();
+            spliced.insert_str(40, word);
+            assert!(!is_placeholder(spliced.as_bytes(), false, &[Shape::Repeats]), "{word}");
+        }
+        // … unless it is mostly stand-in.
+        let mostly = format!("{}{}", &body[..30], "X".repeat(40));
+        assert!(is_placeholder(mostly.as_bytes(), false, &[]));
     }
 
     #[test]

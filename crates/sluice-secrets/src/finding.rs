@@ -27,6 +27,11 @@ pub struct Finding {
     pub line_redacted: String,
     /// Shannon entropy of the secret in bits per byte.
     pub entropy: f32,
+    /// The secret is in the file's path (its name or a directory's), not in its content:
+    /// `path` then ends with the name that holds it (a directory's secret is reported once, at
+    /// the directory), `line` is 1, columns count characters of `path`, and `line_redacted` is
+    /// `path` with the secret redacted.
+    pub in_path: bool,
 }
 
 /// A secret's location in the file, after all filtering.
@@ -73,6 +78,7 @@ pub(crate) fn build(path: &str, content: &[u8], spans: &[Span], rule_id: impl Fn
             secret_sha256: hex::encode(Sha256::digest(secret)),
             line_redacted: snippet(content, line_start, span, spans),
             entropy: span.entropy,
+            in_path: false,
         });
     }
     out

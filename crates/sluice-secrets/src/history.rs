@@ -16,6 +16,7 @@ use rayon::prelude::*;
 
 use crate::engine::Engine;
 use crate::finding::Finding;
+use crate::stream::Windows;
 
 /// Bytes of blob content held at once before a batch is scanned.
 const BATCH_BYTES: usize = 32 * 1024 * 1024;
@@ -42,7 +43,8 @@ pub struct HistoryScan {
     pub commits: u64,
     pub blobs_scanned: u64,
     pub bytes_scanned: u64,
-    /// Blobs not scanned: binary or larger than the size limit.
+    /// Blobs not scanned: binary, or missing from a shallow clone. Blobs above the size limit
+    /// are scanned in windows.
     pub blobs_skipped: u64,
 }
 
@@ -66,7 +68,15 @@ struct BlobRef {
 pub fn scan_history(repo: &Path, engine: &Engine) -> Result<HistoryScan, HistoryError> {
     let (commits, blobs) = introduced_blobs(repo)?;
     let mut scan = HistoryScan { commits: commits.len() as u64, ..HistoryScan::default() };
-    let mut seen: HashSet<(String, String, String)> = HashSet::new();
+    let mut seen: HashSet<SeenKey> = HashSet::new();
+    // Names first, in history order: the first blob at a path is the commit that named it.
+    let mut named: HashSet<&str> = HashSet::new();
+    for blob in &blobs {
+        if named.insert(&blob.path) {
+            let found = engine.scan_names(&blob.path);
+            record(found, &commits[blob.commit], &mut seen, &mut scan.findings);
+        }
+    }
 
     let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut batch_bytes = 0usize;
@@ -78,12 +88,20 @@ pub fn scan_history(repo: &Path, engine: &Engine) -> Result<HistoryScan, History
             return;
         };
         let binary = content[..content.len().min(8192)].contains(&0);
-        if binary || content.len() as u64 > engine.max_file_size {
+        if binary {
             scan.blobs_skipped += 1;
             return;
         }
         scan.blobs_scanned += 1;
         scan.bytes_scanned += content.len() as u64;
+        if content.len() as u64 > engine.max_file_size {
+            // In history order: what is batched so far comes first.
+            flush(&mut batch, &blobs, &commits, engine, &mut seen, &mut scan.findings);
+            batch_bytes = 0;
+            let found = scan_large(engine, &blobs[i].path, &content);
+            record(found, &commits[blobs[i].commit], &mut seen, &mut scan.findings);
+            return;
+        }
         batch_bytes += content.len();
         batch.push((i, content));
         if batch_bytes >= BATCH_BYTES {
@@ -189,26 +207,39 @@ pub fn scan_staged(repo: &Path, engine: &Engine) -> Result<Vec<Finding>, History
             }
         }
     }
-    let mut findings = Vec::new();
+    let mut findings: Vec<Finding> = entries.iter().flat_map(|(_, path)| engine.scan_names(path)).collect();
     let ids = entries.iter().map(|(id, _)| id.clone()).collect();
     read_blobs(repo, ids, |i, content| {
         if let Some(content) = content {
             let binary = content[..content.len().min(8192)].contains(&0);
-            if !binary && content.len() as u64 <= engine.max_file_size {
+            if binary {
+                return;
+            }
+            if content.len() as u64 > engine.max_file_size {
+                findings.extend(scan_large(engine, &entries[i].1, &content));
+            } else {
                 findings.extend(engine.scan_bytes(&entries[i].1, &content));
             }
         }
     })?;
+    // A secret in a directory's name is found through every staged file under it.
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id, a.in_path).cmp(&(&b.path, b.line, b.column, &b.rule_id, b.in_path))
+    });
+    findings.dedup_by(|a, b| a.in_path && b.in_path && a == b);
     findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
     Ok(findings)
 }
+
+/// (rule, path, secret digest, in the path rather than the content): what is reported once.
+type SeenKey = (String, String, String, bool);
 
 fn flush(
     batch: &mut Vec<(usize, Vec<u8>)>,
     blobs: &[BlobRef],
     commits: &[Commit],
     engine: &Engine,
-    seen: &mut HashSet<(String, String, String)>,
+    seen: &mut HashSet<SeenKey>,
     out: &mut Vec<HistoryFinding>,
 ) {
     let found: Vec<(usize, Vec<Finding>)> =
@@ -216,14 +247,29 @@ fn flush(
     // Batches hold blobs in history order, so the first time a secret is seen is the commit
     // that introduced it.
     for (i, findings) in found {
-        for finding in findings {
-            let key = (finding.rule_id.clone(), finding.path.clone(), finding.secret_sha256.clone());
-            if seen.insert(key) {
-                out.push(HistoryFinding { finding, commit: commits[blobs[i].commit].clone() });
-            }
-        }
+        record(findings, &commits[blobs[i].commit], seen, out);
     }
     batch.clear();
+}
+
+/// Keeps the findings not seen before, with the commit that introduced them.
+fn record(findings: Vec<Finding>, commit: &Commit, seen: &mut HashSet<SeenKey>, out: &mut Vec<HistoryFinding>) {
+    for finding in findings {
+        let key = (finding.rule_id.clone(), finding.path.clone(), finding.secret_sha256.clone(), finding.in_path);
+        if seen.insert(key) {
+            out.push(HistoryFinding { finding, commit: commit.clone() });
+        }
+    }
+}
+
+/// A blob above the size limit, scanned in windows like a large file.
+fn scan_large(engine: &Engine, path: &str, content: &[u8]) -> Vec<Finding> {
+    if engine.is_allowed_path(path, false) {
+        return Vec::new();
+    }
+    let mut windows = Windows::new(engine, path);
+    windows.push(content);
+    windows.finish()
 }
 
 /// Every commit reachable from any ref, oldest first, and for each blob the first commit and

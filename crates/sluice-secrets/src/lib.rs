@@ -24,6 +24,7 @@ mod filter;
 mod finding;
 mod history;
 mod spec;
+mod stream;
 mod validate;
 mod walk;
 

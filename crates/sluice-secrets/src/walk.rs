@@ -11,6 +11,7 @@ use ignore::{WalkBuilder, WalkState};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::finding::Finding;
+use crate::stream::{Windows, WINDOW};
 
 /// What to scan.
 #[derive(Debug, Clone, Copy)]
@@ -47,10 +48,9 @@ pub struct Skipped {
 pub enum SkipReason {
     /// A NUL byte in the first 8 KiB.
     Binary,
-    TooLarge {
-        size: u64,
-        limit: u64,
-    },
+    /// Not produced by the walk any more: text files above the size cap are scanned in
+    /// windows. Kept for callers that match on it.
+    TooLarge { size: u64, limit: u64 },
     /// The file or directory could not be read; the message says why.
     Unreadable(String),
 }
@@ -86,7 +86,11 @@ impl Collector {
 
     fn finish(self) -> Scan {
         let mut findings = self.findings.into_inner().unwrap_or_else(|p| p.into_inner());
-        findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
+        findings.sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.rule_id, a.in_path).cmp(&(&b.path, b.line, b.column, &b.rule_id, b.in_path))
+        });
+        // A secret in a directory's name is found through every file under it.
+        findings.dedup_by(|a, b| a.in_path && b.in_path && a == b);
         let mut skipped = self.skipped.into_inner().unwrap_or_else(|p| p.into_inner());
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         Scan { findings, skipped, files_scanned: self.files.into_inner(), bytes_scanned: self.bytes.into_inner() }
@@ -192,11 +196,13 @@ impl Engine {
         Ok(())
     }
 
-    /// Reads one file into `buf` (reused across files by a worker) and scans it.
+    /// Reads one file into `buf` (reused across files by a worker) and scans it, and its name.
+    /// Files above the size cap are scanned in windows ([`crate::stream`]).
     fn scan_file(&self, full: &Path, rel: String, size: Option<u64>, buf: &mut Vec<u8>, collector: &Collector) {
-        if let Some(size) = size.filter(|&s| s > self.max_file_size) {
-            collector.skip(rel, SkipReason::TooLarge { size, limit: self.max_file_size });
-            return;
+        // Names first: a binary, unreadable or empty file can still be named after a secret.
+        let named = self.scan_names(&rel);
+        if !named.is_empty() {
+            lock(&collector.findings).extend(named);
         }
         buf.clear();
         let mut file = match std::fs::File::open(full) {
@@ -217,23 +223,57 @@ impl Engine {
             collector.skip(rel, SkipReason::Binary);
             return;
         }
-        // Reading at most limit + 1 bytes catches files that grew since they were listed.
-        let rest = self.max_file_size.saturating_add(1).saturating_sub(buf.len() as u64);
-        if let Err(e) = file.take(rest).read_to_end(buf) {
-            collector.skip(rel, SkipReason::Unreadable(e.to_string()));
-            return;
+        let oversized = size.is_some_and(|s| s > self.max_file_size);
+        if !oversized {
+            // Reading at most limit + 1 bytes catches files that grew since they were listed.
+            let rest = self.max_file_size.saturating_add(1).saturating_sub(buf.len() as u64);
+            if let Err(e) = (&mut file).take(rest).read_to_end(buf) {
+                collector.skip(rel, SkipReason::Unreadable(e.to_string()));
+                return;
+            }
         }
-        let len = buf.len() as u64;
-        if len > self.max_file_size {
-            collector.skip(rel, SkipReason::TooLarge { size: len, limit: self.max_file_size });
-            return;
-        }
+        let found = if oversized || buf.len() as u64 > self.max_file_size {
+            match self.scan_stream(&rel, buf, &mut file) {
+                Ok((found, len)) => {
+                    collector.bytes.fetch_add(len, Ordering::Relaxed);
+                    found
+                }
+                Err(e) => {
+                    collector.skip(rel, SkipReason::Unreadable(e.to_string()));
+                    return;
+                }
+            }
+        } else {
+            collector.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            self.scan_bytes(&rel, buf)
+        };
         collector.files.fetch_add(1, Ordering::Relaxed);
-        collector.bytes.fetch_add(len, Ordering::Relaxed);
-        let found = self.scan_bytes(&rel, buf);
         if !found.is_empty() {
             lock(&collector.findings).extend(found);
         }
+    }
+
+    /// Scans what `buf` holds of the file and then the rest of it, window by window; returns
+    /// the findings and the number of bytes read.
+    fn scan_stream(
+        &self,
+        rel: &str,
+        buf: &mut Vec<u8>,
+        file: &mut std::fs::File,
+    ) -> std::io::Result<(Vec<Finding>, u64)> {
+        let mut windows = Windows::new(self, rel);
+        let mut len = buf.len() as u64;
+        windows.push(buf);
+        loop {
+            buf.clear();
+            let read = (&mut *file).take(WINDOW as u64).read_to_end(buf)?;
+            if read == 0 {
+                break;
+            }
+            len += read as u64;
+            windows.push(buf);
+        }
+        Ok((windows.finish(), len))
     }
 }
 

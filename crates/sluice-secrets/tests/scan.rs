@@ -42,7 +42,7 @@ fn rule_paths(scan: &sluice_secrets::Scan) -> Vec<(String, String)> {
 }
 
 #[test]
-fn walks_a_directory_honouring_ignores_and_skipping_binaries_and_large_files() {
+fn walks_a_directory_honouring_ignores_skipping_binaries_and_windowing_large_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let tok = token();
@@ -57,8 +57,9 @@ fn walks_a_directory_honouring_ignores_and_skipping_binaries_and_large_files() {
     let mut binary = b"\x7fELF\x00\x01".to_vec();
     binary.extend_from_slice(tok.as_bytes());
     write(root, "bin/tool", &binary);
+    // Above the size cap: scanned in windows, not skipped.
     let mut large = vec![b'a'; 70 * 1024];
-    large.extend_from_slice(tok.as_bytes());
+    large.extend_from_slice(format!("\ntoken = {tok}\n").as_bytes());
     write(root, "big.txt", &large);
     // Invalid UTF-8 is scanned as bytes, with lossy columns.
     let mut latin1 = b"caf\xe9 = 1\ntoken: ".to_vec();
@@ -70,22 +71,18 @@ fn walks_a_directory_honouring_ignores_and_skipping_binaries_and_large_files() {
         rule_paths(&result),
         [
             (".env".to_owned(), "aws-access-key-id".to_owned()),
+            ("big.txt".to_owned(), "github-pat-classic".to_owned()),
             ("legacy.txt".to_owned(), "github-pat-classic".to_owned()),
             ("src/config.py".to_owned(), "github-pat-classic".to_owned()),
         ]
     );
-    let legacy = &result.findings[1];
+    assert_eq!((result.findings[1].line, result.findings[1].column), (2, 9));
+    let legacy = &result.findings[2];
     assert_eq!((legacy.line, legacy.column, legacy.end_column), (2, 8, 48));
     let skipped: Vec<(&str, &SkipReason)> = result.skipped.iter().map(|s| (s.path.as_str(), &s.reason)).collect();
-    assert_eq!(
-        skipped,
-        [
-            ("big.txt", &SkipReason::TooLarge { size: 70 * 1024 + 40, limit: 64 * 1024 }),
-            ("bin/tool", &SkipReason::Binary),
-        ]
-    );
-    // .gitignore, .env, legacy.txt, src/config.py
-    assert_eq!(result.files_scanned, 4);
+    assert_eq!(skipped, [("bin/tool", &SkipReason::Binary)]);
+    // .gitignore, .env, big.txt, legacy.txt, src/config.py
+    assert_eq!(result.files_scanned, 5);
 }
 
 #[test]

@@ -10,8 +10,8 @@ use sluice_pipeline::Scope;
 use sluice_sarif::sarif::Run;
 use sluice_sarif::{assign_fingerprints, empty_run, keys};
 
-/// Files larger than this are skipped by the secrets stage (with a note): generated bundles
-/// and data dumps, not hand-written configuration.
+/// The secrets stage reads files up to this size whole; larger text files (generated bundles,
+/// data dumps) are scanned in windows, so their size hides nothing.
 const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
 /// The SAST stage skips source files larger than this (with a note): hand-written code is
@@ -40,6 +40,8 @@ pub struct StageInput<'a> {
     /// The stage's table from sluice.toml.
     pub options: &'a BTreeMap<String, toml::Value>,
     pub config_path: &'a Path,
+    /// `[run] out_dir`: sluice's own output, which the secrets and SAST stages do not scan.
+    pub out_dir: &'a Path,
     /// An image tarball to inventory (container stage).
     pub image: Option<&'a Path>,
     /// The advisory database given on the command line (deps stage).
@@ -89,10 +91,12 @@ pub(crate) fn stage_options<T: for<'de> Deserialize<'de>>(
 fn secrets(input: &StageInput<'_>) -> Result<Run> {
     let (root, config_path) = (input.root, input.config_path);
     let opts: SecretsOptions = stage_options(input.options, "secrets", config_path)?;
+    let mut allow_paths = opts.allow_paths;
+    allow_paths.extend(own_output(root, input.out_dir));
     let config = sluice_secrets::Config {
         max_file_size: opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
         extra_rules: opts.rules,
-        allow_paths: opts.allow_paths,
+        allow_paths,
     };
     let engine = sluice_secrets::Engine::new(&config)
         .with_context(|| format!("{}: [stages.secrets]: cannot build the rules", config_path.display()))?;
@@ -168,6 +172,11 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
         let rule = by_id.get(f.rule_id.as_str());
         let name = rule.map_or(f.rule_id.as_str(), |r| r.name.as_str());
         let severity = rule.map_or(7.0, |r| r.severity);
+        if f.in_path {
+            results.push(name_result(f, name, severity, used.get(f.rule_id.as_str()), commit.as_ref()));
+            fingerprint_keys.push((f.rule_id.clone(), f.path.clone(), format!("name:{}", f.secret_sha256)));
+            continue;
+        }
         results.push(json!({
             "ruleId": f.rule_id,
             "ruleIndex": used.get(f.rule_id.as_str()),
@@ -231,6 +240,78 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
     Ok(run)
 }
 
+/// A secret in a file's or directory's name: reported at that path, line 1, without a snippet
+/// (the file's first line has nothing to do with it).
+fn name_result(
+    f: &sluice_secrets::Finding,
+    name: &str,
+    severity: f32,
+    rule_index: Option<&usize>,
+    commit: Option<&sluice_secrets::Commit>,
+) -> Value {
+    let introduced = commit
+        .map_or_else(String::new, |c| format!(", introduced in commit {} ({})", &c.id[..c.id.len().min(12)], c.date));
+    let mut result = json!({
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": "error",
+        "message": { "text": format!(
+            "{name} found in a file or directory name: {}{introduced}. Rename the path, then revoke and rotate the credential; a secret in a repository is compromised even after it is removed.",
+            f.line_redacted
+        ) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
+                "region": { "startLine": 1 },
+            },
+        }],
+        "properties": {
+            keys::SECURITY_SEVERITY: format!("{severity:.1}"),
+            keys::SEVERITY_SOURCE: "sluice secrets rules",
+            keys::CWE: ["CWE-798"],
+            "sluice/redacted": f.redacted,
+            "sluice/in-path": true,
+            "sluice/entropy": (f64::from(f.entropy) * 100.0).round() / 100.0,
+        },
+    });
+    if let (Some(c), Some(props)) = (commit, result["properties"].as_object_mut()) {
+        props.insert("sluice/commit".into(), json!(c.id));
+        props.insert("sluice/commit-date".into(), json!(c.date));
+        props.insert("sluice/commit-author".into(), json!(c.author));
+    }
+    result
+}
+
+/// Gitignore globs, anchored at the root, of what sluice writes into the repository: the
+/// output directory (results, reports people keep next to them) and the baseline. Scanning
+/// them would report the rule documentation they carry and the redacted findings of the last
+/// run. `.sluice/triage.toml` is not among them: people write its reasons, and a pasted
+/// credential there is a leak like any other.
+fn own_output(root: &Path, out_dir: &Path) -> Vec<String> {
+    let mut globs = vec![format!("/{}", sluice_triage::BASELINE_FILE)];
+    let relative = if out_dir.is_absolute() {
+        let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        canonical(out_dir).strip_prefix(canonical(root)).ok().map(Path::to_path_buf)
+    } else {
+        Some(out_dir.to_path_buf())
+    };
+    if let Some(dir) = relative.filter(|d| !d.as_os_str().is_empty()) {
+        let dir = dir.to_string_lossy().replace('\\', "/");
+        let dir = dir.trim_start_matches("./").trim_matches('/');
+        if !dir.is_empty() && dir != "." && !dir.split('/').any(|c| c == "..") {
+            // Glob metacharacters in a directory name are taken literally.
+            let escaped: String = dir
+                .chars()
+                .flat_map(
+                    |c| if matches!(c, '*' | '?' | '[' | ']' | '\\' | '!' | '#') { vec!['\\', c] } else { vec![c] },
+                )
+                .collect();
+            globs.push(format!("/{escaped}/"));
+        }
+    }
+    globs
+}
+
 /// `[stages.sast]` in sluice.toml.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -277,7 +358,7 @@ fn sast(input: &StageInput<'_>) -> Result<Run> {
         builtin_rules: opts.builtin_rules.unwrap_or(true),
         rule_dirs: opts.rule_dirs.iter().map(|d| root.join(d)).collect(),
         disabled_rules: opts.disable_rules,
-        exclude_paths: opts.exclude_paths,
+        exclude_paths: opts.exclude_paths.into_iter().chain(own_output(root, input.out_dir)).collect(),
         languages,
     };
     let engine = sluice_sast::Engine::new(&config)

@@ -215,6 +215,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
             changed_lines: args.changed_lines,
             options: &options,
             config_path: &config_path,
+            out_dir: &config.out_dir,
             image: args.image.as_deref(),
             db: args.db.as_deref(),
         };
