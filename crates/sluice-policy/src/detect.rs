@@ -82,8 +82,6 @@ const PACKAGE_FILES: &[(&str, &str, bool)] = &[
     ("build.gradle.kts", "Maven", false),
 ];
 
-/// Directories whose contents are other people's code or build output, not the project's.
-
 pub fn detect<'a>(paths: impl IntoIterator<Item = &'a str>) -> Detected {
     let mut d = Detected::default();
     for path in paths {

@@ -175,6 +175,7 @@ impl Engine {
             matchers,
             prefilter,
             json_prefilter,
+            unfiltered_literals,
             pattern_rules,
             unfiltered,
             allow,
