@@ -28,25 +28,20 @@ pub fn is_dockerfile_name(name: &str) -> bool {
     })
 }
 
-/// Directories of other people's code or build output: installed packages, vendored trees,
-/// virtual environments, build directories. Detection (plan, gate, `init`) and the lockfile
-/// inventory leave them out.
-pub const VENDORED_DIRS: &[&str] = &[
-    "node_modules",
-    "bower_components",
-    "vendor",
-    "target",
-    ".venv",
-    "venv",
-    "site-packages",
-    "__pycache__",
-    "dist",
-    "build",
-];
+/// Directories of other people's code: installed packages, vendored trees, virtual
+/// environments, compiled output. Neither detection (plan, gate, `init`) nor the lockfile
+/// inventory enters them.
+pub const VENDORED_DIRS: &[&str] =
+    &["node_modules", "bower_components", "vendor", "target", ".venv", "venv", "site-packages", "__pycache__"];
 
-/// Whether a directory name is one of [`VENDORED_DIRS`].
+/// Build output directories: detection leaves them out (a `dist/` copy of the sources is not
+/// more code to require stages for), the inventory reads them unless an ignore file says not
+/// to (some projects keep real lockfiles under `build/`).
+pub const BUILD_OUTPUT_DIRS: &[&str] = &["dist", "build"];
+
+/// Whether detection leaves a directory out: [`VENDORED_DIRS`] and [`BUILD_OUTPUT_DIRS`].
 pub fn is_vendored_dir(name: &str) -> bool {
-    VENDORED_DIRS.contains(&name)
+    VENDORED_DIRS.contains(&name) || BUILD_OUTPUT_DIRS.contains(&name)
 }
 
 #[cfg(test)]

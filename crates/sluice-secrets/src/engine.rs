@@ -158,11 +158,8 @@ impl Engine {
             keywords.iter().map(|k| k.replace('\\', "\\\\").replace('"', "\\\"")).collect();
         let json_prefilter = automaton(&json_keywords)?;
         let literals: Vec<&str> = unfiltered.iter().map(|&i| literal_prefix(&all[i].spec.regex)).collect();
-        let unfiltered_literals = if literals.iter().all(|l| l.len() >= 2) {
-            AhoCorasick::new(&literals).ok()
-        } else {
-            None
-        };
+        let unfiltered_literals =
+            if literals.iter().all(|l| l.len() >= 2) { AhoCorasick::new(&literals).ok() } else { None };
 
         let mut allow = GitignoreBuilder::new("");
         for glob in &config.allow_paths {
@@ -219,8 +216,7 @@ impl Engine {
     }
 
     fn unfiltered_may_match(&self, content: &[u8]) -> bool {
-        !self.unfiltered.is_empty()
-            && self.unfiltered_literals.as_ref().is_none_or(|ac| ac.is_match(content))
+        !self.unfiltered.is_empty() && self.unfiltered_literals.as_ref().is_none_or(|ac| ac.is_match(content))
     }
 
     /// [`Engine::may_contain_credential`] for the JSON serialization of a value: `false` means

@@ -2,20 +2,20 @@
 //! and `expires` are days, compared in UTC.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
+/// A day of the proleptic Gregorian calendar, years 1 to 9999 (`jiff::civil::Date` inside).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    year: i32,
-    month: u8,
-    day: u8,
-}
+pub struct Date(jiff::civil::Date);
 
 impl Date {
     /// A valid date, or `None` (month 1–12, day within the month, leap years counted).
     pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
-        let valid = (1..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in(year, month);
-        valid.then_some(Date { year, month, day })
+        let (year, month, day) = (i16::try_from(year).ok()?, i8::try_from(month).ok()?, i8::try_from(day).ok()?);
+        if !(1..=9999).contains(&year) {
+            return None;
+        }
+        jiff::civil::Date::new(year, month, day).ok().map(Date)
     }
 
     /// Parses exactly `YYYY-MM-DD`.
@@ -39,60 +39,34 @@ impl Date {
         Date::from_system_time(SystemTime::now())
     }
 
+    /// The UTC date of `time`; times before 1970 count as 1970-01-01.
     pub fn from_system_time(time: SystemTime) -> Date {
-        let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
-    }
-
-    /// The date `days` days after 1970-01-01 (Howard Hinnant's civil-from-days).
-    fn from_days(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        // The algorithm keeps month in 1..=12 and day in 1..=31.
-        Date {
-            year: i32::try_from(year).unwrap_or(i32::MAX),
-            month: u8::try_from(month).unwrap_or(1),
-            day: u8::try_from(day).unwrap_or(1),
-        }
+        let ts =
+            jiff::Timestamp::try_from(time).unwrap_or(jiff::Timestamp::UNIX_EPOCH).max(jiff::Timestamp::UNIX_EPOCH);
+        Date(ts.to_zoned(jiff::tz::TimeZone::UTC).date())
     }
 
     pub fn year(self) -> i32 {
-        self.year
+        i32::from(self.0.year())
     }
     pub fn month(self) -> u8 {
-        self.month
+        u8::try_from(self.0.month()).unwrap_or(1)
     }
     pub fn day(self) -> u8 {
-        self.day
-    }
-}
-
-fn days_in(year: i32, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
+        u8::try_from(self.0.day()).unwrap_or(1)
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write!(f, "{:04}-{:02}-{:02}", self.year(), self.month(), self.day())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn parses_only_real_dates() {
@@ -125,10 +99,10 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn display_round_trips(days in 0i64..2_900_000) {
-            let d = Date::from_days(days);
+        fn display_round_trips(days in 0u64..2_900_000) {
+            let d = Date::from_system_time(UNIX_EPOCH + Duration::from_secs(days * 86_400));
             proptest::prop_assert_eq!(Date::parse(&d.to_string()), Some(d));
-            proptest::prop_assert!(Date::from_days(days + 1) > d);
+            proptest::prop_assert!(Date::from_system_time(UNIX_EPOCH + Duration::from_secs((days + 1) * 86_400)) > d);
         }
     }
 }
