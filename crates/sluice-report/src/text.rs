@@ -53,6 +53,13 @@ pub fn render(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::
     for f in &active {
         render_one(f, opts, &paint, &mut sources, out)?;
     }
+    // Files a stage did not scan, one line each: their findings are unknown.
+    let skipped = crate::finding::skipped_files(log);
+    for f in &skipped {
+        let label = if f.note { paint.bold("note") } else { paint.severity(Severity::Medium, "warning") };
+        let (path, why) = (printable(&f.path), printable(&f.why));
+        writeln!(out, "{label}: not scanned: {path} ({}): {why}", f.stage)?;
+    }
     for stage in stage_summaries(log) {
         for failure in &stage.failures {
             writeln!(out, "{}: stage `{}` failed: {failure}", paint.severity(Severity::High, "error"), stage.stage)?;
@@ -84,10 +91,20 @@ pub fn render(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::
     if let Some(n) = c.fixed {
         extra.push(format!("{n} fixed"));
     }
+    if !skipped.is_empty() {
+        let files = if skipped.len() == 1 { "file" } else { "files" };
+        extra.push(format!("{} {files} not scanned", skipped.len()));
+    }
     if !extra.is_empty() {
         write!(out, " ({})", extra.join(", "))?;
     }
     writeln!(out)
+}
+
+/// A repository-controlled string on one terminal line: control characters (newlines,
+/// escape sequences) are shown as `\u{..}` escapes instead of acting on the terminal.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 fn render_one(

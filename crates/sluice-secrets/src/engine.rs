@@ -296,11 +296,16 @@ fn accept(
             return None;
         }
     }
+    // A `sluice:allow` comment does not drop the secret: it is reported as suppressed in the
+    // source, and the policy decides what such a comment is worth.
     let (line_start, line_end) = line_bounds(content, whole.0);
-    if filter::has_allow_comment(&content[line_start..line_end]) {
-        return None;
-    }
-    Some(Span { rule, start, end, entropy })
+    let line = &content[line_start..line_end];
+    let allow = filter::ALLOW_COMMENT;
+    let allowed = filter::has_allow_comment(line)
+        .then(|| line.windows(allow.len()).position(|w| w == allow))
+        .flatten()
+        .map(|at| line_start + at + allow.len());
+    Some(Span { rule, start, end, entropy, allowed })
 }
 
 fn line_bounds(content: &[u8], at: usize) -> (usize, usize) {
