@@ -201,6 +201,35 @@ fn in_source_suppressions_stay_in_the_sarif_and_constrained_refuses_them() {
     let (code, stderr) = gate(dir.path(), "velocity");
     assert_eq!(code, 0, "velocity accepts in-source suppressions:\n{stderr}");
 
+    // A reviewed, expiring triage decision on top is what constrained accepts; applying it
+    // keeps the comment's suppression next to sluice's own.
+    for fp in fingerprints(&r.sarif) {
+        sluice()
+            .args([
+                "triage",
+                "mark",
+                &fp,
+                "--status",
+                "accepted_risk",
+                "--reason",
+                "reviewed",
+                "--expires",
+                "2027-01-01",
+            ])
+            .arg("--root")
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    let triaged = run(dir.path());
+    for result in results(&triaged.sarif) {
+        let kinds: Vec<&str> =
+            result["suppressions"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["inSource", "external"], "{result:#}");
+    }
+    let (code, stderr) = gate(dir.path(), "constrained");
+    assert_eq!(code, 0, "an expiring triage decision is an exception:\n{stderr}");
+
     // The comments change nothing in the findings' identity.
     let (plain, _) = suppressed_repo(false);
     assert_eq!(fingerprints(&r.sarif), fingerprints(&run(plain.path()).sarif));
