@@ -234,3 +234,17 @@ fn in_source_suppressions_stay_in_the_sarif_and_constrained_refuses_them() {
     let (plain, _) = suppressed_repo(false);
     assert_eq!(fingerprints(&r.sarif), fingerprints(&run(plain.path()).sarif));
 }
+
+#[test]
+fn an_in_source_justification_never_carries_a_credential() {
+    let key = ["AKIA", "Q7ZR2WXK5TBN3HJM"].concat();
+    let code = format!(
+        "import subprocess\n\ndef ping(host):\n    subprocess.run('ping -c 1 ' + host, shell=True)  # sluice:ignore old key {key} is revoked\n"
+    );
+    let dir = repo(&[("app/ping.py", code)]);
+    let r = run(dir.path());
+    let sast = results(&r.sarif).into_iter().find(|r| r["ruleId"] == "python.subprocess-shell-injection").unwrap();
+    let why = sast["suppressions"][0]["justification"].as_str().unwrap();
+    assert!(why.starts_with("old key AKIA") && why.ends_with("is revoked"), "{why}");
+    assert!(!why.contains(&key[4..]), "the justification is redacted: {why}");
+}
