@@ -55,6 +55,24 @@ deny contains {
 	"fix": "fix the stage (its error is above) and re-run; a failed stage never counts as clean",
 } if some s in lib.failed_stages
 
+# A file the scan skipped for a reason the file controls (size, depth, parse time, line length,
+# a generated header) could hide anything: its findings are unknown, as for a failed stage.
+deny contains {
+	"id": "unscanned-file",
+	"msg": sprintf("%d file(s) were not scanned for a reason the file itself controls", [count(lib.unscanned)]),
+	"ssdf": ["PW.7.2"],
+	"findings": sort(lib.unscanned),
+	"fix": "make each file scannable (split it, move data out of the code, drop a wrong generated header), or exclude it in sluice.toml (`exclude_paths` for sast, `allow_paths` for secrets) where the decision is reviewed",
+} if count(lib.unscanned) > 0
+
+warn contains {
+	"id": "skipped-file",
+	"msg": sprintf("%d file(s) were not scanned by a documented rule or could not be read", [count(lib.skipped_by_rule)]),
+	"ssdf": ["PW.7.2"],
+	"findings": sort(lib.skipped_by_rule),
+	"fix": "check that each is a built asset or otherwise safe to leave unscanned",
+} if count(lib.skipped_by_rule) > 0
+
 # Exceptions for lower severities that never expire: allowed, but named for review.
 permanent contains lib.ref(r) if {
 	some r in input.results

@@ -86,3 +86,33 @@ test_permanent_low_exception_warns if {
 	ids(constrained.warn) == {"permanent-exception"} with input as doc([f])
 	count(constrained.deny) == 0 with input as doc([f])
 }
+
+skipped_doc(files) := object.union(doc([]), {"skipped": {"files": files, "by_reason": {}}})
+
+skipped_file(path, reason) := {"path": path, "stage": "sast", "reason": reason, "message": "m"}
+
+test_a_file_that_opts_itself_out_is_denied if {
+	every reason in ["too-large", "too-deep", "timeout", "long-lines", "generated"] {
+		reasons := constrained.deny with input as skipped_doc([skipped_file("a.py", reason)])
+		ids(reasons) == {"unscanned-file"}
+		some r in reasons
+		r.findings == [sprintf("a.py (sast): %s", [reason])]
+	}
+}
+
+test_a_documented_skip_is_a_warning_not_a_denial if {
+	d := skipped_doc([skipped_file("static/app.min.js", "minified"), skipped_file("x.py", "unreadable")])
+	count(constrained.deny) == 0 with input as d
+	ids(constrained.warn) == {"skipped-file"} with input as d
+}
+
+test_an_input_without_skipped_is_allowed if {
+	count(constrained.deny) == 0 with input as doc([])
+}
+
+test_an_in_source_suppression_is_not_an_exception if {
+	f := finding({"severity": "critical", "status": "suppressed", "suppressions": ["inSource"]})
+	ids(constrained.deny) == {"high-severity"} with input as doc([f])
+	s := finding({"severity": "high", "secret": true, "stage": "secrets", "status": "suppressed", "suppressions": ["inSource"]})
+	ids(constrained.deny) == {"high-severity", "leaked-secret"} with input as doc([s])
+}

@@ -90,6 +90,23 @@ failed_stages contains s if {
 	s.status == "failed"
 }
 
+# Skip reasons a file controls itself (docs/policy-input.md, `input.skipped`): its size, its
+# nesting depth, its parse time, its line length, a generated-code header it carries. A file must
+# not be able to opt out of the scan by any of them.
+self_inflicted_skips := {"too-large", "too-deep", "timeout", "long-lines", "generated"}
+
+# Files not scanned for such a reason, as a reason lists them.
+unscanned contains sprintf("%s (%s): %s", [f.path, f.stage, f.reason]) if {
+	some f in input.skipped.files
+	f.reason in self_inflicted_skips
+}
+
+# Files skipped by a documented rule (a built asset by name) or not readable: visible, not refused.
+skipped_by_rule contains sprintf("%s (%s): %s", [f.path, f.stage, f.reason]) if {
+	some f in input.skipped.files
+	not f.reason in self_inflicted_skips
+}
+
 # The reason every profile gives for an input version it was not written for.
 version_reason := {
 	"id": "input-version",

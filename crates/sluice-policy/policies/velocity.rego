@@ -69,6 +69,16 @@ warn contains {
 	"fix": "fix the stage (its error is above) and re-run",
 } if some s in lib.failed_stages
 
+warn contains {
+	"id": "unscanned-file",
+	"msg": sprintf("%d file(s) were not scanned", [count(skipped)]),
+	"ssdf": ["PW.7.2"],
+	"findings": sort(skipped),
+	"fix": "make each file scannable, or exclude it in sluice.toml so the decision is reviewed; the constrained profile refuses files that opt themselves out",
+} if count(skipped) > 0
+
+skipped := lib.unscanned | lib.skipped_by_rule
+
 # Everything open that is not blocking, by severity.
 other contains lib.ref(r) if {
 	some r in input.results

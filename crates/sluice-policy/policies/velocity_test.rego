@@ -77,3 +77,16 @@ test_failed_stage_warns if {
 	count(velocity.deny) == 0 with input as d
 	ids(velocity.warn) == {"stage-failed"} with input as d
 }
+
+test_an_in_source_suppression_is_accepted if {
+	f := finding({"status": "suppressed", "suppressions": ["inSource"]})
+	s := finding({"secret": true, "stage": "secrets", "status": "suppressed", "suppressions": ["inSource"], "fingerprint": "s"})
+	count(velocity.deny) == 0 with input as doc([f, s])
+}
+
+test_unscanned_files_only_warn if {
+	files := [{"path": "a.py", "stage": "sast", "reason": "too-large", "message": "m"}]
+	d := object.union(doc([]), {"skipped": {"files": files, "by_reason": {"too-large": 1}}})
+	count(velocity.deny) == 0 with input as d
+	ids(velocity.warn) == {"unscanned-file"} with input as d
+}

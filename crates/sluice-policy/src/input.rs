@@ -18,7 +18,8 @@ use crate::detect::Detected;
 pub const INPUT_VERSION: u32 = 1;
 
 /// The top-level fields of a version 1 input, for the unknown-field check on user policies.
-pub const TOP_LEVEL_FIELDS: &[&str] = &["version", "run", "detected", "stages", "results", "triage", "sbom", "summary"];
+pub const TOP_LEVEL_FIELDS: &[&str] =
+    &["version", "run", "detected", "stages", "results", "skipped", "triage", "sbom", "summary"];
 
 /// Category (automationDetails.id) of the gate's own run; earlier gate runs are not input.
 pub const GATE_CATEGORY: &str = "sluice/gate/";
@@ -32,10 +33,37 @@ pub struct Input {
     /// Every stage that produced a run in the log, sorted by name.
     pub stages: Vec<Stage>,
     pub results: Vec<Finding>,
+    /// Files a stage did not scan, and why (absent in inputs written before it existed).
+    #[serde(default)]
+    pub skipped: Skipped,
     pub triage: Triage,
     pub sbom: Option<Sbom>,
     pub summary: Summary,
 }
+
+/// Files the stages did not scan: sluice's notifications with a `sluice/skipped` reason code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Skipped {
+    /// Sorted by path, then stage.
+    pub files: Vec<SkippedFile>,
+    /// How many files each reason code covers (only reasons that occur).
+    pub by_reason: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SkippedFile {
+    /// Relative to the repository root, `/`-separated.
+    pub path: String,
+    pub stage: String,
+    /// `too-large`, `too-deep`, `timeout`, `long-lines`, `generated` (the file decides),
+    /// `minified` (a built asset by name), `unreadable`, `other`.
+    pub reason: String,
+    /// What the stage said, capped like result messages.
+    pub message: String,
+}
+
+/// Key of a notification's property bag holding the skip reason code.
+pub const SKIPPED_KEY: &str = "sluice/skipped";
 
 /// Facts about this run that are not in the SARIF.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -151,6 +179,7 @@ pub struct Facts {
 pub fn build(log: &Sarif, facts: Facts) -> Input {
     let mut stages = Vec::new();
     let mut results = Vec::new();
+    let mut skipped = Skipped::default();
     let mut triage = Triage::default();
     for run in &log.runs {
         let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
@@ -165,6 +194,7 @@ pub fn build(log: &Sarif, facts: Facts) -> Input {
         for result in run.results.iter().flatten() {
             results.push(finding(run, result, &name));
         }
+        skipped_files(run, &name, &mut skipped.files);
         stages.push(stage(run, name));
     }
     triage.baseline |= results.iter().any(|r| r.baseline_state.is_some());
@@ -175,6 +205,11 @@ pub fn build(log: &Sarif, facts: Facts) -> Input {
         };
         (a.stage.as_str(), key(a)).cmp(&(b.stage.as_str(), key(b)))
     });
+    skipped.files.sort_by(|a, b| (&a.path, &a.stage, &a.reason).cmp(&(&b.path, &b.stage, &b.reason)));
+    skipped.files.dedup();
+    for f in &skipped.files {
+        *skipped.by_reason.entry(f.reason.clone()).or_insert(0) += 1;
+    }
     let summary = summarize(&results);
     Input {
         version: INPUT_VERSION,
@@ -182,6 +217,7 @@ pub fn build(log: &Sarif, facts: Facts) -> Input {
         detected: facts.detected,
         stages,
         results,
+        skipped,
         triage,
         sbom: facts.sbom,
         summary,
@@ -197,6 +233,28 @@ pub fn stage_of(run: &Run) -> String {
         .map(|id| id.trim_end_matches('/').to_owned())
         .filter(|id| !id.is_empty())
         .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase())
+}
+
+/// The files a run's notifications say were not scanned: those with a reason code under
+/// [`SKIPPED_KEY`] and a location.
+fn skipped_files(run: &Run, stage: &str, out: &mut Vec<SkippedFile>) {
+    let notes = run.invocations.iter().flatten().flat_map(|i| i.tool_execution_notifications.iter().flatten());
+    for note in notes {
+        let props = note.properties.as_ref().map(|p| &p.additional_properties);
+        let Some(reason) = props.and_then(|p| p.get(SKIPPED_KEY)).and_then(Value::as_str) else { continue };
+        let uri = note
+            .locations
+            .iter()
+            .flatten()
+            .find_map(|l| l.physical_location.as_ref()?.artifact_location.as_ref()?.uri.clone());
+        let Some(path) = uri else { continue };
+        out.push(SkippedFile {
+            path,
+            stage: stage.to_owned(),
+            reason: reason.to_owned(),
+            message: cap(note.message.text.clone().unwrap_or_default()),
+        });
+    }
 }
 
 fn stage(run: &Run, name: String) -> Stage {
@@ -290,6 +348,10 @@ fn message_text(result: &SarifResult) -> String {
     for (i, arg) in result.message.arguments.iter().flatten().enumerate() {
         text = text.replace(&format!("{{{i}}}"), arg);
     }
+    cap(text)
+}
+
+fn cap(mut text: String) -> String {
     if text.len() > 500 {
         let mut end = 500;
         while !text.is_char_boundary(end) {

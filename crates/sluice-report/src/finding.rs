@@ -46,6 +46,50 @@ pub struct StageSummary {
     pub failures: Vec<String>,
 }
 
+/// A file a stage did not scan: a notification with a `sluice/skipped` reason code and a
+/// location (see docs/stage-contract.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub stage: String,
+    /// The reason code: `too-large`, `generated`, `minified`, …
+    pub reason: String,
+    /// Why, as the stage said it (without the `path: not scanned: ` prefix).
+    pub why: String,
+    /// A documented rule skipped it (SARIF level `note`); otherwise the file did.
+    pub note: bool,
+}
+
+/// Every file the log's runs say was not scanned, sorted by path then stage.
+pub fn skipped_files(log: &Sarif) -> Vec<SkippedFile> {
+    let mut out = Vec::new();
+    for run in &log.runs {
+        let notes = run.invocations.iter().flatten().flat_map(|i| i.tool_execution_notifications.iter().flatten());
+        for n in notes {
+            let props = n.properties.as_ref().map(|p| &p.additional_properties);
+            let Some(reason) = props.and_then(|p| p.get("sluice/skipped")).and_then(Value::as_str) else { continue };
+            let uri = n
+                .locations
+                .iter()
+                .flatten()
+                .find_map(|l| l.physical_location.as_ref()?.artifact_location.as_ref()?.uri.clone());
+            let Some(path) = uri else { continue };
+            let text = n.message.text.clone().unwrap_or_default();
+            let why = text.strip_prefix(&format!("{path}: not scanned: ")).map_or(text.clone(), str::to_owned);
+            out.push(SkippedFile {
+                path,
+                stage: stage_of_run(run),
+                reason: reason.to_owned(),
+                why,
+                note: n.level.as_ref().and_then(Value::as_str) == Some("note"),
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.path, &a.stage).cmp(&(&b.path, &b.stage)));
+    out.dedup();
+    out
+}
+
 /// What a run's summary counts: findings shown, and, when the log went through triage,
 /// suppressed ones and (compared with a baseline) new and fixed ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -16,7 +16,7 @@ mod text;
 use std::io::Write;
 use std::path::Path;
 
-pub use finding::{counts, findings, stage_summaries, Counts, Finding, StageSummary};
+pub use finding::{counts, findings, skipped_files, stage_summaries, Counts, Finding, SkippedFile, StageSummary};
 pub use formats::utc_timestamp;
 use sluice_sarif::sarif::Sarif;
 

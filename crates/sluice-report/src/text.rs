@@ -55,6 +55,13 @@ pub fn render(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::
     for f in &active {
         render_one(f, &paint, &mut sources, out)?;
     }
+    // Files a stage did not scan, one line each: their findings are unknown.
+    let skipped = crate::finding::skipped_files(log);
+    for f in &skipped {
+        let label = if f.note { paint.bold("note") } else { paint.severity(Severity::Medium, "warning") };
+        let (path, why) = (terminal(&f.path), terminal(&f.why));
+        writeln!(out, "{label}: not scanned: {path} ({}): {why}", terminal(&f.stage))?;
+    }
     for stage in stage_summaries(log) {
         for failure in &stage.failures {
             writeln!(
@@ -91,6 +98,10 @@ pub fn render(log: &Sarif, opts: &Options<'_>, out: &mut dyn Write) -> std::io::
     }
     if let Some(n) = c.fixed {
         extra.push(format!("{n} fixed"));
+    }
+    if !skipped.is_empty() {
+        let files = if skipped.len() == 1 { "file" } else { "files" };
+        extra.push(format!("{} {files} not scanned", skipped.len()));
     }
     if !extra.is_empty() {
         write!(out, " ({})", extra.join(", "))?;

@@ -439,9 +439,12 @@ impl Engine {
             }
             let start = line_number(m.start_pos().line());
             let end = line_number(m.end_pos().line());
-            if !suppressions.is_empty() && suppressions.covers(&rule.id, start, end) {
-                continue;
-            }
+            // A silenced finding is kept, marked: the policy decides what a comment is worth.
+            let suppressed_by = if suppressions.is_empty() {
+                None
+            } else {
+                suppressions.covers(&rule.id, start, end).map(str::to_owned)
+            };
             let message = interpolate(&rule.message, |var| {
                 env.get_match(var).map(|n| n.text().into_owned()).or_else(|| {
                     let nodes = env.get_multiple_matches(var);
@@ -450,7 +453,9 @@ impl Engine {
                 })
             });
             let (start_point, end_point) = (m.start_pos().byte_point(), m.end_pos().byte_point());
-            outcome.findings.push(finding::build(&rule.id, path, source, range, start_point, end_point, message));
+            let mut found = finding::build(&rule.id, path, source, range, start_point, end_point, message);
+            found.suppressed_by = suppressed_by;
+            outcome.findings.push(found);
         }
         outcome.findings.sort_by(|a, b| (a.line, a.column, &a.rule_id).cmp(&(b.line, b.column, &b.rule_id)));
         outcome

@@ -20,6 +20,9 @@ pub struct Finding {
     /// The matched code (at most its first 30 lines): the finding's identity, for
     /// fingerprints that survive moves and re-indentation.
     pub matched: String,
+    /// Silenced by a `sluice:ignore` comment: its reason (else the directive), at most about
+    /// 120 characters. The finding is still reported, as suppressed in the source.
+    pub suppressed_by: Option<String>,
 }
 
 const SNIPPET_LINES: usize = 10;
@@ -57,6 +60,7 @@ pub(crate) fn build(
         message,
         snippet: snippet.join("\n"),
         matched: matched.join("\n"),
+        suppressed_by: None,
     }
 }
 

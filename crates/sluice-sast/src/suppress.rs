@@ -1,6 +1,10 @@
 //! `sluice:ignore` comments: `# sluice:ignore[python.sql-injection]` at the end of the flagged
 //! line, or alone on the line before it. Without a rule list (`sluice:ignore`) every rule is
 //! silenced there. Only comments count: the text in a string literal is data.
+//!
+//! A silenced finding is still reported, marked with the comment's reason (the text after the
+//! directive): the SARIF carries it as an `inSource` suppression, so a policy decides whether
+//! a comment in the code is enough (`velocity`) or not (`constrained`).
 
 const DIRECTIVE: &str = "sluice:ignore";
 
@@ -19,7 +23,13 @@ struct Entry {
     trailing: bool,
     /// `None`: every rule.
     rules: Option<Vec<String>>,
+    /// What the finding's suppression says: the comment's reason, else the directive.
+    justification: String,
 }
+
+/// The longest justification kept, in characters: a comment is not a place for essays, and
+/// the text goes into every report.
+const MAX_JUSTIFICATION: usize = 120;
 
 impl Suppressions {
     /// Records a comment if it holds a directive. `code_before` says whether anything but
@@ -27,32 +37,60 @@ impl Suppressions {
     pub(crate) fn observe_comment(&mut self, text: &str, line: u32, code_before: bool) {
         let Some(at) = text.find(DIRECTIVE) else { return };
         let rest = &text[at + DIRECTIVE.len()..];
-        let rules = match rest.strip_prefix('[') {
+        let (rules, reason) = match rest.strip_prefix('[') {
             Some(list) => match list.split_once(']') {
-                Some((ids, _)) => {
-                    Some(ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect::<Vec<_>>())
-                }
+                Some((ids, reason)) => (
+                    Some(
+                        ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect::<Vec<_>>(),
+                    ),
+                    reason,
+                ),
                 // An unclosed list is a typo; silencing everything would hide it.
                 None => return,
             },
             None if rest.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_') => return,
-            None => None,
+            None => (None, rest),
         };
-        self.entries.push(Entry { line, trailing: code_before, rules });
+        let directive = &text[at..text.len() - reason.len()];
+        let justification = justification(reason).unwrap_or_else(|| directive.to_owned());
+        self.entries.push(Entry { line, trailing: code_before, rules, justification });
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// Whether a finding of `rule` spanning lines `start..=end` is silenced.
-    pub(crate) fn covers(&self, rule: &str, start: u32, end: u32) -> bool {
-        self.entries.iter().any(|e| {
-            let placed =
-                if e.trailing { (start..=end).contains(&e.line) } else { e.line + 1 == start || e.line == start };
-            placed && e.rules.as_ref().is_none_or(|ids| ids.iter().any(|id| id == rule))
-        })
+    /// The justification of the comment that silences a finding of `rule` spanning lines
+    /// `start..=end`, if one does.
+    pub(crate) fn covers(&self, rule: &str, start: u32, end: u32) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|e| {
+                let placed =
+                    if e.trailing { (start..=end).contains(&e.line) } else { e.line + 1 == start || e.line == start };
+                placed && e.rules.as_ref().is_none_or(|ids| ids.iter().any(|id| id == rule))
+            })
+            .map(|e| e.justification.as_str())
     }
+}
+
+/// The reason written after the directive (`# sluice:ignore[rule] -- legacy protocol`), on one
+/// line, without comment terminators or leading punctuation, cut to [`MAX_JUSTIFICATION`];
+/// `None` when nothing is written.
+fn justification(reason: &str) -> Option<String> {
+    let first = reason.lines().next().unwrap_or_default();
+    let first = first.trim_end().trim_end_matches("*/").trim_end_matches("-->");
+    let text = first.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | ':' | '—' | '–' | ',' | ';'));
+    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return None;
+    }
+    if text.chars().count() <= MAX_JUSTIFICATION {
+        return Some(text);
+    }
+    let mut cut: String = text.chars().take(MAX_JUSTIFICATION).collect();
+    cut.push('…');
+    Some(cut)
 }
 
 #[cfg(test)]
@@ -66,11 +104,24 @@ mod tests {
         s.observe_comment("// sluice:ignore", 20, false);
         s.observe_comment("# sluice:ignore[c", 30, true);
         s.observe_comment("# sluice:ignored", 40, true);
-        assert!(s.covers("a", 10, 10) && s.covers("b", 9, 11));
-        assert!(!s.covers("c", 10, 10));
-        assert!(!s.covers("a", 11, 11), "a trailing comment covers only its own statement");
-        assert!(s.covers("anything", 21, 21) && !s.covers("x", 22, 22));
-        assert!(!s.covers("c", 30, 30), "an unclosed list silences nothing");
-        assert!(!s.covers("x", 40, 40), "`sluice:ignored` is prose, not a directive");
+        assert!(s.covers("a", 10, 10).is_some() && s.covers("b", 9, 11).is_some());
+        assert!(s.covers("c", 10, 10).is_none());
+        assert!(s.covers("a", 11, 11).is_none(), "a trailing comment covers only its own statement");
+        assert!(s.covers("anything", 21, 21).is_some() && s.covers("x", 22, 22).is_none());
+        assert!(s.covers("c", 30, 30).is_none(), "an unclosed list silences nothing");
+        assert!(s.covers("x", 40, 40).is_none(), "`sluice:ignored` is prose, not a directive");
+    }
+
+    #[test]
+    fn justification_is_the_reason_else_the_directive() {
+        let mut s = Suppressions::default();
+        s.observe_comment("# sluice:ignore[a] -- legacy protocol, reviewed", 1, true);
+        s.observe_comment("/* sluice:ignore: test data */", 2, true);
+        s.observe_comment("// sluice:ignore[b]", 3, true);
+        s.observe_comment(&format!("# sluice:ignore {}", "x".repeat(500)), 4, true);
+        assert_eq!(s.covers("a", 1, 1), Some("legacy protocol, reviewed"));
+        assert_eq!(s.covers("z", 2, 2), Some("test data"));
+        assert_eq!(s.covers("b", 3, 3), Some("sluice:ignore[b]"));
+        assert_eq!(s.covers("z", 4, 4).map(|j| j.chars().count()), Some(MAX_JUSTIFICATION + 1));
     }
 }

@@ -66,8 +66,14 @@ pub enum SkipReason {
         size: u64,
         limit: u64,
     },
-    /// Lines far longer than hand-written code has: a bundle or generated file.
+    /// A built JavaScript asset by name (`*.min.js`, `*-min.js`, `*.bundle.js`, `*.chunk.js`)
+    /// whose lines are far longer than hand-written code has.
     Minified {
+        average_line: u64,
+    },
+    /// Lines far longer than hand-written code has in a file not named like a built asset:
+    /// one huge literal, or minified code under an ordinary name. The file decides this.
+    LongLines {
         average_line: u64,
     },
     /// The file says it is generated (`@generated`, `Code generated … DO NOT EDIT.`,
@@ -99,8 +105,12 @@ impl std::fmt::Display for SkipReason {
                 )
             }
             SkipReason::Minified { average_line } => {
-                write!(f, "looks minified or generated (lines average {average_line} bytes)")
+                write!(f, "a minified asset (lines average {average_line} bytes)")
             }
+            SkipReason::LongLines { average_line } => write!(
+                f,
+                "lines average {average_line} bytes (a huge literal or minified code); name a built asset `*.min.js`, or exclude it with `exclude_paths`"
+            ),
             SkipReason::Generated { marker } => write!(f, "generated code (its header says `{marker}`)"),
             SkipReason::TooDeep { limit } => write!(f, "syntax nests deeper than {limit} levels"),
             SkipReason::Timeout { seconds } => write!(f, "parsing and matching took longer than {seconds:.0} s"),
@@ -335,7 +345,12 @@ impl Engine {
             return;
         }
         if let Some(average_line) = minified(buf) {
-            collector.skip(rel, SkipReason::Minified { average_line });
+            let reason = if built_asset_name(&rel) {
+                SkipReason::Minified { average_line }
+            } else {
+                SkipReason::LongLines { average_line }
+            };
+            collector.skip(rel, reason);
             return;
         }
         if let Some(marker) = generated(buf) {
@@ -376,6 +391,16 @@ fn minified(content: &[u8]) -> Option<u64> {
     let lines = content.iter().filter(|&&b| b == b'\n').count() + 1;
     let average = content.len() / lines;
     (average > MINIFIED_AVERAGE_LINE).then_some(average as u64)
+}
+
+/// Whether a file is named like a built JavaScript asset (`app.min.js`, `vendor-min.mjs`,
+/// `main.bundle.js`, `1.chunk.cjs`): the conventions bundlers follow, visible in any review.
+/// Minification is a JavaScript practice; long lines anywhere else are the file's own doing.
+fn built_asset_name(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    let Some((stem, ext)) = name.rsplit_once('.') else { return false };
+    matches!(ext, "js" | "mjs" | "cjs")
+        && [".min", "-min", ".bundle", ".chunk"].iter().any(|suffix| stem.ends_with(suffix))
 }
 
 /// Lines at the top of a file where a generator's notice is looked for.

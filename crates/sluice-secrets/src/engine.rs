@@ -286,13 +286,13 @@ impl Engine {
             let matcher = &self.matchers[rule];
             if !(lockfile && matcher.generic) {
                 let windows = windows(content, &hits[i..end], matcher.multiline);
-                self.search(rule, content, &windows, mode, &mut spans);
+                self.search(rule, content, &windows, &mut spans);
             }
             i = end;
         }
         for &rule in &self.unfiltered {
             if !(lockfile && self.matchers[rule].generic) {
-                self.search(rule, content, &[(0, content.len())], mode, &mut spans);
+                self.search(rule, content, &[(0, content.len())], &mut spans);
             }
         }
         self.resolve_overlaps(spans)
@@ -329,7 +329,7 @@ impl Engine {
         self.rules[rule].id.clone()
     }
 
-    fn search(&self, rule: usize, content: &[u8], windows: &[(usize, usize)], mode: Mode, out: &mut Vec<Span>) {
+    fn search(&self, rule: usize, content: &[u8], windows: &[(usize, usize)], out: &mut Vec<Span>) {
         let matcher = &self.matchers[rule];
         // Embedded patterns are compiled by the test suite and user patterns by `new`, so a
         // failure here cannot happen; skipping the rule is the safe answer if it does.
@@ -355,7 +355,7 @@ impl Engine {
                 if user.is_some_and(|(s, e)| content[s..e] == content[start..end]) {
                     continue;
                 }
-                if let Some(span) = accept(matcher, rule, content, (whole.start(), whole.end()), (start, end), mode) {
+                if let Some(span) = accept(matcher, rule, content, (whole.start(), whole.end()), (start, end)) {
                     out.push(span);
                 }
             }
@@ -408,7 +408,6 @@ fn accept(
     content: &[u8],
     whole: (usize, usize),
     (start, end): (usize, usize),
-    mode: Mode,
 ) -> Option<Span> {
     let secret = &content[start..end];
     if secret.is_empty() {
@@ -439,11 +438,16 @@ fn accept(
             return None;
         }
     }
+    // A `sluice:allow` comment does not drop the secret: it is reported as suppressed in the
+    // source, and the policy decides what such a comment is worth.
     let (line_start, line_end) = line_bounds(content, whole.0);
-    if matches!(mode, Mode::Scan { .. }) && filter::has_allow_comment(&content[line_start..line_end]) {
-        return None;
-    }
-    Some(Span { rule, start, end, entropy })
+    let line = &content[line_start..line_end];
+    let allow = filter::ALLOW_COMMENT;
+    let allowed = filter::has_allow_comment(line)
+        .then(|| line.windows(allow.len()).position(|w| w == allow))
+        .flatten()
+        .map(|at| line_start + at + allow.len());
+    Some(Span { rule, start, end, entropy, allowed })
 }
 
 fn line_bounds(content: &[u8], at: usize) -> (usize, usize) {

@@ -32,6 +32,10 @@ pub struct Finding {
     /// the directory), `line` is 1, columns count characters of `path`, and `line_redacted` is
     /// `path` with the secret redacted.
     pub in_path: bool,
+    /// Silenced by a `sluice:allow` comment on its line: the comment's reason (the text after
+    /// the directive, never a secret; else `sluice:allow`), at most about 120 characters. The
+    /// finding is still reported, as suppressed in the source.
+    pub suppressed_by: Option<String>,
 }
 
 /// A secret's location in the file, after all filtering.
@@ -41,6 +45,8 @@ pub(crate) struct Span {
     pub(crate) start: usize,
     pub(crate) end: usize,
     pub(crate) entropy: f32,
+    /// Offset just after a `sluice:allow` directive on the secret's first line, if any.
+    pub(crate) allowed: Option<usize>,
 }
 
 /// How many characters of the secret a redacted form shows: a quarter of it, at most four,
@@ -79,9 +85,34 @@ pub(crate) fn build(path: &str, content: &[u8], spans: &[Span], rule_id: impl Fn
             line_redacted: snippet(content, line_start, span, spans),
             entropy: span.entropy,
             in_path: false,
+            suppressed_by: span.allowed.map(|at| allow_reason(content, at, spans)),
         });
     }
     out
+}
+
+/// The longest `sluice:allow` reason kept, in characters.
+const MAX_REASON: usize = 120;
+
+/// The reason after a `sluice:allow` directive ending at `at`: the rest of its line up to the
+/// first secret after it (so no secret is ever part of it), on one line, without comment
+/// terminators or leading punctuation, cut to [`MAX_REASON`]; `sluice:allow` when empty.
+fn allow_reason(content: &[u8], at: usize, spans: &[Span]) -> String {
+    let line_end = content[at..].iter().position(|&b| b == b'\n').map_or(content.len(), |i| at + i);
+    let end = spans.iter().map(|s| s.start).filter(|&s| s >= at && s < line_end).min().unwrap_or(line_end);
+    let text = String::from_utf8_lossy(&content[at..end]);
+    let text = text.trim_end().trim_end_matches("*/").trim_end_matches("-->");
+    let text = text.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | ':' | '—' | '–' | ',' | ';'));
+    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return String::from_utf8_lossy(crate::filter::ALLOW_COMMENT).into_owned();
+    }
+    if text.chars().count() <= MAX_REASON {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_REASON).collect();
+    cut.push('…');
+    cut
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -183,7 +214,7 @@ mod tests {
     }
 
     fn span(start: usize, end: usize) -> Span {
-        Span { rule: 0, start, end, entropy: 0.0 }
+        Span { rule: 0, start, end, entropy: 0.0, allowed: None }
     }
 
     #[test]

@@ -221,7 +221,27 @@ fn allow_comment_suppresses_on_its_line_only() {
     let tok = token();
     let text = format!("a = \"{tok}\"  # sluice:allow test fixture\nb = \"{tok}\"\n");
     let found = scan_bytes("x.py", text.as_bytes(), &engine);
-    assert_eq!(found.iter().map(|f| f.line).collect::<Vec<_>>(), [2]);
+    // Both are reported; the allowed one is marked suppressed, with the comment's reason.
+    let marked: Vec<(u32, Option<&str>)> = found.iter().map(|f| (f.line, f.suppressed_by.as_deref())).collect();
+    assert_eq!(marked, [(1, Some("test fixture")), (2, None)]);
+}
+
+#[test]
+fn allow_reason_never_holds_a_secret() {
+    let engine = Engine::new(&config()).expect("engine");
+    let tok = token();
+    for text in [
+        format!("# sluice:allow old = \"{tok}\"\n"),
+        format!("x = \"{tok}\"  # sluice:allow\n"),
+        format!("x = \"{tok}\"  /* sluice:allow: rotated {tok} */\n"),
+    ] {
+        let found = scan_bytes("x.py", text.as_bytes(), &engine);
+        let reasons: Vec<&str> = found.iter().filter_map(|f| f.suppressed_by.as_deref()).collect();
+        assert!(!reasons.is_empty(), "{text}");
+        for reason in reasons {
+            assert!(!reason.contains(&tok[4..20]), "{reason}");
+        }
+    }
 }
 
 #[test]

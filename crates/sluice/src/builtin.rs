@@ -205,6 +205,10 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
                 "sluice/entropy": (f64::from(f.entropy) * 100.0).round() / 100.0,
             },
         }));
+        if let (Some(why), Some(result)) = (&f.suppressed_by, results.last_mut().and_then(Value::as_object_mut)) {
+            // The engine keeps secrets out of the reason; it is still bounded and checked here.
+            result.insert("suppressions".into(), in_source_suppression(why, Some(&engine)));
+        }
         if let (Some(c), Some(props)) = (commit, results.last_mut().and_then(|r| r["properties"].as_object_mut())) {
             props.insert("sluice/commit".into(), json!(c.id));
             props.insert("sluice/commit-date".into(), json!(c.date));
@@ -215,8 +219,15 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
 
     let notifications: Vec<Value> = skipped
         .iter()
-        .filter(|s| !matches!(s.reason, sluice_secrets::SkipReason::Binary))
-        .map(|s| json!({ "level": "warning", "message": { "text": format!("{}: not scanned: {}", s.path, s.reason) } }))
+        .filter_map(|s| {
+            let reason = match s.reason {
+                sluice_secrets::SkipReason::Binary => return None,
+                sluice_secrets::SkipReason::TooLarge { .. } => "too-large",
+                sluice_secrets::SkipReason::Unreadable(_) => "unreadable",
+                _ => "other",
+            };
+            Some(skip_notification(&s.path, reason, &s.reason.to_string()))
+        })
         .collect();
 
     let mut run = empty_run("sluice-secrets");
@@ -396,6 +407,8 @@ fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &Path)
 
     let mut results = Vec::with_capacity(scan.findings.len());
     let mut fingerprint_keys = Vec::with_capacity(scan.findings.len());
+    // The secrets engine, built only when a `sluice:ignore` reason needs checking for credentials.
+    let redactor: std::sync::OnceLock<Option<sluice_secrets::Engine>> = std::sync::OnceLock::new();
     for f in &scan.findings {
         let rule = by_id.get(f.rule_id.as_str());
         let level = rule.map_or("warning", |r| r.level.as_str());
@@ -424,6 +437,17 @@ fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &Path)
                 keys::CWE: cwe,
             },
         }));
+        if let (Some(why), Some(result)) = (&f.suppressed_by, results.last_mut().and_then(Value::as_object_mut)) {
+            let engine = redactor.get_or_init(|| {
+                let config = sluice_secrets::Config {
+                    max_file_size: DEFAULT_MAX_FILE_SIZE,
+                    extra_rules: Vec::new(),
+                    allow_paths: Vec::new(),
+                };
+                sluice_secrets::Engine::new(&config).ok()
+            });
+            result.insert("suppressions".into(), in_source_suppression(why, engine.as_ref()));
+        }
         let content = sluice_sarif::content_hash(&sluice_sarif::normalize_content(&f.matched));
         fingerprint_keys.push((f.rule_id.clone(), f.path.clone(), content));
     }
@@ -431,8 +455,21 @@ fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &Path)
     let mut notifications: Vec<Value> = scan
         .skipped
         .iter()
-        .filter(|s| !matches!(s.reason, sluice_sast::SkipReason::Binary))
-        .map(|s| json!({ "level": "warning", "message": { "text": format!("{}: not scanned: {}", s.path, s.reason) } }))
+        .filter_map(|s| {
+            use sluice_sast::SkipReason as R;
+            let reason = match s.reason {
+                R::Binary => return None,
+                R::TooLarge { .. } => "too-large",
+                R::Minified { .. } => "minified",
+                R::LongLines { .. } => "long-lines",
+                R::Generated { .. } => "generated",
+                R::TooDeep { .. } => "too-deep",
+                R::Timeout { .. } => "timeout",
+                R::Unreadable(_) => "unreadable",
+                _ => "other",
+            };
+            Some(skip_notification(&s.path, reason, &s.reason.to_string()))
+        })
         .collect();
     notifications.extend(
         scan.warnings
@@ -531,6 +568,51 @@ fn sast_descriptor(rule: &sluice_sast::Rule, root: &Path) -> Value {
         obj.insert("helpUri".into(), json!(url));
     }
     descriptor
+}
+
+/// Skip reasons a reader can take as a documented rule rather than the file's own doing:
+/// built assets recognised by name. They are notes; every other skip is a warning.
+const DOCUMENTED_SKIPS: &[&str] = &["minified"];
+
+/// A file a stage did not scan, as a notification located at the file, with the reason's code
+/// in `properties["sluice/skipped"]` (what the policy input counts, see docs/policy-input.md).
+fn skip_notification(path: &str, reason: &str, why: &str) -> Value {
+    let level = if DOCUMENTED_SKIPS.contains(&reason) { "note" } else { "warning" };
+    let mut note = json!({
+        "level": level,
+        "message": { "text": format!("{path}: not scanned: {why}") },
+        "properties": { "sluice/skipped": reason },
+    });
+    if let (false, Some(obj)) = (path.is_empty(), note.as_object_mut()) {
+        obj.insert(
+            "locations".into(),
+            json!([{ "physicalLocation": { "artifactLocation": { "uri": path, "uriBaseId": "%SRCROOT%" } } }]),
+        );
+    }
+    note
+}
+
+/// The SARIF `suppressions` of a finding silenced by a comment in the code (`sluice:ignore`,
+/// `sluice:allow`): kind `inSource`, the comment's reason as justification, every credential
+/// the secrets engine sees in it redacted. Whether it counts is the policy's decision.
+fn in_source_suppression(justification: &str, secrets: Option<&sluice_secrets::Engine>) -> Value {
+    let mut text: Vec<char> = justification.chars().collect();
+    match secrets {
+        Some(engine) => {
+            let mut found = engine.scan_bytes("justification", justification.as_bytes());
+            // Right to left, so earlier columns stay valid.
+            found.sort_by_key(|f| std::cmp::Reverse(f.column));
+            for f in found.iter().filter(|f| f.line == 1 && f.end_line == 1) {
+                let (start, end) = ((f.column as usize).saturating_sub(1), (f.end_column as usize).saturating_sub(1));
+                if start < end && end <= text.len() {
+                    text.splice(start..end, f.redacted.chars());
+                }
+            }
+        }
+        // Without the engine nothing can be vouched for: keep no text.
+        None => text = "in-source suppression".chars().collect(),
+    }
+    json!([{ "kind": "inSource", "status": "accepted", "justification": text.into_iter().collect::<String>() }])
 }
 
 fn non_empty<'a>(text: &'a str, fallback: &'a str) -> &'a str {

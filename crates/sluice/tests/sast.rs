@@ -183,8 +183,28 @@ fn suppression_comments_and_disabled_rules() {
         "app.py",
         "import os\nos.system('a' + x)  # sluice:ignore[python.shell-command-injection]\n# sluice:ignore[python.shell-command-injection]\nos.system('b' + x)\nos.system('c' + x)  # sluice:ignore[python.eval-injection]\nos.system('d' + x)\n",
     );
-    let lines: Vec<u64> = hits(&scan_sast(r, &[])).iter().map(|h| h.2).collect();
-    assert_eq!(lines, [5, 6]);
+    let log = scan_sast(r, &[]);
+    let all = results(&log);
+    // Silenced findings stay in the log, suppressed in the source; the others are open.
+    let open: Vec<u64> = all
+        .iter()
+        .filter(|r| r["suppressions"].is_null())
+        .map(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap())
+        .collect();
+    assert_eq!(open, [5, 6]);
+    let silenced: Vec<(u64, &Value)> = all
+        .iter()
+        .filter(|r| !r["suppressions"].is_null())
+        .map(|r| {
+            (r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap(), &r["suppressions"][0])
+        })
+        .collect();
+    assert_eq!(silenced.len(), 2, "{silenced:?}");
+    for (line, s) in &silenced {
+        assert!([2, 4].contains(line), "{silenced:?}");
+        assert_eq!(s["kind"], "inSource");
+        assert_eq!(s["justification"], "sluice:ignore[python.shell-command-injection]");
+    }
     write(r, "sluice.toml", "[stages.sast]\ndisable_rules = [\"python.shell-command-injection\"]\n");
     assert!(hits(&scan_sast(r, &[])).is_empty());
 }
