@@ -10,15 +10,90 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sluice_sarif::sarif::{Result as SarifResult, ResultLevel, Run, Sarif};
-use sluice_sarif::{artifact_path, keys, primary_region, result_cwes, rule_for, security_severity, severity_of};
+use sluice_sarif::{artifact_path, primary_region, result_cwes, rule_for, security_severity, severity_of};
 
 use crate::detect::Detected;
 
 /// `input.version`. Policies may check it; built-in profiles deny any other version.
 pub const INPUT_VERSION: u32 = 1;
 
-/// The top-level fields of a version 1 input, for the unknown-field check on user policies.
+/// The top-level fields of a version 1 input.
 pub const TOP_LEVEL_FIELDS: &[&str] = &["version", "run", "detected", "stages", "results", "triage", "sbom", "summary"];
+
+/// The JSON Schema of the version 1 input: the unknown-field check on user policies follows it.
+pub const SCHEMA: &str = include_str!("../../../docs/policy-input.v1.schema.json");
+
+/// [`SCHEMA`], parsed.
+pub fn schema() -> Value {
+    // The schema is part of the source tree and checked by the tests; `Null` checks nothing.
+    serde_json::from_str(SCHEMA).unwrap_or(Value::Null)
+}
+
+/// The schema of `step` inside `node`: `Ok(Some)` to go on, `Ok(None)` when the schema does not
+/// say (an open map, any value), `Err(fields)` when the step names nothing there (with the
+/// fields that do exist, sorted).
+pub fn schema_child<'s>(
+    root: &'s Value,
+    node: &'s Value,
+    step: &crate::policy::Step,
+) -> Result<Option<&'s Value>, Vec<String>> {
+    let node = resolve(root, node);
+    // `oneOf: [null, {object}]`: the variant that has structure.
+    let variants: Vec<&Value> = match node.get("oneOf").or_else(|| node.get("anyOf")).and_then(Value::as_array) {
+        Some(list) => list.iter().map(|v| resolve(root, v)).collect(),
+        None => vec![node],
+    };
+    let object = variants.iter().find(|v| v.get("properties").is_some()).copied();
+    let array = variants.iter().find(|v| v.get("items").is_some()).copied();
+    let types: Vec<&str> = variants
+        .iter()
+        .flat_map(|v| match v.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let scalar_only = object.is_none()
+        && array.is_none()
+        && variants.iter().all(|v| v.get("type").is_some() || v.get("const").is_some() || v.get("enum").is_some())
+        && !types.iter().any(|t| *t == "object" || *t == "array");
+    match step {
+        crate::policy::Step::Field(name) => match object {
+            Some(obj) => match obj.get("properties").and_then(|p| p.get(name)) {
+                Some(child) => Ok(Some(child)),
+                None if obj.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    let mut known: Vec<String> =
+                        obj["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                    known.sort();
+                    Err(known)
+                }
+                None => Ok(None),
+            },
+            None if array.is_some() || scalar_only => Err(Vec::new()),
+            None => Ok(None),
+        },
+        crate::policy::Step::Index => match (array, object) {
+            (Some(arr), _) => Ok(arr.get("items")),
+            (None, Some(_)) => Ok(None),
+            (None, None) if scalar_only => Err(Vec::new()),
+            (None, None) => Ok(None),
+        },
+    }
+}
+
+/// Follows `$ref: "#/$defs/name"` (the only kind of reference the schema uses).
+fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
+    for _ in 0..8 {
+        let Some(target) = node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/")) else {
+            break;
+        };
+        match target.split('/').try_fold(root, |v, key| v.get(key)) {
+            Some(next) => node = next,
+            None => break,
+        }
+    }
+    node
+}
 
 /// Category (automationDetails.id) of the gate's own run; earlier gate runs are not input.
 pub const GATE_CATEGORY: &str = "sluice/gate/";
@@ -188,16 +263,8 @@ pub fn build(log: &Sarif, facts: Facts) -> Input {
     }
 }
 
-/// The stage a run belongs to: sluice's category (`sluice/<stage>/`), else the tool's name.
-pub fn stage_of(run: &Run) -> String {
-    run.automation_details
-        .as_ref()
-        .and_then(|d| d.id.as_deref())
-        .and_then(|id| id.strip_prefix("sluice/"))
-        .map(|id| id.trim_end_matches('/').to_owned())
-        .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase())
-}
+/// The stage a run belongs to: sluice's one answer, [`sluice_sarif::stage_of`].
+pub use sluice_sarif::stage_of;
 
 fn stage(run: &Run, name: String) -> Stage {
     let failed: Vec<&sluice_sarif::sarif::Invocation> =
@@ -222,7 +289,8 @@ fn finding(run: &Run, result: &SarifResult, run_stage: &str) -> Finding {
     let rule = rule_for(result, run);
     let props = result.properties.as_ref().map(|p| &p.additional_properties);
     let prop = |key: &str| props.and_then(|p| p.get(key));
-    let stage = prop(keys::STAGE).and_then(Value::as_str).map_or_else(|| run_stage.to_owned(), str::to_owned);
+    // The run's stage, never a result's own claim.
+    let stage = run_stage.to_owned();
     let cwe = result_cwes(result, rule);
     let rule_id = result.rule_id.clone().or_else(|| rule.map(|r| r.id.clone())).unwrap_or_else(|| "(no rule)".into());
     let accepted: Vec<&sluice_sarif::sarif::Suppression> = result

@@ -9,6 +9,7 @@ mod fingerprint;
 mod io;
 mod merge;
 mod normalize;
+mod provenance;
 mod severity;
 
 pub use fingerprint::{assign_fingerprints, content_hash, normalize_content, FINGERPRINT_KEY};
@@ -17,6 +18,9 @@ pub use merge::{MergeError, Merger, SerializedRun};
 pub use normalize::{
     artifact_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for, sort_results,
     NormalizeOptions,
+};
+pub use provenance::{
+    foreign_stage, neutralize_foreign, stage_from, stage_of, BUILTIN_STAGES, RESERVED_STAGES, SLUICE_NAMESPACE,
 };
 pub use serde_sarif::sarif;
 pub use severity::{security_severity, severity_of, Severity};
@@ -29,6 +33,7 @@ pub mod keys {
     pub const SEVERITY_SOURCE: &str = "sluice/severity-source";
     /// CWE identifiers as `CWE-<n>` strings.
     pub const CWE: &str = "sluice/cwe";
-    /// The sluice stage that produced the result (the run's stage name).
+    /// The sluice stage that produced the result (the run's stage name); also on a run whose
+    /// category is the tool's own rather than `sluice/<stage>/`.
     pub const STAGE: &str = "sluice/stage";
 }

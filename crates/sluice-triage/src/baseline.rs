@@ -62,7 +62,6 @@ const CREDENTIAL_CWES: &[&str] = &["CWE-798", "CWE-259", "CWE-321", "CWE-522", "
 /// Whether a result is about a credential: its identity is the secret, nothing looser.
 fn is_credential(result: &SarifResult, stage: &str) -> bool {
     let props = result.properties.as_ref().map(|p| &p.additional_properties);
-    let stage = props.and_then(|p| p.get(sluice_sarif::keys::STAGE)).and_then(Value::as_str).unwrap_or(stage);
     let cwe = props
         .and_then(|p| p.get(sluice_sarif::keys::CWE))
         .and_then(Value::as_array)
@@ -221,10 +220,8 @@ impl Baseline {
             if baseline.commit.is_none() {
                 baseline.commit = props.get(BASELINE_COMMIT_KEY).and_then(Value::as_str).map(str::to_owned);
             }
-            let stage = category
-                .strip_prefix("sluice/")
-                .map(|c| c.trim_end_matches('/').to_owned())
-                .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase());
+            let run_stage = props.get(sluice_sarif::keys::STAGE).and_then(Value::as_str);
+            let stage = sluice_sarif::stage_from(Some(&category), run_stage, &run.tool.driver.name);
             let entries = baseline.groups.entry((run.tool.driver.name, category)).or_default();
             for r in run.results {
                 if r.baseline_state.as_deref() == Some("absent") {
@@ -237,8 +234,7 @@ impl Baseline {
                 };
                 let props = r.properties.unwrap_or_default();
                 let rule = r.rule_id.unwrap_or_default();
-                let own_stage =
-                    props.get(sluice_sarif::keys::STAGE).and_then(Value::as_str).unwrap_or(&stage).to_owned();
+                let own_stage = stage.clone();
                 let cwe = props
                     .get(sluice_sarif::keys::CWE)
                     .and_then(Value::as_array)

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::Value as Json;
-use sluice_policy::input::{self, Sbom, TOP_LEVEL_FIELDS};
+use sluice_policy::input::{self, Sbom};
 use sluice_policy::policy::{check_input_fields, Policy};
 use sluice_policy::{attest, EvalOptions, Facts, Outcome, PolicyRef, RunFacts, TestStatus, Timestamp, Verdict};
 use sluice_sarif::read_log;
@@ -64,6 +64,10 @@ pub struct GateArgs {
     /// Findings listed under each reason on stderr.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_findings: usize,
+    /// The largest log the gate reads (`512MiB`, `1GiB`, bytes); also SLUICE_GATE_MAX_INPUT.
+    /// Default 256 MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_input: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +119,9 @@ pub struct PolicyInputArgs {
     pub sbom: Option<PathBuf>,
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// The largest log read, as for `sluice gate`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_input: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -160,28 +167,111 @@ pub struct VerifyArgs {
 // ---------------------------------------------------------------------------------------------
 // Inputs and facts
 
-/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`.
-fn read_sarif(file: Option<&Path>, root: &Path) -> Result<(Sarif, String)> {
-    let (bytes, origin) = match file {
-        Some(p) if p != Path::new("-") => {
-            (std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?, p.display().to_string())
+/// The default of `--max-input`: a log the gate holds in about 3x its size.
+const DEFAULT_MAX_INPUT: u64 = 256 << 20;
+const MAX_INPUT_ENV: &str = "SLUICE_GATE_MAX_INPUT";
+
+/// `--max-input`, else SLUICE_GATE_MAX_INPUT, else the default.
+fn max_input(given: Option<u64>) -> Result<u64> {
+    if let Some(n) = given {
+        return Ok(n);
+    }
+    match std::env::var(MAX_INPUT_ENV) {
+        Ok(text) => parse_size(&text).map_err(|e| anyhow::anyhow!("{MAX_INPUT_ENV}: {e}")),
+        Err(_) => Ok(DEFAULT_MAX_INPUT),
+    }
+}
+
+/// `123`, `64KiB`, `512MiB`, `1GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB`: powers of 1024).
+fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{text}`: not a size; write e.g. 512MiB or 1GiB")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{text}`: not a size; write e.g. 512MiB or 1GiB"))
+}
+
+fn show_size(n: u64) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1 << 20))
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+fn over_limit(origin: &str, size: u64, limit: u64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{origin}: {} is over the gate's input limit of {}; raise it with --max-input SIZE (or {MAX_INPUT_ENV}), e.g. --max-input {}MiB — the gate needs about 3x the log's size in memory",
+        if size > limit { show_size(size) } else { format!("more than {}", show_size(limit)) },
+        show_size(limit),
+        (size.max(limit) >> 20) * 2 + 1,
+    )
+}
+
+/// Reads at most `limit` bytes of `reader`; more is an error naming the limit.
+fn read_capped(reader: impl std::io::Read, origin: &str, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes).with_context(|| format!("{origin}: cannot read"))?;
+    if bytes.len() as u64 > limit {
+        return Err(over_limit(origin, bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`;
+/// at most `limit` bytes of it.
+fn read_sarif(file: Option<&Path>, root: &Path, limit: u64) -> Result<(Sarif, String)> {
+    let (bytes, origin) = read_sarif_bytes(file, root, limit)?;
+    Ok((read_log(&bytes, &origin)?, origin))
+}
+
+fn read_file_capped(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let origin = path.display().to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("{origin}: cannot read"))?;
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() && meta.len() > limit {
+            return Err(over_limit(&origin, meta.len(), limit));
         }
+    }
+    read_capped(file, &origin, limit)
+}
+
+fn read_sarif_bytes(file: Option<&Path>, root: &Path, limit: u64) -> Result<(Vec<u8>, String)> {
+    let (bytes, origin) = match file {
+        Some(p) if p != Path::new("-") => (read_file_capped(p, limit)?, p.display().to_string()),
         Some(_) => crate::commands::read_stdin()?,
         None => match crate::commands::piped_stdin()? {
             Some(bytes) => (bytes, "stdin".to_owned()),
             None => {
                 let default = root.join("sluice-out/results.sarif");
-                let bytes = std::fs::read(&default).with_context(|| {
-                    format!(
+                if !default.exists() {
+                    bail!(
                         "{}: cannot read; give a SARIF file, pipe one in, or run `sluice run` first",
                         default.display()
-                    )
-                })?;
-                (bytes, default.display().to_string())
+                    );
+                }
+                (read_file_capped(&default, limit)?, default.display().to_string())
             }
         },
     };
-    Ok((read_log(&bytes, &origin)?, origin))
+    if bytes.len() as u64 > limit {
+        return Err(over_limit(&origin, bytes.len() as u64, limit));
+    }
+    Ok((bytes, origin))
 }
 
 fn git_text(root: &Path, args: &[&str]) -> Option<String> {
@@ -284,7 +374,7 @@ fn policy_ref(policy: &Policy) -> PolicyRef {
 pub fn gate(args: GateArgs) -> Result<u8> {
     let root =
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
-    let (mut log, origin) = read_sarif(args.file.as_deref(), &root)?;
+    let (mut log, origin) = read_sarif(args.file.as_deref(), &root, max_input(args.max_input)?)?;
     let now = now_of(args.now.as_deref())?;
     let policy = match args.choice.load(false) {
         Ok(Some(policy)) => policy,
@@ -311,7 +401,7 @@ pub fn gate(args: GateArgs) -> Result<u8> {
         })?;
         drop(input);
         if !policy.builtin {
-            check_input_fields(&policy, TOP_LEVEL_FIELDS, sluice_policy::INPUT_VERSION)?;
+            check_input_fields(&policy, sluice_policy::INPUT_VERSION)?;
         }
         sluice_policy::decide_text(&policy, text, &EvalOptions::new(args.choice.time_limit, now))
     })();
@@ -502,7 +592,7 @@ fn policy_test(args: PolicyTestArgs) -> Result<u8> {
 fn policy_input(args: PolicyInputArgs) -> Result<u8> {
     let root =
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
-    let (log, origin) = read_sarif(args.file.as_deref(), &root)?;
+    let (log, origin) = read_sarif(args.file.as_deref(), &root, max_input(args.max_input)?)?;
     let input = input_for(&log, &root, args.sbom.as_deref(), &origin, now_of(args.now.as_deref())?)?;
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &input)?;
