@@ -30,8 +30,13 @@ pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
     if first.is_some_and(|&b| b != b'{') && serde_json::from_slice::<serde_json::Value>(bytes).is_ok() {
         return Err(ReadError::NotSarif { origin, message: "the top level is not a JSON object".into() });
     }
-    // Peek at the version first so a SARIF 1.0 or 2.0 log gets a precise message rather than a
+    // The log is parsed once; only when that fails (or the version is wrong) is the version
+    // looked at on its own, so a SARIF 1.0 or 2.0 log gets a precise message rather than a
     // confusing field error.
+    let full = serde_json::from_slice::<Sarif>(bytes);
+    if matches!(&full, Ok(log) if log.version.as_str() == Some("2.1.0")) {
+        return full.map_err(|_| ReadError::NotSarif { origin, message: String::new() });
+    }
     #[derive(serde::Deserialize)]
     struct Head {
         version: Option<serde_json::Value>,
@@ -58,7 +63,7 @@ pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
         }
         None => return Err(ReadError::NotSarif { origin, message: "missing the required \"version\" field".into() }),
     }
-    serde_json::from_slice(bytes).map_err(|err| ReadError::NotSarif {
+    full.map_err(|err| ReadError::NotSarif {
         origin,
         message: format!("{} (line {}, column {})", strip_position(&err), err.line(), err.column()),
     })

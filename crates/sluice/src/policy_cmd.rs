@@ -391,32 +391,68 @@ pub fn gate(args: GateArgs) -> Result<u8> {
     };
     let pref = policy_ref(&policy);
     let input = input_for(&log, &root, args.sbom.as_deref(), &origin, now)?;
+    // The output is serialized now and the typed log dropped, before the input becomes the
+    // engine's values: the two are never held at once (docs/benchmarks.md, policy).
+    let output = GatedOutput::new(log)?;
     let decided = (move || -> Result<Verdict, sluice_policy::PolicyError> {
-        // As text, not a `serde_json::Value`: the engine parses it into its own values, so the
-        // input is held once (the text is compact) instead of as two trees.
-        let text = serde_json::to_string(&input).map_err(|e| sluice_policy::PolicyError::Eval {
-            policy: policy.name.clone(),
-            rule: "(input)".into(),
-            message: e.to_string(),
-        })?;
-        drop(input);
         if !policy.builtin {
             check_input_fields(&policy, sluice_policy::INPUT_VERSION)?;
         }
-        sluice_policy::decide_text(&policy, text, &EvalOptions::new(args.choice.time_limit, now))
+        sluice_policy::decide_input(&policy, input, &EvalOptions::new(args.choice.time_limit, now))
     })();
     match decided {
         Ok(verdict) => {
-            sluice_policy::record(&mut log, &Outcome::Decided(&verdict), &pref, builtin::VERSION);
-            write_sarif(&log)?;
+            output.write(&Outcome::Decided(&verdict), &pref)?;
             eprint!("{}", verdict.render(&pref.name, &pref.digest, args.max_findings));
             Ok(if verdict.allowed() { exit::OK } else { exit::REFUSED })
         }
         Err(err) => {
-            fail_closed_output(&mut log, &pref, &err.to_string());
+            let _ = output.write(&Outcome::Failed(&err.to_string()), &pref);
             eprintln!("gate: error (fail closed): the policy could not decide, so nothing is allowed");
             Err(anyhow::Error::new(err))
         }
+    }
+}
+
+/// The gated log, serialized before the verdict is known: the log's runs without any earlier
+/// gate run. [`GatedOutput::write`] adds the gate run, giving exactly the bytes `record` then
+/// `write_log` would.
+struct GatedOutput {
+    /// The compact log, ending with [`GatedOutput::TAIL`].
+    bytes: Vec<u8>,
+    runs: usize,
+}
+
+impl GatedOutput {
+    /// How a compact log ends: the runs array, then the version `read_log` checked.
+    const TAIL: &'static [u8] = b"],\"version\":\"2.1.0\"}";
+
+    fn new(mut log: Sarif) -> Result<GatedOutput> {
+        log.runs.retain(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) != Some(input::GATE_CATEGORY));
+        let runs = log.runs.len();
+        let bytes = serde_json::to_vec(&log).context("cannot serialize the gated log")?;
+        if !bytes.ends_with(Self::TAIL) {
+            bail!("internal error: the log does not end with its runs and version 2.1.0");
+        }
+        Ok(GatedOutput { bytes, runs })
+    }
+
+    fn write(self, outcome: &Outcome<'_>, pref: &PolicyRef) -> Result<()> {
+        let mut gate = sluice_sarif::empty_log(Vec::new());
+        sluice_policy::record(&mut gate, outcome, pref, builtin::VERSION);
+        let run = gate.runs.pop().context("internal error: no gate run was recorded")?;
+        let run = serde_json::to_vec(&run).context("cannot serialize the gate run")?;
+        let head = &self.bytes[..self.bytes.len() - Self::TAIL.len()];
+        let mut out = std::io::stdout().lock();
+        out.write_all(head)?;
+        if self.runs > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(&run)?;
+        out.write_all(Self::TAIL)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(())
     }
 }
 
