@@ -224,43 +224,62 @@ pub struct Facts {
 /// Builds the input from a (normalized, merged) log. Earlier gate runs are skipped, so gating
 /// a gated log gives the same verdict.
 pub fn build(log: &Sarif, facts: Facts) -> Input {
-    let mut stages = Vec::new();
-    let mut results = Vec::new();
-    let mut triage = Triage::default();
+    let mut builder = Builder::default();
     for run in &log.runs {
+        builder.add_run(run);
+    }
+    builder.finish(facts)
+}
+
+/// [`build`] one run at a time, so a caller can parse a large log run by run and drop each
+/// run once it is added.
+#[derive(Debug, Default)]
+pub struct Builder {
+    stages: Vec<Stage>,
+    results: Vec<Finding>,
+    triage: Triage,
+}
+
+impl Builder {
+    pub fn add_run(&mut self, run: &Run) {
         let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
         if category == Some(GATE_CATEGORY) {
-            continue;
+            return;
         }
         if category == Some(TRIAGE_CATEGORY) {
-            triage = triage_summary(run);
-            continue;
+            self.triage = triage_summary(run);
+            return;
         }
         let name = stage_of(run);
         for result in run.results.iter().flatten() {
-            results.push(finding(run, result, &name));
+            self.results.push(finding(run, result, &name));
         }
-        stages.push(stage(run, name));
+        self.stages.push(stage(run, name));
     }
-    triage.baseline |= results.iter().any(|r| r.baseline_state.is_some());
-    stages.sort_by(|a, b| (&a.name, &a.tool).cmp(&(&b.name, &b.tool)));
-    results.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            (f.location.as_ref().map(|l| (l.path.clone(), l.line)), f.rule.clone(), f.fingerprint.clone())
-        };
-        (a.stage.as_str(), key(a)).cmp(&(b.stage.as_str(), key(b)))
-    });
-    let summary = summarize(&results);
-    Input {
-        version: INPUT_VERSION,
-        run: facts.run,
-        detected: facts.detected,
-        stages,
-        results,
-        triage,
-        sbom: facts.sbom,
-        summary,
+
+    pub fn finish(self, facts: Facts) -> Input {
+        let Builder { mut stages, mut results, mut triage } = self;
+        triage.baseline |= results.iter().any(|r| r.baseline_state.is_some());
+        stages.sort_by(|a, b| (&a.name, &a.tool).cmp(&(&b.name, &b.tool)));
+        results.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        let summary = summarize(&results);
+        Input {
+            version: INPUT_VERSION,
+            run: facts.run,
+            detected: facts.detected,
+            stages,
+            results,
+            triage,
+            sbom: facts.sbom,
+            summary,
+        }
     }
+}
+
+/// Results are sorted by stage, path, line, rule and fingerprint.
+fn sort_key(f: &Finding) -> (&str, Option<(&str, Option<u32>)>, &str, Option<&str>) {
+    let location = f.location.as_ref().map(|l| (l.path.as_str(), l.line));
+    (f.stage.as_str(), location, f.rule.as_str(), f.fingerprint.as_deref())
 }
 
 /// The stage a run belongs to: sluice's one answer, [`sluice_sarif::stage_of`].

@@ -347,6 +347,11 @@ fn facts(root: &Path, now: Timestamp, sbom: Option<Sbom>) -> Result<Facts> {
 }
 
 fn input_for(log: &Sarif, root: &Path, sbom: Option<&Path>, origin: &str, now: Timestamp) -> Result<input::Input> {
+    Ok(input::build(log, input_facts(root, sbom, origin, now)?))
+}
+
+/// The facts of the input besides the log: git, detection, configured stages, the SBOM.
+fn input_facts(root: &Path, sbom: Option<&Path>, origin: &str, now: Timestamp) -> Result<Facts> {
     let sbom_dir =
         Path::new(origin).parent().filter(|p| p.is_dir()).map_or_else(|| root.join("sluice-out"), Path::to_owned);
     let sbom = match find_sbom(sbom, &sbom_dir)? {
@@ -357,7 +362,7 @@ fn input_for(log: &Sarif, root: &Path, sbom: Option<&Path>, origin: &str, now: T
         },
         None => None,
     };
-    Ok(input::build(log, facts(root, now, sbom)?))
+    facts(root, now, sbom)
 }
 
 fn policy_ref(policy: &Policy) -> PolicyRef {
@@ -374,7 +379,11 @@ fn policy_ref(policy: &Policy) -> PolicyRef {
 pub fn gate(args: GateArgs) -> Result<u8> {
     let root =
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
-    let (mut log, origin) = read_sarif(args.file.as_deref(), &root, max_input(args.max_input)?)?;
+    let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, max_input(args.max_input)?)?;
+    // Run by run: the output is serialized and the input's findings taken from each run, then
+    // the run is dropped, so the whole typed log is never held (docs/benchmarks.md, policy).
+    let (output, builder) = GatedOutput::read(&bytes, &origin)?;
+    drop(bytes);
     let now = now_of(args.now.as_deref())?;
     let policy = match args.choice.load(false) {
         Ok(Some(policy)) => policy,
@@ -384,16 +393,13 @@ pub fn gate(args: GateArgs) -> Result<u8> {
             let files = args.choice.policy.iter().map(|p| p.display().to_string()).collect();
             let pref =
                 PolicyRef { name: args.choice.profile.clone().unwrap_or_default(), digest: String::new(), files };
-            fail_closed_output(&mut log, &pref, &format!("{e:#}"));
+            let _ = output.write(&Outcome::Failed(&format!("{e:#}")), &pref);
             eprintln!("gate: error (fail closed): the policy could not be loaded, so nothing is allowed");
             return Err(e);
         }
     };
     let pref = policy_ref(&policy);
-    let input = input_for(&log, &root, args.sbom.as_deref(), &origin, now)?;
-    // The output is serialized now and the typed log dropped, before the input becomes the
-    // engine's values: the two are never held at once (docs/benchmarks.md, policy).
-    let output = GatedOutput::new(log)?;
+    let input = builder.finish(input_facts(&root, args.sbom.as_deref(), &origin, now)?);
     let decided = (move || -> Result<Verdict, sluice_policy::PolicyError> {
         if !policy.builtin {
             check_input_fields(&policy, sluice_policy::INPUT_VERSION)?;
@@ -423,12 +429,80 @@ struct GatedOutput {
     runs: usize,
 }
 
+/// A log's top level with its runs left as text, to parse them one at a time.
+#[derive(serde::Deserialize)]
+struct Shell<'a> {
+    #[serde(rename = "$schema")]
+    schema: Option<String>,
+    #[serde(rename = "inlineExternalProperties")]
+    inline_external_properties: Option<Vec<sluice_sarif::sarif::ExternalProperties>>,
+    properties: Option<sluice_sarif::sarif::PropertyBag>,
+    #[serde(borrow)]
+    runs: Vec<&'a serde_json::value::RawValue>,
+    version: Json,
+}
+
+fn is_gate_run(run: &sluice_sarif::sarif::Run) -> bool {
+    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(input::GATE_CATEGORY)
+}
+
 impl GatedOutput {
     /// How a compact log ends: the runs array, then the version `read_log` checked.
     const TAIL: &'static [u8] = b"],\"version\":\"2.1.0\"}";
 
+    /// Reads a log run by run into its output and the policy input's findings. A log that does
+    /// not read this way is read whole by `read_log`, for its precise error (or, should it read
+    /// there, for the same result the slow way).
+    fn read(bytes: &[u8], origin: &str) -> Result<(GatedOutput, input::Builder)> {
+        if let Some(read) = Self::read_by_run(bytes) {
+            return Ok(read);
+        }
+        let log = read_log(bytes, origin)?;
+        let mut builder = input::Builder::default();
+        for run in &log.runs {
+            builder.add_run(run);
+        }
+        Ok((GatedOutput::new(log)?, builder))
+    }
+
+    fn read_by_run(bytes: &[u8]) -> Option<(GatedOutput, input::Builder)> {
+        let shell: Shell<'_> = serde_json::from_slice(bytes).ok()?;
+        if shell.version.as_str() != Some("2.1.0") {
+            return None;
+        }
+        let head = Sarif {
+            schema: shell.schema,
+            inline_external_properties: shell.inline_external_properties,
+            properties: shell.properties,
+            runs: Vec::new(),
+            version: shell.version,
+        };
+        let mut out = serde_json::to_vec(&head).ok()?;
+        // `…"runs":[],"version":"2.1.0"}`: the runs go between the brackets.
+        if !out.ends_with(Self::TAIL) {
+            return None;
+        }
+        out.truncate(out.len() - Self::TAIL.len());
+        let mut builder = input::Builder::default();
+        let mut runs = 0;
+        for raw in shell.runs {
+            let run: sluice_sarif::sarif::Run = serde_json::from_str(raw.get()).ok()?;
+            if is_gate_run(&run) {
+                continue;
+            }
+            builder.add_run(&run);
+            if runs > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, &run).ok()?;
+            runs += 1;
+        }
+        out.extend_from_slice(Self::TAIL);
+        Some((GatedOutput { bytes: out, runs }, builder))
+    }
+
     fn new(mut log: Sarif) -> Result<GatedOutput> {
-        log.runs.retain(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) != Some(input::GATE_CATEGORY));
+        log.runs.retain(|r| !is_gate_run(r));
         let runs = log.runs.len();
         let bytes = serde_json::to_vec(&log).context("cannot serialize the gated log")?;
         if !bytes.ends_with(Self::TAIL) {
@@ -454,20 +528,6 @@ impl GatedOutput {
         out.flush()?;
         Ok(())
     }
-}
-
-/// Writes the log with a failed gate run (verdict `error`) to stdout; errors writing are
-/// ignored because the caller is already failing with the policy's error.
-fn fail_closed_output(log: &mut Sarif, pref: &PolicyRef, message: &str) {
-    sluice_policy::record(log, &Outcome::Failed(message), pref, builtin::VERSION);
-    let _ = write_sarif(log);
-}
-
-fn write_sarif(log: &Sarif) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    sluice_sarif::write_log(log, &mut out)?;
-    out.flush()?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
