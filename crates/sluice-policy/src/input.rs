@@ -257,6 +257,29 @@ impl Builder {
         self.stages.push(stage(run, name));
     }
 
+    /// Starts a run whose results come one at a time ([`RunStream::add`], then
+    /// [`Builder::end_run`]); `run` has no results. `None` for runs that are not stages.
+    pub fn begin_run(&mut self, run: &Run) -> Option<RunStream> {
+        let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
+        if category == Some(GATE_CATEGORY) {
+            return None;
+        }
+        if category == Some(TRIAGE_CATEGORY) {
+            self.triage = triage_summary(run);
+            return None;
+        }
+        Some(RunStream { name: stage_of(run), findings: Vec::new() })
+    }
+
+    /// Ends a run begun with [`Builder::begin_run`], which had `count` results.
+    pub fn end_run(&mut self, run: &Run, stream: RunStream, count: usize) {
+        let RunStream { name, mut findings } = stream;
+        self.results.append(&mut findings);
+        let mut stage = stage(run, name);
+        stage.results = count;
+        self.stages.push(stage);
+    }
+
     pub fn finish(self, facts: Facts) -> Input {
         let Builder { mut stages, mut results, mut triage } = self;
         triage.baseline |= results.iter().any(|r| r.baseline_state.is_some());
@@ -273,6 +296,19 @@ impl Builder {
             sbom: facts.sbom,
             summary,
         }
+    }
+}
+
+/// The findings of a run being read result by result.
+#[derive(Debug)]
+pub struct RunStream {
+    name: String,
+    findings: Vec<Finding>,
+}
+
+impl RunStream {
+    pub fn add(&mut self, run: &Run, result: &SarifResult) {
+        self.findings.push(finding(run, result, &self.name));
     }
 }
 

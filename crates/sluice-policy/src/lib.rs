@@ -22,6 +22,7 @@ pub mod input;
 pub mod policy;
 pub mod profiles;
 pub mod ssdf;
+pub mod stream;
 pub mod verdict;
 
 pub use detect::{detect, is_vendored, language_of, Detected};

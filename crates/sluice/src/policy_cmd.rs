@@ -429,26 +429,13 @@ struct GatedOutput {
     runs: usize,
 }
 
-/// A log's top level with its runs left as text, to parse them one at a time.
-#[derive(serde::Deserialize)]
-struct Shell<'a> {
-    #[serde(rename = "$schema")]
-    schema: Option<String>,
-    #[serde(rename = "inlineExternalProperties")]
-    inline_external_properties: Option<Vec<sluice_sarif::sarif::ExternalProperties>>,
-    properties: Option<sluice_sarif::sarif::PropertyBag>,
-    #[serde(borrow)]
-    runs: Vec<&'a serde_json::value::RawValue>,
-    version: Json,
-}
-
 fn is_gate_run(run: &sluice_sarif::sarif::Run) -> bool {
     run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(input::GATE_CATEGORY)
 }
 
 impl GatedOutput {
     /// How a compact log ends: the runs array, then the version `read_log` checked.
-    const TAIL: &'static [u8] = b"],\"version\":\"2.1.0\"}";
+    const TAIL: &'static [u8] = sluice_policy::stream::TAIL;
 
     /// Reads a log run by run into its output and the policy input's findings. A log that does
     /// not read this way is read whole by `read_log`, for its precise error (or, should it read
@@ -466,39 +453,10 @@ impl GatedOutput {
     }
 
     fn read_by_run(bytes: &[u8]) -> Option<(GatedOutput, input::Builder)> {
-        let shell: Shell<'_> = serde_json::from_slice(bytes).ok()?;
-        if shell.version.as_str() != Some("2.1.0") {
-            return None;
-        }
-        let head = Sarif {
-            schema: shell.schema,
-            inline_external_properties: shell.inline_external_properties,
-            properties: shell.properties,
-            runs: Vec::new(),
-            version: shell.version,
-        };
-        let mut out = serde_json::to_vec(&head).ok()?;
-        // `…"runs":[],"version":"2.1.0"}`: the runs go between the brackets.
-        if !out.ends_with(Self::TAIL) {
-            return None;
-        }
-        out.truncate(out.len() - Self::TAIL.len());
-        let mut builder = input::Builder::default();
-        let mut runs = 0;
-        for raw in shell.runs {
-            let run: sluice_sarif::sarif::Run = serde_json::from_str(raw.get()).ok()?;
-            if is_gate_run(&run) {
-                continue;
-            }
-            builder.add_run(&run);
-            if runs > 0 {
-                out.push(b',');
-            }
-            serde_json::to_writer(&mut out, &run).ok()?;
-            runs += 1;
-        }
+        let streamed = sluice_policy::stream::read(bytes)?;
+        let mut out = streamed.head;
         out.extend_from_slice(Self::TAIL);
-        Some((GatedOutput { bytes: out, runs }, builder))
+        Some((GatedOutput { bytes: out, runs: streamed.runs }, streamed.builder))
     }
 
     fn new(mut log: Sarif) -> Result<GatedOutput> {
