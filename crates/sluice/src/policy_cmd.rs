@@ -232,13 +232,6 @@ fn read_capped(reader: impl std::io::Read, origin: &str, limit: u64) -> Result<V
     Ok(bytes)
 }
 
-/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`;
-/// at most `limit` bytes of it.
-fn read_sarif(file: Option<&Path>, root: &Path, limit: u64) -> Result<(Sarif, String)> {
-    let (bytes, origin) = read_sarif_bytes(file, root, limit)?;
-    Ok((read_log(&bytes, &origin)?, origin))
-}
-
 fn read_file_capped(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let origin = path.display().to_string();
     let file = std::fs::File::open(path).with_context(|| format!("{origin}: cannot read"))?;
@@ -250,6 +243,8 @@ fn read_file_capped(path: &Path, limit: u64) -> Result<Vec<u8>> {
     read_capped(file, &origin, limit)
 }
 
+/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`;
+/// at most `limit` bytes of it.
 fn read_sarif_bytes(file: Option<&Path>, root: &Path, limit: u64) -> Result<(Vec<u8>, String)> {
     let (bytes, origin) = match file {
         Some(p) if p != Path::new("-") => (read_file_capped(p, limit)?, p.display().to_string()),
@@ -344,10 +339,6 @@ fn facts(root: &Path, now: Timestamp, sbom: Option<Sbom>) -> Result<Facts> {
         detected: sluice_policy::detect(files.iter().map(String::as_str)),
         sbom,
     })
-}
-
-fn input_for(log: &Sarif, root: &Path, sbom: Option<&Path>, origin: &str, now: Timestamp) -> Result<input::Input> {
-    Ok(input::build(log, input_facts(root, sbom, origin, now)?))
 }
 
 /// The facts of the input besides the log: git, detection, configured stages, the SBOM.
@@ -646,8 +637,11 @@ fn policy_test(args: PolicyTestArgs) -> Result<u8> {
 fn policy_input(args: PolicyInputArgs) -> Result<u8> {
     let root =
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
-    let (log, origin) = read_sarif(args.file.as_deref(), &root, max_input(args.max_input)?)?;
-    let input = input_for(&log, &root, args.sbom.as_deref(), &origin, now_of(args.now.as_deref())?)?;
+    let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, max_input(args.max_input)?)?;
+    // As the gate reads it: result by result (the output part is not needed here).
+    let (_, builder) = GatedOutput::read(&bytes, &origin)?;
+    drop(bytes);
+    let input = builder.finish(input_facts(&root, args.sbom.as_deref(), &origin, now_of(args.now.as_deref())?)?);
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &input)?;
     writeln!(out)?;
