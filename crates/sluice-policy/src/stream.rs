@@ -26,17 +26,17 @@ struct Shell<'a> {
     version: Json,
 }
 
-/// What [`read`] gives: the log serialized without gate runs and without its closing
-/// [`TAIL`], how many runs it has, and the input's findings.
+/// What [`read`] gives besides the output: how many runs were written, and the input's findings.
 pub struct Streamed {
-    pub head: Vec<u8>,
     pub runs: usize,
     pub builder: Builder,
 }
 
-/// Reads a SARIF 2.1.0 log result by result. `None` when it does not read this way (not JSON,
-/// not SARIF 2.1.0, a field of the wrong type): the caller then reads it whole, for the error.
-pub fn read(bytes: &[u8]) -> Option<Streamed> {
+/// Reads a SARIF 2.1.0 log result by result, writing the log without gate runs and without
+/// its closing [`TAIL`] to `out` (a spool file, or a sink when only the input is wanted).
+/// `None` when it does not read this way (not JSON, not SARIF 2.1.0, a field of the wrong
+/// type), and then `out` holds a part: the caller reads the log whole, for the error.
+pub fn read(bytes: &[u8], out: &mut dyn std::io::Write) -> Option<Streamed> {
     let shell: Shell<'_> = serde_json::from_slice(bytes).ok()?;
     if shell.version.as_str() != Some("2.1.0") {
         return None;
@@ -48,29 +48,21 @@ pub fn read(bytes: &[u8]) -> Option<Streamed> {
         runs: Vec::new(),
         version: shell.version,
     };
-    let mut out = serde_json::to_vec(&top).ok()?;
-    if !out.ends_with(TAIL) {
-        return None;
-    }
-    out.truncate(out.len() - TAIL.len());
+    let head = serde_json::to_vec(&top).ok()?;
+    out.write_all(head.strip_suffix(TAIL)?).ok()?;
     let mut builder = Builder::default();
     let mut runs = 0;
     for raw in shell.runs {
-        let mark = out.len();
-        if runs > 0 {
-            out.push(b',');
-        }
-        if read_run(raw.get(), &mut out, &mut builder)? {
+        if read_run(raw.get(), runs > 0, out, &mut builder)? {
             runs += 1;
-        } else {
-            out.truncate(mark);
         }
     }
-    Some(Streamed { head: out, runs, builder })
+    Some(Streamed { runs, builder })
 }
 
-/// One run into `out` and `builder`; `Some(false)` for a gate run (left out).
-fn read_run(text: &str, out: &mut Vec<u8>, builder: &mut Builder) -> Option<bool> {
+/// One run into `out` (after a comma when `comma`) and `builder`; `Some(false)` for a gate
+/// run, which is left out.
+fn read_run(text: &str, comma: bool, out: &mut dyn std::io::Write, builder: &mut Builder) -> Option<bool> {
     // The run's fields as text; everything but the results is small and parsed as usual.
     let map: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(text).ok()?;
     let mut parts: Vec<(String, &RawValue)> = map.into_iter().collect();
@@ -85,6 +77,9 @@ fn read_run(text: &str, out: &mut Vec<u8>, builder: &mut Builder) -> Option<bool
             return Some(false);
         }
         builder.add_run(&run);
+        if comma {
+            out.write_all(b",").ok()?;
+        }
         serde_json::to_writer(&mut *out, &run).ok()?;
         return Some(true);
     };
@@ -108,14 +103,17 @@ fn read_run(text: &str, out: &mut Vec<u8>, builder: &mut Builder) -> Option<bool
     let run_json = serde_json::to_vec(&run).ok()?;
     let at = top_level_key(&run_json, b"\"results\":[]")?;
     let open = at + b"\"results\":[".len();
-    out.extend_from_slice(&run_json[..open]);
+    if comma {
+        out.write_all(b",").ok()?;
+    }
+    out.write_all(&run_json[..open]).ok()?;
     let mut stream = builder.begin_run(&run);
     let mut count = 0usize;
     let mut failed = false;
     {
         let mut on_result = |result: SarifResult| -> Result<(), String> {
             if count > 0 {
-                out.push(b',');
+                out.write_all(b",").map_err(|e| e.to_string())?;
             }
             serde_json::to_writer(&mut *out, &result).map_err(|e| e.to_string())?;
             if let Some(s) = stream.as_mut() {
@@ -132,7 +130,7 @@ fn read_run(text: &str, out: &mut Vec<u8>, builder: &mut Builder) -> Option<bool
     if failed {
         return None;
     }
-    out.extend_from_slice(&run_json[open..]);
+    out.write_all(&run_json[open..]).ok()?;
     if let Some(s) = stream {
         builder.end_run(&run, s, count);
     }
@@ -216,11 +214,11 @@ mod tests {
           {"tool":{"driver":{"name":"sluice-gate"}},"automationDetails":{"id":"sluice/gate/"},"results":[]},
           {"tool":{"driver":{"name":"u"}},"results":null},
           {"tool":{"driver":{"name":"v"}}}]}"#;
-        let streamed = read(text.as_bytes()).unwrap();
+        let mut got = Vec::new();
+        let streamed = read(text.as_bytes(), &mut got).unwrap();
         let mut log: Sarif = serde_json::from_str(text).unwrap();
         log.runs.retain(|r| !is_gate(r));
         let whole = serde_json::to_vec(&log).unwrap();
-        let mut got = streamed.head.clone();
         got.extend_from_slice(TAIL);
         assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(whole).unwrap());
         assert_eq!(streamed.runs, 3);

@@ -373,8 +373,9 @@ pub fn gate(args: GateArgs) -> Result<u8> {
     let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, max_input(args.max_input)?)?;
     // Run by run: the output is serialized and the input's findings taken from each run, then
     // the run is dropped, so the whole typed log is never held (docs/benchmarks.md, policy).
-    let (output, builder) = GatedOutput::read(&bytes, &origin)?;
+    let (output, builder) = GatedOutput::read(&bytes, &origin, true)?;
     drop(bytes);
+    let output = output.context("internal error: the gated log was not kept")?;
     let now = now_of(args.now.as_deref())?;
     let policy = match args.choice.load(false) {
         Ok(Some(policy)) => policy,
@@ -412,11 +413,12 @@ pub fn gate(args: GateArgs) -> Result<u8> {
 }
 
 /// The gated log, serialized before the verdict is known: the log's runs without any earlier
-/// gate run. [`GatedOutput::write`] adds the gate run, giving exactly the bytes `record` then
+/// gate run, spooled to an anonymous temporary file (not held in memory while the policy
+/// runs). [`GatedOutput::write`] adds the gate run, giving exactly the bytes `record` then
 /// `write_log` would.
 struct GatedOutput {
-    /// The compact log, ending with [`GatedOutput::TAIL`].
-    bytes: Vec<u8>,
+    /// The compact log without its closing [`GatedOutput::TAIL`].
+    spool: std::fs::File,
     runs: usize,
 }
 
@@ -424,50 +426,62 @@ fn is_gate_run(run: &sluice_sarif::sarif::Run) -> bool {
     run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(input::GATE_CATEGORY)
 }
 
+fn spool_file() -> Result<std::fs::File> {
+    tempfile::tempfile()
+        .context("cannot create a temporary file for the gated log (is the temp directory writable and not full?)")
+}
+
 impl GatedOutput {
     /// How a compact log ends: the runs array, then the version `read_log` checked.
     const TAIL: &'static [u8] = sluice_policy::stream::TAIL;
 
-    /// Reads a log run by run into its output and the policy input's findings. A log that does
-    /// not read this way is read whole by `read_log`, for its precise error (or, should it read
-    /// there, for the same result the slow way).
-    fn read(bytes: &[u8], origin: &str) -> Result<(GatedOutput, input::Builder)> {
-        if let Some(read) = Self::read_by_run(bytes) {
-            return Ok(read);
+    /// Reads a log result by result into its output and the policy input's findings
+    /// (`sluice_policy::stream`). A log that does not read this way is read whole by
+    /// `read_log`, for its precise error (or, should it read there, the same result the slow
+    /// way). Without `output`, only the findings are kept.
+    fn read(bytes: &[u8], origin: &str, output: bool) -> Result<(Option<GatedOutput>, input::Builder)> {
+        let spooled = if output {
+            let mut spool = std::io::BufWriter::new(spool_file()?);
+            sluice_policy::stream::read(bytes, &mut spool).map(|s| (Some(spool), s))
+        } else {
+            sluice_policy::stream::read(bytes, &mut std::io::sink()).map(|s| (None, s))
+        };
+        if let Some((spool, streamed)) = spooled {
+            let out = match spool {
+                Some(spool) => {
+                    let file = spool.into_inner().map_err(|e| e.into_error()).context("cannot write the gated log")?;
+                    Some(GatedOutput { spool: file, runs: streamed.runs })
+                }
+                None => None,
+            };
+            return Ok((out, streamed.builder));
         }
-        let log = read_log(bytes, origin)?;
+        let mut log = read_log(bytes, origin)?;
+        log.runs.retain(|r| !is_gate_run(r));
         let mut builder = input::Builder::default();
         for run in &log.runs {
             builder.add_run(run);
         }
-        Ok((GatedOutput::new(log)?, builder))
-    }
-
-    fn read_by_run(bytes: &[u8]) -> Option<(GatedOutput, input::Builder)> {
-        let streamed = sluice_policy::stream::read(bytes)?;
-        let mut out = streamed.head;
-        out.extend_from_slice(Self::TAIL);
-        Some((GatedOutput { bytes: out, runs: streamed.runs }, streamed.builder))
-    }
-
-    fn new(mut log: Sarif) -> Result<GatedOutput> {
-        log.runs.retain(|r| !is_gate_run(r));
+        if !output {
+            return Ok((None, builder));
+        }
         let runs = log.runs.len();
         let bytes = serde_json::to_vec(&log).context("cannot serialize the gated log")?;
-        if !bytes.ends_with(Self::TAIL) {
-            bail!("internal error: the log does not end with its runs and version 2.1.0");
-        }
-        Ok(GatedOutput { bytes, runs })
+        let head = bytes.strip_suffix(Self::TAIL).context("internal error: the log does not end with its runs")?;
+        let mut spool = spool_file()?;
+        spool.write_all(head).context("cannot write the gated log")?;
+        Ok((Some(GatedOutput { spool, runs }), builder))
     }
 
-    fn write(self, outcome: &Outcome<'_>, pref: &PolicyRef) -> Result<()> {
+    fn write(mut self, outcome: &Outcome<'_>, pref: &PolicyRef) -> Result<()> {
+        use std::io::Seek;
         let mut gate = sluice_sarif::empty_log(Vec::new());
         sluice_policy::record(&mut gate, outcome, pref, builtin::VERSION);
         let run = gate.runs.pop().context("internal error: no gate run was recorded")?;
         let run = serde_json::to_vec(&run).context("cannot serialize the gate run")?;
-        let head = &self.bytes[..self.bytes.len() - Self::TAIL.len()];
+        self.spool.seek(std::io::SeekFrom::Start(0)).context("cannot read back the gated log")?;
         let mut out = std::io::stdout().lock();
-        out.write_all(head)?;
+        std::io::copy(&mut self.spool, &mut out)?;
         if self.runs > 0 {
             out.write_all(b",")?;
         }
@@ -639,7 +653,7 @@ fn policy_input(args: PolicyInputArgs) -> Result<u8> {
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
     let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, max_input(args.max_input)?)?;
     // As the gate reads it: result by result (the output part is not needed here).
-    let (_, builder) = GatedOutput::read(&bytes, &origin)?;
+    let (_, builder) = GatedOutput::read(&bytes, &origin, false)?;
     drop(bytes);
     let input = builder.finish(input_facts(&root, args.sbom.as_deref(), &origin, now_of(args.now.as_deref())?)?);
     let mut out = std::io::stdout().lock();
