@@ -9,8 +9,8 @@ use serde::Deserialize;
 use crate::template::{self, LockMode, Resolved};
 
 /// Stages sluice ships. A `[stages.<name>]` table with one of these names and no `command`
-/// configures the built-in stage.
-pub const BUILTIN_STAGES: &[&str] = &["container", "deps", "sast", "secrets"];
+/// configures the built-in stage; with a `command`, an external tool takes its place.
+pub const BUILTIN_STAGES: &[&str] = sluice_sarif::BUILTIN_STAGES;
 
 /// Applies when a stage sets no `timeout`: long enough for a full SAST scan of a large
 /// repository, short enough that a hung tool does not hold a CI runner for its whole budget.
@@ -86,6 +86,8 @@ struct RawStage {
     working_dir: Option<PathBuf>,
     files: Option<Vec<String>>,
     ok_exit_codes: Option<Vec<i32>>,
+    /// The built-in stage an external tool stands in for (`fills = "secrets"`).
+    fills: Option<String>,
     /// Built-in stage options, passed through to the engine (e.g. secrets `allow_paths`).
     #[serde(flatten)]
     options: BTreeMap<String, toml::Value>,
@@ -136,6 +138,17 @@ pub struct StageConfig {
     pub ok_exit_codes: Vec<i32>,
     /// Engine options of a built-in stage, as written.
     pub options: BTreeMap<String, toml::Value>,
+    /// The built-in stage an external tool fills (`fills = "secrets"`): its run is recorded as
+    /// that stage, so a policy's requirement for it is met. Only sluice.toml can say this; a
+    /// tool's name or category never does.
+    pub fills: Option<String>,
+}
+
+impl StageConfig {
+    /// The stage name the runner records for this stage's runs: what it fills, else its name.
+    pub fn stage(&self) -> &str {
+        self.fills.as_deref().unwrap_or(&self.name)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +263,29 @@ impl Config {
                         .map_err(|e| stage_err(&name, format!("`files`: bad glob {glob:?}: {e}")))?;
                 }
             }
+            if let Some(fills) = &table.fills {
+                if !BUILTIN_STAGES.contains(&fills.as_str()) {
+                    return Err(stage_err(
+                        &name,
+                        format!(
+                            "`fills = {fills:?}`: an external tool fills one of the built-in stages ({})",
+                            BUILTIN_STAGES.join(", ")
+                        ),
+                    ));
+                }
+                if kind == StageKind::Builtin {
+                    return Err(stage_err(
+                        &name,
+                        "`fills` is for external stages (with a `command`); this is the built-in stage".into(),
+                    ));
+                }
+                if BUILTIN_STAGES.contains(&name.as_str()) && name != *fills {
+                    return Err(stage_err(
+                        &name,
+                        format!("a stage named `{name}` fills `{name}`; `fills = {fills:?}` contradicts its name"),
+                    ));
+                }
+            }
             let working_dir = table.working_dir.unwrap_or_else(|| PathBuf::from("."));
             if working_dir.is_absolute() {
                 return Err(stage_err(&name, "`working_dir` must be relative to the repository root".into()));
@@ -262,6 +298,7 @@ impl Config {
                 files: table.files,
                 ok_exit_codes: table.ok_exit_codes.unwrap_or_else(|| vec![0, 1]),
                 options: table.options,
+                fills: table.fills,
             });
         }
         if let Some(only) = &raw.run.stages {
@@ -357,6 +394,19 @@ mod tests {
         assert!(err.contains("quotes"), "{err}");
         let err = parse("[stages.x]\ncommand = \"a\"\nfoo = 1\n").unwrap_err().to_string();
         assert!(err.contains("unknown keys") && err.contains("foo"), "{err}");
+    }
+
+    #[test]
+    fn fills_names_a_builtin_stage_of_an_external_tool() {
+        let config = parse("[stages.gitleaks]\ncommand = \"gitleaks\"\nfills = \"secrets\"\n").unwrap();
+        let gitleaks = config.stages.iter().find(|s| s.name == "gitleaks").unwrap();
+        assert_eq!(gitleaks.stage(), "secrets");
+        let err = parse("[stages.x]\ncommand = \"a\"\nfills = \"lint\"\n").unwrap_err().to_string();
+        assert!(err.contains("stage `x`") && err.contains("container, deps, sast, secrets"), "{err}");
+        let err = parse("[stages.secrets]\nfills = \"secrets\"\n").unwrap_err().to_string();
+        assert!(err.contains("external stages"), "{err}");
+        let err = parse("[stages.deps]\ncommand = \"a\"\nfills = \"secrets\"\n").unwrap_err().to_string();
+        assert!(err.contains("contradicts"), "{err}");
     }
 
     #[test]

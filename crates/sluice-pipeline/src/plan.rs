@@ -71,6 +71,7 @@ pub fn plan(
         };
         jobs.push(StageJob {
             name: stage.name.clone(),
+            stage: stage.stage().to_owned(),
             argv,
             working_dir,
             timeout: stage.timeout,

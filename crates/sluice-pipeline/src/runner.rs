@@ -16,7 +16,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sluice_sarif::sarif::{Run, RunAutomationDetails};
-use sluice_sarif::{artifact_path, empty_run, failure_notification, normalize_run, read_log, NormalizeOptions};
+use sluice_sarif::{
+    artifact_path, empty_run, failure_notification, neutralize_foreign, normalize_run, read_log, NormalizeOptions,
+};
 
 /// Kept of a failing tool's stderr for the message: enough for a stack trace's head.
 const STDERR_TAIL: usize = 4096;
@@ -24,6 +26,9 @@ const STDERR_TAIL: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct StageJob {
     pub name: String,
+    /// The stage its runs are recorded as: the name, or the built-in stage an external tool
+    /// fills (`fills` in sluice.toml). The runner vouches for this, not the tool.
+    pub stage: String,
     pub argv: Vec<String>,
     /// Absolute.
     pub working_dir: PathBuf,
@@ -87,7 +92,7 @@ pub fn run_stages(jobs: &[StageJob], root: &Path, progress: &dyn Progress) -> Ve
                     name: job.name.clone(),
                     status: StageStatus::Failed { reason: "internal error: the stage's thread panicked".into() },
                     duration: Duration::ZERO,
-                    runs: vec![failed_run(&job.name, "internal error: the stage's thread panicked", None)],
+                    runs: vec![failed_run(&job.stage, "internal error: the stage's thread panicked", None)],
                     stderr: String::new(),
                 })
             })
@@ -145,9 +150,14 @@ pub fn run_stage(job: &StageJob, root: &Path) -> StageOutcome {
     };
 
     for run in &mut runs {
+        // An external tool's log claims nothing sluice reserves (its category, triage, …);
+        // a built-in stage is this binary, run by this runner.
+        if !job.builtin {
+            neutralize_foreign(run);
+        }
         normalize_run(
             run,
-            &NormalizeOptions { stage: &job.name, root, base: &job.working_dir, read_files: !job.builtin },
+            &NormalizeOptions { stage: &job.stage, root, base: &job.working_dir, read_files: !job.builtin },
         );
         if let (Some(only), Some(results)) = (&job.only_files, run.results.as_mut()) {
             results.retain(|r| artifact_path(r).is_some_and(|p| only.contains(&p)));
@@ -160,7 +170,7 @@ pub fn run_stage(job: &StageJob, root: &Path) -> StageOutcome {
                 Some(run) => {
                     run.invocations.get_or_insert_with(Vec::new).push(failure_notification(&reason, exit_code))
                 }
-                None => runs.push(failed_run(&job.name, &reason, exit_code)),
+                None => runs.push(failed_run(&job.stage, &reason, exit_code)),
             }
             StageStatus::Failed { reason }
         }

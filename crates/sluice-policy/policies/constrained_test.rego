@@ -42,7 +42,7 @@ test_every_reason_names_ssdf_tasks if {
 }
 
 test_expiring_exception_allows if {
-	f := finding({"status": "suppressed", "triage": {"status": "accepted_risk", "expires": "2027-01-01"}})
+	f := finding({"status": "suppressed", "suppressions": ["external"], "triage": {"status": "accepted_risk", "expires": "2027-01-01"}})
 	count(constrained.deny) == 0 with input as doc([f])
 }
 
@@ -52,7 +52,7 @@ test_exception_without_expiry_still_denies if {
 }
 
 test_expired_exception_denies if {
-	f := finding({"status": "suppressed", "triage": {"status": "accepted_risk", "expires": "2026-11-01"}})
+	f := finding({"status": "suppressed", "suppressions": ["external"], "triage": {"status": "accepted_risk", "expires": "2026-11-01"}})
 	ids(constrained.deny) == {"high-severity"} with input as doc([f])
 }
 

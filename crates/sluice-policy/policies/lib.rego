@@ -27,9 +27,13 @@ expires_ns(r) := time.parse_rfc3339_ns(sprintf("%sT00:00:00Z", [r.triage.expires
 # Without it nothing counts as an expiring exception: the policy fails closed.
 now_ns := time.parse_rfc3339_ns(input.run.now)
 
-# Suppressed by a triage decision that has an expiry date still in the future.
+# Suppressed by a triage decision that has an expiry date still in the future. The suppression
+# must be triage's own (`external`): an in-source comment is never an exception here, whatever
+# the result's triage claims, and a `confirmed` decision suppresses nothing.
 expiring_exception(r) if {
 	r.status == "suppressed"
+	"external" in r.suppressions
+	r.triage.status != "confirmed"
 	is_string(r.triage.expires)
 	expires_ns(r) > now_ns
 }

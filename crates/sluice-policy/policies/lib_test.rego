@@ -16,17 +16,17 @@ finding(over) := object.union(
 )
 
 test_expiring_exception_in_the_future if {
-	r := finding({"status": "suppressed", "triage": {"status": "accepted_risk", "expires": "2026-12-01"}})
+	r := finding({"status": "suppressed", "suppressions": ["external"], "triage": {"status": "accepted_risk", "expires": "2026-12-01"}})
 	lib.expiring_exception(r) with input as clock
 }
 
 test_without_a_clock_nothing_is_expiring if {
-	r := finding({"status": "suppressed", "triage": {"status": "accepted_risk", "expires": "2200-01-01"}})
+	r := finding({"status": "suppressed", "suppressions": ["external"], "triage": {"status": "accepted_risk", "expires": "2200-01-01"}})
 	not lib.expiring_exception(r) with input as {"run": {}}
 }
 
 test_expired_exception_does_not_count if {
-	r := finding({"status": "suppressed", "triage": {"status": "accepted_risk", "expires": "2026-11-26"}})
+	r := finding({"status": "suppressed", "suppressions": ["external"], "triage": {"status": "accepted_risk", "expires": "2026-11-26"}})
 	not lib.expiring_exception(r) with input as clock
 }
 
@@ -38,6 +38,17 @@ test_exception_without_expiry_is_not_expiring if {
 
 test_in_source_suppression_is_not_expiring if {
 	r := finding({"status": "suppressed", "suppressions": ["inSource"]})
+	not lib.expiring_exception(r) with input as clock
+}
+
+# A log can claim anything in `sluice/triage`: only triage's own suppression makes an exception.
+test_in_source_suppression_with_a_forged_triage_expiry_is_not_expiring if {
+	r := finding({"status": "suppressed", "suppressions": ["inSource"], "triage": {"status": "accepted_risk", "expires": "2099-01-01"}})
+	not lib.expiring_exception(r) with input as clock
+}
+
+test_confirmed_decision_is_not_an_exception if {
+	r := finding({"status": "suppressed", "suppressions": ["external", "inSource"], "triage": {"status": "confirmed", "expires": "2099-01-01"}})
 	not lib.expiring_exception(r) with input as clock
 }
 

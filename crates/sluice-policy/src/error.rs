@@ -17,8 +17,8 @@ pub enum PolicyError {
     Compile { file: String, message: String },
     #[error("policy `{policy}` has no deny, violation or warn rule (conftest conventions), so it cannot decide anything; add e.g. `deny contains msg if {{ … }}` to a package")]
     NoDecisionRules { policy: String },
-    #[error("{file}:{line}: the policy reads `input.{field}`, which sluice's policy input (version {version}) does not have; its top-level fields are {known}. See docs/policy-input.md")]
-    UnknownInputField { file: String, line: u32, field: String, version: u32, known: String },
+    #[error("{file}:{line}: the policy reads `input.{field}`, which sluice's policy input (version {version}) does not have; `{parent}` has {known}. Fix the name (see docs/policy-input.md)")]
+    UnknownInputField { file: String, line: u32, field: String, parent: String, version: u32, known: String },
     #[error("policy `{policy}`: evaluating `{rule}` failed: {message}")]
     Eval { policy: String, rule: String, message: String },
     #[error("policy `{policy}`: evaluation stopped after the {limit:?} time limit (at `{rule}`): a rule runs away (an unbounded comprehension or walk?); fix it or raise --time-limit")]

@@ -96,6 +96,96 @@ pub fn decide(policy: &Policy, input: Json, opts: &EvalOptions) -> Result<Verdic
     decide_with(policy, opts, move || Ok(Value::from(input)))
 }
 
+/// [`decide`] over sluice's policy input. The gate uses it: the input is turned into the
+/// engine's values directly, one finding at a time, with repeated strings (keys, stage, tool,
+/// rule, severity, paths) shared, so no JSON text or `serde_json::Value` tree of the whole input
+/// is ever held (docs/benchmarks.md, policy).
+pub fn decide_input(policy: &Policy, input: crate::input::Input, opts: &EvalOptions) -> Result<Verdict, PolicyError> {
+    let name = policy.name.clone();
+    decide_with(policy, opts, move || {
+        engine_input(input).map_err(|e| PolicyError::Eval {
+            policy: name,
+            rule: "(input)".into(),
+            message: e.to_string(),
+        })
+    })
+}
+
+/// The input as engine values; see [`decide_input`].
+fn engine_input(input: crate::input::Input) -> Result<Value, serde_json::Error> {
+    let crate::input::Input { version, run, detected, stages, results, skipped, triage, sbom, summary } = input;
+    let mut strings = Interner::default();
+    let mut top = std::collections::BTreeMap::new();
+    let mut put = |strings: &mut Interner, key: &str, value: Json| {
+        let key = strings.string(key);
+        let value = strings.value(value);
+        top.insert(key, value);
+    };
+    put(&mut strings, "version", Json::from(version));
+    put(&mut strings, "run", serde_json::to_value(run)?);
+    put(&mut strings, "detected", serde_json::to_value(detected)?);
+    put(&mut strings, "stages", serde_json::to_value(stages)?);
+    put(&mut strings, "skipped", serde_json::to_value(skipped)?);
+    put(&mut strings, "triage", serde_json::to_value(triage)?);
+    put(&mut strings, "sbom", serde_json::to_value(sbom)?);
+    put(&mut strings, "summary", serde_json::to_value(summary)?);
+    let mut findings = Vec::with_capacity(results.len());
+    for finding in results {
+        findings.push(strings.value(serde_json::to_value(finding)?));
+    }
+    let key = strings.string("results");
+    top.insert(key, Value::from(findings));
+    Ok(Value::from(top))
+}
+
+/// Shares equal short strings between engine values (a finding's keys, stage, tool, rule,
+/// severity and path repeat across thousands of findings).
+#[derive(Default)]
+struct Interner {
+    seen: std::collections::HashSet<regorus::Rc<str>>,
+}
+
+impl Interner {
+    /// Strings longer than this (messages) are rarely repeated: not worth a table entry.
+    const MAX: usize = 160;
+
+    fn string(&mut self, text: &str) -> Value {
+        if text.len() > Self::MAX {
+            return Value::from(text);
+        }
+        if let Some(rc) = self.seen.get(text) {
+            return Value::String(regorus::Rc::clone(rc));
+        }
+        let rc: regorus::Rc<str> = regorus::Rc::from(text);
+        self.seen.insert(regorus::Rc::clone(&rc));
+        Value::String(rc)
+    }
+
+    fn value(&mut self, json: Json) -> Value {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::from(b),
+            Json::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => Value::from(u),
+                (None, Some(i), _) => Value::from(i),
+                (None, None, Some(f)) => Value::from(f),
+                (None, None, None) => Value::Null,
+            },
+            Json::String(s) => self.string(&s),
+            Json::Array(items) => Value::from(items.into_iter().map(|v| self.value(v)).collect::<Vec<_>>()),
+            Json::Object(map) => {
+                let mut out = std::collections::BTreeMap::new();
+                for (k, v) in map {
+                    let key = self.string(&k);
+                    let value = self.value(v);
+                    out.insert(key, value);
+                }
+                Value::from(out)
+            }
+        }
+    }
+}
+
 /// [`decide`] over an input given as JSON text. The gate uses it for large inputs: the text is
 /// parsed straight into the engine's values and dropped, so the input is never held as a
 /// `serde_json::Value` tree and as engine values at once (1.4 GiB → see docs/benchmarks.md).

@@ -10,16 +10,91 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sluice_sarif::sarif::{Result as SarifResult, ResultLevel, Run, Sarif};
-use sluice_sarif::{artifact_path, keys, primary_region, result_cwes, rule_for, security_severity, severity_of};
+use sluice_sarif::{artifact_path, primary_region, result_cwes, rule_for, security_severity, severity_of};
 
 use crate::detect::Detected;
 
 /// `input.version`. Policies may check it; built-in profiles deny any other version.
 pub const INPUT_VERSION: u32 = 1;
 
-/// The top-level fields of a version 1 input, for the unknown-field check on user policies.
+/// The top-level fields of a version 1 input.
 pub const TOP_LEVEL_FIELDS: &[&str] =
     &["version", "run", "detected", "stages", "results", "skipped", "triage", "sbom", "summary"];
+
+/// The JSON Schema of the version 1 input: the unknown-field check on user policies follows it.
+pub const SCHEMA: &str = include_str!("../../../docs/policy-input.v1.schema.json");
+
+/// [`SCHEMA`], parsed.
+pub fn schema() -> Value {
+    // The schema is part of the source tree and checked by the tests; `Null` checks nothing.
+    serde_json::from_str(SCHEMA).unwrap_or(Value::Null)
+}
+
+/// The schema of `step` inside `node`: `Ok(Some)` to go on, `Ok(None)` when the schema does not
+/// say (an open map, any value), `Err(fields)` when the step names nothing there (with the
+/// fields that do exist, sorted).
+pub fn schema_child<'s>(
+    root: &'s Value,
+    node: &'s Value,
+    step: &crate::policy::Step,
+) -> Result<Option<&'s Value>, Vec<String>> {
+    let node = resolve(root, node);
+    // `oneOf: [null, {object}]`: the variant that has structure.
+    let variants: Vec<&Value> = match node.get("oneOf").or_else(|| node.get("anyOf")).and_then(Value::as_array) {
+        Some(list) => list.iter().map(|v| resolve(root, v)).collect(),
+        None => vec![node],
+    };
+    let object = variants.iter().find(|v| v.get("properties").is_some()).copied();
+    let array = variants.iter().find(|v| v.get("items").is_some()).copied();
+    let types: Vec<&str> = variants
+        .iter()
+        .flat_map(|v| match v.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let scalar_only = object.is_none()
+        && array.is_none()
+        && variants.iter().all(|v| v.get("type").is_some() || v.get("const").is_some() || v.get("enum").is_some())
+        && !types.iter().any(|t| *t == "object" || *t == "array");
+    match step {
+        crate::policy::Step::Field(name) => match object {
+            Some(obj) => match obj.get("properties").and_then(|p| p.get(name)) {
+                Some(child) => Ok(Some(child)),
+                None if obj.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    let mut known: Vec<String> =
+                        obj["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                    known.sort();
+                    Err(known)
+                }
+                None => Ok(None),
+            },
+            None if array.is_some() || scalar_only => Err(Vec::new()),
+            None => Ok(None),
+        },
+        crate::policy::Step::Index => match (array, object) {
+            (Some(arr), _) => Ok(arr.get("items")),
+            (None, Some(_)) => Ok(None),
+            (None, None) if scalar_only => Err(Vec::new()),
+            (None, None) => Ok(None),
+        },
+    }
+}
+
+/// Follows `$ref: "#/$defs/name"` (the only kind of reference the schema uses).
+fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
+    for _ in 0..8 {
+        let Some(target) = node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/")) else {
+            break;
+        };
+        match target.split('/').try_fold(root, |v, key| v.get(key)) {
+            Some(next) => node = next,
+            None => break,
+        }
+    }
+    node
+}
 
 /// Category (automationDetails.id) of the gate's own run; earlier gate runs are not input.
 pub const GATE_CATEGORY: &str = "sluice/gate/";
@@ -177,63 +252,113 @@ pub struct Facts {
 /// Builds the input from a (normalized, merged) log. Earlier gate runs are skipped, so gating
 /// a gated log gives the same verdict.
 pub fn build(log: &Sarif, facts: Facts) -> Input {
-    let mut stages = Vec::new();
-    let mut results = Vec::new();
-    let mut skipped = Skipped::default();
-    let mut triage = Triage::default();
+    let mut builder = Builder::default();
     for run in &log.runs {
+        builder.add_run(run);
+    }
+    builder.finish(facts)
+}
+
+/// [`build`] one run at a time, so a caller can parse a large log run by run and drop each
+/// run once it is added.
+#[derive(Debug, Default)]
+pub struct Builder {
+    stages: Vec<Stage>,
+    results: Vec<Finding>,
+    skipped: Skipped,
+    triage: Triage,
+}
+
+impl Builder {
+    pub fn add_run(&mut self, run: &Run) {
         let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
         if category == Some(GATE_CATEGORY) {
-            continue;
+            return;
         }
         if category == Some(TRIAGE_CATEGORY) {
-            triage = triage_summary(run);
-            continue;
+            self.triage = triage_summary(run);
+            return;
         }
         let name = stage_of(run);
         for result in run.results.iter().flatten() {
-            results.push(finding(run, result, &name));
+            self.results.push(finding(run, result, &name));
         }
-        skipped_files(run, &name, &mut skipped.files);
-        stages.push(stage(run, name));
+        skipped_files(run, &name, &mut self.skipped.files);
+        self.stages.push(stage(run, name));
     }
-    triage.baseline |= results.iter().any(|r| r.baseline_state.is_some());
-    stages.sort_by(|a, b| (&a.name, &a.tool).cmp(&(&b.name, &b.tool)));
-    results.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            (f.location.as_ref().map(|l| (l.path.clone(), l.line)), f.rule.clone(), f.fingerprint.clone())
-        };
-        (a.stage.as_str(), key(a)).cmp(&(b.stage.as_str(), key(b)))
-    });
-    skipped.files.sort_by(|a, b| (&a.path, &a.stage, &a.reason).cmp(&(&b.path, &b.stage, &b.reason)));
-    skipped.files.dedup();
-    for f in &skipped.files {
-        *skipped.by_reason.entry(f.reason.clone()).or_insert(0) += 1;
+
+    /// Starts a run whose results come one at a time ([`RunStream::add`], then
+    /// [`Builder::end_run`]); `run` has no results. `None` for runs that are not stages.
+    pub fn begin_run(&mut self, run: &Run) -> Option<RunStream> {
+        let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
+        if category == Some(GATE_CATEGORY) {
+            return None;
+        }
+        if category == Some(TRIAGE_CATEGORY) {
+            self.triage = triage_summary(run);
+            return None;
+        }
+        Some(RunStream { name: stage_of(run), findings: Vec::new() })
     }
-    let summary = summarize(&results);
-    Input {
-        version: INPUT_VERSION,
-        run: facts.run,
-        detected: facts.detected,
-        stages,
-        results,
-        skipped,
-        triage,
-        sbom: facts.sbom,
-        summary,
+
+    /// Ends a run begun with [`Builder::begin_run`], which had `count` results.
+    pub fn end_run(&mut self, run: &Run, stream: RunStream, count: usize) {
+        let RunStream { name, mut findings } = stream;
+        self.results.append(&mut findings);
+        skipped_files(run, &name, &mut self.skipped.files);
+        let mut stage = stage(run, name);
+        stage.results = count;
+        self.stages.push(stage);
+    }
+
+    pub fn finish(self, facts: Facts) -> Input {
+        let Builder { mut stages, mut results, mut skipped, mut triage } = self;
+        triage.baseline |= results.iter().any(|r| r.baseline_state.is_some());
+        stages.sort_by(|a, b| (&a.name, &a.tool).cmp(&(&b.name, &b.tool)));
+        results.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        skipped.files.sort_by(|a, b| (&a.path, &a.stage, &a.reason).cmp(&(&b.path, &b.stage, &b.reason)));
+        skipped.files.dedup();
+        for f in &skipped.files {
+            *skipped.by_reason.entry(f.reason.clone()).or_insert(0) += 1;
+        }
+        let summary = summarize(&results);
+        Input {
+            version: INPUT_VERSION,
+            run: facts.run,
+            detected: facts.detected,
+            stages,
+            results,
+            skipped,
+            triage,
+            sbom: facts.sbom,
+            summary,
+        }
     }
 }
 
-/// The stage a run belongs to: sluice's category (`sluice/<stage>/`), else the tool's name.
-pub fn stage_of(run: &Run) -> String {
-    run.automation_details
-        .as_ref()
-        .and_then(|d| d.id.as_deref())
-        .and_then(|id| id.strip_prefix("sluice/"))
-        .map(|id| id.trim_end_matches('/').to_owned())
-        .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase())
+/// The findings of a run being read result by result.
+#[derive(Debug)]
+pub struct RunStream {
+    name: String,
+    findings: Vec<Finding>,
 }
+
+impl RunStream {
+    pub fn add(&mut self, run: &Run, result: &SarifResult) {
+        self.findings.push(finding(run, result, &self.name));
+    }
+}
+
+/// Results are sorted by stage, path, line, rule and fingerprint.
+type SortKey<'a> = (&'a str, Option<(&'a str, Option<u32>)>, &'a str, Option<&'a str>);
+
+fn sort_key(f: &Finding) -> SortKey<'_> {
+    let location = f.location.as_ref().map(|l| (l.path.as_str(), l.line));
+    (f.stage.as_str(), location, f.rule.as_str(), f.fingerprint.as_deref())
+}
+
+/// The stage a run belongs to: sluice's one answer, [`sluice_sarif::stage_of`].
+pub use sluice_sarif::stage_of;
 
 /// The files a run's notifications say were not scanned: those with a reason code under
 /// [`SKIPPED_KEY`] and a location.
@@ -280,7 +405,8 @@ fn finding(run: &Run, result: &SarifResult, run_stage: &str) -> Finding {
     let rule = rule_for(result, run);
     let props = result.properties.as_ref().map(|p| &p.additional_properties);
     let prop = |key: &str| props.and_then(|p| p.get(key));
-    let stage = prop(keys::STAGE).and_then(Value::as_str).map_or_else(|| run_stage.to_owned(), str::to_owned);
+    // The run's stage, never a result's own claim.
+    let stage = run_stage.to_owned();
     let cwe = result_cwes(result, rule);
     let rule_id = result.rule_id.clone().or_else(|| rule.map(|r| r.id.clone())).unwrap_or_else(|| "(no rule)".into());
     let accepted: Vec<&sluice_sarif::sarif::Suppression> = result

@@ -22,11 +22,12 @@ pub mod input;
 pub mod policy;
 pub mod profiles;
 pub mod ssdf;
+pub mod stream;
 pub mod verdict;
 
 pub use detect::{detect, is_vendored, language_of, Detected};
 pub use error::PolicyError;
-pub use eval::{collect, decide, decide_text, query, run_tests, EvalOptions, TestOutcome, TestStatus};
+pub use eval::{collect, decide, decide_input, decide_text, query, run_tests, EvalOptions, TestOutcome, TestStatus};
 pub use input::{build as build_input, Facts, Input, RunFacts, INPUT_VERSION};
 /// The evaluation clock's type (`EvalOptions::now`).
 pub use jiff::Timestamp;

@@ -195,10 +195,13 @@ pub enum DecisionKind {
     Warn,
 }
 
-/// Checks that a user policy reads only top-level input fields that exist. A policy written for
-/// another input (a Kubernetes manifest, a Terraform plan) would otherwise find nothing to deny
-/// and silently allow; this turns that into an error naming the file and line.
-pub fn check_input_fields(policy: &Policy, known: &[&str], version: u32) -> Result<(), PolicyError> {
+/// Checks that a user policy reads only input fields that exist, at any depth of the documented
+/// input (`docs/policy-input.v1.schema.json`): `input.kind`, `input.run.brnach` or
+/// `input.results[_].propertes` would otherwise be undefined, find nothing to deny and silently
+/// allow; this turns that into an error naming the file and line. Paths are followed through
+/// `.field`, `["field"]` and `[index]`; what a variable bound to part of the input reads is not.
+pub fn check_input_fields(policy: &Policy, version: u32) -> Result<(), PolicyError> {
+    let schema = crate::input::schema();
     for source in &policy.sources {
         let Ok(src) = regorus::Source::from_contents(source.path.clone(), source.text.clone()) else {
             continue; // parse errors are reported by `load`
@@ -212,22 +215,78 @@ pub fn check_input_fields(policy: &Policy, known: &[&str], version: u32) -> Resu
             }
             tokens.push(token);
         }
-        for (i, w) in tokens.windows(3).enumerate() {
-            let after_dot = i > 0 && tokens[i - 1].1.text() == ".";
-            let is_input = w[0].0 == TokenKind::Ident && w[0].1.text() == "input" && !after_dot;
-            if is_input && w[1].1.text() == "." && w[2].0 == TokenKind::Ident {
-                let field = w[2].1.text();
-                if !known.contains(&field) {
-                    return Err(PolicyError::UnknownInputField {
-                        file: source.path.clone(),
-                        line: w[2].1.line,
-                        field: field.to_owned(),
-                        version,
-                        known: known.join(", "),
-                    });
+        let text = |i: usize| tokens.get(i).map(|t| t.1.text());
+        let kind = |i: usize| tokens.get(i).map(|t| t.0.clone());
+        for i in 0..tokens.len() {
+            let after_dot = i > 0 && text(i - 1) == Some(".");
+            if kind(i) != Some(TokenKind::Ident) || text(i) != Some("input") || after_dot {
+                continue;
+            }
+            let mut node = Some(&schema);
+            let mut path = String::new();
+            let mut at = i + 1;
+            while let Some(current) = node {
+                let (step, line, next) = match text(at) {
+                    Some(".") if kind(at + 1) == Some(TokenKind::Ident) => {
+                        (Step::Field(text(at + 1).unwrap_or_default().to_owned()), tokens[at + 1].1.line, at + 2)
+                    }
+                    Some("[") if kind(at + 1) == Some(TokenKind::String) && text(at + 2) == Some("]") => {
+                        let name = text(at + 1).unwrap_or_default().trim_matches('"').to_owned();
+                        (Step::Field(name), tokens[at + 1].1.line, at + 3)
+                    }
+                    Some("[") => {
+                        // Skip to the matching `]`: an index or a key the policy computes.
+                        let mut depth = 0usize;
+                        let mut j = at;
+                        while let Some(t) = text(j) {
+                            match t {
+                                "[" => depth += 1,
+                                "]" => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        break;
+                                    }
+                                }
+                                _ => {}
+                            }
+                            j += 1;
+                        }
+                        (Step::Index, tokens[at].1.line, j + 1)
+                    }
+                    _ => break,
+                };
+                match &step {
+                    Step::Field(name) => {
+                        path.push('.');
+                        path.push_str(name);
+                    }
+                    Step::Index => path.push_str("[_]"),
                 }
+                match crate::input::schema_child(&schema, current, &step) {
+                    Ok(child) => node = child,
+                    Err(known) => {
+                        let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+                        return Err(PolicyError::UnknownInputField {
+                            file: source.path.clone(),
+                            line,
+                            field: path.trim_start_matches('.').to_owned(),
+                            parent: format!("input{parent}"),
+                            version,
+                            known: if known.is_empty() { "no fields".to_owned() } else { known.join(", ") },
+                        });
+                    }
+                }
+                at = next;
             }
         }
     }
     Ok(())
+}
+
+/// One step of a path into the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Field(String),
+    /// `[i]`, `[_]`, `[key]`: an element or a computed key.
+    Index,
 }

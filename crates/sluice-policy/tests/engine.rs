@@ -171,14 +171,45 @@ fn a_message_of_the_wrong_shape_is_an_error() {
 #[test]
 fn unknown_top_level_input_fields_are_reported_with_their_line() {
     let policy = user(&[("k8s.rego", CONFTEST_V0)]);
-    let err = sluice_policy::policy::check_input_fields(&policy, sluice_policy::input::TOP_LEVEL_FIELDS, 1)
-        .unwrap_err()
-        .to_string();
+    let err = sluice_policy::policy::check_input_fields(&policy, 1).unwrap_err().to_string();
     assert!(err.starts_with("k8s.rego:4: the policy reads `input.kind`"), "{err}");
     // Fields that exist, `data.x.input.y` and strings mentioning input.kind are fine.
     let ok = user(&[(
         "ok.rego",
         "package main\nimport rego.v1\n# input.kind in a comment\ndeny contains \"input.kind\" if {\n  input.summary.open > 0\n  data.x.input.kind\n}\n",
     )]);
-    sluice_policy::policy::check_input_fields(&ok, sluice_policy::input::TOP_LEVEL_FIELDS, 1).unwrap();
+    sluice_policy::policy::check_input_fields(&ok, 1).unwrap();
+}
+
+#[test]
+fn nested_input_fields_are_checked_against_the_schema() {
+    let check = |body: &str| {
+        let policy =
+            user(&[("p.rego", &format!("package main\nimport rego.v1\ndeny contains \"x\" if {{\n  {body}\n}}\n"))]);
+        sluice_policy::policy::check_input_fields(&policy, 1).map_err(|e| e.to_string())
+    };
+    for (body, field) in [
+        ("input.run.brnach == \"main\"", "run.brnach"),
+        ("input.results[_].propertes.x == 1", "results[_].propertes"),
+        ("input.results[i].triage.expiry", "results[_].triage.expiry"),
+        ("input[\"summary\"][\"open_by_severity\"].urgent > 0", "summary.open_by_severity.urgent"),
+        ("input.run.now.year", "run.now.year"),
+        ("input.stages.name", "stages.name"),
+    ] {
+        let err = check(body).unwrap_err();
+        assert!(err.starts_with(&format!("p.rego:4: the policy reads `input.{field}`")), "{body}: {err}");
+    }
+    let err = check("input.run.brnach").unwrap_err();
+    assert!(err.contains("`input.run` has branch, commit, configured_stages, now"), "{err}");
+    for body in [
+        "input.run.branch == \"main\"",
+        "input.results[_].triage.expires",
+        "input.results[0].location.path",
+        "input.summary.open_by_severity[\"critical\"] > 0",
+        "input.stages[count(input.stages) - 1].name",
+        "input.sbom.components > 0",
+        "input.detected.languages[_] == \"go\"",
+    ] {
+        check(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+    }
 }

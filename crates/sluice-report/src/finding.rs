@@ -3,9 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use sluice_sarif::sarif::{ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif};
-use sluice_sarif::{
-    artifact_path, keys, primary_region, result_cwes, rule_for, severity_of, Severity, FINGERPRINT_KEY,
-};
+use sluice_sarif::{artifact_path, primary_region, result_cwes, rule_for, severity_of, Severity, FINGERPRINT_KEY};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -163,28 +161,15 @@ pub fn stage_summaries(log: &Sarif) -> Vec<StageSummary> {
 }
 
 fn stage_of_run(run: &Run) -> String {
-    let from_results = run
-        .results
-        .iter()
-        .flatten()
-        .find_map(|r| r.properties.as_ref()?.additional_properties.get(keys::STAGE)?.as_str().map(str::to_owned));
-    let from_category = run
-        .automation_details
-        .as_ref()
-        .and_then(|d| d.id.as_deref())
-        .and_then(|id| id.strip_prefix("sluice/"))
-        .map(|id| id.trim_end_matches('/').to_owned());
-    from_results.or(from_category).unwrap_or_else(|| run.tool.driver.name.clone())
+    sluice_sarif::stage_of(run)
 }
 
 fn finding(run: &Run, result: &SarifResult) -> Finding {
     let rule = rule_for(result, run);
     let region = primary_region(result);
-    let props = result.properties.as_ref().map(|p| &p.additional_properties);
-    let prop_str = |key: &str| props.and_then(|p| p.get(key)).and_then(Value::as_str).map(str::to_owned);
     let to_u32 = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
     Finding {
-        stage: prop_str(keys::STAGE).unwrap_or_else(|| stage_of_run(run)),
+        stage: stage_of_run(run),
         tool: run.tool.driver.name.clone(),
         rule_id: result.rule_id.clone().or_else(|| rule.map(|r| r.id.clone())).unwrap_or_else(|| "(no rule)".into()),
         rule_name: rule.and_then(rule_title),

@@ -23,6 +23,13 @@ pub enum ReadError {
 /// forbids them, so a valid log loses nothing); property bags are kept whole. Every credential
 /// in any string of the log is redacted (`crate::redact_log`).
 pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
+    let mut log = parse_log(bytes, origin)?;
+    // Whoever wrote the log, no credential in it goes further than this.
+    crate::redact::redact_log(&mut log);
+    Ok(log)
+}
+
+fn parse_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
     let origin = origin.to_owned();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ReadError::Empty { origin });
@@ -31,8 +38,13 @@ pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
     if first.is_some_and(|&b| b != b'{') && serde_json::from_slice::<serde_json::Value>(bytes).is_ok() {
         return Err(ReadError::NotSarif { origin, message: "the top level is not a JSON object".into() });
     }
-    // Peek at the version first so a SARIF 1.0 or 2.0 log gets a precise message rather than a
+    // The log is parsed once; only when that fails (or the version is wrong) is the version
+    // looked at on its own, so a SARIF 1.0 or 2.0 log gets a precise message rather than a
     // confusing field error.
+    let full = serde_json::from_slice::<Sarif>(bytes);
+    if matches!(&full, Ok(log) if log.version.as_str() == Some("2.1.0")) {
+        return full.map_err(|_| ReadError::NotSarif { origin, message: String::new() });
+    }
     #[derive(serde::Deserialize)]
     struct Head {
         version: Option<serde_json::Value>,
@@ -59,13 +71,10 @@ pub fn read_log(bytes: &[u8], origin: &str) -> Result<Sarif, ReadError> {
         }
         None => return Err(ReadError::NotSarif { origin, message: "missing the required \"version\" field".into() }),
     }
-    let mut log: Sarif = serde_json::from_slice(bytes).map_err(|err| ReadError::NotSarif {
+    full.map_err(|err| ReadError::NotSarif {
         origin,
         message: format!("{} (line {}, column {})", strip_position(&err), err.line(), err.column()),
-    })?;
-    // Whoever wrote the log, no credential in it goes further than this.
-    crate::redact::redact_log(&mut log);
-    Ok(log)
+    })
 }
 
 fn strip_position(err: &serde_json::Error) -> String {

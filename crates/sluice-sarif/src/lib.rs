@@ -9,6 +9,7 @@ mod fingerprint;
 mod io;
 mod merge;
 mod normalize;
+mod provenance;
 mod redact;
 mod severity;
 mod source;
@@ -20,7 +21,12 @@ pub use normalize::{
     artifact_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for, sort_results,
     NormalizeOptions,
 };
-pub use redact::{is_credential, is_credential_parts, redact_log, redact_run, redact_text, CREDENTIAL_CWES};
+pub use provenance::{
+    foreign_stage, neutralize_foreign, stage_from, stage_of, BUILTIN_STAGES, RESERVED_STAGES, SLUICE_NAMESPACE,
+};
+pub use redact::{
+    is_credential, is_credential_parts, redact_log, redact_result, redact_run, redact_text, CREDENTIAL_CWES,
+};
 pub use serde_sarif::sarif;
 pub use severity::{security_severity, severity_of, Severity};
 pub use source::{resolve_in_root, SourceFiles, MAX_SOURCE_BYTES};
@@ -33,6 +39,7 @@ pub mod keys {
     pub const SEVERITY_SOURCE: &str = "sluice/severity-source";
     /// CWE identifiers as `CWE-<n>` strings.
     pub const CWE: &str = "sluice/cwe";
-    /// The sluice stage that produced the result (the run's stage name).
+    /// The sluice stage that produced the result (the run's stage name); also on a run whose
+    /// category is the tool's own rather than `sluice/<stage>/`.
     pub const STAGE: &str = "sluice/stage";
 }

@@ -16,6 +16,7 @@ use serde_sarif::sarif::{
 
 use crate::fingerprint::{assign_fingerprints, content_hash, normalize_content, FINGERPRINT_KEY};
 use crate::keys;
+use crate::provenance::stage_from;
 use crate::severity::{score_for_level, security_severity};
 use crate::source::SourceFiles;
 
@@ -142,6 +143,15 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
                 properties: None,
             })
         }
+    }
+    // A tool's own category (GitHub's upload category) is kept; then the stage is recorded on
+    // the run, so that `stage_of` never has to guess it from the tool's name.
+    let id = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
+    if stage_from(id, None, &tool_name) != opts.stage {
+        run.properties
+            .get_or_insert_with(PropertyBag::default)
+            .additional_properties
+            .insert(keys::STAGE.into(), Value::String(opts.stage.to_owned()));
     }
     // Whatever the tool wrote, no credential leaves normalization (idempotent).
     crate::redact::redact_run(run);

@@ -50,6 +50,15 @@ pub fn redact_run(run: &mut Run) {
     redact_run_with(run, &mut Vec::new());
 }
 
+/// Redacts every string of one result: for readers that stream a log result by result (the
+/// gate) and so never hold a whole run.
+pub fn redact_result(result: &mut SarifResult) {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| redact_item(result, &mut buf.borrow_mut()));
+}
+
 fn redact_run_with(run: &mut Run, buf: &mut Vec<u8>) {
     let mut results = run.results.take();
     redact_item(run, buf);

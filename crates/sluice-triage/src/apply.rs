@@ -6,7 +6,7 @@ use std::path::Path;
 use globset::{GlobSet, GlobSetBuilder};
 use serde_json::{json, Value};
 use sluice_sarif::sarif::{Result as SarifResult, Run, Sarif, Suppression};
-use sluice_sarif::{artifact_path, keys, primary_region, FINGERPRINT_KEY};
+use sluice_sarif::{artifact_path, primary_region, FINGERPRINT_KEY};
 
 use crate::content::{fingerprint_at, Sources};
 use crate::date::Date;
@@ -157,7 +157,7 @@ fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
         fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY).cloned()),
         rule,
         path: artifact_path(result),
-        stage: str_prop(keys::STAGE).unwrap_or_else(|| run_stage.to_owned()),
+        stage: run_stage.to_owned(),
         advisories,
         package,
         purl,
@@ -181,14 +181,9 @@ fn purl_name(purl: &str) -> &str {
     base.rsplit('/').next().unwrap_or(base)
 }
 
-/// The stage a run belongs to: sluice's category, else the tool's name.
+/// The stage a run belongs to: sluice's one answer, [`sluice_sarif::stage_of`].
 pub fn run_stage(run: &Run) -> String {
-    run.automation_details
-        .as_ref()
-        .and_then(|d| d.id.as_deref())
-        .and_then(|id| id.strip_prefix("sluice/"))
-        .map(|id| id.trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase())
+    sluice_sarif::stage_of(run)
 }
 
 pub(crate) fn run_succeeded(run: &Run) -> bool {
@@ -402,9 +397,7 @@ pub fn apply(
             let hit = candidates.iter().position(|&(ri, xi)| {
                 let run = &log.runs[ri];
                 let result = &run.results.as_deref().unwrap_or_default()[xi];
-                let stage_ok = d.stage.as_deref().is_none_or(|s| {
-                    prop(result, keys::STAGE).and_then(Value::as_str).map_or_else(|| run_stage(run) == s, |st| st == s)
-                });
+                let stage_ok = d.stage.as_deref().is_none_or(|s| run_stage(run) == s);
                 stage_ok && fingerprint_at(result, path, &mut sources).as_deref() == Some(fingerprint.as_str())
             });
             if let Some(k) = hit {

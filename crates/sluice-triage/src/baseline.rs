@@ -213,10 +213,8 @@ impl Baseline {
             if baseline.commit.is_none() {
                 baseline.commit = props.get(BASELINE_COMMIT_KEY).and_then(Value::as_str).map(str::to_owned);
             }
-            let stage = category
-                .strip_prefix("sluice/")
-                .map(|c| c.trim_end_matches('/').to_owned())
-                .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase());
+            let run_stage = props.get(sluice_sarif::keys::STAGE).and_then(Value::as_str);
+            let stage = sluice_sarif::stage_from(Some(&category), run_stage, &run.tool.driver.name);
             let tool = run.tool.driver.name;
             let entries = baseline.groups.entry((tool.clone(), category)).or_default();
             for r in run.results {
@@ -230,8 +228,7 @@ impl Baseline {
                 };
                 let props = r.properties.unwrap_or_default();
                 let rule = r.rule_id.unwrap_or_default();
-                let own_stage =
-                    props.get(sluice_sarif::keys::STAGE).and_then(Value::as_str).unwrap_or(&stage).to_owned();
+                let own_stage = stage.clone();
                 let cwes = props.get(sluice_sarif::keys::CWE).and_then(Value::as_array);
                 let credential = sluice_sarif::is_credential_parts(
                     &tool,

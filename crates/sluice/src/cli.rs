@@ -158,8 +158,13 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// SARIF files; `-` or nothing reads stdin.
+    /// SARIF files; `-` or nothing reads stdin. Every input is a third-party log: it keeps
+    /// nothing sluice reserves (built-in stage names, triage decisions) and fills no stage.
     pub files: Vec<PathBuf>,
+    /// A log that fills a built-in stage (`secrets=gitleaks.sarif`): its runs are recorded as
+    /// that stage, so a policy's requirement for it is met. Repeatable.
+    #[arg(long, value_name = "STAGE=FILE", value_parser = parse_fills)]
+    pub fills: Vec<(String, PathBuf)>,
     /// The repository root that relative paths in the logs refer to.
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
@@ -204,4 +209,20 @@ impl ReportFormat {
             ReportFormat::Ssdf => return None,
         })
     }
+}
+
+/// `STAGE=FILE` of `sluice merge --fills`, STAGE a built-in stage.
+fn parse_fills(text: &str) -> Result<(String, PathBuf), String> {
+    let (stage, file) =
+        text.split_once('=').ok_or_else(|| format!("`{text}`: write STAGE=FILE, e.g. secrets=gitleaks.sarif"))?;
+    if !sluice_sarif::BUILTIN_STAGES.contains(&stage) {
+        return Err(format!(
+            "`{stage}` is not a built-in stage; a log can fill one of {}",
+            sluice_sarif::BUILTIN_STAGES.join(", ")
+        ));
+    }
+    if file.is_empty() {
+        return Err(format!("`{text}`: no file after `=`"));
+    }
+    Ok((stage.to_owned(), PathBuf::from(file)))
 }

@@ -6,7 +6,9 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use sluice_pipeline::{safe_fs, Config, Scope, StageKind, StageStatus};
 use sluice_sarif::sarif::Sarif;
-use sluice_sarif::{empty_log, normalize_run, read_log, Merger, NormalizeOptions, SerializedRun, Severity};
+use sluice_sarif::{
+    empty_log, neutralize_foreign, normalize_run, read_log, Merger, NormalizeOptions, SerializedRun, Severity,
+};
 
 use crate::cli::{Cli, ColorChoice, Command, FailOn, MergeArgs, ReportArgs, RunArgs, ScanArgs, ScopeArgs};
 use crate::{builtin, exit, progress};
@@ -158,16 +160,6 @@ fn read_input(file: Option<&Path>) -> Result<(Vec<u8>, String)> {
     }
 }
 
-/// The stage a normalized run belongs to: sluice's category, else the tool's name.
-fn stage_name(run: &sluice_sarif::sarif::Run) -> String {
-    run.automation_details
-        .as_ref()
-        .and_then(|d| d.id.as_deref())
-        .and_then(|id| id.strip_prefix("sluice/"))
-        .map(|id| id.trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| run.tool.driver.name.to_ascii_lowercase())
-}
-
 fn scan(args: ScanArgs) -> Result<u8> {
     let root = repo_root(&args.path)?;
     let scope = scope_of(&args.scope, &root)?;
@@ -242,19 +234,31 @@ fn scan(args: ScanArgs) -> Result<u8> {
 
 fn merge(args: MergeArgs) -> Result<u8> {
     let root = repo_root(&args.root)?;
-    let inputs: Vec<Option<&Path>> =
-        if args.files.is_empty() { vec![None] } else { args.files.iter().map(|p| Some(p.as_path())).collect() };
+    // Each input with the built-in stage it fills, if `--fills` named it.
+    let mut inputs: Vec<(Option<&Path>, Option<&str>)> = args
+        .files
+        .iter()
+        .filter(|f| !args.fills.iter().any(|(_, g)| g == *f))
+        .map(|p| (Some(p.as_path()), None))
+        .collect();
+    inputs.extend(args.fills.iter().map(|(stage, p)| (Some(p.as_path()), Some(stage.as_str()))));
+    if inputs.is_empty() {
+        inputs.push((None, None));
+    }
     // Inputs are parsed, normalized and serialized in parallel; each parsed log is dropped as
     // soon as its runs are serialized.
     let parsed: Vec<Result<Vec<SerializedRun>>> = inputs
         .par_iter()
-        .map(|input| {
+        .map(|(input, fills)| {
             let (bytes, origin) = read_input(*input)?;
             let log = read_log(&bytes, &origin)?;
             drop(bytes);
             let mut runs = Vec::with_capacity(log.runs.len());
             for mut run in log.runs {
-                let stage = stage_name(&run);
+                // A file is just a file, whoever wrote it: nothing in it is vouched for by sluice's
+                // runner, so it claims no built-in stage and no triage decision (docs/policy.md).
+                neutralize_foreign(&mut run);
+                let stage = fills.map_or_else(|| sluice_sarif::foreign_stage(&run.tool.driver.name), str::to_owned);
                 let opts = NormalizeOptions { stage: &stage, root: &root, base: &root, read_files: true };
                 normalize_run(&mut run, &opts);
                 runs.push(SerializedRun::new(&run)?);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::Value as Json;
-use sluice_policy::input::{self, Sbom, TOP_LEVEL_FIELDS};
+use sluice_policy::input::{self, Sbom};
 use sluice_policy::policy::{check_input_fields, Policy};
 use sluice_policy::{attest, EvalOptions, Facts, Outcome, PolicyRef, RunFacts, TestStatus, Timestamp, Verdict};
 use sluice_report::escape::terminal;
@@ -65,6 +65,10 @@ pub struct GateArgs {
     /// Findings listed under each reason on stderr.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_findings: usize,
+    /// The largest log the gate reads (`512MiB`, `1GiB`, bytes); also SLUICE_GATE_MAX_INPUT.
+    /// Default 256 MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_input: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +120,9 @@ pub struct PolicyInputArgs {
     pub sbom: Option<PathBuf>,
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// The largest log read, as for `sluice gate`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_input: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -161,15 +168,88 @@ pub struct VerifyArgs {
 // ---------------------------------------------------------------------------------------------
 // Inputs and facts
 
-/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`
-/// (named on stderr). An empty pipe is an error, not "no input": `failing-command | sluice gate`
-/// must not gate the last run's results.
-fn read_sarif(file: Option<&Path>, root: &Path) -> Result<(Sarif, String)> {
+/// The default of `--max-input`: a log the gate holds in about 3x its size.
+const DEFAULT_MAX_INPUT: u64 = 256 << 20;
+const MAX_INPUT_ENV: &str = "SLUICE_GATE_MAX_INPUT";
+
+/// `--max-input`, else SLUICE_GATE_MAX_INPUT, else the default.
+fn max_input(given: Option<u64>) -> Result<u64> {
+    if let Some(n) = given {
+        return Ok(n);
+    }
+    match std::env::var(MAX_INPUT_ENV) {
+        Ok(text) => parse_size(&text).map_err(|e| anyhow::anyhow!("{MAX_INPUT_ENV}: {e}")),
+        Err(_) => Ok(DEFAULT_MAX_INPUT),
+    }
+}
+
+/// `123`, `64KiB`, `512MiB`, `1GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB`: powers of 1024).
+fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{text}`: not a size; write e.g. 512MiB or 1GiB")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{text}`: not a size; write e.g. 512MiB or 1GiB"))
+}
+
+fn show_size(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1 << 20))
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+fn over_limit(origin: &str, size: u64, limit: u64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{origin}: {} is over the gate's input limit of {}; raise it with --max-input SIZE (or {MAX_INPUT_ENV}), e.g. --max-input {}MiB — the gate needs about 3x the log's size in memory",
+        if size > limit { show_size(size) } else { format!("more than {}", show_size(limit)) },
+        show_size(limit),
+        (size.max(limit) >> 20) * 2 + 1,
+    )
+}
+
+/// Reads at most `limit` bytes of `reader`; more is an error naming the limit.
+fn read_capped(reader: impl std::io::Read, origin: &str, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes).with_context(|| format!("{origin}: cannot read"))?;
+    if bytes.len() as u64 > limit {
+        return Err(over_limit(origin, bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+fn read_file_capped(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let origin = path.display().to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("{origin}: cannot read"))?;
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() && meta.len() > limit {
+            return Err(over_limit(&origin, meta.len(), limit));
+        }
+    }
+    read_capped(file, &origin, limit)
+}
+
+/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`;
+/// at most `limit` bytes of it.
+fn read_sarif_bytes(file: Option<&Path>, root: &Path, limit: u64) -> Result<(Vec<u8>, String)> {
     use crate::commands::Stdin;
     let (bytes, origin) = match file {
-        Some(p) if p != Path::new("-") => {
-            (std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?, p.display().to_string())
-        }
+        Some(p) if p != Path::new("-") => (read_file_capped(p, limit)?, p.display().to_string()),
         Some(_) => crate::commands::read_stdin()?,
         None => match crate::commands::stdin_input()? {
             Stdin::Bytes(bytes) => (bytes, "stdin".to_owned()),
@@ -179,18 +259,21 @@ fn read_sarif(file: Option<&Path>, root: &Path) -> Result<(Sarif, String)> {
             ),
             Stdin::NotPiped => {
                 let default = root.join("sluice-out/results.sarif");
-                let bytes = std::fs::read(&default).with_context(|| {
-                    format!(
+                if !default.exists() {
+                    bail!(
                         "{}: cannot read; give a SARIF file, pipe one in, or run `sluice run` first",
                         default.display()
-                    )
-                })?;
+                    );
+                }
                 eprintln!("reading {} (no SARIF file given, none piped in)", default.display());
-                (bytes, default.display().to_string())
+                (read_file_capped(&default, limit)?, default.display().to_string())
             }
         },
     };
-    Ok((read_log(&bytes, &origin)?, origin))
+    if bytes.len() as u64 > limit {
+        return Err(over_limit(&origin, bytes.len() as u64, limit));
+    }
+    Ok((bytes, origin))
 }
 
 fn git_text(root: &Path, args: &[&str]) -> Option<String> {
@@ -265,7 +348,8 @@ fn facts(root: &Path, now: Timestamp, sbom: Option<Sbom>) -> Result<Facts> {
     })
 }
 
-fn input_for(log: &Sarif, root: &Path, sbom: Option<&Path>, origin: &str, now: Timestamp) -> Result<input::Input> {
+/// The facts of the input besides the log: git, detection, configured stages, the SBOM.
+fn input_facts(root: &Path, sbom: Option<&Path>, origin: &str, now: Timestamp) -> Result<Facts> {
     let sbom_dir =
         Path::new(origin).parent().filter(|p| p.is_dir()).map_or_else(|| root.join("sluice-out"), Path::to_owned);
     let sbom = match find_sbom(sbom, &sbom_dir)? {
@@ -276,7 +360,7 @@ fn input_for(log: &Sarif, root: &Path, sbom: Option<&Path>, origin: &str, now: T
         },
         None => None,
     };
-    Ok(input::build(log, facts(root, now, sbom)?))
+    facts(root, now, sbom)
 }
 
 fn policy_ref(policy: &Policy) -> PolicyRef {
@@ -293,7 +377,12 @@ fn policy_ref(policy: &Policy) -> PolicyRef {
 pub fn gate(args: GateArgs) -> Result<u8> {
     let root =
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
-    let (mut log, origin) = read_sarif(args.file.as_deref(), &root)?;
+    let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, max_input(args.max_input)?)?;
+    // Run by run: the output is serialized and the input's findings taken from each run, then
+    // the run is dropped, so the whole typed log is never held (docs/benchmarks.md, policy).
+    let (output, builder) = GatedOutput::read(&bytes, &origin, true)?;
+    drop(bytes);
+    let output = output.context("internal error: the gated log was not kept")?;
     let now = now_of(args.now.as_deref())?;
     let policy = match args.choice.load(false) {
         Ok(Some(policy)) => policy,
@@ -303,54 +392,112 @@ pub fn gate(args: GateArgs) -> Result<u8> {
             let files = args.choice.policy.iter().map(|p| p.display().to_string()).collect();
             let pref =
                 PolicyRef { name: args.choice.profile.clone().unwrap_or_default(), digest: String::new(), files };
-            fail_closed_output(&mut log, &pref, &format!("{e:#}"));
+            let _ = output.write(&Outcome::Failed(&format!("{e:#}")), &pref);
             eprintln!("gate: error (fail closed): the policy could not be loaded, so nothing is allowed");
             return Err(e);
         }
     };
     let pref = policy_ref(&policy);
-    let input = input_for(&log, &root, args.sbom.as_deref(), &origin, now)?;
+    let input = builder.finish(input_facts(&root, args.sbom.as_deref(), &origin, now)?);
     let decided = (move || -> Result<Verdict, sluice_policy::PolicyError> {
-        // As text, not a `serde_json::Value`: the engine parses it into its own values, so the
-        // input is held once (the text is compact) instead of as two trees.
-        let text = serde_json::to_string(&input).map_err(|e| sluice_policy::PolicyError::Eval {
-            policy: policy.name.clone(),
-            rule: "(input)".into(),
-            message: e.to_string(),
-        })?;
-        drop(input);
         if !policy.builtin {
-            check_input_fields(&policy, TOP_LEVEL_FIELDS, sluice_policy::INPUT_VERSION)?;
+            check_input_fields(&policy, sluice_policy::INPUT_VERSION)?;
         }
-        sluice_policy::decide_text(&policy, text, &EvalOptions::new(args.choice.time_limit, now))
+        sluice_policy::decide_input(&policy, input, &EvalOptions::new(args.choice.time_limit, now))
     })();
     match decided {
         Ok(verdict) => {
-            sluice_policy::record(&mut log, &Outcome::Decided(&verdict), &pref, builtin::VERSION);
-            write_sarif(&log)?;
+            output.write(&Outcome::Decided(&verdict), &pref)?;
             eprint!("{}", verdict.render(&pref.name, &pref.digest, args.max_findings));
             Ok(if verdict.allowed() { exit::OK } else { exit::REFUSED })
         }
         Err(err) => {
-            fail_closed_output(&mut log, &pref, &err.to_string());
+            let _ = output.write(&Outcome::Failed(&err.to_string()), &pref);
             eprintln!("gate: error (fail closed): the policy could not decide, so nothing is allowed");
             Err(anyhow::Error::new(err))
         }
     }
 }
 
-/// Writes the log with a failed gate run (verdict `error`) to stdout; errors writing are
-/// ignored because the caller is already failing with the policy's error.
-fn fail_closed_output(log: &mut Sarif, pref: &PolicyRef, message: &str) {
-    sluice_policy::record(log, &Outcome::Failed(message), pref, builtin::VERSION);
-    let _ = write_sarif(log);
+/// The gated log, serialized before the verdict is known: the log's runs without any earlier
+/// gate run, spooled to an anonymous temporary file (not held in memory while the policy
+/// runs). [`GatedOutput::write`] adds the gate run, giving exactly the bytes `record` then
+/// `write_log` would.
+struct GatedOutput {
+    /// The compact log without its closing [`GatedOutput::TAIL`].
+    spool: std::fs::File,
+    runs: usize,
 }
 
-fn write_sarif(log: &Sarif) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    sluice_sarif::write_log(log, &mut out)?;
-    out.flush()?;
-    Ok(())
+fn is_gate_run(run: &sluice_sarif::sarif::Run) -> bool {
+    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(input::GATE_CATEGORY)
+}
+
+fn spool_file() -> Result<std::fs::File> {
+    tempfile::tempfile()
+        .context("cannot create a temporary file for the gated log (is the temp directory writable and not full?)")
+}
+
+impl GatedOutput {
+    /// How a compact log ends: the runs array, then the version `read_log` checked.
+    const TAIL: &'static [u8] = sluice_policy::stream::TAIL;
+
+    /// Reads a log result by result into its output and the policy input's findings
+    /// (`sluice_policy::stream`). A log that does not read this way is read whole by
+    /// `read_log`, for its precise error (or, should it read there, the same result the slow
+    /// way). Without `output`, only the findings are kept.
+    fn read(bytes: &[u8], origin: &str, output: bool) -> Result<(Option<GatedOutput>, input::Builder)> {
+        let spooled = if output {
+            let mut spool = std::io::BufWriter::new(spool_file()?);
+            sluice_policy::stream::read(bytes, &mut spool).map(|s| (Some(spool), s))
+        } else {
+            sluice_policy::stream::read(bytes, &mut std::io::sink()).map(|s| (None, s))
+        };
+        if let Some((spool, streamed)) = spooled {
+            let out = match spool {
+                Some(spool) => {
+                    let file = spool.into_inner().map_err(|e| e.into_error()).context("cannot write the gated log")?;
+                    Some(GatedOutput { spool: file, runs: streamed.runs })
+                }
+                None => None,
+            };
+            return Ok((out, streamed.builder));
+        }
+        let mut log = read_log(bytes, origin)?;
+        log.runs.retain(|r| !is_gate_run(r));
+        let mut builder = input::Builder::default();
+        for run in &log.runs {
+            builder.add_run(run);
+        }
+        if !output {
+            return Ok((None, builder));
+        }
+        let runs = log.runs.len();
+        let bytes = serde_json::to_vec(&log).context("cannot serialize the gated log")?;
+        let head = bytes.strip_suffix(Self::TAIL).context("internal error: the log does not end with its runs")?;
+        let mut spool = spool_file()?;
+        spool.write_all(head).context("cannot write the gated log")?;
+        Ok((Some(GatedOutput { spool, runs }), builder))
+    }
+
+    fn write(mut self, outcome: &Outcome<'_>, pref: &PolicyRef) -> Result<()> {
+        use std::io::Seek;
+        let mut gate = sluice_sarif::empty_log(Vec::new());
+        sluice_policy::record(&mut gate, outcome, pref, builtin::VERSION);
+        let run = gate.runs.pop().context("internal error: no gate run was recorded")?;
+        let run = serde_json::to_vec(&run).context("cannot serialize the gate run")?;
+        self.spool.seek(std::io::SeekFrom::Start(0)).context("cannot read back the gated log")?;
+        let mut out = std::io::stdout().lock();
+        std::io::copy(&mut self.spool, &mut out)?;
+        if self.runs > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(&run)?;
+        out.write_all(Self::TAIL)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,8 +658,11 @@ fn policy_test(args: PolicyTestArgs) -> Result<u8> {
 fn policy_input(args: PolicyInputArgs) -> Result<u8> {
     let root =
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
-    let (log, origin) = read_sarif(args.file.as_deref(), &root)?;
-    let input = input_for(&log, &root, args.sbom.as_deref(), &origin, now_of(args.now.as_deref())?)?;
+    let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, max_input(args.max_input)?)?;
+    // As the gate reads it: result by result (the output part is not needed here).
+    let (_, builder) = GatedOutput::read(&bytes, &origin, false)?;
+    drop(bytes);
+    let input = builder.finish(input_facts(&root, args.sbom.as_deref(), &origin, now_of(args.now.as_deref())?)?);
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &input)?;
     writeln!(out)?;

@@ -592,7 +592,7 @@ fn mark(args: MarkArgs) -> Result<u8> {
             sarif.display()
         );
     };
-    let stage = str_prop(result, keys::STAGE).map(str::to_owned).unwrap_or_else(|| sluice_triage::run_stage(run));
+    let stage = sluice_triage::run_stage(run);
     let decision = NewDecision {
         selector: NewSelector::Fingerprint {
             fingerprint: fingerprint.clone(),

@@ -168,6 +168,14 @@ fn a_third_party_secrets_log_never_leaks_its_secret_through_merge_or_any_report(
         assert_reports_clean(&token, &out.stdout, root);
         // A raw, never-merged log given straight to the reports is no different.
         assert_reports_clean(&token, gitleaks_log(&token, &snippet).as_bytes(), root);
+        // Nor to the gate, which streams a log result by result, or to the policy input.
+        for args in [&["gate", "--profile", "velocity", "--root"][..], &["policy", "input", "--root"][..]] {
+            for log in [&out.stdout, &gitleaks_log(&token, &snippet).into_bytes()] {
+                let gated = sluice().args(args).arg(root).write_stdin(log.clone()).output().unwrap();
+                assert_absent(&token, &format!("`sluice {}` stdout", args[0]), &String::from_utf8_lossy(&gated.stdout));
+                assert_absent(&token, &format!("`sluice {}` stderr", args[0]), &String::from_utf8_lossy(&gated.stderr));
+            }
+        }
     }
 }
 
