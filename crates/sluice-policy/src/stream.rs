@@ -115,12 +115,15 @@ fn read_run(text: &str, comma: bool, out: &mut dyn std::io::Write, builder: &mut
     let mut count = 0usize;
     let mut failed = false;
     {
+        let mut buf = Vec::new();
         let mut on_result = |mut result: SarifResult| -> Result<(), String> {
-            sluice_sarif::redact_result(&mut result);
+            // Serialized once, redacted as `read_log` would (only a result where a rule's
+            // keyword occurs is rebuilt).
+            sluice_sarif::redact_result_into(&mut result, &mut buf).map_err(|e| e.to_string())?;
             if count > 0 {
                 out.write_all(b",").map_err(|e| e.to_string())?;
             }
-            serde_json::to_writer(&mut *out, &result).map_err(|e| e.to_string())?;
+            out.write_all(&buf).map_err(|e| e.to_string())?;
             if let Some(s) = stream.as_mut() {
                 s.add(&run, &result);
             }

@@ -25,7 +25,8 @@ pub use provenance::{
     foreign_stage, neutralize_foreign, stage_from, stage_of, BUILTIN_STAGES, RESERVED_STAGES, SLUICE_NAMESPACE,
 };
 pub use redact::{
-    is_credential, is_credential_parts, redact_log, redact_result, redact_run, redact_text, CREDENTIAL_CWES,
+    is_credential, is_credential_parts, redact_log, redact_result, redact_result_into, redact_run, redact_text,
+    CREDENTIAL_CWES,
 };
 pub use serde_sarif::sarif;
 pub use severity::{security_severity, severity_of, Severity};

@@ -59,6 +59,21 @@ pub fn redact_result(result: &mut SarifResult) {
     BUF.with(|buf| redact_item(result, &mut buf.borrow_mut()));
 }
 
+/// [`redact_result`] for a writer that serializes the result anyway: `out` receives the
+/// result's JSON, redacted; the result is serialized once when it holds no credential.
+pub fn redact_result_into(result: &mut SarifResult, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    out.clear();
+    serde_json::to_writer(&mut *out, &*result)?;
+    let clean = sluice_secrets::embedded_engine().is_some_and(|e| !e.may_contain_credential_in_json(out));
+    if !clean {
+        let mut scratch = Vec::new();
+        redact_item(result, &mut scratch);
+        out.clear();
+        serde_json::to_writer(&mut *out, &*result)?;
+    }
+    Ok(())
+}
+
 fn redact_run_with(run: &mut Run, buf: &mut Vec<u8>) {
     let mut results = run.results.take();
     redact_item(run, buf);
