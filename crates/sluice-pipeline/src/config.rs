@@ -24,6 +24,10 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{path}: stage `{stage}`: {message}")]
     Stage { path: PathBuf, stage: String, message: String },
+    /// A built-in stage's option that its type refuses (a typo, a wrong type); `line` is where
+    /// the key is written in the repository's `sluice.toml`, when it is written there.
+    #[error("{}: [stages.{stage}]: {message}", match line { Some(l) => format!("{}:{l}", path.display()), None => path.display().to_string() })]
+    Option { path: PathBuf, line: Option<usize>, stage: String, message: String },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -180,13 +184,13 @@ impl Config {
         let raw = RawConfig::deserialize(toml::Value::Table(resolved.table.clone())).map_err(|err| {
             ConfigError::Parse { path: path.clone(), message: err.to_string().trim_end().replace('\n', "\n  ") }
         })?;
-        Ok((Config::validate(raw, Some(&path))?, Some(resolved)))
+        Ok((Config::validate(raw, Some(&path), None)?, Some(resolved)))
     }
 
     pub fn defaults() -> Config {
         let raw = RawConfig::default();
         // Defaults cannot fail validation: no stage tables to check.
-        Config::validate(raw, None).unwrap_or_else(|_| Config {
+        Config::validate(raw, None, None).unwrap_or_else(|_| Config {
             source: None,
             out_dir: PathBuf::from("sluice-out"),
             stages: Vec::new(),
@@ -201,10 +205,12 @@ impl Config {
             path: path.to_owned(),
             message: err.to_string().trim_end().replace('\n', "\n  "),
         })?;
-        Config::validate(raw, Some(path))
+        Config::validate(raw, Some(path), Some(text))
     }
 
-    fn validate(raw: RawConfig, path: Option<&Path>) -> Result<Config, ConfigError> {
+    /// `text` is the file's text when the caller has it (for the line of a bad option); else
+    /// the file is read again only to report one.
+    fn validate(raw: RawConfig, path: Option<&Path>, text: Option<&str>) -> Result<Config, ConfigError> {
         let file = path.map_or_else(|| PathBuf::from("sluice.toml"), Path::to_path_buf);
         let stage_err =
             |stage: &str, message: String| ConfigError::Stage { path: file.clone(), stage: stage.to_owned(), message };
@@ -245,6 +251,33 @@ impl Config {
                     ))
                 }
             };
+            if kind == StageKind::Builtin {
+                if let Err(message) = crate::options::check(&name, &table.options) {
+                    // The top-level key at fault is named first in the message
+                    // (`\`max_db_age_days\`: invalid type …`, `unknown field \`alow_paths\``);
+                    // a nested field (`regx` in a rule) is looked for inside it.
+                    let mut ticks = message.split('`').skip(1).step_by(2);
+                    let first = ticks.next().unwrap_or_default().to_owned();
+                    let second = ticks.next().map(str::to_owned);
+                    let (key, field) = if table.options.contains_key(&first) {
+                        let field = second.filter(|f| message.contains(&format!("unknown field `{f}`")));
+                        (Some(first), field)
+                    } else {
+                        (None, None)
+                    };
+                    let line = key.as_deref().and_then(|key| {
+                        let text = text.map(str::to_owned).or_else(|| std::fs::read_to_string(&file).ok())?;
+                        crate::options::key_line(&text, &name, key, field.as_deref())
+                    });
+                    let hint = "see docs for the stage's options";
+                    return Err(ConfigError::Option {
+                        path: file.clone(),
+                        line,
+                        stage: name.clone(),
+                        message: format!("{message} ({hint})"),
+                    });
+                }
+            }
             if matches!(kind, StageKind::External { .. }) && !table.options.is_empty() {
                 let keys: Vec<_> = table.options.keys().map(String::as_str).collect();
                 return Err(stage_err(&name, format!("unknown keys for an external stage: {}", keys.join(", "))));

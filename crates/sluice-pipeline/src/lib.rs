@@ -4,6 +4,7 @@
 //! outcome is returned to the caller, which decides what to print.
 
 mod config;
+pub mod options;
 mod plan;
 mod runner;
 pub mod safe_fs;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sluice_pipeline::options::{SastOptions, SecretsOptions};
 use sluice_pipeline::Scope;
 use sluice_sarif::sarif::Run;
 use sluice_sarif::{assign_fingerprints, empty_run, keys};
@@ -68,24 +69,13 @@ pub fn run(name: &str, input: &StageInput<'_>) -> Result<Run> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SecretsOptions {
-    #[serde(default)]
-    allow_paths: Vec<String>,
-    max_file_size: Option<u64>,
-    #[serde(default)]
-    rules: Vec<sluice_secrets::RuleSpec>,
-}
-
 pub(crate) fn stage_options<T: for<'de> Deserialize<'de>>(
     options: &BTreeMap<String, toml::Value>,
     stage: &str,
     config_path: &Path,
 ) -> Result<T> {
-    let table: toml::Table = options.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    T::deserialize(toml::Value::Table(table))
-        .with_context(|| format!("{}: [stages.{stage}]: invalid options", config_path.display()))
+    sluice_pipeline::options::parse(options)
+        .map_err(|e| anyhow::anyhow!("{}: [stages.{stage}]: {e}", config_path.display()))
 }
 
 fn secrets(input: &StageInput<'_>) -> Result<Run> {
@@ -321,30 +311,6 @@ fn own_output(root: &Path, out_dir: &Path) -> Vec<String> {
         }
     }
     globs
-}
-
-/// `[stages.sast]` in sluice.toml.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SastOptions {
-    /// Directories of ast-grep YAML rules, relative to the repository root.
-    #[serde(default)]
-    rule_dirs: Vec<PathBuf>,
-    /// Run the rule packs sluice ships (default true).
-    builtin_rules: Option<bool>,
-    /// Rule ids not to run.
-    #[serde(default)]
-    disable_rules: Vec<String>,
-    /// Gitignore-style paths never scanned.
-    #[serde(default)]
-    exclude_paths: Vec<String>,
-    /// Only the rules for these languages (default: all).
-    #[serde(default)]
-    languages: Vec<String>,
-    max_file_size: Option<u64>,
-    /// In diff-aware runs (`--since`, `--staged`), report only findings on changed lines.
-    #[serde(default)]
-    changed_lines: bool,
 }
 
 fn sast(input: &StageInput<'_>) -> Result<Run> {

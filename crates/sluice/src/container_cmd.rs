@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice_container::{Finding, Inventory, RuleInfo};
 use sluice_pipeline::Scope;
@@ -18,31 +17,9 @@ use crate::builtin::{stage_options, StageInput, INFORMATION_URI, VERSION};
 /// Dockerfiles larger than this are skipped with a note: hand-written ones are a few KiB.
 const MAX_DOCKERFILE_SIZE: u64 = 1024 * 1024;
 
-/// `[stages.container]` in sluice.toml.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ContainerOptions {
-    /// Registries (or `registry/path` prefixes) base images may come from; empty: no check.
-    #[serde(default)]
-    allowed_registries: Vec<String>,
-    /// Rule ids not to run.
-    #[serde(default)]
-    disable_rules: Vec<String>,
-    /// Image tarballs (relative to the repository root) to inventory on every run.
-    #[serde(default)]
-    images: Vec<PathBuf>,
-    /// Refuse images with more layers than this (default 1000).
-    max_layers: Option<usize>,
-    /// The advisory database for image packages (relative to the repository root); default:
-    /// `--db`, else the deps stage's default (`$SLUICE_DB`, `~/.cache/sluice/advisories.db`).
-    db: Option<PathBuf>,
-    /// Warn when the database is older than this many days (default 7).
-    max_db_age_days: Option<u64>,
-}
-
 pub fn run(input: &StageInput<'_>) -> Result<Run> {
     let (root, config_path) = (input.root, input.config_path);
-    let opts: ContainerOptions = stage_options(input.options, "container", config_path)?;
+    let opts: sluice_pipeline::options::ContainerOptions = stage_options(input.options, "container", config_path)?;
     for id in &opts.disable_rules {
         if sluice_container::rule(id).is_none() {
             anyhow::bail!("{}: [stages.container] disable_rules: unknown rule `{id}`", config_path.display());

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice_advisory::{Database, Finding, PackageMatch};
 use sluice_inventory::{Package, Source};
@@ -151,16 +150,6 @@ fn status(db_path: &Path) -> Result<u8> {
 // ---------------------------------------------------------------------------------------
 // the deps stage
 
-/// `[stages.deps]` in sluice.toml.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DepsOptions {
-    /// The advisory database (relative to the repository root).
-    db: Option<PathBuf>,
-    /// Warn when the database is older than this many days (default 7).
-    max_db_age_days: Option<u64>,
-}
-
 pub(crate) struct Notification {
     pub level: &'static str,
     pub text: String,
@@ -207,7 +196,8 @@ pub(crate) fn open_db(
 /// Runs the deps stage: discover lockfiles, match every registry package, one result per
 /// (package occurrence, merged advisory).
 pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> {
-    let opts: DepsOptions = crate::builtin::stage_options(input.options, "deps", input.config_path)?;
+    let opts: sluice_pipeline::options::DepsOptions =
+        crate::builtin::stage_options(input.options, "deps", input.config_path)?;
     let inventory = sluice_inventory::discover(input.root);
     let mut notes: Vec<Notification> = Vec::new();
     for e in &inventory.walk_errors {

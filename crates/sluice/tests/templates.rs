@@ -245,3 +245,36 @@ fn init_writes_ci_wiring_that_the_consumers_accept() {
     let printed = format!("{}{}", String::from_utf8_lossy(&blocked.stdout), String::from_utf8_lossy(&blocked.stderr));
     assert!(!printed.contains(&github_token("Xk29dLq8Zp3Rw7Nv4Bt6Ym1Hc5Jg0s")), "the hook never prints the secret");
 }
+
+#[test]
+fn a_typo_in_a_stage_option_fails_at_load_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("app.py"), "x = 1\n").unwrap();
+    let cases = [
+        (
+            "[run]\nstages = [\"secrets\"]\n\n[stages.secrets]\nalow_paths = [\"tests/**\"]\n",
+            "sluice.toml:5",
+            "alow_paths",
+        ),
+        ("[stages.sast]\nexclude_paths = []\nexclude_path = [\"x\"]\n", "sluice.toml:3", "exclude_path"),
+        ("[stages.deps]\nmax_db_age_days = \"a week\"\n", "sluice.toml:2", "max_db_age_days"),
+        (
+            "[[stages.secrets.rules]]\nid = \"acme-token\"\nname = \"Acme\"\nregx = \"acme_[a-z0-9]{32}\"\n",
+            "sluice.toml:4",
+            "regx",
+        ),
+    ];
+    for (toml, place, key) in cases {
+        std::fs::write(root.join("sluice.toml"), toml).unwrap();
+        let out = sluice().arg("run").arg(root).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{toml}\n{stderr}");
+        assert!(stderr.contains(place) && stderr.contains(key), "names the file, line and key: {stderr}");
+        assert!(!stderr.contains("started"), "no stage ran: {stderr}");
+        assert!(!root.join("sluice-out/results.sarif").exists(), "nothing written");
+        // `sluice config show` refuses it the same way.
+        let show = sluice().args(["config", "show"]).current_dir(root).output().unwrap();
+        assert_ne!(show.status.code(), Some(0), "config show: {}", String::from_utf8_lossy(&show.stderr));
+    }
+}
