@@ -220,25 +220,7 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
         })
         .collect();
 
-    let mut run = empty_run("sluice-secrets");
-    run.tool.driver.version = Some(VERSION.to_owned());
-    run.tool.driver.semantic_version = Some(VERSION.to_owned());
-    run.tool.driver.information_uri = Some(INFORMATION_URI.to_owned());
-    run.tool.driver.rules =
-        Some(serde_json::from_value(Value::Array(descriptors)).context("internal: rule descriptors")?);
-    let mut results: Vec<sluice_sarif::sarif::Result> =
-        serde_json::from_value(Value::Array(results)).context("internal: secrets results")?;
-    assign_fingerprints(&mut results, &fingerprint_keys);
-    run.results = Some(results);
-    run.invocations = Some(
-        serde_json::from_value(json!([{
-            "executionSuccessful": true,
-            "toolExecutionNotifications": notifications,
-            "properties": counters,
-        }]))
-        .context("internal: invocation")?,
-    );
-    Ok(run)
+    assemble_run("secrets", descriptors, results, &fingerprint_keys, notifications, counters, true)
 }
 
 /// A secret in a file's or directory's name: reported at that path, line 1, without a snippet
@@ -450,19 +432,36 @@ fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &Path)
         "sluice/rules": engine.rules().len(),
     });
 
-    let mut run = empty_run("sluice-sast");
+    assemble_run("sast", descriptors, results, &fingerprint_keys, notifications, counters, true)
+}
+
+/// The one assembly of a built-in stage's run: the tool (`sluice-<stage>`, sluice's version),
+/// its rule descriptors, the results with their `sluice/v1` fingerprints, and one invocation
+/// with its notifications and counters.
+pub(crate) fn assemble_run(
+    stage: &str,
+    descriptors: Vec<Value>,
+    results: Vec<Value>,
+    fingerprint_keys: &[(String, String, String)],
+    notifications: Vec<Value>,
+    counters: Value,
+    successful: bool,
+) -> Result<Run> {
+    let mut run = empty_run(&format!("sluice-{stage}"));
     run.tool.driver.version = Some(VERSION.to_owned());
     run.tool.driver.semantic_version = Some(VERSION.to_owned());
     run.tool.driver.information_uri = Some(INFORMATION_URI.to_owned());
-    run.tool.driver.rules =
-        Some(serde_json::from_value(Value::Array(descriptors)).context("internal: SAST rule descriptors")?);
+    run.tool.driver.rules = Some(
+        serde_json::from_value(Value::Array(descriptors))
+            .with_context(|| format!("internal: {stage} rule descriptors"))?,
+    );
     let mut results: Vec<sluice_sarif::sarif::Result> =
-        serde_json::from_value(Value::Array(results)).context("internal: SAST results")?;
-    assign_fingerprints(&mut results, &fingerprint_keys);
+        serde_json::from_value(Value::Array(results)).with_context(|| format!("internal: {stage} results"))?;
+    assign_fingerprints(&mut results, fingerprint_keys);
     run.results = Some(results);
     run.invocations = Some(
         serde_json::from_value(json!([{
-            "executionSuccessful": true,
+            "executionSuccessful": successful,
             "toolExecutionNotifications": notifications,
             "properties": counters,
         }]))

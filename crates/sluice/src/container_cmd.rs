@@ -9,10 +9,10 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use sluice_container::{Finding, Inventory, RuleInfo};
 use sluice_pipeline::Scope;
+use sluice_sarif::keys;
 use sluice_sarif::sarif::Run;
-use sluice_sarif::{assign_fingerprints, empty_run, keys};
 
-use crate::builtin::{stage_options, StageInput, INFORMATION_URI, VERSION};
+use crate::builtin::{stage_options, StageInput};
 
 /// Dockerfiles larger than this are skipped with a note: hand-written ones are a few KiB.
 const MAX_DOCKERFILE_SIZE: u64 = 1024 * 1024;
@@ -132,25 +132,16 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
     // Advisory rules follow the Dockerfile rules; image results carry no ruleIndex.
     descriptors.extend(advisory_rules.into_values());
 
-    let mut run = empty_run("sluice-container");
-    run.tool.driver.version = Some(VERSION.to_owned());
-    run.tool.driver.semantic_version = Some(VERSION.to_owned());
-    run.tool.driver.information_uri = Some(INFORMATION_URI.to_owned());
-    run.tool.driver.rules =
-        Some(serde_json::from_value(Value::Array(descriptors)).context("internal: container rule descriptors")?);
-    let mut results: Vec<sluice_sarif::sarif::Result> =
-        serde_json::from_value(Value::Array(results)).context("internal: container results")?;
-    assign_fingerprints(&mut results, &fingerprint_keys);
-    run.results = Some(results);
     counters.insert("sluice/images".into(), json!(images.len()));
-    run.invocations = Some(
-        serde_json::from_value(json!([{
-            "executionSuccessful": success,
-            "toolExecutionNotifications": notifications,
-            "properties": Value::Object(counters),
-        }]))
-        .context("internal: invocation")?,
-    );
+    let mut run = crate::builtin::assemble_run(
+        "container",
+        descriptors,
+        results,
+        &fingerprint_keys,
+        notifications,
+        Value::Object(counters),
+        success,
+    )?;
     if !inventories.is_empty() {
         run.properties = Some(
             serde_json::from_value(json!({ "sluice/image-inventories": inventories }))

@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use sluice_advisory::{Database, Finding, PackageMatch};
 use sluice_inventory::{Package, Source};
 use sluice_report::escape::terminal_lines;
+use sluice_sarif::keys;
 use sluice_sarif::sarif::Run;
-use sluice_sarif::{assign_fingerprints, empty_run, keys};
 
-use crate::builtin::{StageInput, VERSION};
+use crate::builtin::StageInput;
 use crate::cli::{DbArgs, DbCommand};
 
 /// A database older than this many days gets a warning (OSV and RustSec publish daily).
@@ -306,27 +306,9 @@ fn finish(
     counters: Value,
     successful: bool,
 ) -> Result<Run> {
-    let mut run = empty_run("sluice-deps");
-    run.tool.driver.version = Some(VERSION.to_owned());
-    run.tool.driver.semantic_version = Some(VERSION.to_owned());
-    run.tool.driver.information_uri = Some("https://github.com/sluice-sec/sluice".to_owned());
-    run.tool.driver.rules =
-        Some(serde_json::from_value(Value::Array(descriptors)).context("internal: deps rule descriptors")?);
-    let mut results: Vec<sluice_sarif::sarif::Result> =
-        serde_json::from_value(Value::Array(results)).context("internal: deps results")?;
-    assign_fingerprints(&mut results, &fingerprint_keys);
-    run.results = Some(results);
     let notifications: Vec<Value> =
         notes.iter().map(|n| json!({ "level": n.level, "message": { "text": n.text } })).collect();
-    run.invocations = Some(
-        serde_json::from_value(json!([{
-            "executionSuccessful": successful,
-            "toolExecutionNotifications": notifications,
-            "properties": counters,
-        }]))
-        .context("internal: invocation")?,
-    );
-    Ok(run)
+    crate::builtin::assemble_run("deps", descriptors, results, &fingerprint_keys, notifications, counters, successful)
 }
 
 fn is_vulnerability(finding: &Finding) -> bool {
