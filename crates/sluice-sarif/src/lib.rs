@@ -18,8 +18,8 @@ pub use fingerprint::{assign_fingerprints, content_hash, is_sluice_fingerprint, 
 pub use io::{empty_log, empty_run, read_log, write_log, write_log_pretty, ReadError, SCHEMA_URI};
 pub use merge::{MergeError, Merger, SerializedRun};
 pub use normalize::{
-    artifact_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for, sort_results,
-    NormalizeOptions,
+    artifact_path, decode_uri_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for,
+    sort_results, NormalizeOptions,
 };
 pub use provenance::{
     foreign_stage, neutralize_foreign, stage_from, stage_of, BUILTIN_STAGES, RESERVED_STAGES, SLUICE_NAMESPACE,

@@ -404,7 +404,7 @@ fn to_slash(path: &Path) -> String {
 }
 
 /// Percent-encodes what may not appear raw in a URI path (RFC 3986 `pchar` plus `/`).
-fn encode_uri_path(path: &str) -> String {
+pub(crate) fn encode_uri_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for byte in path.bytes() {
         let keep = byte.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&byte);
@@ -417,7 +417,8 @@ fn encode_uri_path(path: &str) -> String {
     out
 }
 
-fn decode_uri_path(uri: &str) -> String {
+/// Decodes `%XX` escapes; invalid UTF-8 is replaced.
+pub fn decode_uri_path(uri: &str) -> String {
     let bytes = uri.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

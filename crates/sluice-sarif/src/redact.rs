@@ -153,44 +153,11 @@ fn redact_string(s: &str, engine: &sluice_secrets::Engine) -> Option<String> {
     if !current.contains('%') {
         return direct;
     }
-    let decoded = percent_decode(current);
+    let decoded = crate::normalize::decode_uri_path(current);
     match engine.redact_text(&decoded) {
-        Some(redacted) => Some(percent_encode(&redacted)),
+        Some(redacted) => Some(crate::normalize::encode_uri_path(&redacted)),
         None => direct,
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Encodes what a URI cannot hold as it is; `/` and `:` are kept so paths and schemes read as
-/// before.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn blank(value: &mut Value) {

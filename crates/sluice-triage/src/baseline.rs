@@ -175,24 +175,7 @@ mod lean {
 
 /// Percent-decoding of a normalized URI path (as `sluice_sarif::artifact_path` reads it).
 fn decode_uri(uri: &str) -> String {
-    let uri = uri.strip_prefix("file://").unwrap_or(uri);
-    let bytes = uri.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                // Both digits are below 16: the value fits a byte.
-                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    sluice_sarif::decode_uri_path(uri.strip_prefix("file://").unwrap_or(uri))
 }
 
 impl Baseline {
