@@ -64,7 +64,7 @@ pub fn redact_result(result: &mut SarifResult) {
 pub fn redact_result_into(result: &mut SarifResult, out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.clear();
     serde_json::to_writer(&mut *out, &*result)?;
-    let clean = sluice_secrets::embedded_engine().is_some_and(|e| !e.may_contain_credential_in_json(out));
+    let clean = sluice_secrets::embedded_engine().is_some_and(|e| json_is_clean(out, e));
     if !clean {
         let mut scratch = Vec::new();
         redact_item(result, &mut scratch);
@@ -99,7 +99,7 @@ fn redact_item<T: Serialize + DeserializeOwned>(item: &mut T, buf: &mut Vec<u8>)
         return;
     };
     buf.clear();
-    if serde_json::to_writer(&mut *buf, &*item).is_err() || !engine.may_contain_credential_in_json(buf) {
+    if serde_json::to_writer(&mut *buf, &*item).is_err() || json_is_clean(buf, engine) {
         return;
     }
     let Ok(mut value) = serde_json::to_value(&*item) else {
@@ -109,6 +109,75 @@ fn redact_item<T: Serialize + DeserializeOwned>(item: &mut T, buf: &mut Vec<u8>)
         // Only string contents changed, so the value still has the item's shape.
         if let Ok(redacted) = serde_json::from_value(value) {
             *item = redacted;
+        }
+    }
+}
+
+/// Whether no string of a serialized value holds a credential, decided without building the
+/// value: the keyword automaton on the whole JSON first (most values stop there), then each
+/// string on its own, unescaped (and percent-decoded where it has escapes, as
+/// [`redact_string`] checks URIs), exactly as [`redact_string`] would see it. Only a value
+/// this finds something in is rebuilt and redacted string by string.
+fn json_is_clean(json: &[u8], engine: &sluice_secrets::Engine) -> bool {
+    if !engine.may_contain_credential_in_json(json) {
+        return true;
+    }
+    let holds = |text: &[u8]| engine.may_contain_credential(text) && !engine.credential_spans(text).is_empty();
+    let mut clean = true;
+    for_each_json_string(json, &mut |content: &[u8]| {
+        if clean && holds(content) {
+            clean = false;
+        }
+        if clean && content.contains(&b'%') {
+            let decoded = crate::normalize::decode_uri_path(&String::from_utf8_lossy(content));
+            clean = !holds(decoded.as_bytes());
+        }
+    });
+    clean
+}
+
+/// Calls `f` with the unescaped contents of every string (keys included) of compact JSON as
+/// serde_json writes it.
+fn for_each_json_string(json: &[u8], f: &mut dyn FnMut(&[u8])) {
+    let mut content = Vec::new();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < json.len() {
+        let b = json[i];
+        if !in_string {
+            in_string = b == b'"';
+            content.clear();
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = false;
+                f(&content);
+                i += 1;
+            }
+            b'\\' if i + 1 < json.len() => {
+                let (c, used) = match json[i + 1] {
+                    b'n' => ('\n', 2),
+                    b't' => ('\t', 2),
+                    b'r' => ('\r', 2),
+                    b'b' => ('\u{8}', 2),
+                    b'f' => ('\u{c}', 2),
+                    b'u' => {
+                        let hex = json.get(i + 2..i + 6).and_then(|h| std::str::from_utf8(h).ok());
+                        let code = hex.and_then(|h| u32::from_str_radix(h, 16).ok());
+                        (code.and_then(char::from_u32).unwrap_or('\u{fffd}'), 6)
+                    }
+                    other => (char::from(other), 2),
+                };
+                let mut utf8 = [0u8; 4];
+                content.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                i += used;
+            }
+            _ => {
+                content.push(b);
+                i += 1;
+            }
         }
     }
 }
@@ -248,4 +317,33 @@ pub fn is_credential_parts<'a>(
 fn says_credential(text: &str) -> bool {
     let text = text.to_ascii_lowercase();
     CREDENTIAL_WORDS.iter().any(|w| text.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_seen_unescaped_one_by_one() {
+        let value = serde_json::json!({"a": "x\"y\\z\n\u{1}", "k\tey": ["%41B", 1, true, null]});
+        let json = serde_json::to_vec(&value).unwrap_or_default();
+        let mut seen = Vec::new();
+        for_each_json_string(&json, &mut |s: &[u8]| seen.push(String::from_utf8_lossy(s).into_owned()));
+        seen.sort();
+        assert_eq!(seen, ["%41B", "a", "k\tey", "x\"y\\z\n\u{1}"]);
+    }
+
+    #[test]
+    fn the_fast_check_agrees_with_redacting_each_string() {
+        let Some(engine) = sluice_secrets::embedded_engine() else { panic!("embedded rules") };
+        // A quoted generic password: inside JSON its quotes are escaped, so only the unescaped
+        // string shows the rule its context.
+        let dirty = serde_json::json!({"message": {"text": "set DB_PASSWORD = \"SIOjN09dwCO2Oj\" here"}});
+        let encoded = serde_json::json!({"uri": "DB_PASSWORD%20%3D%20%22SIOjN09dwCO2Oj%22"});
+        let clean = serde_json::json!({"message": {"text": "something suspicious in function handler_0"}});
+        for (value, want) in [(dirty, false), (encoded, false), (clean, true)] {
+            let json = serde_json::to_vec(&value).unwrap_or_default();
+            assert_eq!(json_is_clean(&json, engine), want, "{value}");
+        }
+    }
 }
