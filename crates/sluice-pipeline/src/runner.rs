@@ -182,7 +182,8 @@ pub fn run_stage(job: &StageJob, root: &Path) -> StageOutcome {
 fn with_stderr(reason: &str, stderr: &str) -> String {
     let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
     match last {
-        Some(line) => format!("{reason}; its last words: {}", line.trim()),
+        // A tool's stderr is the tool's text: no credential in it goes into the log.
+        Some(line) => format!("{reason}; its last words: {}", sluice_sarif::redact_text(line.trim())),
         None => reason.to_owned(),
     }
 }

@@ -153,8 +153,6 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
             .additional_properties
             .insert(keys::STAGE.into(), Value::String(opts.stage.to_owned()));
     }
-    // Whatever the tool wrote, no credential leaves normalization (idempotent).
-    crate::redact::redact_run(run);
 }
 
 /// Drops snippet text that may hold a credential. Invariant: no secret leaves sluice

@@ -217,6 +217,8 @@ fn scan(args: ScanArgs) -> Result<u8> {
             code = exit::FAILED;
         }
         normalize_run(&mut run, &NormalizeOptions { stage: &args.stage, root: &root, base: &root, read_files: false });
+        // A stage's own run never went through `read_log`: redact it here, before it is written.
+        sluice_sarif::redact_run(&mut run);
         vec![run]
     };
     let mut merger = Merger::new();
