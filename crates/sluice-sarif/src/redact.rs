@@ -106,9 +106,18 @@ fn redact_item<T: Serialize + DeserializeOwned>(item: &mut T, buf: &mut Vec<u8>)
         return;
     };
     if redact_value(&mut value, engine) {
-        // Only string contents changed, so the value still has the item's shape.
-        if let Ok(redacted) = serde_json::from_value(value) {
-            *item = redacted;
+        // Only string contents changed, so the value still has the item's shape; should it
+        // not read back, nothing of the item is kept rather than the credential.
+        match serde_json::from_value(value) {
+            Ok(redacted) => *item = redacted,
+            Err(_) => {
+                if let Ok(mut value) = serde_json::to_value(&*item) {
+                    blank(&mut value);
+                    if let Ok(blanked) = serde_json::from_value(value) {
+                        *item = blanked;
+                    }
+                }
+            }
         }
     }
 }
