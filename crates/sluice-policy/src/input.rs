@@ -416,7 +416,7 @@ fn finding(run: &Run, result: &SarifResult, run_stage: &str) -> Finding {
         .filter(|s| s.status.as_ref().and_then(Value::as_str).is_none_or(|st| st == "accepted"))
         .collect();
     let suppressions: BTreeSet<String> = accepted.iter().filter_map(|s| s.kind.as_str().map(str::to_owned)).collect();
-    let secret = stage == "secrets" || cwe.iter().any(|c| SECRET_CWES.contains(&c.as_str()));
+    let secret = stage == "secrets" || cwe.iter().any(|c| sluice_sarif::CREDENTIAL_CWES.contains(&c.as_str()));
     let region = primary_region(result);
     Finding {
         rule: rule_id,
@@ -437,9 +437,6 @@ fn finding(run: &Run, result: &SarifResult, run_stage: &str) -> Finding {
         message: message_text(result),
     }
 }
-
-/// CWEs of credential exposure (the same list normalization uses to drop snippets).
-const SECRET_CWES: &[&str] = &["CWE-798", "CWE-259", "CWE-321", "CWE-522", "CWE-312", "CWE-540"];
 
 fn triage_decision(value: &Value) -> Option<TriageDecision> {
     let obj = value.as_object()?;

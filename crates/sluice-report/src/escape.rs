@@ -112,17 +112,25 @@ pub fn github_property(text: &str) -> String {
 pub fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if is_invisible_control(c) => push_escaped(&mut out, c),
-            c => out.push(c),
+        match html_entity(c) {
+            Some(entity) => out.push_str(entity),
+            None if is_invisible_control(c) => push_escaped(&mut out, c),
+            None => out.push(c),
         }
     }
     out
+}
+
+/// The entity for a character HTML gives meaning to (`& < > " '`).
+fn html_entity(c: char) -> Option<&'static str> {
+    Some(match c {
+        '&' => "&amp;",
+        '<' => "&lt;",
+        '>' => "&gt;",
+        '"' => "&quot;",
+        '\'' => "&#39;",
+        _ => return None,
+    })
 }
 
 /// Inline text for markdown as GitHub and GitLab render it (a table cell, a list item, a
@@ -133,12 +141,11 @@ pub fn html(text: &str) -> String {
 pub fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
+        if let Some(entity) = html_entity(c) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
             '|' => out.push_str("&#124;"),
             '[' => out.push_str("&#91;"),
             ']' => out.push_str("&#93;"),
@@ -199,16 +206,18 @@ fn xml_char(c: char) -> bool {
 /// U+FFFD, since not even a character reference may carry them.
 pub fn xml_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c if !xml_char(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
+    text.chars().for_each(|c| push_xml_text(&mut out, c));
     out
+}
+
+fn push_xml_text(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        c if !xml_char(c) => out.push('\u{FFFD}'),
+        c => out.push(c),
+    }
 }
 
 /// An XML 1.0 attribute value in double quotes: as [`xml_text`], with quotes escaped, and tab,
@@ -222,7 +231,7 @@ pub fn xml_attr(text: &str) -> String {
             '\t' => out.push_str("&#9;"),
             '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
-            c => out.push_str(&xml_text(c.encode_utf8(&mut [0; 4]))),
+            c => push_xml_text(&mut out, c),
         }
     }
     out

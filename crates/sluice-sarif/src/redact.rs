@@ -64,14 +64,13 @@ pub fn redact_result(result: &mut SarifResult) {
 pub fn redact_result_into(result: &mut SarifResult, out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.clear();
     serde_json::to_writer(&mut *out, &*result)?;
-    let clean = sluice_secrets::embedded_engine().is_some_and(|e| json_is_clean(out, e));
-    if !clean {
-        let mut scratch = Vec::new();
-        redact_item(result, &mut scratch);
-        out.clear();
-        serde_json::to_writer(&mut *out, &*result)?;
+    match sluice_secrets::embedded_engine() {
+        Some(engine) if json_is_clean(out, engine) => return Ok(()),
+        Some(engine) => redact_strings(result, engine),
+        None => blank_item(result),
     }
-    Ok(())
+    out.clear();
+    serde_json::to_writer(&mut *out, &*result)
 }
 
 fn redact_run_with(run: &mut Run, buf: &mut Vec<u8>) {
@@ -90,18 +89,19 @@ fn redact_run_with(run: &mut Run, buf: &mut Vec<u8>) {
 fn redact_item<T: Serialize + DeserializeOwned>(item: &mut T, buf: &mut Vec<u8>) {
     let Some(engine) = sluice_secrets::embedded_engine() else {
         // Fail closed: nothing of the item can be vouched for.
-        if let Ok(mut value) = serde_json::to_value(&*item) {
-            blank(&mut value);
-            if let Ok(blanked) = serde_json::from_value(value) {
-                *item = blanked;
-            }
-        }
+        blank_item(item);
         return;
     };
     buf.clear();
     if serde_json::to_writer(&mut *buf, &*item).is_err() || json_is_clean(buf, engine) {
         return;
     }
+    redact_strings(item, engine);
+}
+
+/// The slow path, for an item known to hold a credential: rebuilt as a JSON value, redacted
+/// string by string, read back.
+fn redact_strings<T: Serialize + DeserializeOwned>(item: &mut T, engine: &sluice_secrets::Engine) {
     let Ok(mut value) = serde_json::to_value(&*item) else {
         return;
     };
@@ -110,14 +110,17 @@ fn redact_item<T: Serialize + DeserializeOwned>(item: &mut T, buf: &mut Vec<u8>)
         // not read back, nothing of the item is kept rather than the credential.
         match serde_json::from_value(value) {
             Ok(redacted) => *item = redacted,
-            Err(_) => {
-                if let Ok(mut value) = serde_json::to_value(&*item) {
-                    blank(&mut value);
-                    if let Ok(blanked) = serde_json::from_value(value) {
-                        *item = blanked;
-                    }
-                }
-            }
+            Err(_) => blank_item(item),
+        }
+    }
+}
+
+/// Every string of `item` replaced by a note that it could not be vouched for.
+fn blank_item<T: Serialize + DeserializeOwned>(item: &mut T) {
+    if let Ok(mut value) = serde_json::to_value(&*item) {
+        blank(&mut value);
+        if let Ok(blanked) = serde_json::from_value(value) {
+            *item = blanked;
         }
     }
 }
@@ -318,7 +321,9 @@ pub fn is_credential_parts<'a>(
 ) -> bool {
     let tool = tool.to_ascii_lowercase();
     stage == "secrets"
-        || SECRET_SCANNERS.iter().any(|s| tool == *s || tool.starts_with(&format!("{s} ")))
+        || SECRET_SCANNERS
+            .iter()
+            .any(|s| tool.strip_prefix(s).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
         || cwes.any(|c| CREDENTIAL_CWES.contains(&c))
         || says_credential(rule_id)
 }
