@@ -2,10 +2,13 @@
 //! that the engine used to drop or never look at. Every credential here is made at run time
 //! or is a key generated for this test that protects nothing.
 
+mod common;
+
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use common::{github_token, write};
 use proptest::prelude::*;
 use sluice_secrets::{scan, scan_bytes, Config, Engine, Finding, Target};
 
@@ -15,19 +18,6 @@ fn config() -> Config {
 
 fn engine() -> Engine {
     Engine::new(&config()).expect("engine")
-}
-
-/// A classic GitHub token with a valid checksum: `ghp_` + 30 characters + base62 CRC32.
-fn github_token(payload: &str) -> String {
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    assert_eq!(payload.len(), 30);
-    let mut n = crc32fast::hash(payload.as_bytes());
-    let mut sum = [b'0'; 6];
-    for slot in sum.iter_mut().rev() {
-        *slot = BASE62[(n % 62) as usize];
-        n /= 62;
-    }
-    format!("ghp_{payload}{}", String::from_utf8_lossy(&sum))
 }
 
 fn ids(found: &[Finding]) -> Vec<&str> {
@@ -224,12 +214,6 @@ fn a_twilio_api_key_is_found_without_the_word_twilio() {
 
 // ---------------------------------------------------------------------------------------------
 // item 13: a secret as a file or directory name
-
-fn write(root: &Path, rel: &str, content: &[u8]) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-    fs::write(path, content).expect("write");
-}
 
 #[test]
 fn a_secret_used_as_a_file_or_directory_name_is_reported() {

@@ -1,26 +1,15 @@
 //! The engine end to end on real directories: walking, skipping, reporting, suppressing.
 //! Every credential here is fake, assembled at run time.
 
-use std::fs;
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::{github_token, write};
 use sluice_secrets::{scan, scan_bytes, Config, Engine, Error, RuleSpec, SkipReason, Target};
 
 fn config() -> Config {
     Config { max_file_size: 64 * 1024, extra_rules: Vec::new(), allow_paths: Vec::new() }
-}
-
-/// A classic GitHub token with a valid checksum: `ghp_` + 30 characters + base62 CRC32.
-fn github_token(payload: &str) -> String {
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    assert_eq!(payload.len(), 30);
-    let mut n = crc32fast::hash(payload.as_bytes());
-    let mut sum = [b'0'; 6];
-    for slot in sum.iter_mut().rev() {
-        *slot = BASE62[(n % 62) as usize];
-        n /= 62;
-    }
-    format!("ghp_{payload}{}", String::from_utf8_lossy(&sum))
 }
 
 fn token() -> String {
@@ -29,12 +18,6 @@ fn token() -> String {
 
 fn aws_key_id() -> String {
     ["AKIA", "Q7ZR2WXK5TBN3HJM"].concat()
-}
-
-fn write(root: &Path, rel: &str, content: &[u8]) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-    fs::write(path, content).expect("write");
 }
 
 fn rule_paths(scan: &sluice_secrets::Scan) -> Vec<(String, String)> {

@@ -12,12 +12,6 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 /// A git repository with `n` files holding one (fake, checksum-valid) GitHub token each.
 fn repo_with_tokens(n: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

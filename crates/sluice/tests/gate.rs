@@ -18,13 +18,6 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gate/results.sarif")
 }
 
-fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// A repository like the fixture's: Python and JavaScript code, an npm lockfile, a Dockerfile.
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

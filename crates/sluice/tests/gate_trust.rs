@@ -14,11 +14,8 @@ use serde_json::{json, Value};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 
-fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
+fn gate(root: &Path, input: &Path, profile: &str) -> (i32, String) {
+    gate_profile(root, input, profile, NOW)
 }
 
 /// A repository that needs only the secrets stage (no code, manifests or Dockerfiles).
@@ -64,18 +61,6 @@ fn hostile_log() -> Value {
              "results": [forged_critical()]}
         ]
     })
-}
-
-fn gate(root: &Path, input: &Path, profile: &str) -> (i32, String) {
-    let out = sluice()
-        .arg("gate")
-        .arg(input)
-        .arg("--root")
-        .arg(root)
-        .args(["--now", NOW, "--profile", profile])
-        .output()
-        .unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn policy_input(root: &Path, input: &Path) -> Value {

@@ -13,14 +13,14 @@ use common::*;
 use serde_json::Value;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
+
+/// `sluice gate --profile PROFILE` over the run's results: exit code and stderr.
+fn gate(root: &Path, profile: &str) -> (i32, String) {
+    gate_profile(root, &root.join("sluice-out/results.sarif"), profile, NOW)
+}
+
 /// A critical SAST finding (python.subprocess-shell-injection, 9.8).
 const CRITICAL: &str = "import subprocess\n\ndef ping(host):\n    subprocess.run('ping -c 1 ' + host, shell=True)\n";
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-}
 
 /// A committed git repository with these files and an ordinary `main.py`.
 fn repo(files: &[(&str, String)]) -> tempfile::TempDir {
@@ -46,19 +46,6 @@ fn run(root: &Path) -> Run {
     assert_eq!(out.status.code(), Some(0), "sluice run: {stderr}");
     let text = std::fs::read_to_string(root.join("sluice-out/results.sarif")).unwrap();
     Run { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), sarif: serde_json::from_str(&text).unwrap() }
-}
-
-/// `sluice gate --profile PROFILE` over the run's results: exit code and stderr.
-fn gate(root: &Path, profile: &str) -> (i32, String) {
-    let out = sluice()
-        .arg("gate")
-        .arg(root.join("sluice-out/results.sarif"))
-        .arg("--root")
-        .arg(root)
-        .args(["--now", NOW, "--profile", profile])
-        .output()
-        .unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn results(sarif: &Value) -> Vec<&Value> {

@@ -181,3 +181,24 @@ pub fn results(log: &serde_json::Value) -> Vec<serde_json::Value> {
 pub fn fingerprint(result: &serde_json::Value) -> String {
     result["partialFingerprints"]["sluice/v1"].as_str().expect("a sluice/v1 fingerprint").to_owned()
 }
+
+/// Writes `text` to `root/rel`, creating its directories; the path written.
+pub fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().expect("a relative path under the root")).expect("mkdir");
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+/// `sluice gate --profile PROFILE` on `input` at a fixed clock: exit code and stderr.
+pub fn gate_profile(root: &Path, input: &Path, profile: &str, now: &str) -> (i32, String) {
+    let out = sluice()
+        .arg("gate")
+        .arg(input)
+        .arg("--root")
+        .arg(root)
+        .args(["--now", now, "--profile", profile])
+        .output()
+        .expect("sluice gate runs");
+    (out.status.code().expect("an exit code"), String::from_utf8_lossy(&out.stderr).into_owned())
+}
