@@ -197,6 +197,15 @@ fn run_includes_the_container_stage() {
 /// A Debian 12 image built in September 2023: the base layer's glibc predates DSA-5514-1 and
 /// the second layer installs an openssl that predates DSA-5532-1.
 fn debian_image_of_2023() -> (Vec<u8>, Vec<String>) {
+    debian_2023_archive(&[
+        ("/bin/sh -c #(nop) ADD file:6fef7a4ab2de57c438dad76949e7eb87cfb1ea6f45b0f2423f71188efdaa0d8e in / ", false),
+        ("/bin/sh -c #(nop)  CMD [\"bash\"]", true),
+        ("RUN |1 APT_TOKEN=s3cr3t-value /bin/sh -c apt-get update && apt-get install -y openssl ca-certificates # buildkit", false),
+    ])
+}
+
+/// `docker save` of the Debian 12 layers of 2023 with a build history, and the layers' digests.
+fn debian_2023_archive(history: &[(&str, bool)]) -> (Vec<u8>, Vec<String>) {
     let text = |name: &str| String::from_utf8(fixture(name)).unwrap();
     let old_glibc = |s: String| s.replace("Version: 2.36-9+deb12u14", "Version: 2.36-9+deb12u1");
     let base = old_glibc(text("dpkg-status.base"));
@@ -211,15 +220,7 @@ fn debian_image_of_2023() -> (Vec<u8>, Vec<String>) {
         ),
         layer(&[Node::File("var/lib/dpkg/status", installed.into_bytes())], Comp::Gzip),
     ];
-    docker_archive_with_history(
-        &layers,
-        "app:2023",
-        &[
-            ("/bin/sh -c #(nop) ADD file:6fef7a4ab2de57c438dad76949e7eb87cfb1ea6f45b0f2423f71188efdaa0d8e in / ", false),
-            ("/bin/sh -c #(nop)  CMD [\"bash\"]", true),
-            ("RUN |1 APT_TOKEN=s3cr3t-value /bin/sh -c apt-get update && apt-get install -y openssl ca-certificates # buildkit", false),
-        ],
-    )
+    docker_archive_with_history(&layers, "app:2023", history)
 }
 
 #[test]
@@ -356,21 +357,7 @@ fn rpm_packages_of_a_rocky_image_are_matched_on_rocky_advisories() {
 
 /// `docker save` of [`debian_image_of_2023`]'s layers with another build history.
 fn debian_2023_with_history(history: &[(&str, bool)]) -> Vec<u8> {
-    let text = |name: &str| String::from_utf8(fixture(name)).unwrap();
-    let old_glibc = |s: String| s.replace("Version: 2.36-9+deb12u14", "Version: 2.36-9+deb12u1");
-    let base = old_glibc(text("dpkg-status.base"));
-    let installed = old_glibc(text("dpkg-status.layer2")).replace("3.0.19-1~deb12u2", "3.0.11-1~deb12u1");
-    let layers = [
-        layer(
-            &[
-                Node::File("etc/os-release", fixture("os-release.debian")),
-                Node::File("var/lib/dpkg/status", base.into_bytes()),
-            ],
-            Comp::Gzip,
-        ),
-        layer(&[Node::File("var/lib/dpkg/status", installed.into_bytes())], Comp::Gzip),
-    ];
-    docker_archive_with_history(&layers, "app:2023", history).0
+    debian_2023_archive(history).0
 }
 
 #[test]
