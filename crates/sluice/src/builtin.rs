@@ -355,8 +355,6 @@ fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &Path)
 
     let mut results = Vec::with_capacity(scan.findings.len());
     let mut fingerprint_keys = Vec::with_capacity(scan.findings.len());
-    // The secrets engine, built only when a `sluice:ignore` reason needs checking for credentials.
-    let redactor: std::sync::OnceLock<Option<sluice_secrets::Engine>> = std::sync::OnceLock::new();
     for f in &scan.findings {
         let rule = by_id.get(f.rule_id.as_str());
         let level = rule.map_or("warning", |r| r.level.as_str());
@@ -386,15 +384,7 @@ fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &Path)
             },
         }));
         if let (Some(why), Some(result)) = (&f.suppressed_by, results.last_mut().and_then(Value::as_object_mut)) {
-            let engine = redactor.get_or_init(|| {
-                let config = sluice_secrets::Config {
-                    max_file_size: DEFAULT_MAX_FILE_SIZE,
-                    extra_rules: Vec::new(),
-                    allow_paths: Vec::new(),
-                };
-                sluice_secrets::Engine::new(&config).ok()
-            });
-            result.insert("suppressions".into(), in_source_suppression(why, engine.as_ref()));
+            result.insert("suppressions".into(), in_source_suppression(why, sluice_secrets::embedded_engine()));
         }
         let content = sluice_sarif::content_hash(&sluice_sarif::normalize_content(&f.matched));
         fingerprint_keys.push((f.rule_id.clone(), f.path.clone(), content));
@@ -561,23 +551,12 @@ fn skip_notification(path: &str, reason: &str, why: &str) -> Value {
 /// `sluice:allow`): kind `inSource`, the comment's reason as justification, every credential
 /// the secrets engine sees in it redacted. Whether it counts is the policy's decision.
 fn in_source_suppression(justification: &str, secrets: Option<&sluice_secrets::Engine>) -> Value {
-    let mut text: Vec<char> = justification.chars().collect();
-    match secrets {
-        Some(engine) => {
-            let mut found = engine.scan_bytes("justification", justification.as_bytes());
-            // Right to left, so earlier columns stay valid.
-            found.sort_by_key(|f| std::cmp::Reverse(f.column));
-            for f in found.iter().filter(|f| f.line == 1 && f.end_line == 1) {
-                let (start, end) = ((f.column as usize).saturating_sub(1), (f.end_column as usize).saturating_sub(1));
-                if start < end && end <= text.len() {
-                    text.splice(start..end, f.redacted.chars());
-                }
-            }
-        }
+    let text = match secrets {
+        Some(engine) => engine.redact_text(justification).unwrap_or_else(|| justification.to_owned()),
         // Without the engine nothing can be vouched for: keep no text.
-        None => text = "in-source suppression".chars().collect(),
-    }
-    json!([{ "kind": "inSource", "status": "accepted", "justification": text.into_iter().collect::<String>() }])
+        None => "in-source suppression".to_owned(),
+    };
+    json!([{ "kind": "inSource", "status": "accepted", "justification": text }])
 }
 
 fn non_empty<'a>(text: &'a str, fallback: &'a str) -> &'a str {
