@@ -138,7 +138,7 @@ pub struct SkippedFile {
 }
 
 /// Key of a notification's property bag holding the skip reason code.
-pub const SKIPPED_KEY: &str = "sluice/skipped";
+pub const SKIPPED_KEY: &str = sluice_sarif::keys::SKIPPED;
 
 /// Facts about this run that are not in the SARIF.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -360,26 +360,14 @@ fn sort_key(f: &Finding) -> SortKey<'_> {
 /// The stage a run belongs to: sluice's one answer, [`sluice_sarif::stage_of`].
 pub use sluice_sarif::stage_of;
 
-/// The files a run's notifications say were not scanned: those with a reason code under
-/// [`SKIPPED_KEY`] and a location.
+/// The files a run's notifications say were not scanned (`sluice_sarif::skipped_files`).
 fn skipped_files(run: &Run, stage: &str, out: &mut Vec<SkippedFile>) {
-    let notes = run.invocations.iter().flatten().flat_map(|i| i.tool_execution_notifications.iter().flatten());
-    for note in notes {
-        let props = note.properties.as_ref().map(|p| &p.additional_properties);
-        let Some(reason) = props.and_then(|p| p.get(SKIPPED_KEY)).and_then(Value::as_str) else { continue };
-        let uri = note
-            .locations
-            .iter()
-            .flatten()
-            .find_map(|l| l.physical_location.as_ref()?.artifact_location.as_ref()?.uri.clone());
-        let Some(path) = uri else { continue };
-        out.push(SkippedFile {
-            path,
-            stage: stage.to_owned(),
-            reason: reason.to_owned(),
-            message: cap(note.message.text.clone().unwrap_or_default()),
-        });
-    }
+    out.extend(sluice_sarif::skipped_files(run).into_iter().map(|s| SkippedFile {
+        path: s.path.to_owned(),
+        stage: stage.to_owned(),
+        reason: s.reason.to_owned(),
+        message: cap(s.message.to_owned()),
+    }));
 }
 
 fn stage(run: &Run, name: String) -> Stage {

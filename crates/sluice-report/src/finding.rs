@@ -62,24 +62,14 @@ pub struct SkippedFile {
 pub fn skipped_files(log: &Sarif) -> Vec<SkippedFile> {
     let mut out = Vec::new();
     for run in &log.runs {
-        let notes = run.invocations.iter().flatten().flat_map(|i| i.tool_execution_notifications.iter().flatten());
-        for n in notes {
-            let props = n.properties.as_ref().map(|p| &p.additional_properties);
-            let Some(reason) = props.and_then(|p| p.get("sluice/skipped")).and_then(Value::as_str) else { continue };
-            let uri = n
-                .locations
-                .iter()
-                .flatten()
-                .find_map(|l| l.physical_location.as_ref()?.artifact_location.as_ref()?.uri.clone());
-            let Some(path) = uri else { continue };
-            let text = n.message.text.clone().unwrap_or_default();
-            let why = text.strip_prefix(&format!("{path}: not scanned: ")).map_or(text.clone(), str::to_owned);
+        for s in sluice_sarif::skipped_files(run) {
+            let prefix = format!("{}: not scanned: ", s.path);
             out.push(SkippedFile {
-                path,
+                path: s.path.to_owned(),
                 stage: stage_of_run(run),
-                reason: reason.to_owned(),
-                why,
-                note: n.level.as_ref().and_then(Value::as_str) == Some("note"),
+                reason: s.reason.to_owned(),
+                why: s.message.strip_prefix(&prefix).unwrap_or(s.message).to_owned(),
+                note: s.note,
             });
         }
     }

@@ -30,6 +30,40 @@ pub use redact::{
 };
 pub use serde_sarif::sarif;
 pub use severity::{security_severity, severity_of, Severity};
+
+/// A file a run says it did not scan: a notification with a [`keys::SKIPPED`] reason code and a
+/// location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFile<'a> {
+    /// The notification's artifact URI (repository-relative for sluice's stages).
+    pub path: &'a str,
+    pub reason: &'a str,
+    /// The notification's text.
+    pub message: &'a str,
+    /// Level `note`: a documented rule skipped the file; otherwise the file itself did.
+    pub note: bool,
+}
+
+/// Every file `run`'s notifications say was not scanned, in the order written.
+pub fn skipped_files(run: &sarif::Run) -> Vec<SkippedFile<'_>> {
+    let notes = run.invocations.iter().flatten().flat_map(|i| i.tool_execution_notifications.iter().flatten());
+    notes
+        .filter_map(|n| {
+            let reason = n.properties.as_ref()?.additional_properties.get(keys::SKIPPED)?.as_str()?;
+            let path = n
+                .locations
+                .iter()
+                .flatten()
+                .find_map(|l| l.physical_location.as_ref()?.artifact_location.as_ref()?.uri.as_deref())?;
+            Some(SkippedFile {
+                path,
+                reason,
+                message: n.message.text.as_deref().unwrap_or_default(),
+                note: n.level.as_ref().and_then(serde_json::Value::as_str) == Some("note"),
+            })
+        })
+        .collect()
+}
 pub use source::{resolve_in_root, SourceFiles, MAX_SOURCE_BYTES};
 
 /// Property-bag keys of the stage contract.
@@ -43,4 +77,7 @@ pub mod keys {
     /// The sluice stage that produced the result (the run's stage name); also on a run whose
     /// category is the tool's own rather than `sluice/<stage>/`.
     pub const STAGE: &str = "sluice/stage";
+    /// On a notification located at a file: the code of the reason the stage did not scan it
+    /// (`too-large`, `generated`, `minified`, …); see [`crate::skipped_files`].
+    pub const SKIPPED: &str = "sluice/skipped";
 }

@@ -536,7 +536,7 @@ fn skip_notification(path: &str, reason: &str, why: &str) -> Value {
     let mut note = json!({
         "level": level,
         "message": { "text": format!("{path}: not scanned: {why}") },
-        "properties": { "sluice/skipped": reason },
+        "properties": { keys::SKIPPED: reason },
     });
     if let (false, Some(obj)) = (path.is_empty(), note.as_object_mut()) {
         obj.insert(
