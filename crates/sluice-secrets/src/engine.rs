@@ -87,7 +87,7 @@ pub struct Engine {
     json_prefilter: Option<AhoCorasick>,
     /// What must occur for a keyword-less rule to match: the case-sensitive literal its pattern
     /// starts with (`SK` for Twilio keys). `None` when some such rule has none, so that
-    /// [`Engine::may_contain_credential`] must answer yes.
+    /// every text may hold one of their matches.
     unfiltered_literals: Option<AhoCorasick>,
     /// For each prefilter pattern, the rules it triggers.
     pattern_rules: Vec<Vec<usize>>,
@@ -209,18 +209,13 @@ impl Engine {
         self.spans_in(content, Mode::Redact).into_iter().map(|s| (s.start, s.end)).collect()
     }
 
-    /// Whether any rule could match somewhere in `content`: one pass of the keyword automaton.
-    /// `false` means [`Engine::credential_spans`] would find nothing.
-    pub fn may_contain_credential(&self, content: &[u8]) -> bool {
-        self.prefilter.as_ref().is_some_and(|ac| ac.is_match(content)) || self.unfiltered_may_match(content)
-    }
-
     fn unfiltered_may_match(&self, content: &[u8]) -> bool {
         !self.unfiltered.is_empty() && self.unfiltered_literals.as_ref().is_none_or(|ac| ac.is_match(content))
     }
 
-    /// [`Engine::may_contain_credential`] for the JSON serialization of a value: `false` means
-    /// no string in it can hold a credential (keywords are looked for as JSON escapes them).
+    /// Whether any rule could match in some string of a serialized JSON value: one pass of the
+    /// keyword automaton, keywords looked for as JSON escapes them. `false` means no string in
+    /// it holds a credential.
     pub fn may_contain_credential_in_json(&self, json: &[u8]) -> bool {
         // The literals are letters and digits, which JSON never escapes.
         self.json_prefilter.as_ref().is_some_and(|ac| ac.is_match(json)) || self.unfiltered_may_match(json)
@@ -230,9 +225,6 @@ impl Engine {
     /// by as many line breaks as the secret had), or `None` when it holds none. Redacted forms
     /// match no rule, so redacting twice changes nothing.
     pub fn redact_text(&self, text: &str) -> Option<String> {
-        if !self.may_contain_credential(text.as_bytes()) {
-            return None;
-        }
         let spans = self.credential_spans(text.as_bytes());
         if spans.is_empty() {
             return None;
@@ -273,7 +265,9 @@ impl Engine {
                 }
             }
         }
-        if hits.is_empty() && self.unfiltered.is_empty() {
+        // Keyword-less rules run only where the literal their pattern starts with occurs.
+        let unfiltered = self.unfiltered_may_match(content);
+        if hits.is_empty() && !unfiltered {
             return Vec::new();
         }
         hits.sort_unstable();
@@ -290,7 +284,7 @@ impl Engine {
             }
             i = end;
         }
-        for &rule in &self.unfiltered {
+        for &rule in self.unfiltered.iter().filter(|_| unfiltered) {
             if !(lockfile && self.matchers[rule].generic) {
                 self.search(rule, content, &[(0, content.len())], &mut spans);
             }
