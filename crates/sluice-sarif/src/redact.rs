@@ -134,7 +134,7 @@ fn json_is_clean(json: &[u8], engine: &sluice_secrets::Engine) -> bool {
     if !engine.may_contain_credential_in_json(json) {
         return true;
     }
-    let holds = |text: &[u8]| !engine.credential_spans(text).is_empty();
+    let holds = |text: &[u8]| engine.may_contain_credential(text) && !engine.credential_spans(text).is_empty();
     let mut clean = true;
     for_each_json_string(json, &mut |content: &[u8]| {
         if clean && holds(content) {

@@ -209,6 +209,13 @@ impl Engine {
         self.spans_in(content, Mode::Redact).into_iter().map(|s| (s.start, s.end)).collect()
     }
 
+    /// Whether any rule could match somewhere in `content`: one non-overlapping pass of the
+    /// keyword automaton that stops at the first hit, much cheaper than collecting every hit.
+    /// `false` means [`Engine::credential_spans`] would find nothing.
+    pub fn may_contain_credential(&self, content: &[u8]) -> bool {
+        self.prefilter.as_ref().is_some_and(|ac| ac.is_match(content)) || self.unfiltered_may_match(content)
+    }
+
     fn unfiltered_may_match(&self, content: &[u8]) -> bool {
         !self.unfiltered.is_empty() && self.unfiltered_literals.as_ref().is_none_or(|ac| ac.is_match(content))
     }
@@ -225,6 +232,10 @@ impl Engine {
     /// by as many line breaks as the secret had), or `None` when it holds none. Redacted forms
     /// match no rule, so redacting twice changes nothing.
     pub fn redact_text(&self, text: &str) -> Option<String> {
+        // Most texts hold no keyword: answer those with the cheap test.
+        if !self.may_contain_credential(text.as_bytes()) {
+            return None;
+        }
         let spans = self.credential_spans(text.as_bytes());
         if spans.is_empty() {
             return None;
