@@ -41,6 +41,8 @@ struct RawConfig {
     policy: RawPolicy,
     #[serde(default)]
     metrics: RawMetrics,
+    #[serde(default)]
+    server: ServerConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,6 +62,16 @@ struct RawMetrics {
     record_runs: Option<bool>,
     #[serde(default)]
     sla: BTreeMap<String, u32>,
+}
+
+/// `[server]`: where `sluice push` sends runs (`sluice serve`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The server's address, `https://…` (plain `http://` only to loopback).
+    pub url: Option<String>,
+    /// The project's name on the server (default: the repository directory's name).
+    pub project: Option<String>,
 }
 
 /// The validated `[metrics]` table.
@@ -120,6 +132,7 @@ pub struct Config {
     pub stages: Vec<StageConfig>,
     pub policy: PolicyConfig,
     pub metrics: MetricsConfig,
+    pub server: ServerConfig,
 }
 
 /// `[policy]`: what the gate evaluates.
@@ -196,6 +209,7 @@ impl Config {
             stages: Vec::new(),
             policy: PolicyConfig::default(),
             metrics: MetricsConfig::default(),
+            server: ServerConfig::default(),
         })
     }
 
@@ -356,6 +370,7 @@ impl Config {
             }
         }
         Ok(Config {
+            server: raw.server,
             metrics: MetricsConfig {
                 db: raw.metrics.db,
                 record_runs: raw.metrics.record_runs,

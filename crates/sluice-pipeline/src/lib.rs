@@ -12,7 +12,8 @@ mod scope;
 pub mod template;
 
 pub use config::{
-    Config, ConfigError, MetricsConfig, PolicyConfig, StageConfig, StageKind, BUILTIN_STAGES, DEFAULT_TIMEOUT,
+    Config, ConfigError, MetricsConfig, PolicyConfig, ServerConfig, StageConfig, StageKind, BUILTIN_STAGES,
+    DEFAULT_TIMEOUT,
 };
 pub use plan::{plan, Plan, PlanError};
 pub use runner::{

@@ -159,8 +159,15 @@ pub fn run_stage(job: &StageJob, root: &Path) -> StageOutcome {
             run,
             &NormalizeOptions { stage: &job.stage, root, base: &job.working_dir, read_files: !job.builtin },
         );
-        if let (Some(only), Some(results)) = (&job.only_files, run.results.as_mut()) {
-            results.retain(|r| artifact_path(r).is_some_and(|p| only.contains(&p)));
+        if let Some(only) = &job.only_files {
+            if let Some(results) = run.results.as_mut() {
+                results.retain(|r| artifact_path(r).is_some_and(|p| only.contains(&p)));
+            }
+            // The run looked at part of the tree: it cannot say a finding elsewhere is gone.
+            run.properties
+                .get_or_insert_with(Default::default)
+                .additional_properties
+                .insert(sluice_sarif::keys::SCOPE.into(), "changed".into());
         }
     }
     let status = match &failure {

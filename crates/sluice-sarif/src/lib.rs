@@ -25,8 +25,8 @@ pub use provenance::{
     foreign_stage, neutralize_foreign, stage_from, stage_of, BUILTIN_STAGES, RESERVED_STAGES, SLUICE_NAMESPACE,
 };
 pub use redact::{
-    is_credential, is_credential_parts, redact_log, redact_result, redact_result_into, redact_run, redact_text,
-    CREDENTIAL_CWES,
+    is_credential, is_credential_parts, redact_json, redact_log, redact_result, redact_result_into, redact_run,
+    redact_text, CREDENTIAL_CWES,
 };
 pub use serde_sarif::sarif;
 pub use severity::{security_severity, severity_of, Severity};
@@ -80,4 +80,8 @@ pub mod keys {
     /// On a notification located at a file: the code of the reason the stage did not scan it
     /// (`too-large`, `generated`, `minified`, …); see [`crate::skipped_files`].
     pub const SKIPPED: &str = "sluice/skipped";
+    /// On a run: `changed` when the stage looked only at changed files (`--since`, `--staged`,
+    /// `--changed-files`). Such a run says nothing about findings it did not report, so the
+    /// server closes nothing with it.
+    pub const SCOPE: &str = "sluice/scope";
 }

@@ -33,6 +33,14 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Redacts every string (and every key) of any JSON document: an SBOM, an attestation, a
+/// verdict or an event a client sends. Fails closed like the rest: without the secrets rules,
+/// every string is blanked.
+pub fn redact_json(value: &mut Value) {
+    let mut buf = Vec::new();
+    redact_item(value, &mut buf);
+}
+
 /// Redacts every string of every run of a log, and of the log's own property bags.
 pub fn redact_log(log: &mut Sarif) {
     let mut buf = Vec::new();

@@ -62,6 +62,12 @@ pub enum Command {
     Attest(crate::policy_cmd::AttestArgs),
     /// Check a signed attestation and the digests of the files it covers.
     Verify(crate::policy_cmd::VerifyArgs),
+    /// Run the security team's server: every repository's runs, findings and decisions (SQLite
+    /// by default, PostgreSQL with --database).
+    Serve(crate::server_cmd::ServeArgs),
+    /// Send the last run (results, SBOM, verdict, events) to the server; exit 69 when it cannot
+    /// be reached (the local results are untouched).
+    Push(crate::server_cmd::PushArgs),
 }
 
 #[derive(Debug, Args)]

@@ -38,6 +38,8 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Policy(args) => crate::policy_cmd::policy(args),
         Command::Attest(args) => crate::policy_cmd::attest(args),
         Command::Verify(args) => crate::policy_cmd::verify(args),
+        Command::Serve(args) => crate::server_cmd::serve(args),
+        Command::Push(args) => crate::server_cmd::push(args),
     }
 }
 

@@ -12,6 +12,7 @@ mod policy_cmd;
 mod progress;
 mod sast_cmd;
 mod sbom_cmd;
+mod server_cmd;
 mod triage_cmd;
 
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ pub mod exit {
     pub const REFUSED: u8 = 1;
     /// The stage (or a stage of the run) failed, or the input was unusable.
     pub const FAILED: u8 = 2;
+    /// A server could not be reached (`push`): nothing was sent, the local results are as they were.
+    pub const UNREACHABLE: u8 = 69;
 }
 
 fn main() -> ExitCode {

@@ -490,3 +490,35 @@ pub fn record_run(root: &Path, config: &Config, log: &Sarif, complete: bool, not
         Err(e) => note(&format!("warning: metrics: run not recorded: {e}")),
     }
 }
+
+/// The deployments and incidents `sluice record` keeps, as `sluice push` sends them: an id
+/// stable across pushes (a deployment by environment, commit and time; an incident by its id,
+/// whose latest state wins on the server), the kind, the time, and the exported line.
+pub fn events_for_push(root: &Path, config: &Config) -> Result<Vec<serde_json::Value>> {
+    let db = config.metrics.db.as_ref().map_or_else(|| root.join(".sluice").join("events.db"), |d| root.join(d));
+    if !db.exists() {
+        return Ok(Vec::new());
+    }
+    let store = Store::open(&db)?;
+    let mut lines = Vec::new();
+    sluice_metrics::export(&store, &mut lines)?;
+    let id_part = |s: &str| -> String {
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || "._-:@".contains(c) { c } else { '-' }).take(40).collect()
+    };
+    let mut events = Vec::new();
+    for line in String::from_utf8_lossy(&lines).lines() {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let text = |k: &str| value.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+        let (kind, id, at) = match value.get("type").and_then(|t| t.as_str()) {
+            Some("deployment") => (
+                "deployment",
+                format!("deployment:{}:{}:{}", id_part(&text("env")), id_part(&text("commit")), id_part(&text("at"))),
+                text("at"),
+            ),
+            Some("incident") => ("incident", format!("incident:{}", id_part(&text("id"))), text("opened_at")),
+            _ => continue,
+        };
+        events.push(serde_json::json!({"id": id, "kind": kind, "at": at, "body": value}));
+    }
+    Ok(events)
+}

@@ -133,3 +133,15 @@ pub fn sbom(args: SbomArgs) -> Result<u8> {
         Ok(exit::FAILED)
     }
 }
+
+/// The repository's CycloneDX SBOM, as `sluice sbom` writes it, for `sluice push`.
+pub fn repository_sbom(root: &Path) -> Result<String> {
+    let inventory = discover_with(root, &Config::default());
+    let info = SbomInfo {
+        name: project_name(root),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created: created()?,
+        container: false,
+    };
+    Ok(sbom::cyclonedx(&inventory, &info))
+}

@@ -1,0 +1,996 @@
+//! The REST API under `/api/v1`, its OpenAPI 3.1 document (`/api/openapi.json`, generated from
+//! the handlers below: only what is registered with `routes!` is in it), health, readiness and
+//! Prometheus metrics.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Principal, TokenKind};
+use crate::db::{Caller, Db, FindingFilter, Login, StoreError};
+use crate::ingest::{IngestError, Limits};
+use crate::model::*;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub limits: Limits,
+    pub metrics: Arc<Metrics>,
+    /// Peers whose `X-Forwarded-For` is believed: the client address is the last hop they add.
+    pub trusted_proxies: Arc<Vec<Cidr>>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+/// An error answer: a status and a JSON body naming the problem.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+    fn unauthorized() -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid token is required (Authorization: Bearer …)")
+    }
+    fn forbidden() -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this token may not do that")
+    }
+    fn not_found(what: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+    fn bad_request(what: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", what)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status, Json(ErrorBody { error: self.code.to_owned(), message: self.message })).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(m) => ApiError::not_found(m),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m),
+            StoreError::RateLimited(m) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", m),
+            StoreError::Db(e) if is_unavailable(&e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not answering; retry")
+            }
+            other => {
+                // The detail goes to the log, not to the client.
+                tracing::error!(error = %other, "storage error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+            }
+        }
+    }
+}
+
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+}
+
+impl From<IngestError> for ApiError {
+    fn from(err: IngestError) -> Self {
+        match err {
+            IngestError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
+            other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", other.to_string()),
+        }
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON body whose rejections are [`ApiError`]s too (axum's are plain text).
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let text = rejection.body_text();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(status, "too_large", "the request body is over the server's limit");
+    }
+    let code = if status == StatusCode::UNPROCESSABLE_ENTITY { "unprocessable" } else { "bad_request" };
+    ApiError::new(status, code, text)
+}
+
+/// The caller's address: the peer, or the last address a trusted proxy names.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(ClientAddr(client_addr(peer, &parts.headers, &state.trusted_proxies)))
+    }
+}
+
+/// X-Forwarded-For is read right to left, over trusted proxies only: what the first untrusted
+/// hop says cannot be taken on its word.
+pub fn client_addr(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[Cidr]) -> String {
+    let Some(peer) = peer else { return "unknown".into() };
+    if !trusted.iter().any(|c| c.contains(peer)) {
+        return peer.to_string();
+    }
+    let mut addr = peer;
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    for hop in hops.into_iter().rev() {
+        addr = hop;
+        if !trusted.iter().any(|c| c.contains(hop)) {
+            break;
+        }
+    }
+    addr.to_string()
+}
+
+/// An address block, `10.0.0.0/8` or one address.
+#[derive(Debug, Clone, Copy)]
+pub struct Cidr {
+    net: IpAddr,
+    bits: u8,
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (addr, bits) = match s.split_once('/') {
+            Some((a, b)) => (a, Some(b)),
+            None => (s, None),
+        };
+        let net: IpAddr = addr.parse().map_err(|_| format!("`{s}` is not an address or address/bits"))?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let bits = match bits {
+            Some(b) => b.parse::<u8>().ok().filter(|b| *b <= max).ok_or_else(|| format!("`{s}`: bad prefix length"))?,
+            None => max,
+        };
+        Ok(Cidr { net, bits })
+    }
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.bits == 0 { 0 } else { u32::MAX << (32 - u32::from(self.bits)) };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.bits == 0 { 0 } else { u128::MAX << (128 - u32::from(self.bits)) };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The authenticated caller.
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        match state.db.authenticate(token).await? {
+            Some(principal) => Ok(Auth(principal)),
+            None => Err(ApiError::unauthorized()),
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Requests per minute per token (or per address without one), in this process. A limit on
+/// load, not on access: replicas each count their own.
+pub struct RateLimiter {
+    per_minute: u32,
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        RateLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
+    }
+
+    fn allow(&self, key: &str) -> bool {
+        if self.per_minute == 0 {
+            return true;
+        }
+        let Ok(mut windows) = self.windows.lock() else { return true };
+        let now = Instant::now();
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Duration::from_secs(60) {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.per_minute
+    }
+}
+
+pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let key = match bearer(request.headers()) {
+        // The token's hash, so the limiter's keys are not themselves credentials.
+        Some(token) => crate::auth::token_hash(token),
+        None => {
+            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            client_addr(peer, request.headers(), &state.trusted_proxies)
+        }
+    };
+    if !state.limiter.allow(&key) {
+        return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry in a minute")
+            .into_response();
+    }
+    next.run(request).await
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+/// Prometheus metrics of this process.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Histogram,
+    pub pushes: Counter,
+    pub pushed_results: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("sluice");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        let latency = Histogram::new([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]);
+        registry.register("http_request_duration_seconds", "Time to answer a request", latency.clone());
+        let pushes = Counter::default();
+        registry.register("pushes", "Runs stored (duplicates not counted)", pushes.clone());
+        let pushed_results = Counter::default();
+        registry.register("pushed_results", "Results in stored runs", pushed_results.clone());
+        Metrics { registry, requests, latency, pushes, pushed_results }
+    }
+}
+
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().to_string();
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    state.metrics.latency.observe(start.elapsed().as_secs_f64());
+    state.metrics.requests.get_or_create(&RequestLabels { method, route, status: response.status().as_u16() }).inc();
+    response
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = String::new();
+    if prometheus_client::encoding::text::encode(&mut text, &state.metrics.registry).is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sluice server API", description = "Runs, findings and decisions of every repository."),
+    servers((url = "/api/v1")),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "runs"), (name = "findings"), (name = "projects"), (name = "access"), (name = "audit"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every endpoint under `/api/v1`, with its part of the OpenAPI document.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(push_run))
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project))
+        .routes(routes!(list_runs))
+        .routes(routes!(get_run))
+        .routes(routes!(get_run_document))
+        .routes(routes!(list_findings))
+        .routes(routes!(get_finding))
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(set_password))
+        .routes(routes!(grant_role, revoke_role))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(list_project_tokens, create_project_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(audit_log))
+        .routes(routes!(audit_verify))
+}
+
+/// The OpenAPI document, as the server serves it at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+/// The application: API, OpenAPI document, health and metrics.
+pub fn router(state: AppState, max_body: usize) -> axum::Router {
+    let (api, openapi) = api_routes().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let api = api
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new());
+    axum::Router::new()
+        .nest("/api/v1", api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let openapi = openapi.clone();
+                async move { Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
+        .route("/metrics", axum::routing::get(metrics))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+fn caller<'a>(principal: &'a Principal, addr: &'a ClientAddr) -> Caller<'a> {
+    Caller { principal: Some(principal), addr: &addr.0 }
+}
+
+/// A project the caller may read, by name; 404 both when it does not exist and when the
+/// caller may not see it, so names do not leak.
+async fn readable_project(state: &AppState, principal: &Principal, name: &str) -> ApiResult<i64> {
+    match state.db.project_id(name).await? {
+        Some(id) if principal.may_read(id) => Ok(id),
+        _ => Err(ApiError::not_found(format!("no project `{name}` you may read"))),
+    }
+}
+
+fn page_limit(limit: Option<i64>) -> ApiResult<i64> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=500).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad_request(format!("limit: {n} is not within 1–500"))),
+    }
+}
+
+fn cursor_id(cursor: Option<&str>) -> ApiResult<Option<i64>> {
+    cursor
+        .map(|c| c.parse::<i64>().map_err(|_| ApiError::bad_request(format!("cursor: `{c}` is not one this API gave"))))
+        .transpose()
+}
+
+/// Push a run (what `sluice push` sends). Idempotent on (project, run_id).
+#[utoipa::path(post, path = "/runs", tag = "runs", request_body = PushRequest,
+    responses(
+        (status = 201, description = "Stored", body = PushResponse),
+        (status = 200, description = "This run id was pushed before; nothing stored again", body = PushResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn push_run(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Body(push): Body<PushRequest>,
+) -> ApiResult<Response> {
+    // May this token push here at all? Decided before the log is parsed.
+    let (create, profile) = match state.db.project_profile(&push.project).await? {
+        Some((id, profile)) if principal.may_push(id) => (false, profile),
+        // Not "forbidden": whether a project exists is not told to whoever may not push to it.
+        Some(_) => return Err(ApiError::not_found(format!("no project `{}` you may push to", push.project))),
+        None if principal.may_create_by_push() => (true, "velocity".to_owned()),
+        None => return Err(ApiError::not_found(format!("no project `{}` you may push to", push.project))),
+    };
+    let limits = state.limits.clone();
+    // Parsing, redaction and the verdict are CPU work: off the async threads, and before the
+    // write transaction, which then holds its lock only for the writes.
+    let prepared = tokio::task::spawn_blocking(move || crate::ingest::prepare(push, &limits, &profile))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the push could not be read"))??;
+    let prepared = Arc::new(prepared);
+    let outcome = state.db.ingest(&caller(&principal, &addr), &prepared, create).await?;
+    let status = if outcome.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    if !outcome.duplicate {
+        state.metrics.pushes.inc();
+        state.metrics.pushed_results.inc_by(outcome.results as u64);
+        tracing::info!(project = %outcome.project, run = outcome.run, results = outcome.results, new = outcome.new, closed = outcome.closed, "run stored");
+    }
+    Ok((status, Json(outcome)).into_response())
+}
+
+/// Projects the caller may read, with open findings by severity and the last run.
+#[utoipa::path(get, path = "/projects", tag = "projects",
+    responses((status = 200, body = Vec<Project>), (status = 401, body = ErrorBody)))]
+async fn list_projects(State(state): State<AppState>, Auth(principal): Auth) -> ApiResult<Json<Vec<Project>>> {
+    let only: Option<Vec<i64>> = match &principal {
+        p if p.reads_everything() => None,
+        Principal::User { project_roles, .. } => Some(project_roles.keys().copied().collect()),
+        Principal::Project { project_id, scope: crate::auth::Scope::Read, .. } => Some(vec![*project_id]),
+        _ => return Err(ApiError::forbidden()),
+    };
+    Ok(Json(state.db.list_projects(only.as_deref()).await?))
+}
+
+/// Create a project (admin).
+#[utoipa::path(post, path = "/projects", tag = "projects", request_body = NewProject,
+    responses((status = 201, body = Project), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_project(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Body(project): Body<NewProject>,
+) -> ApiResult<Response> {
+    if !principal.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    crate::ingest::check_name("name", &project.name, 256)?;
+    if let Some(profile) = &project.profile {
+        if sluice_policy::Policy::profile(profile, false).is_err() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable",
+                format!("profile: no built-in profile `{profile}`"),
+            ));
+        }
+    }
+    if let Some(branch) = &project.default_branch {
+        if branch.is_empty() || branch.len() > 256 || branch.chars().any(char::is_control) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable",
+                "default_branch: 1–256 characters, no control characters",
+            ));
+        }
+    }
+    let created = state.db.create_project(&caller(&principal, &addr), &project).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// One project.
+#[utoipa::path(get, path = "/projects/{project}", tag = "projects", params(("project" = String, Path)),
+    responses((status = 200, body = Project), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_project(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(project): Path<String>,
+) -> ApiResult<Json<Project>> {
+    let id = readable_project(&state, &principal, &project).await?;
+    Ok(Json(state.db.get_project(id).await?))
+}
+
+/// A project's runs, newest first.
+#[utoipa::path(get, path = "/projects/{project}/runs", tag = "runs", params(("project" = String, Path), PageQuery),
+    responses((status = 200, body = RunPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_runs(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(project): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<RunPage>> {
+    let id = readable_project(&state, &principal, &project).await?;
+    let limit = page_limit(page.limit)?;
+    Ok(Json(state.db.list_runs(id, cursor_id(page.cursor.as_deref())?, limit).await?))
+}
+
+/// One run.
+#[utoipa::path(get, path = "/runs/{run}", tag = "runs", params(("run" = i64, Path)),
+    responses((status = 200, body = RunSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_run(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(run): Path<i64>,
+) -> ApiResult<Json<RunSummary>> {
+    let (project, summary) =
+        state.db.get_run(run).await.map_err(|_| ApiError::not_found(format!("no run {run} you may read")))?;
+    if !principal.may_read(project) {
+        return Err(ApiError::not_found(format!("no run {run} you may read")));
+    }
+    Ok(Json(summary))
+}
+
+/// A document the run carried: `sarif` (redacted on arrival), `sbom` or `attestation`.
+#[utoipa::path(get, path = "/runs/{run}/{document}", tag = "runs",
+    params(("run" = i64, Path), ("document" = String, Path, description = "sarif, sbom or attestation")),
+    responses((status = 200, description = "The document, JSON", content_type = "application/json"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_run_document(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path((run, document)): Path<(i64, String)>,
+) -> ApiResult<Response> {
+    if !matches!(document.as_str(), "sarif" | "sbom" | "attestation") {
+        return Err(ApiError::not_found("documents are sarif, sbom and attestation"));
+    }
+    let (project, _) =
+        state.db.get_run(run).await.map_err(|_| ApiError::not_found(format!("no run {run} you may read")))?;
+    if !principal.may_read(project) {
+        return Err(ApiError::not_found(format!("no run {run} you may read")));
+    }
+    let body = state
+        .db
+        .run_document(run, &document)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("run {run} carried no {document}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CONTENT_ENCODING, "gzip")], body).into_response())
+}
+
+/// Findings, most severe first, across the projects the caller may read.
+#[utoipa::path(get, path = "/findings", tag = "findings", params(FindingQuery),
+    responses((status = 200, body = FindingPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_findings(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Query(query): Query<FindingQuery>,
+) -> ApiResult<Json<FindingPage>> {
+    let mut filter = FindingFilter { limit: page_limit(query.limit)?, ..Default::default() };
+    match &query.project {
+        Some(name) => filter.project_id = Some(readable_project(&state, &principal, name).await?),
+        None if principal.reads_everything() => {}
+        None => {
+            filter.readable = Some(match &principal {
+                Principal::User { project_roles, .. } => project_roles.keys().copied().collect(),
+                Principal::Project { project_id, scope: crate::auth::Scope::Read, .. } => vec![*project_id],
+                _ => return Err(ApiError::forbidden()),
+            })
+        }
+    }
+    if let Some(severity) = &query.severity {
+        filter.min_rank = match severity.as_str() {
+            "critical" | "high" | "medium" | "low" | "info" => crate::db::severity_rank(severity),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "severity: `{other}` is not critical, high, medium, low or info"
+                )))
+            }
+        };
+    }
+    filter.state = match query.state.as_deref() {
+        None | Some("open") => Some("open".into()),
+        Some("not_detected") => Some("not_detected".into()),
+        Some("all") => None,
+        Some(other) => return Err(ApiError::bad_request(format!("state: `{other}` is not open, not_detected or all"))),
+    };
+    filter.stage = query.stage.clone();
+    filter.rule = query.rule.clone();
+    if let Some(since) = &query.since {
+        filter.since = Some(
+            crate::time::parse(since)
+                .ok_or_else(|| ApiError::bad_request(format!("since: `{since}` is not an RFC 3339 time or a date")))?,
+        );
+    }
+    if let Some(cursor) = &query.cursor {
+        let parsed = cursor.split_once('.').and_then(|(r, i)| Some((r.parse().ok()?, i.parse().ok()?)));
+        filter.after =
+            Some(parsed.ok_or_else(|| ApiError::bad_request(format!("cursor: `{cursor}` is not one this API gave")))?);
+    }
+    Ok(Json(state.db.list_findings(&filter).await?))
+}
+
+/// One finding and the runs that reported it.
+#[utoipa::path(get, path = "/projects/{project}/findings/{fingerprint}", tag = "findings",
+    params(("project" = String, Path), ("fingerprint" = String, Path)),
+    responses((status = 200, body = FindingDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_finding(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path((project, fingerprint)): Path<(String, String)>,
+) -> ApiResult<Json<FindingDetail>> {
+    let id = readable_project(&state, &principal, &project).await?;
+    Ok(Json(state.db.finding_detail(id, &fingerprint).await?))
+}
+
+/// Log in with a user name and password, or the first admin's one-time login token. Answers a
+/// session token (12 hours). Failed attempts are limited per user and per address.
+#[utoipa::path(post, path = "/auth/login", tag = "access", request_body = LoginRequest, security(()),
+    responses((status = 200, body = TokenCreated), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Body(request): Body<LoginRequest>,
+) -> ApiResult<Json<TokenCreated>> {
+    let by_token = request.login_token.is_some();
+    let by_password = request.username.is_some() || request.password.is_some();
+    if by_token == by_password {
+        return Err(ApiError::bad_request("give either username and password, or login_token"));
+    }
+    if request.username.as_ref().is_some_and(|u| u.len() > 256)
+        || request.password.as_ref().is_some_and(|p| p.len() > 1024)
+    {
+        return Err(ApiError::bad_request("username or password too long"));
+    }
+    match state.db.login(&request, &addr.0).await? {
+        Login::Token(token) => Ok(Json(token)),
+        Login::Refused => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "wrong user name, password or login token"))
+        }
+    }
+}
+
+/// Who the token is.
+#[utoipa::path(get, path = "/me", tag = "access", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(State(state): State<AppState>, Auth(principal): Auth) -> ApiResult<Json<Me>> {
+    Ok(Json(match principal {
+        Principal::User { username, .. } => {
+            let user = state.db.list_users().await?.into_iter().find(|u| u.username == username);
+            Me {
+                kind: "user".into(),
+                username: Some(username),
+                project: None,
+                scope: None,
+                roles: user.map(|u| u.roles).unwrap_or_default(),
+            }
+        }
+        Principal::Project { project_id, scope, .. } => {
+            let project = state.db.get_project(project_id).await?.name;
+            let scope = if scope == crate::auth::Scope::Push { "push" } else { "read" };
+            Me {
+                kind: "project-token".into(),
+                username: None,
+                project: Some(project),
+                scope: Some(scope.into()),
+                roles: Vec::new(),
+            }
+        }
+        Principal::Organisation { .. } => Me {
+            kind: "organisation-token".into(),
+            username: None,
+            project: None,
+            scope: Some("push".into()),
+            roles: Vec::new(),
+        },
+    }))
+}
+
+/// Users (admin).
+#[utoipa::path(get, path = "/users", tag = "access", responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_users(State(state): State<AppState>, Auth(principal): Auth) -> ApiResult<Json<Vec<User>>> {
+    if !principal.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    Ok(Json(state.db.list_users().await?))
+}
+
+/// Create a user (admin).
+#[utoipa::path(post, path = "/users", tag = "access", request_body = NewUser,
+    responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Body(user): Body<NewUser>,
+) -> ApiResult<Response> {
+    if !principal.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    crate::ingest::check_name("username", &user.username, 64)?;
+    let created = state.db.create_user(&caller(&principal, &addr), &user).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Set a password: your own, or anyone's as admin.
+#[utoipa::path(put, path = "/users/{username}/password", tag = "access", params(("username" = String, Path)), request_body = PasswordChange,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_password(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Path(username): Path<String>,
+    Body(change): Body<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let own = matches!(&principal, Principal::User { username: me, .. } if *me == username);
+    if !own && !principal.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    if change.password.len() > 1024 {
+        return Err(ApiError::bad_request("password: at most 1024 bytes"));
+    }
+    state.db.set_password(&caller(&principal, &addr), &username, &change.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Grant a role on a project or across the organisation (admin). Replaces the user's role in that scope.
+#[utoipa::path(post, path = "/users/{username}/roles", tag = "access", params(("username" = String, Path)), request_body = RoleGrant,
+    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn grant_role(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Path(username): Path<String>,
+    Body(grant): Body<RoleGrant>,
+) -> ApiResult<Json<User>> {
+    if !principal.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    Ok(Json(state.db.grant_role(&caller(&principal, &addr), &username, &grant).await?))
+}
+
+/// Revoke a role (admin).
+#[utoipa::path(delete, path = "/users/{username}/roles", tag = "access", params(("username" = String, Path)), request_body = RoleGrant,
+    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn revoke_role(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Path(username): Path<String>,
+    Body(grant): Body<RoleGrant>,
+) -> ApiResult<Json<User>> {
+    if !principal.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    Ok(Json(state.db.revoke_role(&caller(&principal, &addr), &username, &grant).await?))
+}
+
+fn expiry(days: Option<i64>) -> ApiResult<Option<i64>> {
+    match days {
+        None => Ok(None),
+        Some(d) if (1..=3650).contains(&d) => Ok(Some(crate::time::now_ms() + d * 86_400_000)),
+        Some(d) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            format!("expires_in_days: {d} is not within 1–3650"),
+        )),
+    }
+}
+
+fn token_name(name: &str) -> ApiResult<()> {
+    if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            "name: 1–128 characters, no control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Your personal tokens; every personal and organisation token for an admin.
+#[utoipa::path(get, path = "/tokens", tag = "access", responses((status = 200, body = Vec<TokenInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_tokens(State(state): State<AppState>, Auth(principal): Auth) -> ApiResult<Json<Vec<TokenInfo>>> {
+    match &principal {
+        p if p.is_admin() => {
+            Ok(Json(state.db.list_tokens(None, None).await?.into_iter().filter(|t| t.project.is_none()).collect()))
+        }
+        Principal::User { user_id, .. } => Ok(Json(state.db.list_tokens(None, Some(*user_id)).await?)),
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
+/// Make a personal token (any user, for themselves) or an organisation token (admin).
+#[utoipa::path(post, path = "/tokens", tag = "access", request_body = NewToken,
+    responses((status = 201, body = TokenCreated), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_token(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Body(new): Body<NewToken>,
+) -> ApiResult<Response> {
+    token_name(&new.name)?;
+    let expires = expiry(new.expires_in_days)?;
+    let Principal::User { user_id, .. } = &principal else { return Err(ApiError::forbidden()) };
+    let created = match new.kind.as_str() {
+        "personal" => {
+            state
+                .db
+                .create_token(
+                    &caller(&principal, &addr),
+                    TokenKind::Personal,
+                    "all",
+                    &new.name,
+                    Some(*user_id),
+                    None,
+                    expires,
+                )
+                .await?
+        }
+        "organisation" if principal.is_admin() => {
+            state
+                .db
+                .create_token(
+                    &caller(&principal, &addr),
+                    TokenKind::Organisation,
+                    "push",
+                    &new.name,
+                    None,
+                    None,
+                    expires,
+                )
+                .await?
+        }
+        "organisation" => return Err(ApiError::forbidden()),
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable",
+                format!("kind: `{other}` is not personal or organisation"),
+            ))
+        }
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// A project's tokens (security or admin).
+#[utoipa::path(get, path = "/projects/{project}/tokens", tag = "access", params(("project" = String, Path)),
+    responses((status = 200, body = Vec<TokenInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_project_tokens(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(project): Path<String>,
+) -> ApiResult<Json<Vec<TokenInfo>>> {
+    let id = readable_project(&state, &principal, &project).await?;
+    if !principal.may_manage_project(id) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(Json(state.db.list_tokens(Some(id), None).await?))
+}
+
+/// Make a project token: `push` for CI, or `read` (security or admin).
+#[utoipa::path(post, path = "/projects/{project}/tokens", tag = "access", params(("project" = String, Path)), request_body = NewProjectToken,
+    responses((status = 201, body = TokenCreated), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_project_token(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Path(project): Path<String>,
+    Body(new): Body<NewProjectToken>,
+) -> ApiResult<Response> {
+    let id = readable_project(&state, &principal, &project).await?;
+    if !principal.may_manage_project(id) {
+        return Err(ApiError::forbidden());
+    }
+    token_name(&new.name)?;
+    if !matches!(new.scope.as_str(), "push" | "read") {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            format!("scope: `{}` is not push or read", new.scope),
+        ));
+    }
+    let expires = expiry(new.expires_in_days)?;
+    let created = state
+        .db
+        .create_token(&caller(&principal, &addr), TokenKind::Project, &new.scope, &new.name, None, Some(id), expires)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Revoke a token: your own personal token, a project token (security or admin on the project), any token (admin).
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "access", params(("id" = i64, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let owner = state.db.token_owner(id).await?.ok_or_else(|| ApiError::not_found(format!("no token {id}")))?;
+    let allowed = principal.is_admin()
+        || match (&principal, owner) {
+            (Principal::User { user_id, .. }, (_, None, Some(owner))) => *user_id == owner,
+            (_, (_, Some(project), _)) => principal.may_manage_project(project),
+            _ => false,
+        };
+    if !allowed {
+        return Err(ApiError::not_found(format!("no token {id}")));
+    }
+    state.db.revoke_token(&caller(&principal, &addr), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The audit log, oldest first (security or admin).
+#[utoipa::path(get, path = "/audit", tag = "audit", params(PageQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn audit_log(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    if !principal.may_audit() {
+        return Err(ApiError::forbidden());
+    }
+    Ok(Json(state.db.audit_page(cursor_id(page.cursor.as_deref())?, page_limit(page.limit)?).await?))
+}
+
+/// Checks the audit log's hash chain from its first row (security or admin).
+#[utoipa::path(get, path = "/audit/verify", tag = "audit",
+    responses((status = 200, body = AuditVerification), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn audit_verify(State(state): State<AppState>, Auth(principal): Auth) -> ApiResult<Json<AuditVerification>> {
+    if !principal.may_audit() {
+        return Err(ApiError::forbidden());
+    }
+    Ok(Json(state.db.audit_verify().await?))
+}

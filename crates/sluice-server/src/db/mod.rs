@@ -1,0 +1,356 @@
+//! Storage: SQLite (one file, the default) or PostgreSQL (several replicas).
+//!
+//! The queries are written once, in `queries.rs`, and compiled twice: into [`sqlite`] with
+//! `DB = sqlx::Sqlite` and into [`postgres`] with `DB = sqlx::Postgres` (sqlx's `Any` driver
+//! lacks the types and transaction control this needs). The SQL itself is the subset both
+//! speak: `$n` parameters, `ON CONFLICT`, `RETURNING`, times as Unix milliseconds, JSON as
+//! text. What differs lives in each module: how a write transaction begins (SQLite
+//! `BEGIN IMMEDIATE`, so writers queue instead of failing on upgrade) and how the audit log's
+//! tail is locked (PostgreSQL: a transaction-scoped advisory lock). Migrations are embedded,
+//! one directory per backend, forward only; on PostgreSQL the migrator holds an advisory lock,
+//! so replicas starting together apply them once.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::auth::Principal;
+use crate::ingest::Prepared;
+use crate::model::*;
+
+/// Why a storage operation did not happen. The API turns each into its status.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where a request came from, for the audit log and the login limit.
+#[derive(Debug, Clone)]
+pub struct Caller<'a> {
+    pub principal: Option<&'a Principal>,
+    pub addr: &'a str,
+}
+
+impl Caller<'_> {
+    fn actor(&self) -> String {
+        self.principal.map_or_else(|| "anonymous".to_owned(), Principal::actor)
+    }
+}
+
+/// Filters of the finding list, checked.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    /// None: every project the caller may read (`readable`).
+    pub project_id: Option<i64>,
+    /// None: every project; Some: only these.
+    pub readable: Option<Vec<i64>>,
+    pub min_rank: i64,
+    pub stage: Option<String>,
+    pub rule: Option<String>,
+    /// None: both states.
+    pub state: Option<String>,
+    pub since: Option<i64>,
+    pub after: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+/// What logging in gave.
+#[derive(Debug)]
+pub enum Login {
+    Token(TokenCreated),
+    Refused,
+}
+
+// Rows are read as tuples, as sqlx reads them; the queries' functions take what the SQL binds.
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+mod sqlite {
+    use sqlx::{Pool, Transaction};
+    pub type DB = sqlx::Sqlite;
+
+    async fn begin(pool: &Pool<DB>) -> sqlx::Result<Transaction<'static, DB>> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// Writers are serialised by `BEGIN IMMEDIATE` already.
+    async fn lock_audit(_tx: &mut Transaction<'static, DB>) -> sqlx::Result<()> {
+        Ok(())
+    }
+
+    include!("queries.rs");
+}
+
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+mod postgres {
+    use sqlx::{Pool, Transaction};
+    pub type DB = sqlx::Postgres;
+
+    async fn begin(pool: &Pool<DB>) -> sqlx::Result<Transaction<'static, DB>> {
+        pool.begin().await
+    }
+
+    /// The audit log is a chain: one writer appends at a time, until its transaction ends.
+    async fn lock_audit(tx: &mut Transaction<'static, DB>) -> sqlx::Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(7301200417)").execute(&mut **tx).await.map(|_| ())
+    }
+
+    include!("queries.rs");
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database, whichever backend.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+macro_rules! dispatch {
+    ($self:ident . $f:ident ( $($arg:expr),* $(,)? )) => {
+        match &$self.pool {
+            Pool::Sqlite(p) => sqlite::$f(p, $($arg),*).await,
+            Pool::Postgres(p) => postgres::$f(p, $($arg),*).await,
+        }
+    };
+}
+
+impl Db {
+    /// Opens (creating it if needed) and migrates the database `url` names: `postgres://…`,
+    /// or `sqlite://PATH` / a plain path for SQLite.
+    pub async fn open(url: &str) -> Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            return Ok(Db { pool: Pool::Postgres(pool) });
+        }
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Db::open_sqlite(Path::new(path)).await
+    }
+
+    async fn open_sqlite(path: &Path) -> Result<Db> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // An acknowledged write survives a power cut, not only a process crash.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Db { pool: Pool::Sqlite(pool) })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self.ping())
+    }
+
+    /// On a database with no user: the first admin, and a one-time login token for them.
+    pub async fn bootstrap_admin(&self) -> Result<Option<String>> {
+        dispatch!(self.bootstrap_admin())
+    }
+
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Principal>> {
+        if !crate::auth::well_formed(token) {
+            return Ok(None);
+        }
+        let hash = crate::auth::token_hash(token);
+        dispatch!(self.authenticate(&hash))
+    }
+
+    pub async fn login(&self, request: &LoginRequest, addr: &str) -> Result<Login> {
+        dispatch!(self.login(request, addr))
+    }
+
+    pub async fn create_user(&self, caller: &Caller<'_>, user: &NewUser) -> Result<User> {
+        dispatch!(self.create_user(caller, user))
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        dispatch!(self.list_users())
+    }
+
+    pub async fn set_password(&self, caller: &Caller<'_>, username: &str, password: &str) -> Result<()> {
+        dispatch!(self.set_password(caller, username, password))
+    }
+
+    pub async fn grant_role(&self, caller: &Caller<'_>, username: &str, grant: &RoleGrant) -> Result<User> {
+        dispatch!(self.grant_role(caller, username, grant))
+    }
+
+    pub async fn revoke_role(&self, caller: &Caller<'_>, username: &str, grant: &RoleGrant) -> Result<User> {
+        dispatch!(self.revoke_role(caller, username, grant))
+    }
+
+    pub async fn create_project(&self, caller: &Caller<'_>, project: &NewProject) -> Result<Project> {
+        dispatch!(self.create_project(caller, project))
+    }
+
+    /// Project id by name.
+    pub async fn project_id(&self, name: &str) -> Result<Option<i64>> {
+        dispatch!(self.project_id(name))
+    }
+
+    /// Project id and policy profile by name.
+    pub async fn project_profile(&self, name: &str) -> Result<Option<(i64, String)>> {
+        dispatch!(self.project_profile(name))
+    }
+
+    pub async fn get_project(&self, id: i64) -> Result<Project> {
+        dispatch!(self.get_project(id))
+    }
+
+    /// Projects, by name; `only` limits them to those ids.
+    pub async fn list_projects(&self, only: Option<&[i64]>) -> Result<Vec<Project>> {
+        dispatch!(self.list_projects(only))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_token(
+        &self,
+        caller: &Caller<'_>,
+        kind: crate::auth::TokenKind,
+        scope: &str,
+        name: &str,
+        user_id: Option<i64>,
+        project_id: Option<i64>,
+        expires_at: Option<i64>,
+    ) -> Result<TokenCreated> {
+        dispatch!(self.create_token(caller, kind, scope, name, user_id, project_id, expires_at))
+    }
+
+    /// Tokens of a project (`project_id`), or of a user (`user_id`), or every token.
+    pub async fn list_tokens(&self, project_id: Option<i64>, user_id: Option<i64>) -> Result<Vec<TokenInfo>> {
+        dispatch!(self.list_tokens(project_id, user_id))
+    }
+
+    /// (kind, project_id, user_id) of a token, to decide who may revoke it.
+    pub async fn token_owner(&self, id: i64) -> Result<Option<(String, Option<i64>, Option<i64>)>> {
+        dispatch!(self.token_owner(id))
+    }
+
+    pub async fn revoke_token(&self, caller: &Caller<'_>, id: i64) -> Result<()> {
+        dispatch!(self.revoke_token(caller, id))
+    }
+
+    /// Stores a prepared push in one transaction. `verdict` is the server's own.
+    pub async fn ingest(&self, caller: &Caller<'_>, push: &Prepared, create: bool) -> Result<PushResponse> {
+        dispatch!(self.ingest(caller, push, create))
+    }
+
+    pub async fn list_runs(&self, project_id: i64, after: Option<i64>, limit: i64) -> Result<RunPage> {
+        dispatch!(self.list_runs(project_id, after, limit))
+    }
+
+    /// A run and its project's id.
+    pub async fn get_run(&self, id: i64) -> Result<(i64, RunSummary)> {
+        dispatch!(self.get_run(id))
+    }
+
+    /// A document a run carried (gzip-compressed JSON), if it carried it.
+    pub async fn run_document(&self, run_id: i64, kind: &str) -> Result<Option<Vec<u8>>> {
+        dispatch!(self.run_document(run_id, kind))
+    }
+
+    pub async fn list_findings(&self, filter: &FindingFilter) -> Result<FindingPage> {
+        dispatch!(self.list_findings(filter))
+    }
+
+    pub async fn finding_detail(&self, project_id: i64, fingerprint: &str) -> Result<FindingDetail> {
+        dispatch!(self.finding_detail(project_id, fingerprint))
+    }
+
+    pub async fn audit_page(&self, after: Option<i64>, limit: i64) -> Result<AuditPage> {
+        dispatch!(self.audit_page(after, limit))
+    }
+
+    pub async fn audit_verify(&self) -> Result<AuditVerification> {
+        dispatch!(self.audit_verify())
+    }
+}
+
+/// The audit chain: each row's hash covers the one before it and its own fields.
+pub fn audit_hash(prev: &str, at: i64, actor: &str, action: &str, target: &str, addr: &str, detail: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [prev, &at.to_string(), actor, action, target, addr, detail] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+pub fn severity_rank(severity: &str) -> i64 {
+    match severity {
+        "critical" => 4,
+        "high" => 3,
+        "medium" => 2,
+        "low" => 1,
+        _ => 0,
+    }
+}
+
+pub fn rank_name(rank: i64) -> &'static str {
+    match rank {
+        4 => "critical",
+        3 => "high",
+        2 => "medium",
+        1 => "low",
+        _ => "info",
+    }
+}

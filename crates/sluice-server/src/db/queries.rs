@@ -1,0 +1,1048 @@
+// The queries, compiled once per backend: included by `db::sqlite` and `db::postgres`, each of
+// which defines `DB`, `begin` (a write transaction) and `lock_audit` before including this.
+// Keep to the SQL both backends speak (see `db/mod.rs`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::{QueryBuilder, Row};
+
+use super::{
+    audit_hash, gzip, rank_name, severity_rank, Caller, FindingFilter, Login, Result, StoreError, AUDIT_GENESIS,
+};
+use crate::auth::{self, Principal, Scope, TokenKind};
+use crate::ingest::Prepared;
+use crate::model::*;
+use crate::time::{now_ms, rfc3339};
+
+type Tx = Transaction<'static, DB>;
+
+/// Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const CHUNK: usize = 1000;
+
+/// Session tokens from a login last this long.
+const SESSION_MS: i64 = 12 * 3600 * 1000;
+/// The first admin's login token lasts this long.
+const LOGIN_TOKEN_MS: i64 = 24 * 3600 * 1000;
+/// Failed logins counted over this window…
+const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// …at most this many per user name, and this many per address.
+const LOGIN_FAILURES_PER_USER: i64 = 5;
+const LOGIN_FAILURES_PER_ADDR: i64 = 20;
+
+pub async fn ping(pool: &Pool<DB>) -> Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+/// Appends a row to the audit chain, inside the write's own transaction.
+async fn audit(tx: &mut Tx, caller: &Caller<'_>, action: &str, target: &str, detail: serde_json::Value) -> Result<()> {
+    lock_audit(tx).await?;
+    let prev: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    let prev = prev.unwrap_or_else(|| AUDIT_GENESIS.to_owned());
+    let at = now_ms();
+    let actor = caller.actor();
+    let detail = detail.to_string();
+    let hash = audit_hash(&prev, at, &actor, action, target, caller.addr, &detail);
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target, addr, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(at)
+    .bind(&actor)
+    .bind(action)
+    .bind(target)
+    .bind(caller.addr)
+    .bind(&detail)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn bootstrap_admin(pool: &Pool<DB>) -> Result<Option<String>> {
+    let mut tx = begin(pool).await?;
+    // Two replicas starting at once: the audit lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite)
+    // lets one of them look and create.
+    lock_audit(&mut tx).await?;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
+    if users > 0 {
+        return Ok(None);
+    }
+    let now = now_ms();
+    let user_id: i64 = sqlx::query_scalar("INSERT INTO users (username, created_at) VALUES ('admin', $1) RETURNING id")
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO roles (user_id, project_id, role, created_at) VALUES ($1, NULL, 'admin', $2)")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let token = auth::new_token(TokenKind::Login);
+    sqlx::query(
+        "INSERT INTO tokens (hash, kind, scope, name, user_id, created_at, expires_at) \
+         VALUES ($1, 'login', 'all', 'first admin login', $2, $3, $4)",
+    )
+    .bind(auth::token_hash(&token))
+    .bind(user_id)
+    .bind(now)
+    .bind(now + LOGIN_TOKEN_MS)
+    .execute(&mut *tx)
+    .await?;
+    let caller = Caller { principal: None, addr: "local" };
+    audit(&mut tx, &caller, "user.bootstrap", "user:admin", serde_json::json!({"role": "admin"})).await?;
+    tx.commit().await?;
+    Ok(Some(token))
+}
+
+pub async fn authenticate(pool: &Pool<DB>, hash: &str) -> Result<Option<Principal>> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "SELECT t.id, t.kind, t.scope, t.user_id, t.project_id, u.username, u.disabled \
+         FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
+         WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let token_id: i64 = row.try_get(0)?;
+    let kind: String = row.try_get(1)?;
+    let scope: String = row.try_get(2)?;
+    let user_id: Option<i64> = row.try_get(3)?;
+    let project_id: Option<i64> = row.try_get(4)?;
+    let username: Option<String> = row.try_get(5)?;
+    let disabled: Option<i64> = row.try_get(6)?;
+    // Recorded at most once a minute, so reading is not a write.
+    sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(now)
+        .bind(token_id)
+        .bind(now - 60_000)
+        .execute(pool)
+        .await?;
+    let principal = match TokenKind::parse(&kind) {
+        Some(TokenKind::Personal | TokenKind::Session) => {
+            let (Some(user_id), Some(username)) = (user_id, username) else { return Ok(None) };
+            if disabled.unwrap_or(0) != 0 {
+                return Ok(None);
+            }
+            let (org_role, project_roles) = user_roles(pool, user_id).await?;
+            Principal::User { user_id, username, token_id, org_role, project_roles }
+        }
+        Some(TokenKind::Project) => {
+            let Some(project_id) = project_id else { return Ok(None) };
+            let scope = if scope == "push" { Scope::Push } else { Scope::Read };
+            Principal::Project { token_id, project_id, scope }
+        }
+        Some(TokenKind::Organisation) => Principal::Organisation { token_id },
+        // A login token only logs in.
+        Some(TokenKind::Login) | None => return Ok(None),
+    };
+    Ok(Some(principal))
+}
+
+async fn user_roles(pool: &Pool<DB>, user_id: i64) -> Result<(Option<Role>, BTreeMap<i64, Role>)> {
+    let rows: Vec<(Option<i64>, String)> = sqlx::query_as("SELECT project_id, role FROM roles WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?;
+    let mut org = None;
+    let mut projects = BTreeMap::new();
+    for (project, role) in rows {
+        let Some(role) = Role::parse(&role) else { continue };
+        match project {
+            None => org = Some(role),
+            Some(p) => {
+                projects.insert(p, role);
+            }
+        }
+    }
+    Ok((org, projects))
+}
+
+pub async fn login(pool: &Pool<DB>, request: &LoginRequest, addr: &str) -> Result<Login> {
+    let now = now_ms();
+    let username = request.username.clone().unwrap_or_default();
+    let key = if request.login_token.is_some() { "(login token)".to_owned() } else { username.clone() };
+    let recent_user: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2")
+        .bind(&key)
+        .bind(now - LOGIN_WINDOW_MS)
+        .fetch_one(pool)
+        .await?;
+    let recent_addr: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE addr = $1 AND at > $2")
+        .bind(addr)
+        .bind(now - LOGIN_WINDOW_MS)
+        .fetch_one(pool)
+        .await?;
+    if recent_user >= LOGIN_FAILURES_PER_USER || recent_addr >= LOGIN_FAILURES_PER_ADDR {
+        return Err(StoreError::RateLimited("too many failed logins; wait 15 minutes".into()));
+    }
+
+    let user: Option<(i64, String)> = if let Some(token) = &request.login_token {
+        if auth::well_formed(token) {
+            let mut tx = begin(pool).await?;
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT id, user_id FROM tokens WHERE hash = $1 AND kind = 'login' AND revoked_at IS NULL \
+                 AND expires_at > $2",
+            )
+            .bind(auth::token_hash(token))
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                Some((token_id, user_id)) => {
+                    // One use: the token is spent by this login.
+                    sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(&mut *tx).await?;
+                    let name: String =
+                        sqlx::query_scalar("SELECT username FROM users WHERE id = $1").bind(user_id).fetch_one(&mut *tx).await?;
+                    tx.commit().await?;
+                    Some((user_id, name))
+                }
+                None => None,
+            }
+        } else {
+            None
+        }
+    } else {
+        let row: Option<(i64, Option<String>, i64)> =
+            sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE username = $1")
+                .bind(&username)
+                .fetch_optional(pool)
+                .await?;
+        let password = request.password.clone().unwrap_or_default();
+        match row {
+            Some((id, Some(hash), 0)) if auth::verify_password(&password, &hash) => Some((id, username.clone())),
+            _ => {
+                // As long as a real check, whether or not the user exists.
+                let _ = auth::verify_password(&password, auth::dummy_hash());
+                None
+            }
+        }
+    };
+
+    let Some((user_id, name)) = user else {
+        sqlx::query("INSERT INTO login_failures (username, addr, at) VALUES ($1, $2, $3)")
+            .bind(&key)
+            .bind(addr)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        return Ok(Login::Refused);
+    };
+    let (org_role, project_roles) = user_roles(pool, user_id).await?;
+    let principal = Principal::User { user_id, username: name.clone(), token_id: 0, org_role, project_roles };
+    let caller = Caller { principal: Some(&principal), addr };
+    let created = create_token(
+        pool,
+        &caller,
+        TokenKind::Session,
+        "all",
+        "login session",
+        Some(user_id),
+        None,
+        Some(now + SESSION_MS),
+    )
+    .await?;
+    Ok(Login::Token(created))
+}
+
+pub async fn create_user(pool: &Pool<DB>, caller: &Caller<'_>, user: &NewUser) -> Result<User> {
+    let hash = match &user.password {
+        Some(p) if p.chars().count() < auth::MIN_PASSWORD => {
+            return Err(StoreError::Invalid(format!("password: at least {} characters", auth::MIN_PASSWORD)))
+        }
+        Some(p) => Some(auth::hash_password(p).map_err(|e| StoreError::Invalid(e.to_string()))?),
+        None => None,
+    };
+    let mut tx = begin(pool).await?;
+    let inserted = sqlx::query("INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(&user.username)
+        .bind(&hash)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!("user `{}` exists", user.username)));
+    }
+    audit(&mut tx, caller, "user.create", &format!("user:{}", user.username), serde_json::json!({})).await?;
+    tx.commit().await?;
+    get_user(pool, &user.username).await
+}
+
+async fn get_user(pool: &Pool<DB>, username: &str) -> Result<User> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as("SELECT id, disabled, created_at FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await?;
+    let Some((id, disabled, created_at)) = row else {
+        return Err(StoreError::NotFound(format!("no user `{username}`")));
+    };
+    let roles: Vec<(Option<String>, String)> = sqlx::query_as(
+        "SELECT p.name, r.role FROM roles r LEFT JOIN projects p ON p.id = r.project_id WHERE r.user_id = $1 \
+         ORDER BY p.name, r.role",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(User {
+        username: username.to_owned(),
+        disabled: disabled != 0,
+        created_at: rfc3339(created_at),
+        roles: roles
+            .into_iter()
+            .filter_map(|(project, role)| Some(RoleGrant { project, role: Role::parse(&role)? }))
+            .collect(),
+    })
+}
+
+pub async fn list_users(pool: &Pool<DB>) -> Result<Vec<User>> {
+    let names: Vec<String> = sqlx::query_scalar("SELECT username FROM users ORDER BY username").fetch_all(pool).await?;
+    let mut users = Vec::with_capacity(names.len());
+    for name in names {
+        users.push(get_user(pool, &name).await?);
+    }
+    Ok(users)
+}
+
+pub async fn set_password(pool: &Pool<DB>, caller: &Caller<'_>, username: &str, password: &str) -> Result<()> {
+    if password.chars().count() < auth::MIN_PASSWORD {
+        return Err(StoreError::Invalid(format!("password: at least {} characters", auth::MIN_PASSWORD)));
+    }
+    let hash = auth::hash_password(password).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut tx = begin(pool).await?;
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
+        .bind(&hash)
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("no user `{username}`")));
+    }
+    audit(&mut tx, caller, "user.password", &format!("user:{username}"), serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn ids_for_grant(tx: &mut Tx, username: &str, grant: &RoleGrant) -> Result<(i64, Option<i64>)> {
+    let user: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = $1").bind(username).fetch_optional(&mut **tx).await?;
+    let user = user.ok_or_else(|| StoreError::NotFound(format!("no user `{username}`")))?;
+    let project = match &grant.project {
+        Some(name) => {
+            let id: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM projects WHERE name = $1").bind(name).fetch_optional(&mut **tx).await?;
+            Some(id.ok_or_else(|| StoreError::NotFound(format!("no project `{name}`")))?)
+        }
+        None => None,
+    };
+    Ok((user, project))
+}
+
+pub async fn grant_role(pool: &Pool<DB>, caller: &Caller<'_>, username: &str, grant: &RoleGrant) -> Result<User> {
+    let mut tx = begin(pool).await?;
+    let (user, project) = ids_for_grant(&mut tx, username, grant).await?;
+    // One role per user and scope: a new grant replaces the old one.
+    sqlx::query("DELETE FROM roles WHERE user_id = $1 AND COALESCE(project_id, 0) = COALESCE($2, 0)")
+        .bind(user)
+        .bind(project)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO roles (user_id, project_id, role, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(user)
+        .bind(project)
+        .bind(grant.role.as_str())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    let detail = serde_json::json!({"project": grant.project, "role": grant.role.as_str()});
+    audit(&mut tx, caller, "role.grant", &format!("user:{username}"), detail).await?;
+    tx.commit().await?;
+    get_user(pool, username).await
+}
+
+pub async fn revoke_role(pool: &Pool<DB>, caller: &Caller<'_>, username: &str, grant: &RoleGrant) -> Result<User> {
+    let mut tx = begin(pool).await?;
+    let (user, project) = ids_for_grant(&mut tx, username, grant).await?;
+    let done = sqlx::query("DELETE FROM roles WHERE user_id = $1 AND COALESCE(project_id, 0) = COALESCE($2, 0) AND role = $3")
+        .bind(user)
+        .bind(project)
+        .bind(grant.role.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("`{username}` does not hold that role")));
+    }
+    let detail = serde_json::json!({"project": grant.project, "role": grant.role.as_str()});
+    audit(&mut tx, caller, "role.revoke", &format!("user:{username}"), detail).await?;
+    tx.commit().await?;
+    get_user(pool, username).await
+}
+
+async fn insert_project(tx: &mut Tx, caller: &Caller<'_>, project: &NewProject) -> Result<i64> {
+    let profile = project.profile.clone().unwrap_or_else(|| "velocity".into());
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO projects (name, default_branch, profile, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(&project.name)
+    .bind(&project.default_branch)
+    .bind(&profile)
+    .bind(now_ms())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let id = id.ok_or_else(|| StoreError::Conflict(format!("project `{}` exists", project.name)))?;
+    let detail = serde_json::json!({"default_branch": project.default_branch, "profile": profile});
+    audit(tx, caller, "project.create", &format!("project:{}", project.name), detail).await?;
+    Ok(id)
+}
+
+pub async fn create_project(pool: &Pool<DB>, caller: &Caller<'_>, project: &NewProject) -> Result<Project> {
+    let mut tx = begin(pool).await?;
+    let id = insert_project(&mut tx, caller, project).await?;
+    tx.commit().await?;
+    get_project(pool, id).await
+}
+
+pub async fn project_id(pool: &Pool<DB>, name: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM projects WHERE name = $1").bind(name).fetch_optional(pool).await?)
+}
+
+pub async fn project_profile(pool: &Pool<DB>, name: &str) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT id, profile FROM projects WHERE name = $1").bind(name).fetch_optional(pool).await?)
+}
+
+pub async fn get_project(pool: &Pool<DB>, id: i64) -> Result<Project> {
+    let projects = list_projects(pool, Some(&[id])).await?;
+    projects.into_iter().next().ok_or_else(|| StoreError::NotFound("no such project".into()))
+}
+
+pub async fn list_projects(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<Project>> {
+    let mut q = QueryBuilder::<DB>::new("SELECT id, name, default_branch, profile, created_at FROM projects");
+    if let Some(ids) = only {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        q.push(" WHERE id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    q.push(" ORDER BY name");
+    let rows: Vec<(i64, String, Option<String>, String, i64)> = q.build_query_as().fetch_all(pool).await?;
+    // Open counts for all of them in one query, not one per project.
+    let counts: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT project_id, severity_rank, COUNT(*) FROM findings WHERE state = 'open' AND suppressed IS NULL \
+         GROUP BY project_id, severity_rank",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut by_project: HashMap<i64, SeverityCounts> = HashMap::new();
+    for (project, rank, n) in counts {
+        let c = by_project.entry(project).or_default();
+        match rank {
+            4 => c.critical = n,
+            3 => c.high = n,
+            2 => c.medium = n,
+            1 => c.low = n,
+            _ => c.info += n,
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, name, default_branch, profile, created_at) in rows {
+        let last = runs_where(pool, "r.project_id = $1", id, None, 1).await?.into_iter().next();
+        out.push(Project {
+            open: by_project.remove(&id).unwrap_or_default(),
+            name,
+            default_branch,
+            profile,
+            created_at: rfc3339(created_at),
+            last_run: last,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn create_token(
+    pool: &Pool<DB>,
+    caller: &Caller<'_>,
+    kind: TokenKind,
+    scope: &str,
+    name: &str,
+    user_id: Option<i64>,
+    project_id: Option<i64>,
+    expires_at: Option<i64>,
+) -> Result<TokenCreated> {
+    let token = auth::new_token(kind);
+    let created_by = match caller.principal {
+        Some(Principal::User { user_id, .. }) => Some(*user_id),
+        _ => None,
+    };
+    let mut tx = begin(pool).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tokens (hash, kind, scope, name, user_id, project_id, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(auth::token_hash(&token))
+    .bind(kind.as_str())
+    .bind(scope)
+    .bind(name)
+    .bind(user_id)
+    .bind(project_id)
+    .bind(created_by)
+    .bind(now_ms())
+    .bind(expires_at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let detail = serde_json::json!({"kind": kind.as_str(), "scope": scope, "name": name, "project_id": project_id, "user_id": user_id});
+    audit(&mut tx, caller, "token.create", &format!("token:{id}"), detail).await?;
+    tx.commit().await?;
+    Ok(TokenCreated { id, token, kind: kind.as_str().into(), scope: scope.into(), expires_at: expires_at.map(rfc3339) })
+}
+
+pub async fn list_tokens(pool: &Pool<DB>, project_id: Option<i64>, user_id: Option<i64>) -> Result<Vec<TokenInfo>> {
+    let rows: Vec<(i64, String, String, String, Option<String>, Option<String>, i64, Option<i64>, Option<i64>, Option<i64>)> =
+        sqlx::query_as(
+            "SELECT t.id, t.name, t.kind, t.scope, p.name, u.username, t.created_at, t.expires_at, t.revoked_at, \
+             t.last_used_at FROM tokens t LEFT JOIN projects p ON p.id = t.project_id \
+             LEFT JOIN users u ON u.id = t.user_id \
+             WHERE ($1 IS NULL OR t.project_id = $1) AND ($2 IS NULL OR t.user_id = $2) \
+             AND t.kind NOT IN ('login', 'session') ORDER BY t.id",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, kind, scope, project, user, created, expires, revoked, used)| TokenInfo {
+            id,
+            name,
+            kind,
+            scope,
+            project,
+            user,
+            created_at: rfc3339(created),
+            expires_at: expires.map(rfc3339),
+            revoked_at: revoked.map(rfc3339),
+            last_used_at: used.map(rfc3339),
+        })
+        .collect())
+}
+
+pub async fn token_owner(pool: &Pool<DB>, id: i64) -> Result<Option<(String, Option<i64>, Option<i64>)>> {
+    Ok(sqlx::query_as("SELECT kind, project_id, user_id FROM tokens WHERE id = $1").bind(id).fetch_optional(pool).await?)
+}
+
+pub async fn revoke_token(pool: &Pool<DB>, caller: &Caller<'_>, id: i64) -> Result<()> {
+    let mut tx = begin(pool).await?;
+    let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("no live token {id}")));
+    }
+    audit(&mut tx, caller, "token.revoke", &format!("token:{id}"), serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A run already stored under this client id, answered as it was the first time.
+async fn existing_run(tx: &mut Tx, project_id: i64, project: &str, run_id: &str) -> Result<Option<PushResponse>> {
+    let row: Option<(i64, i64, i64, i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, results, new_findings, closed_findings, reintroduced, open_after, on_default, verdict \
+         FROM runs WHERE project_id = $1 AND client_run_id = $2",
+    )
+    .bind(project_id)
+    .bind(run_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(run, results, new, closed, reintroduced, open, on_default, verdict)| PushResponse {
+        run,
+        project: project.to_owned(),
+        duplicate: true,
+        results,
+        new,
+        closed,
+        reintroduced,
+        open,
+        on_default_branch: on_default != 0,
+        verdict,
+    }))
+}
+
+pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, create: bool) -> Result<PushResponse> {
+    let now = now_ms();
+    let mut tx = begin(pool).await?;
+    let row: Option<(i64, Option<String>, String)> =
+        sqlx::query_as("SELECT id, default_branch, profile FROM projects WHERE name = $1")
+            .bind(&push.project)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (project_id, mut default_branch, _profile) = match row {
+        Some(row) => row,
+        None if create => {
+            let new = NewProject { name: push.project.clone(), default_branch: push.default_branch.clone(), profile: None };
+            let id = insert_project(&mut tx, caller, &new).await?;
+            (id, push.default_branch.clone(), "velocity".to_owned())
+        }
+        None => return Err(StoreError::NotFound(format!("no project `{}`", push.project))),
+    };
+    if let Some(done) = existing_run(&mut tx, project_id, &push.project, &push.run_id).await? {
+        return Ok(done);
+    }
+    // The project learns its default branch from the first push that knows it.
+    if default_branch.is_none() {
+        if let Some(branch) = push.default_branch.clone().or_else(|| push.merge_request.is_none().then(|| push.branch.clone()).flatten()) {
+            sqlx::query("UPDATE projects SET default_branch = $1 WHERE id = $2").bind(&branch).bind(project_id).execute(&mut *tx).await?;
+            default_branch = Some(branch);
+        }
+    }
+    let on_default = push.merge_request.is_none() && push.branch.is_some() && push.branch == default_branch;
+    let verdict = push.verdict.clone();
+    let stages = serde_json::to_string(&push.stages).unwrap_or_else(|_| "{}".into());
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO runs (project_id, client_run_id, commit_sha, branch, merge_request, pipeline_url, on_default, \
+         partial, stages, verdict, claimed_verdict, results, new_findings, closed_findings, reintroduced, open_after, \
+         pushed_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, 0, 0, 0, $12, $13) \
+         RETURNING id",
+    )
+    .bind(project_id)
+    .bind(&push.run_id)
+    .bind(&push.commit)
+    .bind(&push.branch)
+    .bind(&push.merge_request)
+    .bind(&push.pipeline_url)
+    .bind(i64::from(on_default))
+    .bind(i64::from(push.partial))
+    .bind(&stages)
+    .bind(&verdict)
+    .bind(&push.claimed_verdict)
+    .bind(caller.actor())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+
+    // What the project knows of these fingerprints: one query, not one per finding.
+    let mut known: HashMap<String, (i64, String)> = HashMap::new();
+    if on_default {
+        for chunk in push.findings.chunks(CHUNK) {
+            let mut q = QueryBuilder::<DB>::new("SELECT fingerprint, id, state FROM findings WHERE project_id = ");
+            q.push_bind(project_id);
+            q.push(" AND fingerprint IN (");
+            let mut sep = q.separated(", ");
+            for f in chunk {
+                sep.push_bind(&f.fingerprint);
+            }
+            q.push(")");
+            let rows: Vec<(String, i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            known.extend(rows.into_iter().map(|(fp, id, state)| (fp, (id, state))));
+        }
+    }
+
+    let mut new = 0i64;
+    let mut reintroduced = 0i64;
+    let mut closed = 0i64;
+    if on_default {
+        for f in &push.findings {
+            match known.get(&f.fingerprint) {
+                None => new += 1,
+                Some((_, state)) if state == "not_detected" => reintroduced += 1,
+                Some(_) => {}
+            }
+        }
+        // Every finding of the run, inserted or brought up to date, in a few statements.
+        let mut ids: Vec<i64> = Vec::with_capacity(push.findings.len());
+        for chunk in push.findings.chunks(CHUNK) {
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO findings (project_id, fingerprint, stage, rule_id, severity, severity_rank, message, path, \
+                 line, state, suppressed, first_seen_run, first_seen_at, last_seen_run, last_seen_at, reintroduced) ",
+            );
+            q.push_values(chunk, |mut b, f| {
+                b.push_bind(project_id)
+                    .push_bind(&f.fingerprint)
+                    .push_bind(&f.stage)
+                    .push_bind(&f.rule_id)
+                    .push_bind(f.severity.as_str())
+                    .push_bind(severity_rank(f.severity.as_str()))
+                    .push_bind(&f.message)
+                    .push_bind(&f.path)
+                    .push_bind(f.line)
+                    .push_bind("open")
+                    .push_bind(&f.suppressed)
+                    .push_bind(run_id)
+                    .push_bind(now)
+                    .push_bind(run_id)
+                    .push_bind(now)
+                    .push_bind(0i64);
+            });
+            q.push(
+                " ON CONFLICT (project_id, fingerprint) DO UPDATE SET stage = excluded.stage, rule_id = excluded.rule_id, \
+                 severity = excluded.severity, severity_rank = excluded.severity_rank, message = excluded.message, \
+                 path = excluded.path, line = excluded.line, suppressed = excluded.suppressed, \
+                 last_seen_run = excluded.last_seen_run, last_seen_at = excluded.last_seen_at, \
+                 reintroduced = findings.reintroduced + CASE WHEN findings.state = 'not_detected' THEN 1 ELSE 0 END, \
+                 state = 'open', closed_run = NULL, closed_at = NULL RETURNING id",
+            );
+            let chunk_ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+            ids.extend(chunk_ids);
+        }
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = QueryBuilder::<DB>::new("INSERT INTO sightings (run_id, finding_id) ");
+            q.push_values(chunk, |mut b, id| {
+                b.push_bind(run_id).push_bind(*id);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        // A stage that ran over the whole tree and succeeded says what is gone.
+        for (stage, run) in &push.stages {
+            if !(run.complete && run.succeeded) {
+                continue;
+            }
+            let done = sqlx::query(
+                "UPDATE findings SET state = 'not_detected', closed_run = $1, closed_at = $2 \
+                 WHERE project_id = $3 AND stage = $4 AND state = 'open' AND last_seen_run <> $1",
+            )
+            .bind(run_id)
+            .bind(now)
+            .bind(project_id)
+            .bind(stage)
+            .execute(&mut *tx)
+            .await?;
+            closed += done.rows_affected() as i64;
+        }
+    } else {
+        // A branch or merge-request run changes no finding: what it brings is counted
+        // against what is open on the default branch.
+        let mut open_known = 0i64;
+        for chunk in push.findings.chunks(CHUNK) {
+            let mut q = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM findings WHERE state = 'open' AND project_id = ");
+            q.push_bind(project_id);
+            q.push(" AND fingerprint IN (");
+            let mut sep = q.separated(", ");
+            for f in chunk {
+                sep.push_bind(&f.fingerprint);
+            }
+            q.push(")");
+            let n: i64 = q.build_query_scalar().fetch_one(&mut *tx).await?;
+            open_known += n;
+        }
+        new = push.findings.len() as i64 - open_known;
+    }
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings WHERE project_id = $1 AND state = 'open'")
+        .bind(project_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let results = push.findings.len() as i64;
+    sqlx::query(
+        "UPDATE runs SET results = $1, new_findings = $2, closed_findings = $3, reintroduced = $4, open_after = $5 \
+         WHERE id = $6",
+    )
+    .bind(results)
+    .bind(new)
+    .bind(closed)
+    .bind(reintroduced)
+    .bind(open)
+    .bind(run_id)
+    .execute(&mut *tx)
+    .await?;
+
+    let documents = [("sarif", Some(&push.sarif)), ("sbom", push.sbom.as_ref()), ("attestation", push.attestation.as_ref())];
+    for (kind, body) in documents {
+        let Some(body) = body else { continue };
+        use sha2::Digest;
+        sqlx::query("INSERT INTO run_documents (run_id, kind, sha256, size, body) VALUES ($1, $2, $3, $4, $5)")
+            .bind(run_id)
+            .bind(kind)
+            .bind(hex::encode(sha2::Sha256::digest(body)))
+            .bind(body.len() as i64)
+            .bind(gzip(body))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for chunk in push.events.chunks(CHUNK) {
+        let mut q = QueryBuilder::<DB>::new("INSERT INTO events (project_id, client_id, kind, body, at) ");
+        q.push_values(chunk, |mut b, e| {
+            b.push_bind(project_id).push_bind(&e.id).push_bind(&e.kind).push_bind(&e.body).push_bind(e.at);
+        });
+        q.push(" ON CONFLICT (project_id, client_id) DO UPDATE SET kind = excluded.kind, body = excluded.body, at = excluded.at");
+        q.build().execute(&mut *tx).await?;
+    }
+    let detail = serde_json::json!({
+        "run_id": push.run_id, "branch": push.branch, "commit": push.commit, "results": results,
+        "new": new, "closed": closed, "reintroduced": reintroduced, "events": push.events.len(),
+    });
+    audit(&mut tx, caller, "run.push", &format!("project:{}/run:{run_id}", push.project), detail).await?;
+    tx.commit().await?;
+    Ok(PushResponse {
+        run: run_id,
+        project: push.project.clone(),
+        duplicate: false,
+        results,
+        new,
+        closed,
+        reintroduced,
+        open,
+        on_default_branch: on_default,
+        verdict,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    id: i64,
+    project: String,
+    commit_sha: Option<String>,
+    branch: Option<String>,
+    merge_request: Option<String>,
+    pipeline_url: Option<String>,
+    on_default: i64,
+    partial: i64,
+    stages: String,
+    verdict: Option<String>,
+    claimed_verdict: Option<String>,
+    results: i64,
+    new_findings: i64,
+    closed_findings: i64,
+    reintroduced: i64,
+    open_after: i64,
+    pushed_by: String,
+    created_at: i64,
+    project_id: i64,
+}
+
+const RUN_COLUMNS: &str = "r.id, p.name AS project, r.commit_sha, r.branch, r.merge_request, r.pipeline_url, \
+     r.on_default, r.partial, r.stages, r.verdict, r.claimed_verdict, r.results, r.new_findings, r.closed_findings, \
+     r.reintroduced, r.open_after, r.pushed_by, r.created_at, r.project_id";
+
+fn run_summary(r: RunRow) -> RunSummary {
+    RunSummary {
+        id: r.id,
+        project: r.project,
+        commit: r.commit_sha,
+        branch: r.branch,
+        merge_request: r.merge_request,
+        pipeline_url: r.pipeline_url,
+        on_default_branch: r.on_default != 0,
+        partial: r.partial != 0,
+        stages: serde_json::from_str(&r.stages).unwrap_or_default(),
+        verdict: r.verdict,
+        claimed_verdict: r.claimed_verdict,
+        results: r.results,
+        new: r.new_findings,
+        closed: r.closed_findings,
+        reintroduced: r.reintroduced,
+        open_after: r.open_after,
+        pushed_by: r.pushed_by,
+        created_at: rfc3339(r.created_at),
+    }
+}
+
+/// Runs matching `condition` (on `$1`), newest first, before `before` if given.
+async fn runs_where(pool: &Pool<DB>, condition: &str, value: i64, before: Option<i64>, limit: i64) -> Result<Vec<RunSummary>> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM runs r JOIN projects p ON p.id = r.project_id WHERE {condition} \
+         AND r.id < $2 ORDER BY r.id DESC LIMIT $3"
+    );
+    let rows: Vec<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(value).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(run_summary).collect())
+}
+
+pub async fn list_runs(pool: &Pool<DB>, project_id: i64, before: Option<i64>, limit: i64) -> Result<RunPage> {
+    let mut items = runs_where(pool, "r.project_id = $1", project_id, before, limit + 1).await?;
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(RunPage { items, next })
+}
+
+pub async fn get_run(pool: &Pool<DB>, id: i64) -> Result<(i64, RunSummary)> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = $1");
+    let row: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
+    let Some(row) = row else { return Err(StoreError::NotFound(format!("no run {id}"))) };
+    Ok((row.project_id, run_summary(row)))
+}
+
+pub async fn run_document(pool: &Pool<DB>, run_id: i64, kind: &str) -> Result<Option<Vec<u8>>> {
+    Ok(sqlx::query_scalar("SELECT body FROM run_documents WHERE run_id = $1 AND kind = $2")
+        .bind(run_id)
+        .bind(kind)
+        .fetch_optional(pool)
+        .await?)
+}
+
+type FindingRowDb = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+);
+
+const FINDING_COLUMNS: &str = "f.id, p.name, f.fingerprint, f.stage, f.rule_id, f.severity_rank, f.message, f.path, \
+     f.line, f.state, f.suppressed, f.first_seen_at, f.last_seen_at, f.closed_at, f.reintroduced";
+
+fn finding(row: FindingRowDb) -> (i64, i64, Finding) {
+    let (id, project, fingerprint, stage, rule_id, rank, message, path, line, state, suppressed, first, last, closed, re) =
+        row;
+    (
+        id,
+        rank,
+        Finding {
+            project,
+            fingerprint,
+            stage,
+            rule_id,
+            severity: rank_name(rank).to_owned(),
+            message,
+            path,
+            line,
+            state,
+            suppressed,
+            first_seen_at: rfc3339(first),
+            last_seen_at: rfc3339(last),
+            closed_at: closed.map(rfc3339),
+            reintroduced: re,
+        },
+    )
+}
+
+pub async fn list_findings(pool: &Pool<DB>, filter: &FindingFilter) -> Result<FindingPage> {
+    let mut q = QueryBuilder::<DB>::new(format!(
+        "SELECT {FINDING_COLUMNS} FROM findings f JOIN projects p ON p.id = f.project_id WHERE f.severity_rank >= "
+    ));
+    q.push_bind(filter.min_rank);
+    if let Some(project) = filter.project_id {
+        q.push(" AND f.project_id = ").push_bind(project);
+    }
+    if let Some(ids) = &filter.readable {
+        if ids.is_empty() {
+            return Ok(FindingPage { items: Vec::new(), next: None });
+        }
+        q.push(" AND f.project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    if let Some(stage) = &filter.stage {
+        q.push(" AND f.stage = ").push_bind(stage.clone());
+    }
+    if let Some(rule) = &filter.rule {
+        q.push(" AND f.rule_id = ").push_bind(rule.clone());
+    }
+    if let Some(state) = &filter.state {
+        q.push(" AND f.state = ").push_bind(state.clone());
+    }
+    if let Some(since) = filter.since {
+        q.push(" AND f.first_seen_at >= ").push_bind(since);
+    }
+    if let Some((rank, id)) = filter.after {
+        q.push(" AND (f.severity_rank < ").push_bind(rank);
+        q.push(" OR (f.severity_rank = ").push_bind(rank);
+        q.push(" AND f.id > ").push_bind(id);
+        q.push("))");
+    }
+    q.push(" ORDER BY f.severity_rank DESC, f.id ASC LIMIT ").push_bind(filter.limit + 1);
+    let rows: Vec<FindingRowDb> = q.build_query_as().fetch_all(pool).await?;
+    let mut items: Vec<(i64, i64, Finding)> = rows.into_iter().map(finding).collect();
+    let next = if items.len() as i64 > filter.limit {
+        items.truncate(filter.limit as usize);
+        items.last().map(|(id, rank, _)| format!("{rank}.{id}"))
+    } else {
+        None
+    };
+    Ok(FindingPage { items: items.into_iter().map(|(_, _, f)| f).collect(), next })
+}
+
+pub async fn finding_detail(pool: &Pool<DB>, project_id: i64, fingerprint: &str) -> Result<FindingDetail> {
+    let sql = format!(
+        "SELECT {FINDING_COLUMNS} FROM findings f JOIN projects p ON p.id = f.project_id \
+         WHERE f.project_id = $1 AND f.fingerprint = $2"
+    );
+    let row: Option<FindingRowDb> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project_id).bind(fingerprint).fetch_optional(pool).await?;
+    let Some(row) = row else { return Err(StoreError::NotFound(format!("no finding `{fingerprint}` in this project"))) };
+    let (id, _, finding) = finding(row);
+    let seen_in = runs_where(pool, "r.id IN (SELECT run_id FROM sightings WHERE finding_id = $1)", id, None, 100).await?;
+    Ok(FindingDetail { finding, seen_in })
+}
+
+pub async fn audit_page(pool: &Pool<DB>, after: Option<i64>, limit: i64) -> Result<AuditPage> {
+    let rows: Vec<(i64, i64, String, String, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT seq, at, actor, action, target, addr, detail, prev_hash, hash FROM audit_log WHERE seq > $1 \
+         ORDER BY seq LIMIT $2",
+    )
+    .bind(after.unwrap_or(0))
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await?;
+    let mut items: Vec<AuditEntry> = rows
+        .into_iter()
+        .map(|(seq, at, actor, action, target, addr, detail, prev_hash, hash)| AuditEntry {
+            seq,
+            at: rfc3339(at),
+            actor,
+            action,
+            target,
+            addr,
+            detail: serde_json::from_str(&detail).unwrap_or_default(),
+            prev_hash,
+            hash,
+        })
+        .collect();
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|e| e.seq.to_string())
+    } else {
+        None
+    };
+    Ok(AuditPage { items, next })
+}
+
+pub async fn audit_verify(pool: &Pool<DB>) -> Result<AuditVerification> {
+    let mut prev = AUDIT_GENESIS.to_owned();
+    let mut rows = 0i64;
+    let mut after = 0i64;
+    loop {
+        let page: Vec<(i64, i64, String, String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, at, actor, action, target, addr, detail, prev_hash, hash FROM audit_log WHERE seq > $1 \
+             ORDER BY seq LIMIT 5000",
+        )
+        .bind(after)
+        .fetch_all(pool)
+        .await?;
+        if page.is_empty() {
+            return Ok(AuditVerification { rows, intact: true, broken_at: None });
+        }
+        for (seq, at, actor, action, target, addr, detail, prev_hash, hash) in page {
+            let expected = audit_hash(&prev, at, &actor, &action, &target, &addr, &detail);
+            if prev_hash != prev || hash != expected {
+                return Ok(AuditVerification { rows, intact: false, broken_at: Some(seq) });
+            }
+            prev = hash;
+            rows += 1;
+            after = seq;
+        }
+    }
+}

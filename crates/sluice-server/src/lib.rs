@@ -1,0 +1,26 @@
+//! `sluice serve`: every repository's runs, findings and decisions in one place.
+//!
+//! - [`db`]: the two backends (SQLite by default, PostgreSQL at scale), their embedded
+//!   migrations, and the one [`db::Repo`] interface the API uses. The SQL is written once and
+//!   compiled for each backend (`db/repo.rs`).
+//! - [`ingest`]: what a push carries, checked, bounded and redacted before anything is stored.
+//! - [`auth`]: tokens, passwords, roles, who may do what.
+//! - [`api`]: the REST API under `/api/v1`, its OpenAPI document, health and metrics.
+//! - [`serve`]: the process — options, first start, listening, graceful shutdown.
+//!
+//! ARCHITECTURE.md ("The server") describes the design and the decisions behind it.
+
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod ingest;
+pub mod model;
+pub mod serve;
+pub mod time;
+
+pub use serve::{run, ServeOptions};
+
+/// [`run`] on a runtime of its own, for the `sluice` command.
+pub fn run_blocking(options: ServeOptions) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(options))
+}

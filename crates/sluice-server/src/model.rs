@@ -1,0 +1,371 @@
+//! What the API reads and writes: the types of `/api/v1`, and the OpenAPI schemas built from them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use utoipa::{IntoParams, ToSchema};
+
+/// A role, on one project or across the organisation. Ordered: each may do what the ones
+/// before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Developer,
+    Champion,
+    Security,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Developer => "developer",
+            Role::Champion => "champion",
+            Role::Security => "security",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Some(match text {
+            "developer" => Role::Developer,
+            "champion" => Role::Champion,
+            "security" => Role::Security,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+}
+
+/// An error, as every endpoint returns it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// A short machine-readable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `too_large`, `rate_limited`, `unprocessable`, `internal`, `unavailable`.
+    pub error: String,
+    /// What was wrong and where, for a person.
+    pub message: String,
+}
+
+/// A run pushed by `sluice push`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    /// The project's name. With a project token it must be the token's project; an
+    /// organisation token may name a project that does not exist yet, which is then created.
+    pub project: String,
+    /// The client's id for this run (1–128 characters of `A-Za-z0-9._:-`). A retried push
+    /// with the same id is the same run: stored once, answered the same way.
+    pub run_id: String,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    /// The repository's default branch as CI knows it. Sets the project's default branch
+    /// when the project has none yet.
+    pub default_branch: Option<String>,
+    /// Set for a merge/pull request pipeline: such a run closes nothing.
+    pub merge_request: Option<String>,
+    pub pipeline_url: Option<String>,
+    /// The client ran on part of the tree (`--since`, `--staged`): the run closes nothing.
+    #[serde(default)]
+    pub partial: bool,
+    /// The SARIF 2.1.0 log `sluice run` wrote (results.sarif, triage applied).
+    #[schema(value_type = Object)]
+    pub sarif: Box<RawValue>,
+    /// The repository's SBOM (CycloneDX or SPDX JSON), if any.
+    #[schema(value_type = Option<Object>)]
+    pub sbom: Option<Box<RawValue>>,
+    /// The gate's verdict as the client computed it. Kept as a claim; the server computes
+    /// its own from the stored results.
+    #[schema(value_type = Option<Object>)]
+    pub verdict: Option<Box<RawValue>>,
+    /// An attestation (in-toto statement or DSSE envelope), if any.
+    #[schema(value_type = Option<Object>)]
+    pub attestation: Option<Box<RawValue>>,
+    /// Deployments and incidents recorded with `sluice record`.
+    #[serde(default)]
+    pub events: Vec<EventIn>,
+}
+
+/// One `sluice record` event.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct EventIn {
+    /// The client's id of the event; a retried push does not record it twice.
+    pub id: String,
+    /// `deployment` or `incident` (or another kind `sluice record` writes).
+    pub kind: String,
+    /// When it happened (RFC 3339).
+    pub at: String,
+    /// The event as recorded.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+/// What the server made of a push.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct PushResponse {
+    /// The server's id of the run.
+    pub run: i64,
+    pub project: String,
+    /// True when this run id had been pushed before: nothing was stored again.
+    pub duplicate: bool,
+    /// Results in the pushed log (after de-duplication by fingerprint).
+    pub results: i64,
+    /// Findings first seen in this run.
+    pub new: i64,
+    /// Findings this run marked no longer detected.
+    pub closed: i64,
+    /// Findings seen again after they were no longer detected.
+    pub reintroduced: i64,
+    /// Open findings of the project after the run.
+    pub open: i64,
+    /// Whether the run counted as the default branch's state.
+    pub on_default_branch: bool,
+    /// The verdict the server computed from the stored results (`allowed` or `denied`).
+    pub verdict: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Project {
+    pub name: String,
+    pub default_branch: Option<String>,
+    /// The built-in policy profile the server's verdicts use.
+    pub profile: String,
+    pub created_at: String,
+    /// Open findings by severity.
+    pub open: SeverityCounts,
+    pub last_run: Option<RunSummary>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct SeverityCounts {
+    pub critical: i64,
+    pub high: i64,
+    pub medium: i64,
+    pub low: i64,
+    pub info: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    pub name: String,
+    pub default_branch: Option<String>,
+    /// `velocity` (the default), `constrained`, or another built-in profile.
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RunSummary {
+    pub id: i64,
+    pub project: String,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub merge_request: Option<String>,
+    pub pipeline_url: Option<String>,
+    pub on_default_branch: bool,
+    pub partial: bool,
+    /// Each stage of the run and whether it ran in full and succeeded.
+    #[schema(value_type = Object)]
+    pub stages: serde_json::Value,
+    pub verdict: Option<String>,
+    /// The verdict the client claimed, if it sent one (not trusted; shown beside).
+    pub claimed_verdict: Option<String>,
+    pub results: i64,
+    pub new: i64,
+    pub closed: i64,
+    pub reintroduced: i64,
+    pub open_after: i64,
+    pub pushed_by: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RunPage {
+    pub items: Vec<RunSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Finding {
+    pub project: String,
+    /// The `sluice/v1` fingerprint: the finding's identity in its project.
+    pub fingerprint: String,
+    pub stage: String,
+    pub rule_id: String,
+    pub severity: String,
+    /// Redacted.
+    pub message: String,
+    pub path: Option<String>,
+    pub line: Option<i64>,
+    /// `open` or `not_detected`.
+    pub state: String,
+    /// How the last run that reported it suppressed it (a triage decision), if it did.
+    pub suppressed: Option<String>,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    pub closed_at: Option<String>,
+    /// How many times it came back after it was no longer detected.
+    pub reintroduced: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FindingPage {
+    pub items: Vec<Finding>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FindingDetail {
+    pub finding: Finding,
+    /// The runs that reported it, newest first (at most 100).
+    pub seen_in: Vec<RunSummary>,
+}
+
+/// Filters of the finding list.
+#[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+pub struct FindingQuery {
+    pub project: Option<String>,
+    /// The least severity: `critical`, `high`, `medium`, `low`, `info`.
+    pub severity: Option<String>,
+    pub stage: Option<String>,
+    pub rule: Option<String>,
+    /// `open` (the default), `not_detected` or `all`.
+    pub state: Option<String>,
+    /// Only findings first seen at or after this time (RFC 3339 or a date).
+    pub since: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–500, 100 by default.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    pub cursor: Option<String>,
+    /// 1–500, 100 by default.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The first admin's one-time login token, instead of a username and password.
+    pub login_token: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: i64,
+    /// Shown once; the server keeps only its hash.
+    pub token: String,
+    pub kind: String,
+    pub scope: String,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    /// `personal` (acts as you), `organisation` (push to any project, creating it on first push;
+    /// admin only). Project tokens are made under `/projects/{project}/tokens`.
+    pub kind: String,
+    /// Days until it expires; none for no expiry.
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProjectToken {
+    pub name: String,
+    /// `push` (for CI) or `read`.
+    pub scope: String,
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub scope: String,
+    pub project: Option<String>,
+    pub user: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    /// At least 12 characters. None: the user logs in only with tokens an admin makes.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub username: String,
+    pub disabled: bool,
+    pub created_at: String,
+    pub roles: Vec<RoleGrant>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGrant {
+    /// None: across the organisation.
+    pub project: Option<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    /// `user`, `project-token` or `organisation-token`.
+    pub kind: String,
+    pub username: Option<String>,
+    pub project: Option<String>,
+    pub scope: Option<String>,
+    pub roles: Vec<RoleGrant>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub addr: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditVerification {
+    /// Rows checked.
+    pub rows: i64,
+    /// True when every row's hash is right and names the row before it.
+    pub intact: bool,
+    /// The first row that breaks the chain, if one does.
+    pub broken_at: Option<i64>,
+}
