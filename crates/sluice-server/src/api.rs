@@ -351,7 +351,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "runs"), (name = "findings"), (name = "projects"), (name = "access"), (name = "audit"))
+    tags((name = "runs"), (name = "findings"), (name = "decisions"), (name = "projects"), (name = "access"), (name = "audit"))
 )]
 struct ApiDoc;
 
@@ -386,6 +386,12 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(list_project_tokens, create_project_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(list_decisions, propose_decision))
+        .routes(routes!(get_decision))
+        .routes(routes!(approve_decision))
+        .routes(routes!(reject_decision))
+        .routes(routes!(revoke_decision))
+        .routes(routes!(applicable_decisions))
         .routes(routes!(audit_log))
         .routes(routes!(audit_verify))
 }
@@ -993,4 +999,207 @@ async fn audit_verify(State(state): State<AppState>, Auth(principal): Auth) -> A
         return Err(ApiError::forbidden());
     }
     Ok(Json(state.db.audit_verify().await?))
+}
+
+/// The projects a caller reads (None: all of them).
+fn readable_ids(principal: &Principal) -> ApiResult<Option<Vec<i64>>> {
+    Ok(match principal {
+        p if p.reads_everything() => None,
+        Principal::User { project_roles, .. } => Some(project_roles.keys().copied().collect()),
+        Principal::Project { project_id, .. } => Some(vec![*project_id]),
+        Principal::Organisation { .. } => None,
+    })
+}
+
+/// Propose a triage decision: one finding, a rule (in files a glob matches), or an advisory in
+/// a package; for a project or, without one, the whole organisation. It suppresses nothing
+/// until someone with the role it needs approves it: a champion of the project for low and
+/// medium findings, the security role for high and critical ones and for every
+/// organisation-wide decision.
+#[utoipa::path(post, path = "/decisions", tag = "decisions", request_body = NewDecision,
+    responses((status = 201, body = DecisionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn propose_decision(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Body(new): Body<NewDecision>,
+) -> ApiResult<Response> {
+    // People decide; tokens of CI do not.
+    let Principal::User { project_roles, org_role, .. } = &principal else { return Err(ApiError::forbidden()) };
+    let project_id = match &new.project {
+        Some(name) => Some(readable_project(&state, &principal, name).await?),
+        None if org_role.is_some() || !project_roles.is_empty() => None,
+        None => return Err(ApiError::forbidden()),
+    };
+    let checked = crate::decisions::check(&new, project_id.is_some())
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m))?;
+    let created = state.db.propose_decision(&caller(&principal, &addr), project_id, &checked).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Decisions the caller may see (their projects' and the organisation's), newest first.
+#[utoipa::path(get, path = "/decisions", tag = "decisions", params(DecisionQuery),
+    responses((status = 200, body = DecisionPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_decisions(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Query(query): Query<DecisionQuery>,
+) -> ApiResult<Json<DecisionPage>> {
+    let limit = page_limit(query.limit)?;
+    let projects = match &query.project {
+        Some(name) => Some(vec![readable_project(&state, &principal, name).await?]),
+        None => readable_ids(&principal)?,
+    };
+    if let Some(s) = &query.state {
+        if !matches!(s.as_str(), "proposed" | "approved" | "rejected" | "revoked") {
+            return Err(ApiError::bad_request(format!("state: `{s}` is not proposed, approved, rejected or revoked")));
+        }
+    }
+    let awaiting = query.awaiting_me.unwrap_or(false);
+    let state_filter = if awaiting { Some("proposed") } else { query.state.as_deref() };
+    let mut before = cursor_id(query.cursor.as_deref())?;
+    let mut items = Vec::new();
+    let mut next = None;
+    // Filtering "awaiting me" happens here, so a page may need more than one query.
+    'pages: loop {
+        let rows = state.db.list_decisions(projects.as_deref(), state_filter, before, limit + 1).await?;
+        let exhausted = (rows.len() as i64) <= limit;
+        for (project, view) in rows {
+            before = Some(view.id);
+            if awaiting && !may_decide(&principal, project, &view) {
+                continue;
+            }
+            if items.len() as i64 == limit {
+                next = Some(items.last().map_or(view.id + 1, |v: &DecisionView| v.id).to_string());
+                break 'pages;
+            }
+            items.push(view);
+        }
+        if exhausted {
+            break;
+        }
+    }
+    Ok(Json(DecisionPage { items, next }))
+}
+
+fn may_decide(principal: &Principal, project: Option<i64>, view: &DecisionView) -> bool {
+    let role = match project {
+        Some(p) => principal.role_on(p),
+        None => principal.org_role(),
+    };
+    let required = Role::parse(&view.required_role).unwrap_or(Role::Security);
+    view.state == "proposed" && role.is_some_and(|r| r >= required) && view.proposed_by != principal.actor()
+}
+
+async fn visible_decision(state: &AppState, principal: &Principal, id: i64) -> ApiResult<DecisionDetail> {
+    let (project, detail) =
+        state.db.get_decision(id).await.map_err(|_| ApiError::not_found(format!("no decision {id} you may read")))?;
+    let visible = match project {
+        Some(p) => principal.may_read(p),
+        None => matches!(principal, Principal::User { .. }) || matches!(principal, Principal::Project { .. }),
+    };
+    if !visible {
+        return Err(ApiError::not_found(format!("no decision {id} you may read")));
+    }
+    Ok(detail)
+}
+
+/// One decision and every change to it: who, with what role, when, why.
+#[utoipa::path(get, path = "/decisions/{id}", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, body = DecisionDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_decision(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DecisionDetail>> {
+    Ok(Json(visible_decision(&state, &principal, id).await?))
+}
+
+async fn act(
+    state: &AppState,
+    addr: &ClientAddr,
+    principal: &Principal,
+    id: i64,
+    action: &str,
+    note: Option<String>,
+) -> ApiResult<Json<DecisionView>> {
+    visible_decision(state, principal, id).await?;
+    if let Some(n) = &note {
+        if n.len() > 4096 || n.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable",
+                "note: at most 4096 bytes, no control characters",
+            ));
+        }
+    }
+    if action != "approve" && note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            format!("note: say why you {action} it"),
+        ));
+    }
+    Ok(Json(state.db.decide(&caller(principal, addr), id, action, note.as_deref()).await?))
+}
+
+/// Approve a proposal (not your own): it applies from now on.
+#[utoipa::path(post, path = "/decisions/{id}/approve", tag = "decisions", params(("id" = i64, Path)), request_body = DecisionAction,
+    responses((status = 200, body = DecisionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn approve_decision(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Path(id): Path<i64>,
+    Body(action): Body<DecisionAction>,
+) -> ApiResult<Json<DecisionView>> {
+    act(&state, &addr, &principal, id, "approve", action.note).await
+}
+
+/// Reject a proposal (not your own), saying why.
+#[utoipa::path(post, path = "/decisions/{id}/reject", tag = "decisions", params(("id" = i64, Path)), request_body = DecisionAction,
+    responses((status = 200, body = DecisionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reject_decision(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Path(id): Path<i64>,
+    Body(action): Body<DecisionAction>,
+) -> ApiResult<Json<DecisionView>> {
+    act(&state, &addr, &principal, id, "reject", action.note).await
+}
+
+/// Revoke an approved decision (the role it needs), or withdraw a proposal (its proposer).
+#[utoipa::path(post, path = "/decisions/{id}/revoke", tag = "decisions", params(("id" = i64, Path)), request_body = DecisionAction,
+    responses((status = 200, body = DecisionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn revoke_decision(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Auth(principal): Auth,
+    Path(id): Path<i64>,
+    Body(action): Body<DecisionAction>,
+) -> ApiResult<Json<DecisionView>> {
+    act(&state, &addr, &principal, id, "revoke", action.note).await
+}
+
+/// The decisions in force for a project (approved, not expired; its own and the
+/// organisation's): what `sluice run` applies. Readable by the project's tokens (push tokens
+/// too: CI pulls with the token it pushes with).
+#[utoipa::path(get, path = "/projects/{project}/decisions", tag = "decisions", params(("project" = String, Path)),
+    responses((status = 200, body = ApplicableDecisions), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn applicable_decisions(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(project): Path<String>,
+) -> ApiResult<Json<ApplicableDecisions>> {
+    let id = match state.db.project_id(&project).await? {
+        Some(id) if principal.may_read(id) || principal.may_push(id) => id,
+        _ => return Err(ApiError::not_found(format!("no project `{project}` you may read"))),
+    };
+    let decisions = state.db.applicable_decisions(id).await?;
+    Ok(Json(ApplicableDecisions { project, generated_at: crate::time::rfc3339(crate::time::now_ms()), decisions }))
 }

@@ -155,6 +155,15 @@ impl Principal {
         }
     }
 
+    /// The token the request came with.
+    pub fn token_id(&self) -> i64 {
+        match self {
+            Principal::User { token_id, .. }
+            | Principal::Project { token_id, .. }
+            | Principal::Organisation { token_id } => *token_id,
+        }
+    }
+
     /// The highest role a user holds on a project (the organisation role counts everywhere).
     pub fn role_on(&self, project_id: i64) -> Option<Role> {
         match self {

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod auth;
 pub mod db;
+pub mod decisions;
 pub mod ingest;
 pub mod model;
 pub mod serve;

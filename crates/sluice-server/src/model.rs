@@ -369,3 +369,114 @@ pub struct AuditVerification {
     /// The first row that breaks the chain, if one does.
     pub broken_at: Option<i64>,
 }
+
+/// A triage decision proposed on the server.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDecision {
+    /// The project it applies to; none: every project of the organisation (needs the
+    /// security role to approve).
+    pub project: Option<String>,
+    /// `finding` (one fingerprint in a project), `rule` (a rule, optionally in files a glob
+    /// matches) or `advisory` (an advisory id or alias in a package).
+    pub scope: String,
+    pub fingerprint: Option<String>,
+    pub rule: Option<String>,
+    /// For `rule`: the files (`**` for every file, the default; `*` stays within a directory).
+    pub path: Option<String>,
+    pub advisory: Option<String>,
+    /// For `advisory`: the package name as the deps stage reports it.
+    pub package: Option<String>,
+    /// Only findings of this stage.
+    pub stage: Option<String>,
+    /// `false_positive`, `accepted_risk`, `mitigated` or `confirmed` (which suppresses nothing).
+    pub status: String,
+    pub reason: String,
+    /// The day it stops applying (YYYY-MM-DD). Required for `accepted_risk`.
+    pub expires: Option<String>,
+    /// For `advisory` with `mitigated`: the VEX justification (`vulnerable_code_not_present`,
+    /// `vulnerable_code_not_in_execute_path`, `inline_mitigations_already_exist`, …).
+    pub vex_justification: Option<String>,
+}
+
+/// An approval, rejection or revocation.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionAction {
+    /// Why. Required to reject or revoke.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct DecisionView {
+    pub id: i64,
+    /// None: organisation-wide.
+    pub project: Option<String>,
+    pub scope: String,
+    pub fingerprint: Option<String>,
+    pub rule: Option<String>,
+    pub path: Option<String>,
+    pub advisory: Option<String>,
+    pub package: Option<String>,
+    pub stage: Option<String>,
+    pub status: String,
+    pub vex_justification: Option<String>,
+    pub reason: String,
+    pub expires: Option<String>,
+    /// The severity of what it covers, which set the role needed to approve it.
+    pub severity: String,
+    /// `champion` or `security`.
+    pub required_role: String,
+    /// `proposed`, `approved`, `rejected` or `revoked`.
+    pub state: String,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    pub decided_by: Option<String>,
+    pub decided_role: Option<String>,
+    pub decided_at: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DecisionEvent {
+    pub at: String,
+    pub actor: String,
+    pub role: Option<String>,
+    /// `proposed`, `approved`, `rejected`, `revoked`.
+    pub action: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionDetail {
+    pub decision: DecisionView,
+    pub history: Vec<DecisionEvent>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionPage {
+    pub items: Vec<DecisionView>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+pub struct DecisionQuery {
+    /// Decisions of this project (and the organisation-wide ones).
+    pub project: Option<String>,
+    /// `proposed`, `approved`, `rejected`, `revoked`; all by default.
+    pub state: Option<String>,
+    /// Only proposals the caller may approve (and did not propose).
+    pub awaiting_me: Option<bool>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// The decisions that apply to a project now: approved, not expired, the project's own and the
+/// organisation's. What `sluice run` pulls.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApplicableDecisions {
+    pub project: String,
+    pub generated_at: String,
+    pub decisions: Vec<DecisionView>,
+}

@@ -195,12 +195,29 @@ impl Db {
         dispatch!(self.bootstrap_admin())
     }
 
+    /// The principal a token stands for. Its last use is recorded in the background, at most
+    /// once a minute, so a read never waits for a write (on SQLite, for a push's lock).
     pub async fn authenticate(&self, token: &str) -> Result<Option<Principal>> {
         if !crate::auth::well_formed(token) {
             return Ok(None);
         }
         let hash = crate::auth::token_hash(token);
-        dispatch!(self.authenticate(&hash))
+        let found: Option<(Principal, bool)> = dispatch!(self.authenticate(&hash))?;
+        let Some((principal, touch)) = found else { return Ok(None) };
+        if touch {
+            let db = self.clone();
+            let id = principal.token_id();
+            tokio::spawn(async move {
+                if let Err(e) = db.touch_token(id).await {
+                    tracing::debug!(error = %e, "token use not recorded");
+                }
+            });
+        }
+        Ok(Some(principal))
+    }
+
+    async fn touch_token(&self, id: i64) -> Result<()> {
+        dispatch!(self.touch_token(id))
     }
 
     pub async fn login(&self, request: &LoginRequest, addr: &str) -> Result<Login> {
@@ -279,8 +296,21 @@ impl Db {
     }
 
     /// Stores a prepared push in one transaction. `verdict` is the server's own.
+    ///
+    /// Two replicas storing the same run id (or creating the same project) at once: one
+    /// transaction wins, the other fails on the unique key and is tried again, and then finds
+    /// what the first stored.
     pub async fn ingest(&self, caller: &Caller<'_>, push: &Prepared, create: bool) -> Result<PushResponse> {
-        dispatch!(self.ingest(caller, push, create))
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome: Result<PushResponse> = dispatch!(self.ingest(caller, push, create));
+            match outcome {
+                Err(StoreError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() && attempt < 3 => continue,
+                Err(StoreError::Conflict(_)) if create && attempt < 3 => continue,
+                other => return other,
+            }
+        }
     }
 
     pub async fn list_runs(&self, project_id: i64, after: Option<i64>, limit: i64) -> Result<RunPage> {
@@ -303,6 +333,39 @@ impl Db {
 
     pub async fn finding_detail(&self, project_id: i64, fingerprint: &str) -> Result<FindingDetail> {
         dispatch!(self.finding_detail(project_id, fingerprint))
+    }
+
+    pub async fn propose_decision(
+        &self,
+        caller: &Caller<'_>,
+        project_id: Option<i64>,
+        new: &crate::decisions::Checked,
+    ) -> Result<DecisionView> {
+        dispatch!(self.propose_decision(caller, project_id, new))
+    }
+
+    /// A decision, its project (None: organisation-wide) and its history.
+    pub async fn get_decision(&self, id: i64) -> Result<(Option<i64>, DecisionDetail)> {
+        dispatch!(self.get_decision(id))
+    }
+
+    /// `action`: `approve`, `reject` or `revoke`.
+    pub async fn decide(&self, caller: &Caller<'_>, id: i64, action: &str, note: Option<&str>) -> Result<DecisionView> {
+        dispatch!(self.decide(caller, id, action, note))
+    }
+
+    pub async fn list_decisions(
+        &self,
+        projects: Option<&[i64]>,
+        state: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<(Option<i64>, DecisionView)>> {
+        dispatch!(self.list_decisions(projects, state, before, limit))
+    }
+
+    pub async fn applicable_decisions(&self, project_id: i64) -> Result<Vec<DecisionView>> {
+        dispatch!(self.applicable_decisions(project_id))
     }
 
     pub async fn audit_page(&self, after: Option<i64>, limit: i64) -> Result<AuditPage> {

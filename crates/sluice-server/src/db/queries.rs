@@ -98,10 +98,12 @@ pub async fn bootstrap_admin(pool: &Pool<DB>) -> Result<Option<String>> {
     Ok(Some(token))
 }
 
-pub async fn authenticate(pool: &Pool<DB>, hash: &str) -> Result<Option<Principal>> {
+/// The principal a token stands for, and whether its last use is worth recording (at most
+/// once a minute; the caller records it without making the request wait for a write).
+pub async fn authenticate(pool: &Pool<DB>, hash: &str) -> Result<Option<(Principal, bool)>> {
     let now = now_ms();
     let row = sqlx::query(
-        "SELECT t.id, t.kind, t.scope, t.user_id, t.project_id, u.username, u.disabled \
+        "SELECT t.id, t.kind, t.scope, t.user_id, t.project_id, u.username, u.disabled, t.last_used_at \
          FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
          WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
     )
@@ -117,13 +119,8 @@ pub async fn authenticate(pool: &Pool<DB>, hash: &str) -> Result<Option<Principa
     let project_id: Option<i64> = row.try_get(4)?;
     let username: Option<String> = row.try_get(5)?;
     let disabled: Option<i64> = row.try_get(6)?;
-    // Recorded at most once a minute, so reading is not a write.
-    sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
-        .bind(now)
-        .bind(token_id)
-        .bind(now - 60_000)
-        .execute(pool)
-        .await?;
+    let last_used: Option<i64> = row.try_get(7)?;
+    let touch = last_used.is_none_or(|t| t < now - 60_000);
     let principal = match TokenKind::parse(&kind) {
         Some(TokenKind::Personal | TokenKind::Session) => {
             let (Some(user_id), Some(username)) = (user_id, username) else { return Ok(None) };
@@ -142,7 +139,18 @@ pub async fn authenticate(pool: &Pool<DB>, hash: &str) -> Result<Option<Principa
         // A login token only logs in.
         Some(TokenKind::Login) | None => return Ok(None),
     };
-    Ok(Some(principal))
+    Ok(Some((principal, touch)))
+}
+
+pub async fn touch_token(pool: &Pool<DB>, id: i64) -> Result<()> {
+    let now = now_ms();
+    sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(now)
+        .bind(id)
+        .bind(now - 60_000)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 async fn user_roles(pool: &Pool<DB>, user_id: i64) -> Result<(Option<Role>, BTreeMap<i64, Role>)> {
@@ -1045,4 +1053,279 @@ pub async fn audit_verify(pool: &Pool<DB>) -> Result<AuditVerification> {
             after = seq;
         }
     }
+}
+
+const DECISION_COLUMNS: &str = "d.id, p.name AS project, d.scope, d.fingerprint, d.rule_id, d.path_glob, d.advisory, \
+     d.package, d.stage, d.status, d.vex_justification, d.reason, d.expires_at, d.severity, d.required_role, d.state, \
+     d.proposed_by, d.proposed_at, d.decided_by, d.decided_role, d.decided_at, d.note, d.project_id";
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    id: i64,
+    project: Option<String>,
+    scope: String,
+    fingerprint: Option<String>,
+    rule_id: Option<String>,
+    path_glob: Option<String>,
+    advisory: Option<String>,
+    package: Option<String>,
+    stage: Option<String>,
+    status: String,
+    vex_justification: Option<String>,
+    reason: String,
+    expires_at: Option<i64>,
+    severity: String,
+    required_role: String,
+    state: String,
+    proposed_by: String,
+    proposed_at: i64,
+    decided_by: Option<String>,
+    decided_role: Option<String>,
+    decided_at: Option<i64>,
+    note: Option<String>,
+    project_id: Option<i64>,
+}
+
+fn decision_view(r: DecisionRow) -> (Option<i64>, DecisionView) {
+    (
+        r.project_id,
+        DecisionView {
+            id: r.id,
+            project: r.project,
+            scope: r.scope,
+            fingerprint: r.fingerprint,
+            rule: r.rule_id,
+            path: r.path_glob,
+            advisory: r.advisory,
+            package: r.package,
+            stage: r.stage,
+            status: r.status,
+            vex_justification: r.vex_justification,
+            reason: r.reason,
+            expires: r.expires_at.map(crate::decisions::day),
+            severity: r.severity,
+            required_role: r.required_role,
+            state: r.state,
+            proposed_by: r.proposed_by,
+            proposed_at: rfc3339(r.proposed_at),
+            decided_by: r.decided_by,
+            decided_role: r.decided_role,
+            decided_at: r.decided_at.map(rfc3339),
+            note: r.note,
+        },
+    )
+}
+
+async fn decision_history_row(tx: &mut Tx, id: i64, actor: &str, role: Option<&str>, action: &str, note: Option<&str>) -> Result<()> {
+    sqlx::query("INSERT INTO decision_history (decision_id, at, actor, role, action, note) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id)
+        .bind(now_ms())
+        .bind(actor)
+        .bind(role)
+        .bind(action)
+        .bind(note)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn propose_decision(
+    pool: &Pool<DB>,
+    caller: &Caller<'_>,
+    project_id: Option<i64>,
+    new: &crate::decisions::Checked,
+) -> Result<DecisionView> {
+    let mut tx = begin(pool).await?;
+    // What it covers decides who may approve it: the most severe finding it would suppress.
+    let rank: Option<i64> = match (project_id, new.scope.as_str()) {
+        (Some(p), "finding") => {
+            let rank: Option<i64> =
+                sqlx::query_scalar("SELECT severity_rank FROM findings WHERE project_id = $1 AND fingerprint = $2")
+                    .bind(p)
+                    .bind(&new.fingerprint)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            Some(rank.ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "fingerprint: no finding `{}` in this project",
+                    new.fingerprint.as_deref().unwrap_or_default()
+                ))
+            })?)
+        }
+        (Some(p), _) => {
+            let key = new.rule.clone().or_else(|| new.advisory.clone()).unwrap_or_default();
+            sqlx::query_scalar("SELECT MAX(severity_rank) FROM findings WHERE project_id = $1 AND rule_id = $2")
+                .bind(p)
+                .bind(&key)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+        (None, _) => {
+            let key = new.rule.clone().or_else(|| new.advisory.clone()).unwrap_or_default();
+            sqlx::query_scalar("SELECT MAX(severity_rank) FROM findings WHERE rule_id = $1")
+                .bind(&key)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+    };
+    // Nothing seen yet: treated as high, so the security role decides.
+    let rank = rank.unwrap_or(3);
+    let required = if project_id.is_none() || rank >= 3 { Role::Security } else { Role::Champion };
+    let actor = caller.actor();
+    let now = now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO decisions (project_id, scope, fingerprint, rule_id, path_glob, advisory, package, stage, status, \
+         vex_justification, reason, expires_at, severity, required_role, state, proposed_by, proposed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'proposed', $15, $16) RETURNING id",
+    )
+    .bind(project_id)
+    .bind(&new.scope)
+    .bind(&new.fingerprint)
+    .bind(&new.rule)
+    .bind(&new.path)
+    .bind(&new.advisory)
+    .bind(&new.package)
+    .bind(&new.stage)
+    .bind(&new.status)
+    .bind(&new.vex_justification)
+    .bind(&new.reason)
+    .bind(new.expires_at)
+    .bind(rank_name(rank))
+    .bind(required.as_str())
+    .bind(&actor)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let role = caller.principal.and_then(|p| match project_id {
+        Some(project) => p.role_on(project),
+        None => p.org_role(),
+    });
+    decision_history_row(&mut tx, id, &actor, role.map(Role::as_str), "proposed", Some(&new.reason)).await?;
+    let detail = serde_json::json!({"scope": new.scope, "status": new.status, "project_id": project_id, "required_role": required.as_str()});
+    audit(&mut tx, caller, "decision.propose", &format!("decision:{id}"), detail).await?;
+    tx.commit().await?;
+    let (_, view) = get_decision_row(pool, id).await?;
+    Ok(view)
+}
+
+async fn get_decision_row(pool: &Pool<DB>, id: i64) -> Result<(Option<i64>, DecisionView)> {
+    let sql = format!("SELECT {DECISION_COLUMNS} FROM decisions d LEFT JOIN projects p ON p.id = d.project_id WHERE d.id = $1");
+    let row: Option<DecisionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
+    row.map(decision_view).ok_or_else(|| StoreError::NotFound(format!("no decision {id}")))
+}
+
+pub async fn get_decision(pool: &Pool<DB>, id: i64) -> Result<(Option<i64>, DecisionDetail)> {
+    let (project, decision) = get_decision_row(pool, id).await?;
+    let rows: Vec<(i64, String, Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT at, actor, role, action, note FROM decision_history WHERE decision_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let history = rows
+        .into_iter()
+        .map(|(at, actor, role, action, note)| DecisionEvent { at: rfc3339(at), actor, role, action, note })
+        .collect();
+    Ok((project, DecisionDetail { decision, history }))
+}
+
+/// Approves, rejects or revokes a decision. The state it must be in is part of the update, so
+/// two people approving at once cannot both succeed, and nothing is lost.
+pub async fn decide(pool: &Pool<DB>, caller: &Caller<'_>, id: i64, action: &str, note: Option<&str>) -> Result<DecisionView> {
+    let principal = caller.principal.ok_or_else(|| StoreError::Forbidden("log in to decide".into()))?;
+    let mut tx = begin(pool).await?;
+    let row: Option<(Option<i64>, String, String, String)> =
+        sqlx::query_as("SELECT project_id, state, required_role, proposed_by FROM decisions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((project_id, state, required, proposed_by)) = row else {
+        return Err(StoreError::NotFound(format!("no decision {id}")));
+    };
+    let role = match project_id {
+        Some(project) => principal.role_on(project),
+        None => principal.org_role(),
+    };
+    let required = Role::parse(&required).unwrap_or(Role::Security);
+    let actor = caller.actor();
+    let own = actor == proposed_by;
+    let enough = role.is_some_and(|r| r >= required);
+    let (from, to) = match (action, state.as_str()) {
+        ("approve", "proposed") | ("reject", "proposed") => {
+            if own {
+                return Err(StoreError::Forbidden("nobody approves or rejects their own proposal".into()));
+            }
+            if !enough {
+                return Err(StoreError::Forbidden(format!("this decision needs the {} role", required.as_str())));
+            }
+            ("proposed", if action == "approve" { "approved" } else { "rejected" })
+        }
+        // A proposal is withdrawn by its proposer or by whoever could have approved it.
+        ("revoke", "proposed") if own || enough => ("proposed", "revoked"),
+        ("revoke", "approved") if enough => ("approved", "revoked"),
+        ("revoke", "proposed" | "approved") => {
+            return Err(StoreError::Forbidden(format!("this decision needs the {} role", required.as_str())))
+        }
+        (_, current) => return Err(StoreError::Conflict(format!("decision {id} is {current}; it cannot be {action}d"))),
+    };
+    let done = sqlx::query(
+        "UPDATE decisions SET state = $1, decided_by = $2, decided_role = $3, decided_at = $4, note = $5 \
+         WHERE id = $6 AND state = $7",
+    )
+    .bind(to)
+    .bind(&actor)
+    .bind(role.map(Role::as_str))
+    .bind(now_ms())
+    .bind(note)
+    .bind(id)
+    .bind(from)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!("decision {id} changed meanwhile; look again")));
+    }
+    decision_history_row(&mut tx, id, &actor, role.map(Role::as_str), to, note).await?;
+    audit(&mut tx, caller, &format!("decision.{action}"), &format!("decision:{id}"), serde_json::json!({"note": note})).await?;
+    tx.commit().await?;
+    Ok(get_decision_row(pool, id).await?.1)
+}
+
+/// Decisions visible to a caller: those of `projects` (None: every project) and the
+/// organisation's, newest first.
+pub async fn list_decisions(
+    pool: &Pool<DB>,
+    projects: Option<&[i64]>,
+    state: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(Option<i64>, DecisionView)>> {
+    let mut q = QueryBuilder::<DB>::new(format!(
+        "SELECT {DECISION_COLUMNS} FROM decisions d LEFT JOIN projects p ON p.id = d.project_id WHERE d.id < "
+    ));
+    q.push_bind(before.unwrap_or(i64::MAX));
+    if let Some(ids) = projects {
+        q.push(" AND (d.project_id IS NULL");
+        for id in ids {
+            q.push(" OR d.project_id = ").push_bind(*id);
+        }
+        q.push(")");
+    }
+    if let Some(state) = state {
+        q.push(" AND d.state = ").push_bind(state.to_owned());
+    }
+    q.push(" ORDER BY d.id DESC LIMIT ").push_bind(limit);
+    let rows: Vec<DecisionRow> = q.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(decision_view).collect())
+}
+
+/// Approved decisions in force for a project: its own and the organisation's.
+pub async fn applicable_decisions(pool: &Pool<DB>, project_id: i64) -> Result<Vec<DecisionView>> {
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM decisions d LEFT JOIN projects p ON p.id = d.project_id \
+         WHERE d.state = 'approved' AND (d.project_id = $1 OR d.project_id IS NULL) \
+         AND (d.expires_at IS NULL OR d.expires_at > $2) ORDER BY d.id"
+    );
+    let rows: Vec<DecisionRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project_id).bind(now_ms()).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|r| decision_view(r).1).collect())
 }

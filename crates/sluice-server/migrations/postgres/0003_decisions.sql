@@ -1,0 +1,40 @@
+-- Triage decisions made on the server (org-wide triage). A decision is proposed, then approved
+-- or rejected by someone whose role is enough for what it covers; it suppresses nothing until
+-- approved. project_id NULL: organisation-wide.
+CREATE TABLE decisions (
+    id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project_id        BIGINT REFERENCES projects(id),
+    scope             TEXT    NOT NULL CHECK (scope IN ('finding', 'rule', 'advisory')),
+    fingerprint       TEXT,
+    rule_id           TEXT,
+    path_glob         TEXT,
+    advisory          TEXT,
+    package           TEXT,
+    stage             TEXT,
+    status            TEXT    NOT NULL CHECK (status IN ('false_positive', 'accepted_risk', 'mitigated', 'confirmed')),
+    vex_justification TEXT,
+    reason            TEXT    NOT NULL,
+    expires_at        BIGINT,
+    severity          TEXT    NOT NULL,
+    required_role     TEXT    NOT NULL CHECK (required_role IN ('champion', 'security')),
+    state             TEXT    NOT NULL CHECK (state IN ('proposed', 'approved', 'rejected', 'revoked')),
+    proposed_by       TEXT    NOT NULL,
+    proposed_at       BIGINT NOT NULL,
+    decided_by        TEXT,
+    decided_role      TEXT,
+    decided_at        BIGINT,
+    note              TEXT
+);
+CREATE INDEX decisions_project ON decisions(project_id, state);
+
+-- Every change of every decision: who, with what role, what, when, why.
+CREATE TABLE decision_history (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    decision_id BIGINT NOT NULL REFERENCES decisions(id),
+    at          BIGINT NOT NULL,
+    actor       TEXT    NOT NULL,
+    role        TEXT,
+    action      TEXT    NOT NULL,
+    note        TEXT
+);
+CREATE INDEX decision_history_decision ON decision_history(decision_id, id);
