@@ -43,6 +43,17 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// A row that was not there when the transaction looked is there when it writes.
+    fn is_unique_conflict(&self) -> bool {
+        match self {
+            StoreError::Conflict(_) => true,
+            StoreError::Db(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
 /// Where a request came from, for the audit log and the login limit.
 #[derive(Debug, Clone)]
 pub struct Caller<'a> {
@@ -280,7 +291,13 @@ impl Db {
 
     /// Stores a prepared push in one transaction. `verdict` is the server's own.
     pub async fn ingest(&self, caller: &Caller<'_>, push: &Prepared, create: bool) -> Result<PushResponse> {
-        dispatch!(self.ingest(caller, push, create))
+        match dispatch!(self.ingest(caller, push, create)) {
+            // Another push of the same run id (or the first push creating the same project)
+            // committed while this one waited on it (PostgreSQL: both began before either
+            // committed). Once more, this push finds that run: a duplicate, not an error.
+            Err(e) if e.is_unique_conflict() => dispatch!(self.ingest(caller, push, create)),
+            other => other,
+        }
     }
 
     pub async fn list_runs(&self, project_id: i64, after: Option<i64>, limit: i64) -> Result<RunPage> {
