@@ -85,6 +85,10 @@ impl From<StoreError> for ApiError {
             StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m),
             StoreError::RateLimited(m) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", m),
+            // PostgreSQL text cannot hold NUL (SQLite's can): a name with one names nothing.
+            StoreError::Db(sqlx::Error::Database(e)) if e.code().as_deref() == Some("22021") => {
+                ApiError::bad_request("text with a character the database cannot store (NUL)")
+            }
             StoreError::Db(e) if is_unavailable(&e) => {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not answering; retry")
@@ -467,6 +471,7 @@ async fn push_run(
     Auth(principal): Auth,
     Body(push): Body<PushRequest>,
 ) -> ApiResult<Response> {
+    crate::ingest::check_name("project", &push.project, 256)?;
     // May this token push here at all? Decided before the log is parsed.
     let (create, profile) = match state.db.project_profile(&push.project).await? {
         Some((id, profile)) if principal.may_push(id) => (false, profile),

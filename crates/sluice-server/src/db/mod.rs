@@ -43,6 +43,17 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// A row that was not there when the transaction looked is there when it writes.
+    fn is_unique_conflict(&self) -> bool {
+        match self {
+            StoreError::Conflict(_) => true,
+            StoreError::Db(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
 /// Where a request came from, for the audit log and the login limit.
 #[derive(Debug, Clone)]
 pub struct Caller<'a> {
@@ -301,15 +312,12 @@ impl Db {
     /// transaction wins, the other fails on the unique key and is tried again, and then finds
     /// what the first stored.
     pub async fn ingest(&self, caller: &Caller<'_>, push: &Prepared, create: bool) -> Result<PushResponse> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let outcome: Result<PushResponse> = dispatch!(self.ingest(caller, push, create));
-            match outcome {
-                Err(StoreError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() && attempt < 3 => continue,
-                Err(StoreError::Conflict(_)) if create && attempt < 3 => continue,
-                other => return other,
-            }
+        match dispatch!(self.ingest(caller, push, create)) {
+            // Another push of the same run id (or the first push creating the same project)
+            // committed while this one waited on it (PostgreSQL: both began before either
+            // committed). Once more, this push finds that run: a duplicate, not an error.
+            Err(e) if e.is_unique_conflict() => dispatch!(self.ingest(caller, push, create)),
+            other => other,
         }
     }
 
