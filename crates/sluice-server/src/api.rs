@@ -1006,13 +1006,14 @@ async fn audit_verify(State(state): State<AppState>, Auth(principal): Auth) -> A
     Ok(Json(state.db.audit_verify().await?))
 }
 
-/// The projects a caller reads (None: all of them).
+/// The projects whose decisions a caller reads (None: all of them). Push and organisation
+/// tokens read only the decisions in force (`/projects/{p}/decisions`), not the proposals.
 fn readable_ids(principal: &Principal) -> ApiResult<Option<Vec<i64>>> {
     Ok(match principal {
         p if p.reads_everything() => None,
         Principal::User { project_roles, .. } => Some(project_roles.keys().copied().collect()),
-        Principal::Project { project_id, .. } => Some(vec![*project_id]),
-        Principal::Organisation { .. } => None,
+        Principal::Project { project_id, scope: crate::auth::Scope::Read, .. } => Some(vec![*project_id]),
+        _ => return Err(ApiError::forbidden()),
     })
 }
 
@@ -1102,7 +1103,9 @@ async fn visible_decision(state: &AppState, principal: &Principal, id: i64) -> A
         state.db.get_decision(id).await.map_err(|_| ApiError::not_found(format!("no decision {id} you may read")))?;
     let visible = match project {
         Some(p) => principal.may_read(p),
-        None => matches!(principal, Principal::User { .. }) || matches!(principal, Principal::Project { .. }),
+        None => {
+            matches!(principal, Principal::User { .. } | Principal::Project { scope: crate::auth::Scope::Read, .. })
+        }
     };
     if !visible {
         return Err(ApiError::not_found(format!("no decision {id} you may read")));

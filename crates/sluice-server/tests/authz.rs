@@ -34,9 +34,10 @@ const WHO: [&str; 14] = [
 /// Callers who may read project A (alpha) and project B (beta).
 const READS_A: [&str; 5] = ["admin", "org-security", "champion-a", "developer-a", "read-a"];
 const READS_B: [&str; 3] = ["admin", "org-security", "developer-b"];
-/// Callers who know of project A and B: their readers, and their push tokens.
-const KNOWS_A: [&str; 6] = ["admin", "org-security", "champion-a", "developer-a", "read-a", "push-a"];
-const KNOWS_B: [&str; 4] = ["admin", "org-security", "developer-b", "push-b"];
+/// Callers who know of project A and B: their readers, their push tokens, and the
+/// organisation token (which may push to, and so pull the decisions of, every project).
+const KNOWS_A: [&str; 7] = ["admin", "org-security", "champion-a", "developer-a", "read-a", "push-a", "org-token"];
+const KNOWS_B: [&str; 5] = ["admin", "org-security", "developer-b", "push-b", "org-token"];
 
 #[rustfmt::skip]
 fn table() -> Vec<(&'static str, [u16; 14])> {
@@ -73,6 +74,15 @@ fn table() -> Vec<(&'static str, [u16; 14])> {
         ("DELETE /tokens/{an alpha push token}",      [401, 401, 401, 401, 401, 204, 204, 404, 404, 404, 404, 404, 404, 404]),
         ("DELETE /tokens/{developer-a's token}",      [401, 401, 401, 401, 401, 204, 404, 404, 204, 404, 404, 404, 404, 404]),
         ("DELETE /tokens/{missing}",                  [401, 401, 401, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+        ("POST /decisions (alpha finding)",           [401, 401, 401, 401, 401, 201, 201, 201, 201, 404, 403, 403, 403, 403]),
+        ("GET /decisions",                            [401, 401, 401, 401, 401, 200, 200, 200, 200, 200, 403, 200, 403, 403]),
+        ("GET /decisions/{alpha decision}",           [401, 401, 401, 401, 401, 200, 200, 200, 200, 404, 404, 200, 404, 404]),
+        ("GET /decisions/{org decision}",             [401, 401, 401, 401, 401, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+        ("POST /decisions/{alpha proposal}/approve",  [401, 401, 401, 401, 401, 200, 200, 403, 403, 404, 404, 403, 404, 404]),
+        ("POST /decisions/{alpha proposal}/reject",   [401, 401, 401, 401, 401, 200, 200, 403, 403, 404, 404, 403, 404, 404]),
+        ("POST /decisions/{alpha approved}/revoke",   [401, 401, 401, 401, 401, 200, 200, 403, 403, 404, 404, 403, 404, 404]),
+        ("POST /decisions/{org proposal}/approve",    [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 404, 403, 404, 404]),
+        ("GET /projects/alpha/decisions",             [401, 401, 401, 401, 401, 200, 200, 200, 200, 404, 200, 200, 404, 200]),
         ("GET /audit",                                [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
         ("GET /audit/verify",                         [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
         ("GET /healthz",                              [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -138,6 +148,23 @@ fn setup(backend: Backend) -> World {
     World { dev_a_session: dev_a.token, login_password: login.password, server, tokens, alpha_run, beta_run }
 }
 
+/// A new proposal by developer-a on alpha's high finding (the security role approves it).
+fn alpha_proposal(world: &World) -> i64 {
+    let body = json!({"project": "proj-alpha", "scope": "finding", "fingerprint": "fp-alpha",
+                      "status": "false_positive", "reason": "fixture"});
+    world.server.post("/api/v1/decisions", Some(&world.dev_a_session), &body).expect(201).json()["id"]
+        .as_i64()
+        .expect("id")
+}
+
+/// A new organisation-wide proposal by developer-a.
+fn org_proposal(world: &World) -> i64 {
+    let body = json!({"scope": "rule", "rule": "rule", "status": "false_positive", "reason": "noise"});
+    world.server.post("/api/v1/decisions", Some(&world.dev_a_session), &body).expect(201).json()["id"]
+        .as_i64()
+        .expect("id")
+}
+
 /// Makes the request a row of the table names, as caller `who`.
 fn call(world: &World, row: &str, who: usize) -> Resp {
     let s = &world.server;
@@ -175,6 +202,30 @@ fn call(world: &World, row: &str, who: usize) -> Resp {
             s.post(&v1("/auth/login"), token, &body)
         }
         "GET /me" => s.get(&v1("/me"), token),
+        "POST /decisions (alpha finding)" => s.post(
+            &v1("/decisions"),
+            token,
+            &json!({"project": "proj-alpha", "scope": "finding", "fingerprint": "fp-alpha",
+                    "status": "false_positive", "reason": format!("by {name}")}),
+        ),
+        "GET /decisions" => s.get(&v1("/decisions"), token),
+        "GET /decisions/{alpha decision}" => s.get(&v1(&format!("/decisions/{}", alpha_proposal(world))), token),
+        "GET /decisions/{org decision}" => s.get(&v1(&format!("/decisions/{}", org_proposal(world))), token),
+        "POST /decisions/{alpha proposal}/approve" => {
+            s.post(&v1(&format!("/decisions/{}/approve", alpha_proposal(world))), token, &json!({}))
+        }
+        "POST /decisions/{alpha proposal}/reject" => {
+            s.post(&v1(&format!("/decisions/{}/reject", alpha_proposal(world))), token, &json!({"note": "no"}))
+        }
+        "POST /decisions/{alpha approved}/revoke" => {
+            let id = alpha_proposal(world);
+            s.post(&v1(&format!("/decisions/{id}/approve")), Some(&s.admin), &json!({})).expect(200);
+            s.post(&v1(&format!("/decisions/{id}/revoke")), token, &json!({"note": "no longer true"}))
+        }
+        "POST /decisions/{org proposal}/approve" => {
+            s.post(&v1(&format!("/decisions/{}/approve", org_proposal(world))), token, &json!({}))
+        }
+        "GET /projects/alpha/decisions" => s.get(&v1("/projects/proj-alpha/decisions"), token),
         "GET /users" => s.get(&v1("/users"), token),
         "POST /users" => s.post(&v1("/users"), token, &json!({"username": format!("u-{name}")})),
         "PUT /users/developer-a/password" => s.put(
