@@ -56,6 +56,8 @@ pub struct FindingRow {
     pub path: Option<String>,
     pub line: Option<i64>,
     pub suppressed: Option<String>,
+    /// The repository's own triage decision the run applied (`sluice/triage`), as JSON.
+    pub repo_decision: Option<String>,
 }
 
 /// A stage of the run and whether it can close findings: it ran over the whole tree and
@@ -224,7 +226,22 @@ pub fn prepare(push: PushRequest, limits: &Limits, profile: &str) -> Result<Prep
                 let kind = serde_json::to_value(&s.kind).ok().and_then(|v| v.as_str().map(str::to_owned));
                 cut(&format!("{}:{}", kind.unwrap_or_default(), status), MAX_NAME)
             });
+            // What `.sluice/triage.toml` decided, as the run recorded it: kept to be shown as
+            // a decision made in the repository (a claim of the repository's CI, labelled so).
+            let repo_decision = result
+                .properties
+                .as_ref()
+                .and_then(|p| p.additional_properties.get("sluice/triage"))
+                .filter(|v| v.is_object())
+                .map(|v| {
+                    let keep = ["status", "reason", "who", "when", "expires", "vex_justification"];
+                    let picked: serde_json::Map<String, Value> =
+                        keep.iter().filter_map(|k| v.get(*k).map(|x| ((*k).to_owned(), x.clone()))).collect();
+                    cut(&Value::Object(picked).to_string(), MAX_MESSAGE)
+                })
+                .filter(|text| serde_json::from_str::<Value>(text).is_ok());
             let row = FindingRow {
+                repo_decision,
                 fingerprint: fingerprint.clone(),
                 stage: stage.clone(),
                 rule_id: cut(rule_id, MAX_NAME),

@@ -206,6 +206,10 @@ pub struct Finding {
     pub closed_at: Option<String>,
     /// How many times it came back after it was no longer detected.
     pub reintroduced: i64,
+    /// The decision of the repository's own `.sluice/triage.toml` that applied to it in the last
+    /// default-branch run (status, reason, who, when, expires), as the run reported it.
+    #[schema(value_type = Option<Object>)]
+    pub repository_decision: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -13,6 +13,7 @@ backends! {
     concurrent_approvals_give_one => sqlite_concurrent_approvals_give_one, postgres_concurrent_approvals_give_one;
     revoked_and_expired_decisions_stop_applying => sqlite_revoked_and_expired_decisions_stop_applying, postgres_revoked_and_expired_decisions_stop_applying;
     decisions_are_visible_only_where_they_apply => sqlite_decisions_are_visible_only_where_they_apply, postgres_decisions_are_visible_only_where_they_apply;
+    repository_decisions_are_shown => sqlite_repository_decisions_are_shown, postgres_repository_decisions_are_shown;
 }
 
 /// Project `alpha` with a critical and a low finding on its default branch.
@@ -280,4 +281,32 @@ fn decisions_are_visible_only_where_they_apply(backend: Backend) {
     let (_, beta_push) = server.project_token("beta", "push");
     assert_eq!(server.get("/api/v1/projects/alpha/decisions", Some(&beta_push)).status, 404);
     assert_eq!(server.get("/api/v1/decisions", None).status, 401);
+}
+
+fn repository_decisions_are_shown(backend: Backend) {
+    let server = Server::start(backend);
+    server.project("alpha", "main");
+    let (_, push) = server.project_token("alpha", "push");
+    let mut body =
+        push_body("alpha", "run-1", &[stage("secrets", vec![r("fp-1", "rule.x", 7.5), r("fp-2", "rule.x", 7.5)])]);
+    let decided = &mut body["sarif"]["runs"][0]["results"][0];
+    decided["properties"]["sluice/triage"] = json!({"status": "false_positive", "reason": "a test fixture", "who": "alice",
+        "when": "2026-11-30", "decision": ".sluice/triage.toml:4", "unrelated": "dropped"});
+    decided["suppressions"] = json!([{"kind": "external", "status": "accepted", "justification": "a test fixture"}]);
+    server.push(&push, &body).expect(201);
+    let f1 = server.get("/api/v1/projects/alpha/findings/fp-1", Some(&server.admin)).expect(200).json();
+    assert_eq!(
+        f1["finding"]["repository_decision"],
+        json!({"status": "false_positive", "reason": "a test fixture", "who": "alice", "when": "2026-11-30"})
+    );
+    assert_eq!(f1["finding"]["suppressed"], "external:accepted");
+    let f2 = server.get("/api/v1/projects/alpha/findings/fp-2", Some(&server.admin)).expect(200).json();
+    assert_eq!(f2["finding"]["repository_decision"], Value::Null);
+    // The decision is removed from triage.toml: the next default-branch run says so.
+    let body =
+        push_body("alpha", "run-2", &[stage("secrets", vec![r("fp-1", "rule.x", 7.5), r("fp-2", "rule.x", 7.5)])]);
+    server.push(&push, &body).expect(201);
+    let f1 = server.get("/api/v1/projects/alpha/findings/fp-1", Some(&server.admin)).expect(200).json();
+    assert_eq!(f1["finding"]["repository_decision"], Value::Null);
+    assert_eq!(f1["finding"]["suppressed"], Value::Null);
 }

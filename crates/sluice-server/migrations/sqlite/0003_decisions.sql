@@ -38,3 +38,7 @@ CREATE TABLE decision_history (
     note        TEXT
 );
 CREATE INDEX decision_history_decision ON decision_history(decision_id, id);
+
+-- The decision of the repository's own `.sluice/triage.toml` that the last default-branch run
+-- applied to a finding (status, reason, who, when, expires), as the run reported it.
+ALTER TABLE findings ADD COLUMN repo_decision TEXT;

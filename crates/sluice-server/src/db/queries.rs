@@ -671,7 +671,8 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
         for chunk in push.findings.chunks(CHUNK) {
             let mut q = QueryBuilder::<DB>::new(
                 "INSERT INTO findings (project_id, fingerprint, stage, rule_id, severity, severity_rank, message, path, \
-                 line, state, suppressed, first_seen_run, first_seen_at, last_seen_run, last_seen_at, reintroduced) ",
+                 line, state, suppressed, first_seen_run, first_seen_at, last_seen_run, last_seen_at, reintroduced, \
+                 repo_decision) ",
             );
             q.push_values(chunk, |mut b, f| {
                 b.push_bind(project_id)
@@ -689,12 +690,14 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
                     .push_bind(now)
                     .push_bind(run_id)
                     .push_bind(now)
-                    .push_bind(0i64);
+                    .push_bind(0i64)
+                    .push_bind(&f.repo_decision);
             });
             q.push(
                 " ON CONFLICT (project_id, fingerprint) DO UPDATE SET stage = excluded.stage, rule_id = excluded.rule_id, \
                  severity = excluded.severity, severity_rank = excluded.severity_rank, message = excluded.message, \
                  path = excluded.path, line = excluded.line, suppressed = excluded.suppressed, \
+                 repo_decision = excluded.repo_decision, \
                  last_seen_run = excluded.last_seen_run, last_seen_at = excluded.last_seen_at, \
                  reintroduced = findings.reintroduced + CASE WHEN findings.state = 'not_detected' THEN 1 ELSE 0 END, \
                  state = 'open', closed_run = NULL, closed_at = NULL RETURNING id",
@@ -905,13 +908,14 @@ type FindingRowDb = (
     i64,
     Option<i64>,
     i64,
+    Option<String>,
 );
 
 const FINDING_COLUMNS: &str = "f.id, p.name, f.fingerprint, f.stage, f.rule_id, f.severity_rank, f.message, f.path, \
-     f.line, f.state, f.suppressed, f.first_seen_at, f.last_seen_at, f.closed_at, f.reintroduced";
+     f.line, f.state, f.suppressed, f.first_seen_at, f.last_seen_at, f.closed_at, f.reintroduced, f.repo_decision";
 
 fn finding(row: FindingRowDb) -> (i64, i64, Finding) {
-    let (id, project, fingerprint, stage, rule_id, rank, message, path, line, state, suppressed, first, last, closed, re) =
+    let (id, project, fingerprint, stage, rule_id, rank, message, path, line, state, suppressed, first, last, closed, re, repo) =
         row;
     (
         id,
@@ -931,6 +935,7 @@ fn finding(row: FindingRowDb) -> (i64, i64, Finding) {
             last_seen_at: rfc3339(last),
             closed_at: closed.map(rfc3339),
             reintroduced: re,
+            repository_decision: repo.and_then(|text| serde_json::from_str(&text).ok()),
         },
     )
 }
