@@ -106,6 +106,11 @@ mod sqlite {
         Ok(())
     }
 
+    /// Writers are serialised by `BEGIN IMMEDIATE` already.
+    async fn lock_project(_tx: &mut Transaction<'static, DB>, _project: i64) -> sqlx::Result<()> {
+        Ok(())
+    }
+
     include!("queries.rs");
 }
 
@@ -121,6 +126,17 @@ mod postgres {
     /// The audit log is a chain: one writer appends at a time, until its transaction ends.
     async fn lock_audit(tx: &mut Transaction<'static, DB>) -> sqlx::Result<()> {
         sqlx::query("SELECT pg_advisory_xact_lock(7301200417)").execute(&mut **tx).await.map(|_| ())
+    }
+
+    /// Pushes to one project take turns (replicas included): their upserts and closing updates
+    /// touch the same finding rows, and in turns they cannot deadlock, and "no longer detected"
+    /// is decided against the run committed just before.
+    async fn lock_project(tx: &mut Transaction<'static, DB>, project: i64) -> sqlx::Result<()> {
+        sqlx::query("SELECT id FROM projects WHERE id = $1 FOR UPDATE")
+            .bind(project)
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
     }
 
     include!("queries.rs");

@@ -603,6 +603,7 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
         }
         None => return Err(StoreError::NotFound(format!("no project `{}`", push.project))),
     };
+    lock_project(&mut tx, project_id).await?;
     if let Some(done) = existing_run(&mut tx, project_id, &push.project, &push.run_id).await? {
         return Ok(done);
     }
