@@ -268,7 +268,7 @@ fn print_outcome(reply: &serde_json::Value, server: &str) {
         "not the default branch: no finding opened or closed"
     };
     let verdict =
-        reply.get("verdict").and_then(|v| v.as_str()).map(|v| format!(", server's verdict: {v}")).unwrap_or_default();
+        reply.get("verdict").and_then(|v| v.as_str()).map(|v| format!(", server's verdict: {}", terminal(v))).unwrap_or_default();
     println!(
         "pushed run {} of {} ({branch}): {} results, {} new, {} no longer detected, {} reintroduced, {} open{verdict}",
         n("run"),
