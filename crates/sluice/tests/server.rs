@@ -1083,8 +1083,8 @@ struct CycleReport {
 }
 
 /// `cycles` times: `pushes` concurrent pushes (`results` each) to a fresh server process,
-/// `kill -9` once a third are answered, restart on the same data, check. At the end every
-/// push cut off is sent again and all must be there once.
+/// `kill -9` once a third (a tenth, half, four fifths: in turn) are answered, restart on the
+/// same data, check. At the end every push cut off is sent again and all must be there once.
 fn crash_consistency(database: Option<&str>, cycles: usize, pushes: usize, results: usize) -> Vec<CycleReport> {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -1114,7 +1114,9 @@ fn crash_consistency(database: Option<&str>, cycles: usize, pushes: usize, resul
         let count = Arc::new(AtomicUsize::new(0));
         let handles = fire(batch.iter().map(|p| (url.clone(), p.clone())).collect(), &token, &count);
         let deadline = Instant::now() + Duration::from_secs(60);
-        while count.load(Ordering::SeqCst) < pushes / 3 && Instant::now() < deadline {
+        // The kill lands at another point each cycle: a third answered, a tenth, half, four fifths.
+        let kill_at = [pushes / 3, pushes / 10, pushes / 2, pushes * 4 / 5][cycle % 4].max(1);
+        while count.load(Ordering::SeqCst) < kill_at && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(2));
         }
         server.kill9();
@@ -1157,11 +1159,13 @@ fn crash_consistency(database: Option<&str>, cycles: usize, pushes: usize, resul
 
     // What was cut off is pushed again (as `sluice push` would): stored now, or "pushed before".
     let url = server.url("/api/v1/runs");
-    let count = Arc::new(AtomicUsize::new(0));
-    let handles = fire(unanswered.iter().map(|p| (url.clone(), p.clone())).collect(), &token, &count);
-    for o in handles.into_iter().map(|h| h.join().unwrap()) {
-        assert!(o.stored(), "{} pushed again: {:?}", o.planned.run_id, o.answer);
-        answered.insert(o.planned.key());
+    for chunk in unanswered.chunks(pushes) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let handles = fire(chunk.iter().map(|p| (url.clone(), p.clone())).collect(), &token, &count);
+        for o in handles.into_iter().map(|h| h.join().unwrap()) {
+            assert!(o.stored(), "{} pushed again: {:?}", o.planned.run_id, o.answer);
+            answered.insert(o.planned.key());
+        }
     }
     let (problems, runs) = check_consistency(&store, &planned, &answered, &mut checked);
     assert!(problems.is_empty(), "after pushing again:\n{}", problems.join("\n"));
