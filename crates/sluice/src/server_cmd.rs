@@ -267,8 +267,11 @@ fn print_outcome(reply: &serde_json::Value, server: &str) {
     } else {
         "not the default branch: no finding opened or closed"
     };
-    let verdict =
-        reply.get("verdict").and_then(|v| v.as_str()).map(|v| format!(", server's verdict: {v}")).unwrap_or_default();
+    let verdict = reply
+        .get("verdict")
+        .and_then(|v| v.as_str())
+        .map(|v| format!(", server's verdict: {}", terminal(v)))
+        .unwrap_or_default();
     println!(
         "pushed run {} of {} ({branch}): {} results, {} new, {} no longer detected, {} reintroduced, {} open{verdict}",
         n("run"),

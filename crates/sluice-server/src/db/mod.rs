@@ -5,10 +5,11 @@
 //! lacks the types and transaction control this needs). The SQL itself is the subset both
 //! speak: `$n` parameters, `ON CONFLICT`, `RETURNING`, times as Unix milliseconds, JSON as
 //! text. What differs lives in each module: how a write transaction begins (SQLite
-//! `BEGIN IMMEDIATE`, so writers queue instead of failing on upgrade) and how the audit log's
-//! tail is locked (PostgreSQL: a transaction-scoped advisory lock). Migrations are embedded,
-//! one directory per backend, forward only; on PostgreSQL the migrator holds an advisory lock,
-//! so replicas starting together apply them once.
+//! `BEGIN IMMEDIATE`, so writers queue instead of failing on upgrade), how the audit log's
+//! tail is locked (PostgreSQL: a transaction-scoped advisory lock) and how pushes to one
+//! project are kept one at a time (PostgreSQL: the project's row, `FOR NO KEY UPDATE`).
+//! Migrations are embedded, one directory per backend, forward only; on PostgreSQL the
+//! migrator holds an advisory lock, so replicas starting together apply them once.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -106,8 +107,8 @@ mod sqlite {
         Ok(())
     }
 
-    /// Writers are serialised by `BEGIN IMMEDIATE` already.
-    async fn lock_project(_tx: &mut Transaction<'static, DB>, _project: i64) -> sqlx::Result<()> {
+    /// So are pushes.
+    async fn lock_project(_tx: &mut Transaction<'static, DB>, _project_id: i64) -> sqlx::Result<()> {
         Ok(())
     }
 
@@ -128,12 +129,14 @@ mod postgres {
         sqlx::query("SELECT pg_advisory_xact_lock(7301200417)").execute(&mut **tx).await.map(|_| ())
     }
 
-    /// Pushes to one project take turns (replicas included): their upserts and closing updates
-    /// touch the same finding rows, and in turns they cannot deadlock, and "no longer detected"
-    /// is decided against the run committed just before.
-    async fn lock_project(tx: &mut Transaction<'static, DB>, project: i64) -> sqlx::Result<()> {
-        sqlx::query("SELECT id FROM projects WHERE id = $1 FOR UPDATE")
-            .bind(project)
+    /// Pushes to one project, one at a time, until the transaction ends: two at once would
+    /// both store a retried run id (one failing on the unique key), and would lock the same
+    /// findings in different orders (upserts by fingerprint, closing by whatever the scan
+    /// meets) and deadlock. `NO KEY UPDATE` leaves other projects' writers, and the foreign
+    /// keys that name this project, alone.
+    async fn lock_project(tx: &mut Transaction<'static, DB>, project_id: i64) -> sqlx::Result<()> {
+        sqlx::query("SELECT id FROM projects WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(project_id)
             .execute(&mut **tx)
             .await
             .map(|_| ())

@@ -1,5 +1,6 @@
 // The queries, compiled once per backend: included by `db::sqlite` and `db::postgres`, each of
-// which defines `DB`, `begin` (a write transaction) and `lock_audit` before including this.
+// which defines `DB`, `begin` (a write transaction), `lock_audit` and `lock_project` before
+// including this.
 // Keep to the SQL both backends speak (see `db/mod.rs`).
 
 use std::collections::{BTreeMap, HashMap};
@@ -594,16 +595,26 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
             .bind(&push.project)
             .fetch_optional(&mut *tx)
             .await?;
-    let (project_id, mut default_branch, _profile) = match row {
-        Some(row) => row,
+    let project_id = match row {
+        Some((id, _, _)) => id,
         None if create => {
             let new = NewProject { name: push.project.clone(), default_branch: push.default_branch.clone(), profile: None };
-            let id = insert_project(&mut tx, caller, &new).await?;
-            (id, push.default_branch.clone(), "velocity".to_owned())
+            match insert_project(&mut tx, caller, &new).await {
+                Ok(id) => id,
+                // Another push (another replica) created it since the SELECT above; the insert
+                // waited for that commit, so the next statement sees the project.
+                Err(StoreError::Conflict(_)) => {
+                    sqlx::query_scalar("SELECT id FROM projects WHERE name = $1").bind(&push.project).fetch_one(&mut *tx).await?
+                }
+                Err(e) => return Err(e),
+            }
         }
         None => return Err(StoreError::NotFound(format!("no project `{}`", push.project))),
     };
+    // One push per project at a time; what the push before this one left is read after it.
     lock_project(&mut tx, project_id).await?;
+    let mut default_branch: Option<String> =
+        sqlx::query_scalar("SELECT default_branch FROM projects WHERE id = $1").bind(project_id).fetch_one(&mut *tx).await?;
     if let Some(done) = existing_run(&mut tx, project_id, &push.project, &push.run_id).await? {
         return Ok(done);
     }
