@@ -242,7 +242,7 @@ fn run_schemathesis(tool: &Path, server: &Server, token: &str, filter: &[&str]) 
             "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
         ])
         // Bounded and reproducible: a fixed seed, few examples per operation.
-        .args(["--max-examples", "8", "--seed", "20261206", "--workers", "2", "--request-timeout", "20"])
+        .args(["--max-examples", "5", "--seed", "20261206", "--workers", "2", "--request-timeout", "20"])
         .args(["--phases", "coverage,fuzzing"])
         .args(["--suppress-health-check", "all", "--warnings", "off", "--no-color"])
         .args(filter)
