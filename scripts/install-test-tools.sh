@@ -3,7 +3,8 @@
 # check-jsonschema and pre-commit (PyPI, CI-file validators), Microsoft's SARIF Multitool (npm,
 # the validator), and the SBOM validators: CycloneDX's own Python library with its JSON schemas,
 # SPDX's spdx-tools (pyspdxtools), and jsonschema (validates the policy input against its
-# schema). Idempotent; prints the tools dir.
+# schema), and schemathesis (contract tests of `sluice serve` against its own OpenAPI document).
+# Idempotent; prints the tools dir.
 set -euo pipefail
 T=${SLUICE_TOOLS:-/tmp/sluice-tools}
 mkdir -p "$T"
@@ -22,6 +23,10 @@ fi
 # JSON Schema validation of the policy input (docs/policy-input.v1.schema.json).
 if ! "$T/venv/bin/python" -c "import jsonschema" 2>/dev/null; then
   "$T/venv/bin/pip" install -q "jsonschema==4.25.1" >&2
+fi
+# Contract testing of the server's API (crates/sluice-server/tests/contract.rs).
+if [ ! -x "$T/venv/bin/schemathesis" ]; then
+  "$T/venv/bin/pip" install -q "schemathesis==4.32.5" >&2
 fi
 if [ ! -x "$T/node_modules/.bin/sarif-multitool" ]; then
   (cd "$T" && [ -f package.json ] || echo '{"private":true}' > "$T/package.json")

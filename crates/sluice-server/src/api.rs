@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -86,7 +86,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m),
             StoreError::RateLimited(m) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", m),
             // PostgreSQL text cannot hold NUL (SQLite's can): a name with one names nothing.
-            StoreError::Db(sqlx::Error::Database(e)) if e.code().as_deref() == Some("22021") => {
+            StoreError::Db(e) if is_nul_text(&e) => {
                 ApiError::bad_request("text with a character the database cannot store (NUL)")
             }
             StoreError::Db(e) if is_unavailable(&e) => {
@@ -100,6 +100,12 @@ impl From<StoreError> for ApiError {
             }
         }
     }
+}
+
+/// PostgreSQL's answer to text with a NUL character (`character_not_in_repertoire`): SQLite
+/// stores such text, PostgreSQL cannot, so it is the caller's input that is at fault.
+fn is_nul_text(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("22021"))
 }
 
 fn is_unavailable(e: &sqlx::Error) -> bool {
@@ -137,8 +143,56 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(status, "too_large", "the request body is over the server's limit");
     }
-    let code = if status == StatusCode::UNPROCESSABLE_ENTITY { "unprocessable" } else { "bad_request" };
+    let code = match status {
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "bad_request",
+    };
     ApiError::new(status, code, text)
+}
+
+/// A URL part with `%00`: no name, filter or cursor this API knows has a NUL character, and
+/// PostgreSQL cannot even compare such text.
+fn refuse_nul(part: Option<&str>) -> ApiResult<()> {
+    if part.is_some_and(|p| p.contains("%00")) {
+        return Err(ApiError::bad_request("the URL has a NUL character (%00)"));
+    }
+    Ok(())
+}
+
+/// The path's parameters, as axum's `Path`, with rejections that are [`ApiError`]s (JSON) like
+/// every other error of the API (axum's are plain text).
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        refuse_nul(Some(parts.uri.path()))?;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let code = if status == StatusCode::BAD_REQUEST { "bad_request" } else { "internal" };
+                Err(ApiError::new(status, code, rejection.body_text()))
+            }
+        }
+    }
+}
+
+/// The query string, as axum's `Query`, with rejections that are [`ApiError`]s (JSON).
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        refuse_nul(parts.uri.query())?;
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
 }
 
 /// The caller's address: the peer, or the last address a trusted proxy names.
@@ -400,14 +454,51 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_verify))
 }
 
+/// The routes and their OpenAPI document, with the answers every operation shares.
+fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut openapi) = api_routes().split_for_parts();
+    shared_responses(&mut openapi);
+    (router, openapi)
+}
+
+/// Documents the answers that come from the layers every operation passes through rather than
+/// from its handler: 429 (the rate limit, on every route under `/api/v1`); 400 wherever a path,
+/// query or body can be malformed; 413 and 415 wherever there is a body (the body limit, and a
+/// request without `Content-Type: application/json`).
+fn shared_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = || {
+        ResponseBuilder::new()
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let body = operation.request_body.is_some();
+            let params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut codes = vec!["429"];
+            if body || params {
+                codes.push("400");
+            }
+            if body {
+                codes.extend(["413", "415"]);
+            }
+            for code in codes {
+                operation.responses.responses.entry(code.to_owned()).or_insert_with(|| error().into());
+            }
+        }
+    }
+}
+
 /// The OpenAPI document, as the server serves it at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
+    split().1
 }
 
 /// The application: API, OpenAPI document, health and metrics.
 pub fn router(state: AppState, max_body: usize) -> axum::Router {
-    let (api, openapi) = api_routes().split_for_parts();
+    let (api, openapi) = split();
     let openapi = Arc::new(openapi);
     let api = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit))
@@ -699,6 +790,10 @@ async fn login(
     {
         return Err(ApiError::bad_request("username or password too long"));
     }
+    // No user name or token has one, and PostgreSQL cannot compare text that does.
+    if [&request.username, &request.password, &request.login_token].into_iter().flatten().any(|t| t.contains('\0')) {
+        return Err(ApiError::bad_request("a NUL character in the user name, password or login token"));
+    }
     match state.db.login(&request, &addr.0).await? {
         Login::Token(token) => Ok(Json(token)),
         Login::Refused => {
@@ -791,10 +886,11 @@ async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Grant a role on a project or across the organisation (admin). Replaces the user's role in that scope.
+/// Grant a role on a project or across the organisation (admin). Replaces the user's role in that scope;
+/// refused (409) when it would leave no admin.
 #[utoipa::path(post, path = "/users/{username}/roles", tag = "access", params(("username" = String, Path)), request_body = RoleGrant,
     responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn grant_role(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -808,10 +904,10 @@ async fn grant_role(
     Ok(Json(state.db.grant_role(&caller(&principal, &addr), &username, &grant).await?))
 }
 
-/// Revoke a role (admin).
+/// Revoke a role (admin); refused (409) when it would leave no admin.
 #[utoipa::path(delete, path = "/users/{username}/roles", tag = "access", params(("username" = String, Path)), request_body = RoleGrant,
     responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn revoke_role(
     State(state): State<AppState>,
     addr: ClientAddr,

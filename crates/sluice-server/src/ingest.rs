@@ -133,9 +133,13 @@ fn optional_text(field: &'static str, text: Option<String>) -> Result<Option<Str
     Ok(Some(sluice_sarif::redact_text(&text).into_owned()))
 }
 
+/// Text to store, cut to `max` bytes. A NUL character becomes U+FFFD: PostgreSQL cannot store
+/// it in text, and the same log must read the same on either backend.
 fn cut(text: &str, max: usize) -> String {
+    let text: std::borrow::Cow<'_, str> =
+        if text.contains('\0') { text.replace('\0', "\u{FFFD}").into() } else { text.into() };
     if text.len() <= max {
-        return text.to_owned();
+        return text.into_owned();
     }
     let mut end = max;
     while !text.is_char_boundary(end) {

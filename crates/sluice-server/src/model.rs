@@ -40,7 +40,8 @@ impl Role {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// A short machine-readable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `too_large`, `rate_limited`, `unprocessable`, `internal`, `unavailable`.
+    /// `conflict`, `too_large`, `unsupported_media_type`, `rate_limited`, `unprocessable`,
+    /// `internal`, `unavailable`.
     pub error: String,
     /// What was wrong and where, for a person.
     pub message: String,

@@ -351,6 +351,22 @@ async fn ids_for_grant(tx: &mut Tx, username: &str, grant: &RoleGrant) -> Result
     Ok((user, project))
 }
 
+/// Refuses a change of roles that leaves no enabled user with the organisation's admin role:
+/// nobody could then manage users, roles or organisation tokens. Called after `audit`, which
+/// holds the writers' lock, so two revocations cannot each leave the other's admin as the last.
+async fn keep_an_admin(tx: &mut Tx) -> Result<()> {
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM roles r JOIN users u ON u.id = r.user_id \
+         WHERE r.project_id IS NULL AND r.role = 'admin' AND u.disabled = 0",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if admins == 0 {
+        return Err(StoreError::Conflict("that would leave no admin: make another user admin first".into()));
+    }
+    Ok(())
+}
+
 pub async fn grant_role(pool: &Pool<DB>, caller: &Caller<'_>, username: &str, grant: &RoleGrant) -> Result<User> {
     let mut tx = begin(pool).await?;
     let (user, project) = ids_for_grant(&mut tx, username, grant).await?;
@@ -369,6 +385,7 @@ pub async fn grant_role(pool: &Pool<DB>, caller: &Caller<'_>, username: &str, gr
         .await?;
     let detail = serde_json::json!({"project": grant.project, "role": grant.role.as_str()});
     audit(&mut tx, caller, "role.grant", &format!("user:{username}"), detail).await?;
+    keep_an_admin(&mut tx).await?;
     tx.commit().await?;
     get_user(pool, username).await
 }
@@ -387,6 +404,7 @@ pub async fn revoke_role(pool: &Pool<DB>, caller: &Caller<'_>, username: &str, g
     }
     let detail = serde_json::json!({"project": grant.project, "role": grant.role.as_str()});
     audit(&mut tx, caller, "role.revoke", &format!("user:{username}"), detail).await?;
+    keep_an_admin(&mut tx).await?;
     tx.commit().await?;
     get_user(pool, username).await
 }
