@@ -430,7 +430,7 @@ struct GatedOutput {
 }
 
 fn is_gate_run(run: &sluice_sarif::sarif::Run) -> bool {
-    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(input::GATE_CATEGORY)
+    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(sluice_sarif::keys::GATE_CATEGORY)
 }
 
 fn spool_file() -> Result<std::fs::File> {
@@ -777,10 +777,9 @@ pub fn attest(args: AttestArgs) -> Result<u8> {
 }
 
 fn recorded_reasons(log: &Sarif) -> (Vec<String>, Vec<String>) {
-    let run = log
-        .runs
-        .iter()
-        .find(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(input::GATE_CATEGORY));
+    let run = log.runs.iter().find(|r| {
+        r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(sluice_sarif::keys::GATE_CATEGORY)
+    });
     let props = run.and_then(|r| r.properties.as_ref()).map(|p| &p.additional_properties);
     let list = |key: &str| -> Vec<String> {
         props
@@ -797,7 +796,7 @@ fn recorded_reasons(log: &Sarif) -> (Vec<String>, Vec<String>) {
             })
             .collect()
     };
-    (list(sluice_policy::verdict::gate_keys::DENIALS), list(sluice_policy::verdict::gate_keys::WARNINGS))
+    (list(sluice_sarif::keys::DENIALS), list(sluice_sarif::keys::WARNINGS))
 }
 
 pub fn verify(args: VerifyArgs) -> Result<u8> {

@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use sluice_pipeline::{safe_fs, Config, Scope, StageStatus};
 use sluice_report::escape::{terminal, terminal_lines};
 use sluice_sarif::sarif::{Result as SarifResult, Sarif};
-use sluice_sarif::{keys, normalize_run, read_log, Merger, NormalizeOptions, FINGERPRINT_KEY};
+use sluice_sarif::{keys, normalize_run, read_log, Merger, NormalizeOptions};
 use sluice_triage::{
     Baseline, CompareOptions, Date, Decisions, Edit, NewDecision, NewSelector, RenameMap, Selector, Status, Summary,
     BASELINE_FILE, DECISIONS_FILE,
@@ -354,7 +354,7 @@ fn default_results(root: &Path) -> PathBuf {
 }
 
 fn fingerprint_of(result: &SarifResult) -> Option<&str> {
-    result.partial_fingerprints.as_ref()?.get(FINGERPRINT_KEY).map(String::as_str)
+    result.partial_fingerprints.as_ref()?.get(keys::FINGERPRINT).map(String::as_str)
 }
 
 fn str_prop<'r>(result: &'r SarifResult, key: &str) -> Option<&'r str> {
@@ -750,7 +750,7 @@ fn show(args: ShowArgs) -> Result<u8> {
                 let ours = r
                     .properties
                     .as_ref()
-                    .and_then(|p| p.additional_properties.get(sluice_triage::TRIAGE_KEY))
+                    .and_then(|p| p.additional_properties.get(sluice_sarif::keys::TRIAGE))
                     .and_then(|t| t.get("decision"))
                     .and_then(|v| v.as_str())
                     == Some(marker.as_str());
