@@ -1,6 +1,6 @@
 //! Finding Dockerfiles under a directory (names as `sluice_inventory::layout` decides, the
-//! table the plan and the gate share), honouring `.gitignore` files (also outside a git
-//! repository) and skipping `.git`.
+//! table the plan and the gate share), with the one walk of `sluice_repo::Walker`
+//! (`.gitignore` honoured also outside a git repository, `.git` skipped, links not followed).
 
 use std::path::{Path, PathBuf};
 
@@ -9,27 +9,12 @@ pub use sluice_inventory::layout::is_dockerfile_name;
 /// The Dockerfiles under `root`, sorted, as paths relative to it. A walk error (an unreadable
 /// directory) is returned with the files found, not instead of them.
 pub fn discover(root: &Path) -> (Vec<PathBuf>, Vec<String>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .git_global(false)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build();
-    for entry in walker {
-        match entry {
-            Ok(e) => {
-                if e.file_type().is_some_and(|t| t.is_file()) && e.file_name().to_str().is_some_and(is_dockerfile_name)
-                {
-                    let rel = e.path().strip_prefix(root).unwrap_or(e.path()).to_path_buf();
-                    files.push(rel);
-                }
-            }
-            Err(err) => errors.push(err.to_string()),
-        }
-    }
-    files.sort();
-    (files, errors)
+    let listing = sluice_repo::Walker::new(root).files();
+    let files = listing
+        .files
+        .into_iter()
+        .filter(|f| f.path.file_name().and_then(|n| n.to_str()).is_some_and(is_dockerfile_name))
+        .map(|f| PathBuf::from(f.rel))
+        .collect();
+    (files, listing.errors.into_iter().map(|e| e.message).collect())
 }

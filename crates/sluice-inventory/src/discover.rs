@@ -1,6 +1,5 @@
 //! Finding every lockfile under a root (monorepos) and parsing them in parallel.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -95,47 +94,17 @@ pub fn discover_with(root: &Path, config: &Config) -> Inventory {
 }
 
 fn walk(root: &Path, config: &Config) -> (Vec<(PathBuf, String, Format)>, Vec<String>) {
-    let skip = config.skip_dirs.clone();
-    let mut builder = ignore::WalkBuilder::new(root);
-    builder
-        .hidden(false)
-        .git_ignore(config.respect_ignore_files)
-        .git_exclude(config.respect_ignore_files)
-        .git_global(false)
-        .ignore(config.respect_ignore_files)
-        .parents(config.respect_ignore_files)
-        .require_git(false)
-        .follow_links(false)
-        .filter_entry(move |entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir && entry.depth() > 0 && skip.iter().any(|s| entry.file_name() == s.as_str()))
-        });
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    // A root that is itself a lockfile: scan just that file.
-    for entry in builder.build() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                errors.push(err.to_string());
-                continue;
-            }
-        };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let relative = match entry.path().strip_prefix(root) {
-            Ok(rel) if rel.as_os_str().is_empty() => {
-                entry.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-            }
-            Ok(rel) => rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
-            Err(_) => entry.path().to_string_lossy().into_owned(),
-        };
-        if let Some(format) = Format::detect_path(&relative) {
-            found.push((entry.path().to_path_buf(), relative, format));
-        }
-    }
-    (found, errors)
+    // A root that is itself a lockfile is that one file, by its name.
+    let listing = sluice_repo::Walker::new(root)
+        .skip_dirs(config.skip_dirs.iter().cloned())
+        .ignore_files(config.respect_ignore_files)
+        .files();
+    let found = listing
+        .files
+        .into_iter()
+        .filter_map(|f| Format::detect_path(&f.rel).map(|format| (f.path, f.rel, format)))
+        .collect();
+    (found, listing.errors.into_iter().map(|e| e.message).collect())
 }
 
 /// Reads and parses one file. `relative` is the path recorded in locations (root-relative,
@@ -185,15 +154,15 @@ fn finish(relative: &str, format: Format, result: Result<Vec<Package>, ErrorKind
 
 /// Reads at most `limit` bytes; a larger file is refused before it is held in memory.
 fn read_text(path: &Path, limit: u64) -> Result<String, ErrorKind> {
-    let file = std::fs::File::open(path).map_err(|e| ErrorKind::Io(e.to_string()))?;
+    let mut file = std::fs::File::open(path).map_err(|e| ErrorKind::Io(e.to_string()))?;
     let size = file.metadata().map_err(|e| ErrorKind::Io(e.to_string()))?.len();
     if size > limit {
         return Err(ErrorKind::TooLarge { size, limit });
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    // `take` guards against a file that grows while it is read.
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| ErrorKind::Io(e.to_string()))?;
-    if bytes.len() as u64 > limit {
+    // Capped: a file that grows while it is read is still refused.
+    let over = sluice_repo::read_capped(&mut file, &mut bytes, limit).map_err(|e| ErrorKind::Io(e.to_string()))?;
+    if over {
         return Err(ErrorKind::TooLarge { size: bytes.len() as u64, limit });
     }
     to_text(bytes)

@@ -61,42 +61,19 @@ impl Format {
         Format::CycloneDx,
     ];
 
-    /// The format a file name says, if any. Names are matched exactly as the tools write them,
-    /// except `requirements*.txt`, which projects vary (`requirements-dev.txt`, `requirements/base.txt`
-    /// is matched by its own name `base.txt` only when it sits in a `requirements/` directory: see
-    /// [`Format::detect_path`]).
+    /// The format a file name says, if any: the inventory's column of the table detection
+    /// shares ([`crate::layout::package_file_name`]). Names are matched exactly as the tools
+    /// write them, except `requirements*.txt`, which projects vary (`requirements/base.txt` is
+    /// matched only as a path: see [`Format::detect_path`]).
     pub fn detect(file_name: &str) -> Option<Format> {
-        Some(match file_name {
-            "Cargo.lock" => Format::CargoLock,
-            "package-lock.json" => Format::NpmPackageLock,
-            "npm-shrinkwrap.json" => Format::NpmShrinkwrap,
-            "yarn.lock" => Format::YarnLock,
-            "pnpm-lock.yaml" => Format::PnpmLock,
-            "poetry.lock" => Format::PoetryLock,
-            "Pipfile.lock" => Format::PipfileLock,
-            "uv.lock" => Format::UvLock,
-            "go.mod" => Format::GoMod,
-            "Gemfile.lock" | "gems.locked" => Format::GemfileLock,
-            "composer.lock" => Format::ComposerLock,
-            "pom.xml" => Format::PomXml,
-            "gradle.lockfile" => Format::GradleLockfile,
-            "packages.lock.json" => Format::NugetLock,
-            "bom.json" => Format::CycloneDx,
-            n if n.ends_with(".cdx.json") => Format::CycloneDx,
-            n if n.starts_with("requirements") && n.ends_with(".txt") => Format::Requirements,
-            _ => return None,
-        })
+        crate::layout::package_file_name(file_name)?.format
     }
 
     /// Like [`Format::detect`] on the last component, plus `*.txt` files inside a directory
-    /// named `requirements` (`requirements/base.txt`, a common layout).
+    /// named `requirements` (`requirements/base.txt`, a common layout):
+    /// [`crate::layout::package_file`].
     pub fn detect_path(relative: &str) -> Option<Format> {
-        let mut parts = relative.rsplit('/');
-        let name = parts.next()?;
-        if let Some(format) = Format::detect(name) {
-            return Some(format);
-        }
-        (name.ends_with(".txt") && parts.next() == Some("requirements")).then_some(Format::Requirements)
+        crate::layout::package_file(relative)?.format
     }
 
     /// A short stable name (`cargo-lock`, `package-lock`, …) for messages and SARIF properties.

@@ -202,7 +202,7 @@ pub fn failed_run(stage: &str, reason: &str, exit_code: Option<i64>) -> Run {
     run.results = Some(Vec::new());
     // As `normalize_run` would leave it: GitHub rejects a driver without `rules`.
     run.tool.driver.rules = Some(Vec::new());
-    run.automation_details = Some(RunAutomationDetails::builder().id(format!("sluice/{stage}/")).build());
+    run.automation_details = Some(RunAutomationDetails::builder().id(sluice_sarif::keys::category(stage)).build());
     run
 }
 

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use sluice_repo::{Git, GitError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -19,14 +19,9 @@ pub enum Scope {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScopeError {
-    #[error("cannot run git in {dir}: {source} (is git installed?)")]
-    Spawn { dir: PathBuf, source: std::io::Error },
-    #[error("`git {args}` failed in {dir}: {stderr}")]
-    Git { dir: PathBuf, args: String, stderr: String },
-    #[error(
-        "unknown git ref `{reference}` in {dir}: fetch it first (e.g. `git fetch origin main`) or name another ref"
-    )]
-    UnknownRef { dir: PathBuf, reference: String },
+    /// git could not run, the root is not in a repository, the ref is unknown, or git failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
     #[error("{path}: cannot read the changed-files list: {source}")]
     List { path: PathBuf, source: std::io::Error },
 }
@@ -35,21 +30,16 @@ impl Scope {
     /// Files changed between the merge base of `reference` and HEAD, plus uncommitted and
     /// untracked (not ignored) files: what a merge request would bring.
     pub fn since(root: &Path, reference: &str) -> Result<Scope, ScopeError> {
-        let base = match git(root, &["merge-base", reference, "HEAD"]) {
-            Ok(out) => out.trim().to_owned(),
-            Err(ScopeError::Git { .. }) => {
-                return Err(ScopeError::UnknownRef { dir: root.to_owned(), reference: reference.to_owned() })
-            }
-            Err(other) => return Err(other),
-        };
-        let mut files = z_list(&git(root, &["diff", "--name-only", "--relative", "--diff-filter=d", "-z", &base])?);
-        files.extend(z_list(&git(root, &["ls-files", "--others", "--exclude-standard", "-z"])?));
+        let git = Git::new(root);
+        let base = git.merge_base(reference)?;
+        let mut files = z_list(&git.text(&["diff", "--name-only", "--relative", "--diff-filter=d", "-z", &base])?);
+        files.extend(z_list(&git.text(&["ls-files", "--others", "--exclude-standard", "-z"])?));
         Ok(Scope::Changed(files))
     }
 
     /// Files with staged changes (pre-commit).
     pub fn staged(root: &Path) -> Result<Scope, ScopeError> {
-        let out = git(root, &["diff", "--cached", "--name-only", "--relative", "--diff-filter=d", "-z"])?;
+        let out = Git::new(root).text(&["diff", "--cached", "--name-only", "--relative", "--diff-filter=d", "-z"])?;
         Ok(Scope::Changed(z_list(&out)))
     }
 
@@ -86,38 +76,10 @@ fn z_list(out: &str) -> BTreeSet<String> {
     out.split('\0').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, ScopeError> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|source| ScopeError::Spawn { dir: dir.to_owned(), source })?;
-    if !output.status.success() {
-        return Err(ScopeError::Git {
-            dir: dir.to_owned(),
-            args: args.join(" "),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-/// Root-relative paths of the files under `root` (respecting `.gitignore`), sorted.
+/// Root-relative paths of the files under `root`, sorted: the one walk of
+/// [`sluice_repo::Walker`] (`.gitignore` honoured, `.git` skipped, links not followed).
 pub fn list_files(root: &Path) -> Vec<String> {
-    let mut files: Vec<String> = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .filter_map(|e| {
-            let rel = e.path().strip_prefix(root).ok()?;
-            Some(rel.to_string_lossy().replace('\\', "/"))
-        })
-        .collect();
-    files.sort();
-    files
+    sluice_repo::Walker::new(root).files().files.into_iter().map(|f| f.rel).collect()
 }
 
 /// Compiles a stage's `files` globs. A glob without `/` matches at any depth, as in

@@ -520,56 +520,38 @@ fn git_cache(repo: &str) -> Result<PathBuf, String> {
     Ok(cache_dir()?.join("templates").join(&sha256_hex(repo.as_bytes())[..16]))
 }
 
-fn git(args: &[&str]) -> Result<Vec<u8>, String> {
-    let output = Command::new("git")
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| format!("cannot run git: {e} (is git installed?)"))?;
-    if output.status.success() {
-        Ok(output.stdout)
-    } else {
-        Err(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
-    }
+/// git in the template cache: never prompting for credentials.
+fn git(cache: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    sluice_repo::Git::new(cache).env("GIT_TERMINAL_PROMPT", "0").bytes(args).map_err(|e| e.to_string())
 }
 
 /// A bare mirror of the repository in the cache, with every branch and tag as the remote has
 /// them now (tags forced: a moved tag is visible, and the lock is what protects the run).
 fn fetch_repo(repo: &str, cache: &Path) -> Result<(), String> {
-    let cache_str = cache.to_str().ok_or("cache path is not UTF-8")?;
     if !cache.join("HEAD").exists() {
         std::fs::create_dir_all(cache).map_err(|e| format!("cannot create {}: {e}", cache.display()))?;
-        git(&["init", "--quiet", "--bare", cache_str])?;
+        git(cache, &["init", "--quiet", "--bare", "."])?;
     }
-    git(&[
-        "-C",
-        cache_str,
-        "fetch",
-        "--quiet",
-        "--force",
-        "--prune",
-        repo,
-        "+refs/heads/*:refs/heads/*",
-        "+refs/tags/*:refs/tags/*",
-    ])
+    git(
+        cache,
+        &["fetch", "--quiet", "--force", "--prune", repo, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
+    )
     .map_err(|e| format!("cannot fetch the template repository: {e}"))?;
     Ok(())
 }
 
 fn resolve_rev(cache: &Path, rev: &str) -> Result<String, String> {
-    let cache_str = cache.to_str().ok_or("cache path is not UTF-8")?;
-    let out = git(&["-C", cache_str, "rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+    let out = git(cache, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
         .map_err(|_| format!("no tag, branch or commit `{rev}` in the template repository"))?;
     Ok(String::from_utf8_lossy(&out).trim().to_owned())
 }
 
 fn has_commit(cache: &Path, commit: &str) -> bool {
-    cache.to_str().is_some_and(|c| git(&["-C", c, "cat-file", "-e", &format!("{commit}^{{commit}}")]).is_ok())
+    git(cache, &["cat-file", "-e", &format!("{commit}^{{commit}}")]).is_ok()
 }
 
 fn git_show(cache: &Path, commit: &str, path: &str) -> Result<String, String> {
-    let cache_str = cache.to_str().ok_or("cache path is not UTF-8")?;
-    let bytes = git(&["-C", cache_str, "show", &format!("{commit}:{path}")])
+    let bytes = git(cache, &["show", &format!("{commit}:{path}")])
         .map_err(|_| format!("no file `{path}` at commit {commit} of the template repository"))?;
     String::from_utf8(bytes).map_err(|_| format!("`{path}` at {commit} is not UTF-8"))
 }

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use sluice_inventory::layout::{package_file, PackageFileKind};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Detected {
@@ -14,7 +15,9 @@ pub struct Detected {
     pub languages: BTreeSet<String>,
     /// OSV ecosystem names of the manifests and lockfiles found: `npm`, `PyPI`, `crates.io`, …
     pub ecosystems: BTreeSet<String>,
-    /// Lockfiles (exact dependency versions): `package-lock.json`, `Cargo.lock`, …
+    /// Lockfiles (exact dependency versions): `package-lock.json`, `Cargo.lock`,
+    /// `requirements-lock.txt`, … (`sluice_inventory::layout::PACKAGE_FILES`, the table the
+    /// inventory reads by)
     pub lockfiles: BTreeSet<String>,
     /// Manifests that declare dependencies without locking them: `package.json`, `requirements.txt`, …
     pub manifests: BTreeSet<String>,
@@ -52,36 +55,6 @@ const LANGUAGES: &[(&str, &str)] = &[
     ("tf", "terraform"),
 ];
 
-/// (file name, ecosystem, is a lockfile).
-const PACKAGE_FILES: &[(&str, &str, bool)] = &[
-    ("package-lock.json", "npm", true),
-    ("npm-shrinkwrap.json", "npm", true),
-    ("yarn.lock", "npm", true),
-    ("pnpm-lock.yaml", "npm", true),
-    ("package.json", "npm", false),
-    ("poetry.lock", "PyPI", true),
-    ("Pipfile.lock", "PyPI", true),
-    ("uv.lock", "PyPI", true),
-    ("pdm.lock", "PyPI", true),
-    ("requirements.txt", "PyPI", false),
-    ("pyproject.toml", "PyPI", false),
-    ("Pipfile", "PyPI", false),
-    ("setup.py", "PyPI", false),
-    ("Cargo.lock", "crates.io", true),
-    ("Cargo.toml", "crates.io", false),
-    ("go.sum", "Go", true),
-    ("go.mod", "Go", false),
-    ("Gemfile.lock", "RubyGems", true),
-    ("Gemfile", "RubyGems", false),
-    ("composer.lock", "Packagist", true),
-    ("composer.json", "Packagist", false),
-    ("packages.lock.json", "NuGet", true),
-    ("pom.xml", "Maven", false),
-    ("gradle.lockfile", "Maven", true),
-    ("build.gradle", "Maven", false),
-    ("build.gradle.kts", "Maven", false),
-];
-
 pub fn detect<'a>(paths: impl IntoIterator<Item = &'a str>) -> Detected {
     let mut d = Detected::default();
     for path in paths {
@@ -90,18 +63,18 @@ pub fn detect<'a>(paths: impl IntoIterator<Item = &'a str>) -> Detected {
         if path.split('/').any(is_vendored) {
             continue;
         }
-        // `requirements-dev.txt`, `requirements/base.txt` are requirements files too.
-        let is_requirements = name.starts_with("requirements") && name.ends_with(".txt");
-        if let Some(&(_, eco, lock)) = PACKAGE_FILES.iter().find(|(n, _, _)| *n == name) {
-            d.ecosystems.insert(eco.to_owned());
-            if lock {
-                d.lockfiles.insert(path.to_owned());
-            } else {
-                d.manifests.insert(path.to_owned());
+        // The table the inventory reads by (`requirements-dev.txt`, `requirements/base.txt` are
+        // requirements files too), so the plan's lockfiles are what the deps stage reads.
+        if let Some(file) = package_file(path) {
+            if let Some(ecosystem) = file.ecosystem {
+                d.ecosystems.insert(ecosystem.osv_name().to_owned());
             }
-        } else if is_requirements {
-            d.ecosystems.insert("PyPI".to_owned());
-            d.manifests.insert(path.to_owned());
+            match file.kind {
+                PackageFileKind::Lockfile => d.lockfiles.insert(path.to_owned()),
+                PackageFileKind::Manifest => d.manifests.insert(path.to_owned()),
+                // An SBOM lists packages of several ecosystems; it requires no stage.
+                PackageFileKind::Sbom => false,
+            };
         }
         if sluice_inventory::layout::is_dockerfile_name(name) {
             d.dockerfiles.insert(path.to_owned());
@@ -155,6 +128,25 @@ mod tests {
             d.dockerfiles.iter().map(String::as_str).collect::<Vec<_>>(),
             ["Containerfile", "deploy/Dockerfile.prod", "svc/api.Dockerfile"]
         );
+    }
+
+    #[test]
+    fn lockfiles_are_what_the_inventory_reads_as_locked() {
+        let d = detect([
+            "requirements-lock.txt",
+            "requirements/base.txt",
+            "gems.locked",
+            "go.mod",
+            "go.sum",
+            "bom.json",
+            "vendor/x/Cargo.lock",
+        ]);
+        assert_eq!(
+            d.lockfiles.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["gems.locked", "go.sum", "requirements-lock.txt"]
+        );
+        assert_eq!(d.manifests.iter().map(String::as_str).collect::<Vec<_>>(), ["go.mod", "requirements/base.txt"]);
+        assert_eq!(d.ecosystems.iter().map(String::as_str).collect::<Vec<_>>(), ["Go", "PyPI", "RubyGems"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sluice_sarif::sarif::{Result as SarifResult, ResultLevel, Run, Sarif};
-use sluice_sarif::{artifact_path, primary_region, result_cwes, rule_for, security_severity, severity_of};
+use sluice_sarif::{artifact_path, keys, primary_region, result_cwes, rule_for, security_severity, severity_of};
 
 use crate::detect::Detected;
 
@@ -96,10 +96,6 @@ fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
     node
 }
 
-/// Category (automationDetails.id) of the gate's own run; earlier gate runs are not input.
-pub const GATE_CATEGORY: &str = "sluice/gate/";
-const TRIAGE_CATEGORY: &str = "sluice/triage/";
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Input {
     pub version: u32,
@@ -179,7 +175,9 @@ pub struct Finding {
     pub baseline_state: Option<String>,
     /// `open`, or `suppressed` (an accepted suppression: triage decision or in-source).
     pub status: String,
-    /// A leaked credential (the secrets stage, or a credential CWE such as CWE-798).
+    /// A leaked credential: the secrets stage, or what `sluice_sarif::is_credential` says is one (a
+    /// known secrets scanner, a credential CWE such as CWE-798, a rule whose id, name or tags say
+    /// "secret", "credential", "api-key", …).
     pub secret: bool,
     /// The triage decision applied to it, if any.
     pub triage: Option<TriageDecision>,
@@ -272,10 +270,10 @@ pub struct Builder {
 impl Builder {
     pub fn add_run(&mut self, run: &Run) {
         let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
-        if category == Some(GATE_CATEGORY) {
+        if category == Some(keys::GATE_CATEGORY) {
             return;
         }
-        if category == Some(TRIAGE_CATEGORY) {
+        if category == Some(keys::TRIAGE_CATEGORY) {
             self.triage = triage_summary(run);
             return;
         }
@@ -291,10 +289,10 @@ impl Builder {
     /// [`Builder::end_run`]); `run` has no results. `None` for runs that are not stages.
     pub fn begin_run(&mut self, run: &Run) -> Option<RunStream> {
         let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
-        if category == Some(GATE_CATEGORY) {
+        if category == Some(keys::GATE_CATEGORY) {
             return None;
         }
-        if category == Some(TRIAGE_CATEGORY) {
+        if category == Some(keys::TRIAGE_CATEGORY) {
             self.triage = triage_summary(run);
             return None;
         }
@@ -404,7 +402,9 @@ fn finding(run: &Run, result: &SarifResult, run_stage: &str) -> Finding {
         .filter(|s| s.status.as_ref().and_then(Value::as_str).is_none_or(|st| st == "accepted"))
         .collect();
     let suppressions: BTreeSet<String> = accepted.iter().filter_map(|s| s.kind.as_str().map(str::to_owned)).collect();
-    let secret = stage == "secrets" || cwe.iter().any(|c| sluice_sarif::CREDENTIAL_CWES.contains(&c.as_str()));
+    // The run's stage, then the contract's one test (a secrets scanner, a credential CWE, a
+    // rule that says it is about credentials).
+    let secret = stage == "secrets" || sluice_sarif::is_credential(&run.tool.driver.name, result, rule);
     let region = primary_region(result);
     Finding {
         rule: rule_id,
@@ -416,10 +416,10 @@ fn finding(run: &Run, result: &SarifResult, run_stage: &str) -> Finding {
         baseline_state: result.baseline_state.as_ref().and_then(Value::as_str).map(str::to_owned),
         status: if accepted.is_empty() { "open" } else { "suppressed" }.to_owned(),
         secret,
-        triage: prop("sluice/triage").and_then(triage_decision),
+        triage: prop(keys::TRIAGE).and_then(triage_decision),
         suppressions: suppressions.into_iter().collect(),
         cwe,
-        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(sluice_sarif::FINGERPRINT_KEY).cloned()),
+        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(sluice_sarif::keys::FINGERPRINT).cloned()),
         location: artifact_path(result)
             .map(|path| Location { path, line: region.and_then(|r| r.start_line).and_then(|l| u32::try_from(l).ok()) }),
         message: message_text(result),
@@ -444,11 +444,11 @@ fn triage_summary(run: &Run) -> Triage {
     let count = |k: &str| props.and_then(|p| p.get(k)).and_then(Value::as_u64).unwrap_or(0);
     Triage {
         applied: true,
-        baseline: props.is_some_and(|p| p.contains_key("sluice/fixed")),
-        decisions: count("sluice/decisions"),
-        stale: count("sluice/stale"),
-        expired: count("sluice/expired"),
-        fixed: count("sluice/fixed"),
+        baseline: props.is_some_and(|p| p.contains_key(keys::FIXED)),
+        decisions: count(keys::DECISIONS),
+        stale: count(keys::STALE),
+        expired: count(keys::EXPIRED),
+        fixed: count(keys::FIXED),
     }
 }
 

@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value as Json;
+use sluice_sarif::keys;
 use sluice_sarif::sarif::Sarif;
 
 use crate::input::{self, Facts, Input};
-use crate::verdict::{gate_keys, recorded};
+use crate::verdict::recorded;
 
 /// (id, task) for every task sluice evidences. Wording shortened from SP 800-218.
 pub const TASKS: &[(&str, &str)] = &[
@@ -116,11 +117,11 @@ pub fn evidence(log: &Sarif, sbom: Option<&input::Sbom>) -> Vec<TaskEvidence> {
 fn gate_reason_tasks(log: &Sarif) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for run in &log.runs {
-        if run.automation_details.as_ref().and_then(|d| d.id.as_deref()) != Some(input::GATE_CATEGORY) {
+        if run.automation_details.as_ref().and_then(|d| d.id.as_deref()) != Some(sluice_sarif::keys::GATE_CATEGORY) {
             continue;
         }
         let Some(props) = run.properties.as_ref().map(|p| &p.additional_properties) else { continue };
-        for (key, label) in [(gate_keys::DENIALS, "denied"), (gate_keys::WARNINGS, "warned")] {
+        for (key, label) in [(keys::DENIALS, "denied"), (keys::WARNINGS, "warned")] {
             for reason in props.get(key).and_then(Json::as_array).into_iter().flatten() {
                 let msg = reason.get("msg").and_then(Json::as_str).unwrap_or_default();
                 for task in reason.get("ssdf").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str) {

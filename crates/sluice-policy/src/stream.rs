@@ -6,9 +6,10 @@
 use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
+use sluice_sarif::keys;
 use sluice_sarif::sarif::{ExternalProperties, PropertyBag, Result as SarifResult, Run, Sarif};
 
-use crate::input::{Builder, GATE_CATEGORY};
+use crate::input::Builder;
 
 /// How a compact log ends: the runs array, then the version.
 pub const TAIL: &[u8] = b"],\"version\":\"2.1.0\"}";
@@ -146,7 +147,7 @@ fn read_run(text: &str, comma: bool, out: &mut dyn std::io::Write, builder: &mut
 }
 
 fn is_gate(run: &Run) -> bool {
-    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(GATE_CATEGORY)
+    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(keys::GATE_CATEGORY)
 }
 
 struct Results<'f> {

@@ -4,9 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 use sluice_report::escape::terminal;
+use sluice_sarif::keys;
 use sluice_sarif::sarif::Sarif;
-
-use crate::input::GATE_CATEGORY;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Verdict {
@@ -166,16 +165,6 @@ pub struct PolicyRef {
     pub files: Vec<String>,
 }
 
-/// Property keys of the gate's run.
-pub mod gate_keys {
-    pub const VERDICT: &str = "sluice/verdict";
-    pub const POLICY: &str = "sluice/policy";
-    pub const DENIALS: &str = "sluice/denials";
-    pub const WARNINGS: &str = "sluice/warnings";
-    pub const INPUT_VERSION: &str = "sluice/policy-input-version";
-    pub const ERROR: &str = "sluice/error";
-}
-
 /// The outcome to record: a verdict, or the error that stopped the policy (fail closed).
 pub enum Outcome<'a> {
     Decided(&'a Verdict),
@@ -187,7 +176,7 @@ pub enum Outcome<'a> {
 /// warning for a warning), so SARIF viewers show them. A failed evaluation is an invocation
 /// with `executionSuccessful: false`, as for any failed stage.
 pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, version: &str) {
-    log.runs.retain(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) != Some(GATE_CATEGORY));
+    log.runs.retain(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) != Some(keys::GATE_CATEGORY));
     let mut props = Map::new();
     let mut notes = Vec::new();
     // Notification descriptors, one per reason id (GitHub requires `rules`, empty here, and
@@ -195,9 +184,9 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
     let mut descriptors: std::collections::BTreeMap<String, Json> = std::collections::BTreeMap::new();
     let success = match outcome {
         Outcome::Decided(v) => {
-            props.insert(gate_keys::VERDICT.into(), json!(v.decision));
-            props.insert(gate_keys::DENIALS.into(), json!(v.denials));
-            props.insert(gate_keys::WARNINGS.into(), json!(v.warnings));
+            props.insert(keys::VERDICT.into(), json!(v.decision));
+            props.insert(keys::DENIALS.into(), json!(v.denials));
+            props.insert(keys::WARNINGS.into(), json!(v.warnings));
             for (level, reasons) in [("error", &v.denials), ("warning", &v.warnings)] {
                 for r in reasons {
                     let mut text = r.msg.clone();
@@ -225,8 +214,8 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
             true
         }
         Outcome::Failed(message) => {
-            props.insert(gate_keys::VERDICT.into(), json!("error"));
-            props.insert(gate_keys::ERROR.into(), json!(message));
+            props.insert(keys::VERDICT.into(), json!("error"));
+            props.insert(keys::ERROR.into(), json!(message));
             notes.push(
                 json!({ "level": "error", "message": { "text": message }, "descriptor": { "id": "policy-error" } }),
             );
@@ -242,8 +231,8 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
             false
         }
     };
-    props.insert(gate_keys::POLICY.into(), json!(policy));
-    props.insert(gate_keys::INPUT_VERSION.into(), json!(crate::input::INPUT_VERSION));
+    props.insert(keys::POLICY.into(), json!(policy));
+    props.insert(keys::POLICY_INPUT_VERSION.into(), json!(crate::input::INPUT_VERSION));
     let mut invocation = json!({ "executionSuccessful": success });
     if !notes.is_empty() {
         invocation["toolExecutionNotifications"] = Json::Array(notes);
@@ -257,7 +246,7 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
             "rules": [],
             "notifications": descriptors.into_values().collect::<Vec<_>>(),
         } },
-        "automationDetails": { "id": GATE_CATEGORY },
+        "automationDetails": { "id": keys::GATE_CATEGORY },
         "invocations": [invocation],
         "results": [],
         "properties": props,
@@ -271,10 +260,12 @@ pub fn record(log: &mut Sarif, outcome: &Outcome<'_>, policy: &PolicyRef, versio
 
 /// The verdict recorded in a log's gate run, if it has one.
 pub fn recorded(log: &Sarif) -> Option<(String, Option<PolicyRef>)> {
-    let run =
-        log.runs.iter().find(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(GATE_CATEGORY))?;
+    let run = log
+        .runs
+        .iter()
+        .find(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(keys::GATE_CATEGORY))?;
     let props = &run.properties.as_ref()?.additional_properties;
-    let verdict = props.get(gate_keys::VERDICT)?.as_str()?.to_owned();
-    let policy = props.get(gate_keys::POLICY).and_then(|p| serde_json::from_value(p.clone()).ok());
+    let verdict = props.get(keys::VERDICT)?.as_str()?.to_owned();
+    let policy = props.get(keys::POLICY).and_then(|p| serde_json::from_value(p.clone()).ok());
     Some((verdict, policy))
 }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use sluice_sarif::sarif::{ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif};
-use sluice_sarif::{artifact_path, primary_region, result_cwes, rule_for, severity_of, Severity, FINGERPRINT_KEY};
+use sluice_sarif::{artifact_path, keys, primary_region, result_cwes, rule_for, severity_of, Severity};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -91,19 +91,14 @@ pub struct Counts {
     pub fixed: Option<usize>,
 }
 
-/// Category of sluice-triage's summary run, and its property with the number of fixed findings
-/// (see `sluice_triage::summary_keys`).
-const TRIAGE_CATEGORY: &str = "sluice/triage/";
-const FIXED_KEY: &str = "sluice/fixed";
-
 pub fn counts(log: &Sarif) -> Counts {
     let all = findings(log);
     let active: Vec<&Finding> = all.iter().filter(|f| !f.suppressed).collect();
     let fixed = log
         .runs
         .iter()
-        .filter(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(TRIAGE_CATEGORY))
-        .filter_map(|r| r.properties.as_ref()?.additional_properties.get(FIXED_KEY)?.as_u64())
+        .filter(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(keys::TRIAGE_CATEGORY))
+        .filter_map(|r| r.properties.as_ref()?.additional_properties.get(keys::FIXED)?.as_u64())
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
         .reduce(|a, b| a.saturating_add(b));
     let compared = fixed.is_some() || all.iter().any(|f| f.baseline_state.is_some());
@@ -181,7 +176,7 @@ fn finding(run: &Run, result: &SarifResult) -> Finding {
         }),
         help_uri: rule.and_then(|r| r.help_uri.clone()),
         cwe: result_cwes(result, rule),
-        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY).cloned()),
+        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(keys::FINGERPRINT).cloned()),
         suppressed: result.suppressions.as_ref().is_some_and(|s| {
             s.iter().any(|s| s.status.as_ref().and_then(Value::as_str).is_none_or(|st| st == "accepted"))
         }),

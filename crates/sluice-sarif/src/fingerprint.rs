@@ -11,8 +11,7 @@ use std::collections::HashMap;
 use serde_sarif::sarif::Result as SarifResult;
 use sha2::{Digest, Sha256};
 
-/// The key under `partialFingerprints`.
-pub const FINGERPRINT_KEY: &str = "sluice/v1";
+use crate::keys;
 
 /// The content with every whitespace character removed, so reformatting does not change identity.
 pub fn normalize_content(content: &str) -> String {
@@ -64,7 +63,7 @@ pub fn assign_fingerprints<'r>(
         result
             .partial_fingerprints
             .get_or_insert_with(Default::default)
-            .insert(FINGERPRINT_KEY.to_owned(), format!("{base}:{occurrence}"));
+            .insert(keys::FINGERPRINT.to_owned(), format!("{base}:{occurrence}"));
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod fingerprint;
 mod io;
+pub mod keys;
 mod merge;
 mod normalize;
 mod provenance;
@@ -14,16 +15,14 @@ mod redact;
 mod severity;
 mod source;
 
-pub use fingerprint::{assign_fingerprints, content_hash, is_sluice_fingerprint, normalize_content, FINGERPRINT_KEY};
+pub use fingerprint::{assign_fingerprints, content_hash, is_sluice_fingerprint, normalize_content};
 pub use io::{empty_log, empty_run, read_log, write_log, write_log_pretty, ReadError, SCHEMA_URI};
 pub use merge::{MergeError, Merger, SerializedRun};
 pub use normalize::{
     artifact_path, decode_uri_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for,
     sort_results, NormalizeOptions,
 };
-pub use provenance::{
-    foreign_stage, neutralize_foreign, stage_from, stage_of, BUILTIN_STAGES, RESERVED_STAGES, SLUICE_NAMESPACE,
-};
+pub use provenance::{foreign_stage, neutralize_foreign, stage_from, stage_of, BUILTIN_STAGES, RESERVED_STAGES};
 pub use redact::{
     is_credential, is_credential_parts, redact_json, redact_log, redact_result, redact_result_into, redact_run,
     redact_text, CREDENTIAL_CWES,
@@ -65,23 +64,3 @@ pub fn skipped_files(run: &sarif::Run) -> Vec<SkippedFile<'_>> {
         .collect()
 }
 pub use source::{resolve_in_root, SourceFiles, MAX_SOURCE_BYTES};
-
-/// Property-bag keys of the stage contract.
-pub mod keys {
-    /// GitHub's 0.0–10.0 score, a string or a number in the wild; sluice always writes a string.
-    pub const SECURITY_SEVERITY: &str = "security-severity";
-    /// Who says this is a vulnerability: a rule author, NVD, GHSA, RustSec, a distro tracker…
-    pub const SEVERITY_SOURCE: &str = "sluice/severity-source";
-    /// CWE identifiers as `CWE-<n>` strings.
-    pub const CWE: &str = "sluice/cwe";
-    /// The sluice stage that produced the result (the run's stage name); also on a run whose
-    /// category is the tool's own rather than `sluice/<stage>/`.
-    pub const STAGE: &str = "sluice/stage";
-    /// On a notification located at a file: the code of the reason the stage did not scan it
-    /// (`too-large`, `generated`, `minified`, …); see [`crate::skipped_files`].
-    pub const SKIPPED: &str = "sluice/skipped";
-    /// On a run: `changed` when the stage looked only at changed files (`--since`, `--staged`,
-    /// `--changed-files`). Such a run says nothing about findings it did not report, so the
-    /// server closes nothing with it.
-    pub const SCOPE: &str = "sluice/scope";
-}

@@ -14,7 +14,7 @@ use serde_sarif::sarif::{
     Result as SarifResult, ResultLevel, Run, RunAutomationDetails,
 };
 
-use crate::fingerprint::{assign_fingerprints, content_hash, normalize_content, FINGERPRINT_KEY};
+use crate::fingerprint::{assign_fingerprints, content_hash, normalize_content};
 use crate::keys;
 use crate::provenance::stage_from;
 use crate::severity::{score_for_level, security_severity};
@@ -102,7 +102,7 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
         // rule, gitleaks without --redact): drop its snippets unless the stage redacted them
         // itself, as the secrets stage does (it marks results with `sluice/redacted`).
         let redacted_by_stage =
-            result.properties.as_ref().is_some_and(|p| p.additional_properties.contains_key("sluice/redacted"));
+            result.properties.as_ref().is_some_and(|p| p.additional_properties.contains_key(keys::REDACTED));
         if !redacted_by_stage && crate::redact::is_credential(&tool_name, result, rule) {
             redact_snippets(result);
         }
@@ -112,7 +112,7 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
 
     // Only results without a sluice fingerprint get one here: a built-in stage that knows the
     // finding's identity better (a secret's hash) has already set it.
-    let needs = |r: &SarifResult| !r.partial_fingerprints.as_ref().is_some_and(|f| f.contains_key(FINGERPRINT_KEY));
+    let needs = |r: &SarifResult| !r.partial_fingerprints.as_ref().is_some_and(|f| f.contains_key(keys::FINGERPRINT));
     let mut files = SourceFiles::new(opts.read_files.then_some(opts.root));
     let keys: Vec<(String, String, String)> = results
         .iter()
@@ -130,7 +130,7 @@ pub fn normalize_run(run: &mut Run, opts: &NormalizeOptions<'_>) {
     // Always present, even empty: GitHub code scanning rejects a driver without `rules`.
     run.tool.driver.rules = Some(rules);
     run.results = Some(results);
-    let category = format!("sluice/{}/", opts.stage);
+    let category = keys::category(opts.stage);
     match &mut run.automation_details {
         Some(details) if details.id.is_some() => {}
         Some(details) => details.id = Some(category),

@@ -26,9 +26,6 @@ pub const BUILTIN_STAGES: &[&str] = &["container", "deps", "sast", "secrets"];
 /// transform runs (`sluice/gate/`, `sluice/triage/`).
 pub const RESERVED_STAGES: &[&str] = &["container", "deps", "gate", "sast", "secrets", "triage"];
 
-/// The prefix of categories (and property keys) that only sluice writes.
-pub const SLUICE_NAMESPACE: &str = "sluice/";
-
 /// The stage a run belongs to. See the module documentation.
 pub fn stage_of(run: &Run) -> String {
     let category = run.automation_details.as_ref().and_then(|d| d.id.as_deref());
@@ -39,7 +36,7 @@ pub fn stage_of(run: &Run) -> String {
 /// [`stage_of`] from the parts of a run, for readers that do not hold a full [`Run`].
 pub fn stage_from(category: Option<&str>, stage_property: Option<&str>, tool: &str) -> String {
     let from_category = category
-        .and_then(|id| id.strip_prefix(SLUICE_NAMESPACE))
+        .and_then(|id| id.strip_prefix(keys::NAMESPACE))
         .map(|id| id.trim_end_matches('/'))
         .filter(|id| !id.is_empty() && !id.contains('/'));
     match from_category.or(stage_property.filter(|s| !s.is_empty())) {
@@ -68,12 +65,12 @@ pub fn foreign_stage(tool: &str) -> String {
 /// Everything else the tool wrote is kept.
 pub fn neutralize_foreign(run: &mut Run) {
     if let Some(details) = run.automation_details.as_mut() {
-        if details.id.as_deref().is_some_and(|id| id.starts_with(SLUICE_NAMESPACE)) {
+        if details.id.as_deref().is_some_and(|id| id.starts_with(keys::NAMESPACE)) {
             details.id = None;
         }
     }
     if let Some(props) = run.properties.as_mut() {
-        props.additional_properties.retain(|k, _| !k.starts_with(SLUICE_NAMESPACE));
+        props.additional_properties.retain(|k, _| !k.starts_with(keys::NAMESPACE));
     }
     for result in run.results.iter_mut().flatten() {
         neutralize_result(result);
@@ -82,7 +79,7 @@ pub fn neutralize_foreign(run: &mut Run) {
 
 fn neutralize_result(result: &mut SarifResult) {
     if let Some(props) = result.properties.as_mut() {
-        props.additional_properties.retain(|k, _| !k.starts_with(SLUICE_NAMESPACE));
+        props.additional_properties.retain(|k, _| !k.starts_with(keys::NAMESPACE));
     }
     if let Some(list) = result.suppressions.as_mut() {
         // A suppression carrying sluice's properties claims to be a triage decision; only
@@ -90,7 +87,7 @@ fn neutralize_result(result: &mut SarifResult) {
         list.retain(|s| {
             !s.properties
                 .as_ref()
-                .is_some_and(|p| p.additional_properties.keys().any(|k| k.starts_with(SLUICE_NAMESPACE)))
+                .is_some_and(|p| p.additional_properties.keys().any(|k| k.starts_with(keys::NAMESPACE)))
         });
         if list.is_empty() {
             result.suppressions = None;

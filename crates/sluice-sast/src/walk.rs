@@ -2,12 +2,11 @@
 //! explicit list of changed files. Per-file problems become [`Skipped`] or [`Warning`]
 //! entries, never errors.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use ignore::{WalkBuilder, WalkState};
+use sluice_repo::{Visit, Walker};
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -149,8 +148,6 @@ impl std::fmt::Display for WarningKind {
     }
 }
 
-/// How much of a file's start is inspected for a NUL byte, as git and ripgrep do.
-const BINARY_PROBE: usize = 8 * 1024;
 /// Files at least this large with lines this long on average are bundles, not source.
 const MINIFIED_MIN_SIZE: usize = 16 * 1024;
 const MINIFIED_AVERAGE_LINE: usize = 400;
@@ -214,84 +211,26 @@ impl Engine {
     }
 
     fn scan_dir(&self, root: &Path, collector: &Collector) -> Result<(), Error> {
-        let meta = std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
-        if meta.is_file() {
-            let name = root
-                .file_name()
-                .map_or_else(|| root.to_string_lossy().into_owned(), |n| n.to_string_lossy().into_owned());
-            self.scan_file(root, name, Some(meta.len()), &mut Vec::new(), collector);
-            return Ok(());
-        }
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mut builder = WalkBuilder::new(root);
-        builder
-            .hidden(false)
-            .parents(true)
-            .ignore(true)
-            .git_ignore(true)
-            .git_exclude(true)
-            // The user's global excludes differ between machines; results must not.
-            .git_global(false)
-            .require_git(false)
-            .follow_links(false)
-            .threads(threads);
-        builder.filter_entry(|entry| entry.file_name() != ".git");
-        builder.build_parallel().run(|| {
-            let mut buf = Vec::new();
-            Box::new(move |entry| {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(err) => {
-                        let path = error_path(&err).map(|p| relative(root, p)).unwrap_or_default();
-                        collector.skip(path, SkipReason::Unreadable(err.to_string()));
-                        return WalkState::Continue;
-                    }
-                };
-                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                if entry.depth() > 0 && self.is_excluded(&relative(root, entry.path()), is_dir) {
-                    return if is_dir { WalkState::Skip } else { WalkState::Continue };
-                }
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
-                    return WalkState::Continue;
-                }
-                let size = entry.metadata().ok().map(|m| m.len());
-                self.scan_file(entry.path(), relative(root, entry.path()), size, &mut buf, collector);
-                WalkState::Continue
-            })
-        });
+        std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
+        let exclude = |rel: &str, is_dir: bool| self.is_excluded(rel, is_dir);
+        Walker::new(root).for_each(&exclude, || self.visitor(collector));
         Ok(())
     }
 
     fn scan_files(&self, root: &Path, files: &[PathBuf], collector: &Collector) -> Result<(), Error> {
         std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
-        let next = AtomicUsize::new(0);
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(files.len());
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    let mut buf = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = files.get(i) else { break };
-                        let full = root.join(file);
-                        let rel = relative(root, &full);
-                        if self.is_excluded(&rel, false) {
-                            continue;
-                        }
-                        match std::fs::metadata(&full) {
-                            Ok(meta) if meta.is_file() => {
-                                self.scan_file(&full, rel, Some(meta.len()), &mut buf, collector);
-                            }
-                            // Deleted by the change, or not a regular file: nothing to scan.
-                            Ok(_) => {}
-                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                            Err(e) => collector.skip(rel, SkipReason::Unreadable(e.to_string())),
-                        }
-                    }
-                });
-            }
-        });
+        let exclude = |rel: &str, is_dir: bool| self.is_excluded(rel, is_dir);
+        Walker::new(root).for_each_listed(files, &exclude, || self.visitor(collector));
         Ok(())
+    }
+
+    /// One walker thread's visitor: a buffer reused across its files.
+    fn visitor<'a>(&'a self, collector: &'a Collector) -> impl FnMut(Visit<'_>) + Send + 'a {
+        let mut buf = Vec::new();
+        move |visit| match visit {
+            Visit::File { path, rel, size } => self.scan_file(path, rel, size, &mut buf, collector),
+            Visit::Error(e) => collector.skip(e.path, SkipReason::Unreadable(e.message)),
+        }
     }
 
     /// Reads one file into `buf` (reused across files by a worker) and scans it. Files in
@@ -318,7 +257,7 @@ impl Engine {
                 return;
             }
         };
-        if let Err(e) = (&mut file).take(BINARY_PROBE as u64).read_to_end(buf) {
+        if let Err(e) = sluice_repo::read_probe(&mut file, buf) {
             if by_extension.is_some() {
                 collector.skip(rel, SkipReason::Unreadable(e.to_string()));
             }
@@ -329,13 +268,12 @@ impl Engine {
         if !self.has_rules_for(lang) {
             return;
         }
-        if buf.contains(&0) {
+        if sluice_repo::is_binary(buf) {
             collector.skip(rel, SkipReason::Binary);
             return;
         }
         // Reading at most limit + 1 bytes catches files that grew since they were listed.
-        let rest = self.max_file_size.saturating_add(1).saturating_sub(buf.len() as u64);
-        if let Err(e) = file.take(rest).read_to_end(buf) {
+        if let Err(e) = sluice_repo::read_capped(&mut file, buf, self.max_file_size) {
             collector.skip(rel, SkipReason::Unreadable(e.to_string()));
             return;
         }
@@ -425,27 +363,4 @@ fn generated(content: &[u8]) -> Option<&'static str> {
         }
     }
     None
-}
-
-/// `path` relative to `root`, `/`-separated; `path` itself when it is not under `root`.
-fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let parts: Vec<String> = rel
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| match c {
-            // Joined with `/`, an empty first part keeps an absolute path absolute.
-            std::path::Component::RootDir => String::new(),
-            c => c.as_os_str().to_string_lossy().into_owned(),
-        })
-        .collect();
-    parts.join("/")
-}
-
-fn error_path(err: &ignore::Error) -> Option<&Path> {
-    match err {
-        ignore::Error::WithPath { path, .. } => Some(path),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
-        _ => None,
-    }
 }

@@ -10,7 +10,8 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use sluice_repo::{Git, GitError};
 
 use rayon::prelude::*;
 
@@ -50,10 +51,9 @@ pub struct HistoryScan {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    #[error("cannot run git in {dir}: {source} (is git installed?)")]
-    Spawn { dir: PathBuf, source: std::io::Error },
-    #[error("{dir}: not a git repository, or git failed: {stderr}")]
-    Git { dir: PathBuf, stderr: String },
+    /// git could not run, the directory is not a repository, or git failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
     #[error("{dir}: reading git objects failed: {source}")]
     Read { dir: PathBuf, source: std::io::Error },
 }
@@ -87,7 +87,7 @@ pub fn scan_history(repo: &Path, engine: &Engine) -> Result<HistoryScan, History
             scan.blobs_skipped += 1;
             return;
         };
-        let binary = content[..content.len().min(8192)].contains(&0);
+        let binary = sluice_repo::is_binary(&content);
         if binary {
             scan.blobs_skipped += 1;
             return;
@@ -125,14 +125,7 @@ pub fn scan_history(repo: &Path, engine: &Engine) -> Result<HistoryScan, History
 /// content)`; `None` for an object that is missing or not a blob.
 fn read_blobs(repo: &Path, ids: Vec<String>, mut each: impl FnMut(usize, Option<Vec<u8>>)) -> Result<(), HistoryError> {
     let read_err = |source| HistoryError::Read { dir: repo.to_owned(), source };
-    let mut child = Command::new("git")
-        .args(["cat-file", "--batch"])
-        .current_dir(repo)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|source| HistoryError::Spawn { dir: repo.to_owned(), source })?;
+    let mut child = Git::new(repo).spawn_piped(&["cat-file", "--batch"])?;
     let mut stdin = child.stdin.take().ok_or_else(|| read_err(std::io::Error::other("no stdin")))?;
     let stdout = child.stdout.take().ok_or_else(|| read_err(std::io::Error::other("no stdout")))?;
     let count = ids.len();
@@ -172,20 +165,8 @@ fn read_blobs(repo: &Path, ids: Vec<String>, mut each: impl FnMut(usize, Option<
 /// the working tree's (a secret that is staged and then edited out of the working copy is
 /// still about to be committed). Paths are relative to `repo`.
 pub fn scan_staged(repo: &Path, engine: &Engine) -> Result<Vec<Finding>, HistoryError> {
-    let git = |args: &[&str]| -> Result<Vec<u8>, HistoryError> {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(repo)
-            .output()
-            .map_err(|source| HistoryError::Spawn { dir: repo.to_owned(), source })?;
-        if !out.status.success() {
-            return Err(HistoryError::Git {
-                dir: repo.to_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            });
-        }
-        Ok(out.stdout)
-    };
+    let repository = Git::new(repo);
+    let git = |args: &[&str]| repository.bytes(args);
     let names = git(&["diff", "--cached", "--name-only", "--relative", "--diff-filter=d", "-z"])?;
     let names: Vec<String> =
         names.split(|&b| b == 0).filter(|n| !n.is_empty()).map(|n| String::from_utf8_lossy(n).into_owned()).collect();
@@ -211,7 +192,7 @@ pub fn scan_staged(repo: &Path, engine: &Engine) -> Result<Vec<Finding>, History
     let ids = entries.iter().map(|(id, _)| id.clone()).collect();
     read_blobs(repo, ids, |i, content| {
         if let Some(content) = content {
-            let binary = content[..content.len().min(8192)].contains(&0);
+            let binary = sluice_repo::is_binary(&content);
             if binary {
                 return;
             }
@@ -275,29 +256,19 @@ fn scan_large(engine: &Engine, path: &str, content: &[u8]) -> Vec<Finding> {
 /// Every commit reachable from any ref, oldest first, and for each blob the first commit and
 /// path that added or modified it.
 fn introduced_blobs(repo: &Path) -> Result<(Vec<Commit>, Vec<BlobRef>), HistoryError> {
-    let output = Command::new("git")
-        .args([
-            "log",
-            "--all",
-            "--reverse",
-            "--raw",
-            "--no-abbrev",
-            "--no-renames",
-            "-m",
-            "-z",
-            "--diff-filter=AM",
-            "--format=%x01%H%x00%an%x00%aI",
-        ])
-        .current_dir(repo)
-        .output()
-        .map_err(|source| HistoryError::Spawn { dir: repo.to_owned(), source })?;
-    if !output.status.success() {
-        return Err(HistoryError::Git {
-            dir: repo.to_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
+    let output = Git::new(repo).bytes(&[
+        "log",
+        "--all",
+        "--reverse",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "-m",
+        "-z",
+        "--diff-filter=AM",
+        "--format=%x01%H%x00%an%x00%aI",
+    ])?;
+    let text = String::from_utf8_lossy(&output);
     let mut commits = Vec::new();
     let mut blobs = Vec::new();
     let mut first: HashMap<String, ()> = HashMap::new();

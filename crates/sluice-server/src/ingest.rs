@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use sluice_sarif::sarif::{ResultKind, Sarif};
-use sluice_sarif::{artifact_path, primary_region, rule_for, severity_of, stage_of, Severity, FINGERPRINT_KEY};
+use sluice_sarif::{artifact_path, keys, primary_region, rule_for, severity_of, stage_of, Severity};
 
 use crate::model::{EventIn, PushRequest};
 
@@ -205,16 +205,18 @@ pub fn prepare(push: PushRequest, limits: &Limits, profile: &str) -> Result<Prep
             {
                 continue;
             }
-            let Some(fingerprint) = result.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY)) else {
+            let Some(fingerprint) = result.partial_fingerprints.as_ref().and_then(|f| f.get(keys::FINGERPRINT)) else {
                 return Err(IngestError::Sarif(format!(
-                    "runs[{run_index}].results[{result_index}] has no `{FINGERPRINT_KEY}` fingerprint: push the \
-                     results.sarif `sluice run` writes, or a log passed through `sluice merge`"
+                    "runs[{run_index}].results[{result_index}] has no `{}` fingerprint: push the \
+                     results.sarif `sluice run` writes, or a log passed through `sluice merge`",
+                    keys::FINGERPRINT
                 )));
             };
             if fingerprint.is_empty() || fingerprint.len() > 128 || !fingerprint.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(IngestError::Sarif(format!(
-                    "runs[{run_index}].results[{result_index}]: the `{FINGERPRINT_KEY}` fingerprint is not 1–128 \
-                     printable characters"
+                    "runs[{run_index}].results[{result_index}]: the `{}` fingerprint is not 1–128 \
+                     printable characters",
+                    keys::FINGERPRINT
                 )));
             }
             let rule = rule_for(result, run);

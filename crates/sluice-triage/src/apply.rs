@@ -6,7 +6,7 @@ use std::path::Path;
 use globset::{GlobSet, GlobSetBuilder};
 use serde_json::{json, Value};
 use sluice_sarif::sarif::{Result as SarifResult, Run, Sarif, Suppression};
-use sluice_sarif::{artifact_path, primary_region, FINGERPRINT_KEY};
+use sluice_sarif::{artifact_path, keys, primary_region};
 
 use crate::content::{fingerprint_at, Sources};
 use crate::date::Date;
@@ -14,25 +14,8 @@ use crate::decisions::{Decision, Decisions, Selector};
 use crate::renames::RenameMap;
 use crate::version::Version;
 
-/// Result property: the decision that applies to the result (also for `confirmed`).
-pub const TRIAGE_KEY: &str = "sluice/triage";
-/// Suppression property naming the decision (`file:line`); marks suppressions sluice made, so
-/// applying decisions again replaces them instead of adding more.
-pub const DECISION_KEY: &str = "sluice/decision";
-/// Category (`automationDetails.id`) of the run that reports on triage and baseline.
-pub const TRIAGE_CATEGORY: &str = "sluice/triage/";
 /// Tool name of that run.
 pub const TRIAGE_TOOL: &str = "sluice-triage";
-
-/// Result properties a dependency stage sets so advisory decisions can match (see
-/// docs/triage.md). The advisory id is also looked for in `ruleId`.
-pub mod dep_keys {
-    pub const ADVISORY: &str = "sluice/advisory";
-    pub const ALIASES: &str = "sluice/aliases";
-    pub const PACKAGE: &str = "sluice/package";
-    pub const PACKAGE_VERSION: &str = "sluice/package-version";
-    pub const PURL: &str = "sluice/purl";
-}
 
 pub struct ApplyOptions<'a> {
     pub today: Date,
@@ -136,25 +119,25 @@ fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
     let (mut advisories, mut package, mut purl, mut version, mut scheme) = (Vec::new(), None, None, None, None);
     if want_deps {
         advisories.push(rule.to_ascii_lowercase());
-        if let Some(a) = str_prop(dep_keys::ADVISORY) {
+        if let Some(a) = str_prop(keys::ADVISORY) {
             advisories.push(a.to_ascii_lowercase());
         }
-        for alias in prop(result, dep_keys::ALIASES).and_then(Value::as_array).into_iter().flatten() {
+        for alias in prop(result, keys::ALIASES).and_then(Value::as_array).into_iter().flatten() {
             if let Some(a) = alias.as_str() {
                 advisories.push(a.to_ascii_lowercase());
             }
         }
-        package = str_prop(dep_keys::PACKAGE);
-        purl = str_prop(dep_keys::PURL);
+        package = str_prop(keys::PACKAGE);
+        purl = str_prop(keys::PURL);
         let purl_version = purl.as_deref().and_then(|p| split_purl(p).1.map(str::to_owned));
-        version = str_prop(dep_keys::PACKAGE_VERSION).or(purl_version).and_then(|v| Version::parse(&v));
+        version = str_prop(keys::PACKAGE_VERSION).or(purl_version).and_then(|v| Version::parse(&v));
         scheme = purl
             .as_deref()
             .and_then(sluice_inventory::purl::parse)
             .and_then(|p| sluice_advisory::version::Scheme::for_ecosystem(p.ecosystem));
     }
     Facts {
-        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY).cloned()),
+        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(keys::FINGERPRINT).cloned()),
         rule,
         path: artifact_path(result),
         stage: run_stage.to_owned(),
@@ -191,7 +174,7 @@ pub(crate) fn run_succeeded(run: &Run) -> bool {
 }
 
 pub(crate) fn is_triage_run(run: &Run) -> bool {
-    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(TRIAGE_CATEGORY)
+    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(keys::TRIAGE_CATEGORY)
 }
 
 struct Index<'d> {
@@ -302,11 +285,11 @@ pub fn clear(log: &mut Sarif) {
     for run in &mut log.runs {
         for result in run.results.iter_mut().flatten() {
             if let Some(props) = result.properties.as_mut() {
-                props.additional_properties.remove(TRIAGE_KEY);
+                props.additional_properties.remove(keys::TRIAGE);
             }
             if let Some(list) = result.suppressions.as_mut() {
                 list.retain(|s| {
-                    !s.properties.as_ref().is_some_and(|p| p.additional_properties.contains_key(DECISION_KEY))
+                    !s.properties.as_ref().is_some_and(|p| p.additional_properties.contains_key(keys::DECISION))
                 });
                 if list.is_empty() {
                     result.suppressions = None;
@@ -422,7 +405,7 @@ pub fn apply(
             .properties
             .get_or_insert_with(Default::default)
             .additional_properties
-            .insert(TRIAGE_KEY.into(), triage.clone());
+            .insert(keys::TRIAGE.into(), triage.clone());
         match suppression {
             Some(s) => {
                 result.suppressions.get_or_insert_with(Vec::new).push(s.clone());
@@ -469,15 +452,15 @@ fn render_decision(d: &Decision, decisions_uri: &str) -> (Value, Option<Suppress
     triage.insert("decision".into(), json!(format!("{decisions_uri}:{}", d.line)));
     let suppression = d.status.suppresses().then(|| {
         let mut props = serde_json::Map::new();
-        props.insert(DECISION_KEY.into(), json!(format!("{decisions_uri}:{}", d.line)));
-        props.insert("sluice/status".into(), json!(d.status.as_str()));
-        props.insert("sluice/who".into(), json!(d.who));
-        props.insert("sluice/when".into(), json!(d.when.to_string()));
+        props.insert(keys::DECISION.into(), json!(format!("{decisions_uri}:{}", d.line)));
+        props.insert(keys::STATUS.into(), json!(d.status.as_str()));
+        props.insert(keys::WHO.into(), json!(d.who));
+        props.insert(keys::WHEN.into(), json!(d.when.to_string()));
         if let Some(e) = d.expires {
-            props.insert("sluice/expires".into(), json!(e.to_string()));
+            props.insert(keys::EXPIRES.into(), json!(e.to_string()));
         }
         if let Some(s) = &d.source {
-            props.insert("sluice/source".into(), json!(s));
+            props.insert(keys::SOURCE.into(), json!(s));
         }
         let value = json!({
             "kind": "external",
@@ -573,14 +556,14 @@ mod tests {
         assert_eq!(s.status, Some(json!("accepted")));
         assert_eq!(s.justification.as_deref(), Some("false_positive: r"));
         let props = &s.properties.as_ref().unwrap().additional_properties;
-        assert_eq!(props[DECISION_KEY], ".sluice/triage.toml:1");
+        assert_eq!(props[keys::DECISION], ".sluice/triage.toml:1");
         assert_eq!(props["sluice/source"], "tool:bandit");
         // The tool's own suppression stays next to sluice's.
         assert_eq!(r[1].suppressions.as_ref().unwrap().len(), 2);
         // confirmed: recorded, not suppressed; the version outside the range is untouched.
         assert!(r[2].suppressions.is_none());
-        assert_eq!(r[2].properties.as_ref().unwrap().additional_properties[TRIAGE_KEY]["status"], "confirmed");
-        assert!(!r[3].properties.as_ref().unwrap().additional_properties.contains_key(TRIAGE_KEY));
+        assert_eq!(r[2].properties.as_ref().unwrap().additional_properties[keys::TRIAGE]["status"], "confirmed");
+        assert!(!r[3].properties.as_ref().unwrap().additional_properties.contains_key(keys::TRIAGE));
 
         let before = serde_json::to_string(&log).unwrap();
         run(&mut log, &d, "2025-06-01").unwrap();

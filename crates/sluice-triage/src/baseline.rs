@@ -24,16 +24,14 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 use sluice_sarif::sarif::{Result as SarifResult, Sarif};
-use sluice_sarif::{artifact_path, normalize_content, primary_region, FINGERPRINT_KEY};
+use sluice_sarif::{artifact_path, keys, normalize_content, primary_region};
 
-use crate::apply::{clear, is_triage_run, run_stage, run_succeeded, TRIAGE_CATEGORY};
+use crate::apply::{clear, is_triage_run, run_stage, run_succeeded};
 use crate::content::{fingerprint_at, Sources};
 use crate::renames::RenameMap;
 
 /// Where the baseline lives, relative to the repository root.
 pub const BASELINE_FILE: &str = ".sluice/baseline.sarif";
-/// Run property: the commit whose findings the baseline holds.
-pub const BASELINE_COMMIT_KEY: &str = "sluice/baseline-commit";
 
 /// Turns a normalized log into a baseline: sluice's triage is removed (decisions are kept
 /// apart, in the decisions file), and so are results already absent and their states; every
@@ -49,8 +47,8 @@ pub fn make_baseline(log: &mut Sarif, commit: Option<&str>) {
         }
         let props = run.properties.get_or_insert_with(Default::default);
         match commit {
-            Some(c) => props.additional_properties.insert(BASELINE_COMMIT_KEY.into(), json!(c)),
-            None => props.additional_properties.remove(BASELINE_COMMIT_KEY),
+            Some(c) => props.additional_properties.insert(keys::BASELINE_COMMIT.into(), json!(c)),
+            None => props.additional_properties.remove(keys::BASELINE_COMMIT),
         };
         run.baseline_guid = None;
     }
@@ -189,12 +187,12 @@ impl Baseline {
         let mut baseline = Baseline::default();
         for run in log.runs {
             let category = run.automation_details.and_then(|d| d.id).unwrap_or_default();
-            if category == TRIAGE_CATEGORY {
+            if category == keys::TRIAGE_CATEGORY {
                 continue;
             }
             let props = run.properties.unwrap_or_default();
             if baseline.commit.is_none() {
-                baseline.commit = props.get(BASELINE_COMMIT_KEY).and_then(Value::as_str).map(str::to_owned);
+                baseline.commit = props.get(keys::BASELINE_COMMIT).and_then(Value::as_str).map(str::to_owned);
             }
             let run_stage = props.get(sluice_sarif::keys::STAGE).and_then(Value::as_str);
             let stage = sluice_sarif::stage_from(Some(&category), run_stage, &run.tool.driver.name);
@@ -220,7 +218,7 @@ impl Baseline {
                     cwes.into_iter().flatten().filter_map(Value::as_str),
                 );
                 entries.push(Entry {
-                    fingerprint: r.partial_fingerprints.and_then(|mut f| f.remove(FINGERPRINT_KEY)),
+                    fingerprint: r.partial_fingerprints.and_then(|mut f| f.remove(keys::FINGERPRINT)),
                     path: uri.as_deref().map(decode_uri),
                     line: region.as_ref().and_then(|g| g.start_line),
                     snippet: region
@@ -246,7 +244,7 @@ impl Baseline {
                 baseline.commit = run
                     .properties
                     .as_ref()
-                    .and_then(|p| p.additional_properties.get(BASELINE_COMMIT_KEY))
+                    .and_then(|p| p.additional_properties.get(keys::BASELINE_COMMIT))
                     .and_then(Value::as_str)
                     .map(str::to_owned);
             }
@@ -257,7 +255,7 @@ impl Baseline {
                     continue;
                 }
                 entries.push(Entry {
-                    fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY).cloned()),
+                    fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(keys::FINGERPRINT).cloned()),
                     rule: result.rule_id.clone().unwrap_or_default(),
                     path: artifact_path(result),
                     line: primary_region(result).and_then(|r| r.start_line),
@@ -402,7 +400,7 @@ fn pair(
         }
     }
     for (i, r) in results.iter().enumerate() {
-        let Some(fp) = r.partial_fingerprints.as_ref().and_then(|f| f.get(FINGERPRINT_KEY)) else { continue };
+        let Some(fp) = r.partial_fingerprints.as_ref().and_then(|f| f.get(keys::FINGERPRINT)) else { continue };
         if let Some(k) = by_fp.get(fp.as_str()).and_then(|ks| ks.iter().copied().find(|&k| !taken[k])) {
             taken[k] = true;
             done[i] = true;

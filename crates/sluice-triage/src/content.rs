@@ -13,7 +13,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use sluice_sarif::sarif::Result as SarifResult;
-use sluice_sarif::{artifact_path, content_hash, normalize_content, primary_region, SourceFiles, FINGERPRINT_KEY};
+use sluice_sarif::{artifact_path, content_hash, keys, normalize_content, primary_region, SourceFiles};
 
 /// Lines of a region that normalization hashes (sluice-sarif's `MAX_FINGERPRINT_LINES`).
 const MAX_FINGERPRINT_LINES: usize = 30;
@@ -102,7 +102,7 @@ fn by_columns(span: &[String], start: Option<i64>, end: Option<i64>, whole: bool
 /// The fingerprint the result would have had at `old_path`, or `None` when no content at hand
 /// reproduces its current fingerprint.
 pub(crate) fn fingerprint_at(result: &SarifResult, old_path: &str, sources: &mut Sources<'_>) -> Option<String> {
-    let current = result.partial_fingerprints.as_ref()?.get(FINGERPRINT_KEY)?;
+    let current = result.partial_fingerprints.as_ref()?.get(keys::FINGERPRINT)?;
     let (base, occurrence) = current.split_once(':')?;
     let path = artifact_path(result)?;
     let rule = result.rule_id.as_deref().unwrap_or_default();
@@ -132,7 +132,7 @@ mod tests {
         let result = &log.runs[0].results.as_ref().unwrap()[0];
         let mut sources = Sources::new(Some(root));
         let at_new = fingerprint_at(result, "new/app.py", &mut sources).unwrap();
-        assert_eq!(&at_new, result.partial_fingerprints.as_ref().unwrap().get(FINGERPRINT_KEY).unwrap());
+        assert_eq!(&at_new, result.partial_fingerprints.as_ref().unwrap().get(keys::FINGERPRINT).unwrap());
 
         // The same code at the old path has the fingerprint the re-derivation predicts.
         std::fs::create_dir_all(root.join("old")).unwrap();
@@ -141,13 +141,13 @@ mod tests {
         let mut old_log = read_log(old.as_bytes(), "t").unwrap();
         normalize_run(&mut old_log.runs[0], &NormalizeOptions { stage: "t", root, base: root, read_files: true });
         let old_fp = old_log.runs[0].results.as_ref().unwrap()[0].partial_fingerprints.as_ref().unwrap()
-            [FINGERPRINT_KEY]
+            [keys::FINGERPRINT]
             .clone();
         assert_eq!(fingerprint_at(result, "old/app.py", &mut sources).unwrap(), old_fp);
 
         // A fingerprint sluice did not compute from this content is not re-derived.
         let mut foreign = result.clone();
-        foreign.partial_fingerprints.as_mut().unwrap().insert(FINGERPRINT_KEY.into(), "0".repeat(32) + ":1");
+        foreign.partial_fingerprints.as_mut().unwrap().insert(keys::FINGERPRINT.into(), "0".repeat(32) + ":1");
         assert_eq!(fingerprint_at(&foreign, "old/app.py", &mut sources), None);
     }
 

@@ -17,13 +17,9 @@ mod summary;
 mod version;
 mod vex;
 
-pub use apply::{
-    apply, clear, dep_keys, run_stage, ApplyOptions, Conflict, ConflictError, Followed, TriageOutcome, DECISION_KEY,
-    TRIAGE_CATEGORY, TRIAGE_KEY, TRIAGE_TOOL,
-};
+pub use apply::{apply, clear, run_stage, ApplyOptions, Conflict, ConflictError, Followed, TriageOutcome, TRIAGE_TOOL};
 pub use baseline::{
-    compare, make_baseline, Baseline, BaselineError, BaselineOutcome, CompareOptions, Fixed, BASELINE_COMMIT_KEY,
-    BASELINE_FILE,
+    compare, make_baseline, Baseline, BaselineError, BaselineOutcome, CompareOptions, Fixed, BASELINE_FILE,
 };
 pub use date::Date;
 pub use decisions::{
@@ -32,6 +28,6 @@ pub use decisions::{
 };
 pub use edit::{remove, upsert, Edit, EditError, NewDecision, NewSelector, HEADER};
 pub use renames::RenameMap;
-pub use summary::{summary_keys, triage_run, Summary};
+pub use summary::{triage_run, Summary};
 pub use version::{Version, VersionRange};
 pub use vex::{export as export_vex, import as import_vex, Import as VexImport, VexError, OPENVEX_CONTEXT};

@@ -3,26 +3,12 @@
 //! (counts in the run's properties).
 
 use serde_json::{json, Map, Value};
+use sluice_sarif::keys;
 use sluice_sarif::sarif::Run;
 
-use crate::apply::{artifact_location, TriageOutcome, TRIAGE_CATEGORY, TRIAGE_TOOL};
+use crate::apply::{artifact_location, TriageOutcome, TRIAGE_TOOL};
 use crate::baseline::BaselineOutcome;
 use crate::decisions::Decisions;
-
-/// Run property keys of the triage run (read by sluice-report).
-pub mod summary_keys {
-    pub const DECISIONS: &str = "sluice/decisions";
-    pub const SUPPRESSED: &str = "sluice/suppressed";
-    pub const CONFIRMED: &str = "sluice/confirmed";
-    pub const STALE: &str = "sluice/stale";
-    pub const EXPIRED: &str = "sluice/expired";
-    pub const NEW: &str = "sluice/new";
-    pub const UNCHANGED: &str = "sluice/unchanged";
-    pub const UPDATED: &str = "sluice/updated";
-    pub const FIXED: &str = "sluice/fixed";
-    pub const FIXED_FINDINGS: &str = "sluice/fixed-findings";
-    pub const BASELINE_COMMIT: &str = "sluice/baseline-commit";
-}
 
 /// Fixed findings listed one by one in the run's properties; the count is always exact.
 const MAX_FIXED_LISTED: usize = 1000;
@@ -75,11 +61,11 @@ pub fn triage_run(s: &Summary<'_>) -> Run {
     let mut props = Map::new();
     let mut notes = Vec::new();
     if let Some((decisions, outcome)) = s.decisions {
-        props.insert(summary_keys::DECISIONS.into(), json!(decisions.items.len()));
-        props.insert(summary_keys::SUPPRESSED.into(), json!(outcome.suppressed));
-        props.insert(summary_keys::CONFIRMED.into(), json!(outcome.confirmed));
-        props.insert(summary_keys::STALE.into(), json!(outcome.stale.len()));
-        props.insert(summary_keys::EXPIRED.into(), json!(outcome.expired.len()));
+        props.insert(keys::DECISIONS.into(), json!(decisions.items.len()));
+        props.insert(keys::SUPPRESSED.into(), json!(outcome.suppressed));
+        props.insert(keys::CONFIRMED.into(), json!(outcome.confirmed));
+        props.insert(keys::STALE.into(), json!(outcome.stale.len()));
+        props.insert(keys::EXPIRED.into(), json!(outcome.expired.len()));
         for &i in &outcome.stale {
             let d = &decisions.items[i];
             notes.push(notification(
@@ -124,12 +110,12 @@ pub fn triage_run(s: &Summary<'_>) -> Run {
         }
     }
     if let Some(b) = s.baseline {
-        props.insert(summary_keys::NEW.into(), json!(b.new));
-        props.insert(summary_keys::UNCHANGED.into(), json!(b.unchanged));
-        props.insert(summary_keys::UPDATED.into(), json!(b.updated));
-        props.insert(summary_keys::FIXED.into(), json!(b.fixed.len()));
+        props.insert(keys::NEW.into(), json!(b.new));
+        props.insert(keys::UNCHANGED.into(), json!(b.unchanged));
+        props.insert(keys::UPDATED.into(), json!(b.updated));
+        props.insert(keys::FIXED.into(), json!(b.fixed.len()));
         if let Some(c) = &b.commit {
-            props.insert(summary_keys::BASELINE_COMMIT.into(), json!(c));
+            props.insert(keys::BASELINE_COMMIT.into(), json!(c));
         }
         let listed: Vec<Value> = b
             .fixed
@@ -149,7 +135,7 @@ pub fn triage_run(s: &Summary<'_>) -> Run {
                 v
             })
             .collect();
-        props.insert(summary_keys::FIXED_FINDINGS.into(), Value::Array(listed));
+        props.insert(keys::FIXED_FINDINGS.into(), Value::Array(listed));
     }
     for w in s.warnings {
         notes.push(notification("triage-warning", "warning", w.clone(), None));
@@ -174,7 +160,7 @@ pub fn triage_run(s: &Summary<'_>) -> Run {
             "rules": [],
             "notifications": descriptors,
         } },
-        "automationDetails": { "id": TRIAGE_CATEGORY },
+        "automationDetails": { "id": keys::TRIAGE_CATEGORY },
         "invocations": [{ "executionSuccessful": true, "toolConfigurationNotifications": notes }],
         "results": [],
         "properties": props,

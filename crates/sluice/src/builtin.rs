@@ -101,14 +101,14 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
     let (findings, commits, skipped, counters) = if input.staged {
         let findings = sluice_secrets::scan_staged(root, &engine)?;
         let commits = vec![None; findings.len()];
-        (findings, commits, Vec::new(), json!({ "sluice/scanned": "staged content (the git index)" }))
+        (findings, commits, Vec::new(), json!({ keys::SCANNED: "staged content (the git index)" }))
     } else if input.history {
         let scan = sluice_secrets::scan_history(root, &engine)?;
         let counters = json!({
-            "sluice/commits-scanned": scan.commits,
-            "sluice/blobs-scanned": scan.blobs_scanned,
-            "sluice/bytes-scanned": scan.bytes_scanned,
-            "sluice/blobs-skipped": scan.blobs_skipped,
+            keys::COMMITS_SCANNED: scan.commits,
+            keys::BLOBS_SCANNED: scan.blobs_scanned,
+            keys::BYTES_SCANNED: scan.bytes_scanned,
+            keys::BLOBS_SKIPPED: scan.blobs_skipped,
         });
         let (findings, commits): (Vec<_>, Vec<_>) =
             scan.findings.into_iter().map(|h| (h.finding, Some(h.commit))).unzip();
@@ -117,9 +117,9 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
         let scan = engine.scan(target).context("secrets scan failed")?;
         let binaries = scan.skipped.iter().filter(|s| matches!(s.reason, sluice_secrets::SkipReason::Binary)).count();
         let counters = json!({
-            "sluice/files-scanned": scan.files_scanned,
-            "sluice/bytes-scanned": scan.bytes_scanned,
-            "sluice/binary-files-skipped": binaries,
+            keys::FILES_SCANNED: scan.files_scanned,
+            keys::BYTES_SCANNED: scan.bytes_scanned,
+            keys::BINARY_FILES_SKIPPED: binaries,
         });
         let commits = vec![None; scan.findings.len()];
         (scan.findings, commits, scan.skipped, counters)
@@ -150,7 +150,7 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
                     "tags": rule.tags,
                     "precision": precision,
                     "security-severity": format!("{:.1}", rule.severity),
-                    "sluice/cwe": [rule.cwe],
+                    keys::CWE: [rule.cwe],
                 },
             })
         })
@@ -191,8 +191,8 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
                 keys::SECURITY_SEVERITY: format!("{severity:.1}"),
                 keys::SEVERITY_SOURCE: "sluice secrets rules",
                 keys::CWE: ["CWE-798"],
-                "sluice/redacted": f.redacted,
-                "sluice/entropy": (f64::from(f.entropy) * 100.0).round() / 100.0,
+                keys::REDACTED: f.redacted,
+                keys::ENTROPY: (f64::from(f.entropy) * 100.0).round() / 100.0,
             },
         }));
         if let (Some(why), Some(result)) = (&f.suppressed_by, results.last_mut().and_then(Value::as_object_mut)) {
@@ -200,9 +200,9 @@ fn secrets(input: &StageInput<'_>) -> Result<Run> {
             result.insert("suppressions".into(), in_source_suppression(why, Some(&engine)));
         }
         if let (Some(c), Some(props)) = (commit, results.last_mut().and_then(|r| r["properties"].as_object_mut())) {
-            props.insert("sluice/commit".into(), json!(c.id));
-            props.insert("sluice/commit-date".into(), json!(c.date));
-            props.insert("sluice/commit-author".into(), json!(c.author));
+            props.insert(keys::COMMIT.into(), json!(c.id));
+            props.insert(keys::COMMIT_DATE.into(), json!(c.date));
+            props.insert(keys::COMMIT_AUTHOR.into(), json!(c.author));
         }
         fingerprint_keys.push((f.rule_id.clone(), f.path.clone(), f.secret_sha256.clone()));
     }
@@ -252,15 +252,15 @@ fn name_result(
             keys::SECURITY_SEVERITY: format!("{severity:.1}"),
             keys::SEVERITY_SOURCE: "sluice secrets rules",
             keys::CWE: ["CWE-798"],
-            "sluice/redacted": f.redacted,
-            "sluice/in-path": true,
-            "sluice/entropy": (f64::from(f.entropy) * 100.0).round() / 100.0,
+            keys::REDACTED: f.redacted,
+            keys::IN_PATH: true,
+            keys::ENTROPY: (f64::from(f.entropy) * 100.0).round() / 100.0,
         },
     });
     if let (Some(c), Some(props)) = (commit, result["properties"].as_object_mut()) {
-        props.insert("sluice/commit".into(), json!(c.id));
-        props.insert("sluice/commit-date".into(), json!(c.date));
-        props.insert("sluice/commit-author".into(), json!(c.author));
+        props.insert(keys::COMMIT.into(), json!(c.id));
+        props.insert(keys::COMMIT_DATE.into(), json!(c.date));
+        props.insert(keys::COMMIT_AUTHOR.into(), json!(c.author));
     }
     result
 }
@@ -415,11 +415,11 @@ fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &Path)
             .map(|w| json!({ "level": "note", "message": { "text": format!("{}: {}", w.path, w.kind) } })),
     );
     let counters = json!({
-        "sluice/files-scanned": scan.files_scanned,
-        "sluice/files-parsed": scan.files_parsed,
-        "sluice/bytes-scanned": scan.bytes_scanned,
-        "sluice/files-skipped": scan.skipped.len(),
-        "sluice/rules": engine.rules().len(),
+        keys::FILES_SCANNED: scan.files_scanned,
+        keys::FILES_PARSED: scan.files_parsed,
+        keys::BYTES_SCANNED: scan.bytes_scanned,
+        keys::FILES_SKIPPED: scan.skipped.len(),
+        keys::RULES: engine.rules().len(),
     });
 
     assemble_run("sast", descriptors, results, &fingerprint_keys, notifications, counters, true)
@@ -507,10 +507,10 @@ fn sast_descriptor(rule: &sluice_sast::Rule, root: &Path) -> Value {
                 sluice_sast::Level::Note => "recommendation",
             },
             "security-severity": format!("{:.1}", rule.security_severity),
-            "sluice/cwe": rule.cwe,
-            "sluice/owasp": rule.owasp,
-            "sluice/language": rule.language.name(),
-            "sluice/rule-source": if rule.builtin {
+            keys::CWE: rule.cwe,
+            keys::OWASP: rule.owasp,
+            keys::LANGUAGE: rule.language.name(),
+            keys::RULE_SOURCE: if rule.builtin {
                 format!("sluice:{}", rule.origin)
             } else {
                 // User rules: the file, relative to the repository when it is inside.

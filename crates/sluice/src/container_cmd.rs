@@ -38,7 +38,7 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
     };
     if input.image.is_none() {
         let files = dockerfiles(root, input.scope, &mut notifications);
-        counters.insert("sluice/dockerfiles-scanned".into(), json!(files.len()));
+        counters.insert(keys::DOCKERFILES_SCANNED.into(), json!(files.len()));
         let secrets = sluice_secrets::Engine::new(&sluice_secrets::Config {
             max_file_size: MAX_DOCKERFILE_SIZE,
             extra_rules: Vec::new(),
@@ -119,8 +119,8 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
                     fingerprint_keys.push(found.key);
                     advisory_rules.entry(found.rule.0).or_insert(found.rule.1);
                 }
-                counters.insert("sluice/image-packages".into(), json!(matched.packages));
-                counters.insert("sluice/advisory-db".into(), json!(db_path.display().to_string()));
+                counters.insert(keys::IMAGE_PACKAGES.into(), json!(matched.packages));
+                counters.insert(keys::ADVISORY_DB.into(), json!(db_path.display().to_string()));
             }
             None => success = false,
         }
@@ -132,7 +132,7 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
     // Advisory rules follow the Dockerfile rules; image results carry no ruleIndex.
     descriptors.extend(advisory_rules.into_values());
 
-    counters.insert("sluice/images".into(), json!(images.len()));
+    counters.insert(keys::IMAGES.into(), json!(images.len()));
     let mut run = crate::builtin::assemble_run(
         "container",
         descriptors,
@@ -144,7 +144,7 @@ pub fn run(input: &StageInput<'_>) -> Result<Run> {
     )?;
     if !inventories.is_empty() {
         run.properties = Some(
-            serde_json::from_value(json!({ "sluice/image-inventories": inventories }))
+            serde_json::from_value(json!({ keys::IMAGE_INVENTORIES: inventories }))
                 .context("internal: run properties")?,
         );
     }
@@ -185,12 +185,12 @@ fn image_vulnerabilities(db: &sluice_advisory::Database, images: &[(String, Inve
             out.notes.extend(m.notes.iter().map(|n| format!("{shown}: {n}")));
             for finding in &m.findings {
                 let mut extra = serde_json::Map::new();
-                extra.insert("sluice/image".into(), json!(shown));
-                extra.insert("sluice/image-path".into(), json!(package.location.path));
+                extra.insert(keys::IMAGE.into(), json!(shown));
+                extra.insert(keys::IMAGE_PATH.into(), json!(package.location.path));
                 let mut context = format!("Found in {shown} at {}", package.location.path);
                 if let Some((i, layer)) = package.layer.as_deref().and_then(|d| layer_index.get(d)) {
-                    extra.insert("sluice/layer".into(), json!(layer.digest));
-                    extra.insert("sluice/layer-index".into(), json!(i + 1));
+                    extra.insert(keys::LAYER.into(), json!(layer.digest));
+                    extra.insert(keys::LAYER_INDEX.into(), json!(i + 1));
                     context.push_str(&format!(
                         ", installed by layer {} of {} ({})",
                         i + 1,
@@ -198,7 +198,7 @@ fn image_vulnerabilities(db: &sluice_advisory::Database, images: &[(String, Inve
                         short_digest(&layer.digest)
                     ));
                     if let Some(step) = &layer.created_by {
-                        extra.insert("sluice/layer-created-by".into(), json!(step));
+                        extra.insert(keys::LAYER_CREATED_BY.into(), json!(step));
                         context.push_str(&format!(": `{}`", step.chars().take(120).collect::<String>()));
                     }
                 }
@@ -320,8 +320,8 @@ fn descriptor(rule: &RuleInfo) -> Value {
             "tags": tags,
             "precision": rule.precision,
             "security-severity": format!("{:.1}", rule.security_severity),
-            "sluice/cwe": rule.cwe.into_iter().collect::<Vec<_>>(),
-            "sluice/hadolint": rule.hadolint,
+            keys::CWE: rule.cwe.into_iter().collect::<Vec<_>>(),
+            keys::HADOLINT: rule.hadolint,
         },
     })
 }

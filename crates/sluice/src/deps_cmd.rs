@@ -220,12 +220,12 @@ pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> 
     let packages: Vec<&Package> = lockfiles.iter().flat_map(|l| l.packages.iter()).collect();
     if packages.is_empty() && notes.iter().all(|n| n.level != "error") {
         notes.push(Notification { level: "note", text: "no lockfiles with packages found; nothing to check".into() });
-        return finish(Vec::new(), Vec::new(), Vec::new(), notes, json!({ "sluice/lockfiles": lockfiles.len() }), true);
+        return finish(Vec::new(), Vec::new(), Vec::new(), notes, json!({ keys::LOCKFILES: lockfiles.len() }), true);
     }
     let Some((db, db_path)) =
         open_db(input.root, db_override, opts.db.as_deref(), opts.max_db_age_days, &mut notes, "dependencies")?
     else {
-        return finish(Vec::new(), Vec::new(), Vec::new(), notes, json!({ "sluice/packages": packages.len() }), false);
+        return finish(Vec::new(), Vec::new(), Vec::new(), notes, json!({ keys::PACKAGES: packages.len() }), false);
     };
     // Each distinct (ecosystem, name, version) is matched once, however many lockfiles have it.
     let mut cache: HashMap<(sluice_inventory::Ecosystem, &str, &str), PackageMatch> = HashMap::new();
@@ -287,12 +287,12 @@ pub fn stage(input: &StageInput<'_>, db_override: Option<&Path>) -> Result<Run> 
         fingerprint_keys.push((finding.id.clone(), package.location.path.clone(), content));
     }
     let counters = json!({
-        "sluice/lockfiles": lockfiles.len(),
-        "sluice/packages": packages.len(),
-        "sluice/packages-not-from-a-registry": not_registry,
-        "sluice/advisory-db": db_path.display().to_string(),
-        "sluice/advisory-db-updated": db.meta().updated_at,
-        "sluice/advisories": db.meta().total,
+        keys::LOCKFILES: lockfiles.len(),
+        keys::PACKAGES: packages.len(),
+        keys::PACKAGES_NOT_FROM_A_REGISTRY: not_registry,
+        keys::ADVISORY_DB: db_path.display().to_string(),
+        keys::ADVISORY_DB_UPDATED: db.meta().updated_at,
+        keys::ADVISORIES: db.meta().total,
     });
     let descriptors: Vec<Value> = descriptors.into_values().collect();
     finish(descriptors, results, fingerprint_keys, notes, counters, true)
@@ -397,10 +397,10 @@ pub(crate) fn descriptor(package: &Package, finding: &Finding) -> Value {
         "tags": tags,
         "precision": "very-high",
         "problem.severity": if level == "error" { "error" } else { "warning" },
-        "sluice/advisory-kind": finding.kind.as_str(),
-        "sluice/advisory": finding.id,
-        "sluice/aliases": finding.aliases,
-        "sluice/cwe": cwes,
+        keys::ADVISORY_KIND: finding.kind.as_str(),
+        keys::ADVISORY: finding.id,
+        keys::ALIASES: finding.aliases,
+        keys::CWE: cwes,
     });
     if let Some(obj) = properties.as_object_mut() {
         if let Some(score) = &finding.score {
@@ -462,29 +462,29 @@ pub(crate) fn result(package: &Package, finding: &Finding, at: &Place<'_>) -> Va
         how_to_fix(package, finding)
     );
     let mut properties = json!({
-        "sluice/advisory": finding.id,
-        "sluice/aliases": finding.aliases,
-        "sluice/purl": package.purl,
-        "sluice/package": package.name,
-        "sluice/package-version": package.version,
-        "sluice/ecosystem": package.ecosystem.osv_name(),
-        "sluice/fixed-versions": finding.fixed,
-        "sluice/advisory-kind": finding.kind.as_str(),
-        "sluice/relationship": format!("{:?}", package.relationship).to_lowercase(),
+        keys::ADVISORY: finding.id,
+        keys::ALIASES: finding.aliases,
+        keys::PURL: package.purl,
+        keys::PACKAGE: package.name,
+        keys::PACKAGE_VERSION: package.version,
+        keys::ECOSYSTEM: package.ecosystem.osv_name(),
+        keys::FIXED_VERSIONS: finding.fixed,
+        keys::ADVISORY_KIND: finding.kind.as_str(),
+        keys::RELATIONSHIP: format!("{:?}", package.relationship).to_lowercase(),
     });
     if let Some(obj) = properties.as_object_mut() {
         if let Some(v) = &finding.upgrade_to {
-            obj.insert("sluice/upgrade-to".into(), json!(v));
+            obj.insert(keys::UPGRADE_TO.into(), json!(v));
         }
         if let Some(score) = &finding.score {
             obj.insert(keys::SECURITY_SEVERITY.into(), json!(format!("{:.1}", score.value)));
             obj.insert(keys::SEVERITY_SOURCE.into(), json!(score.source));
-            obj.insert("sluice/severity-basis".into(), json!(score.basis));
+            obj.insert(keys::SEVERITY_BASIS.into(), json!(score.basis));
         }
         if let Some(distro) = &package.distro {
-            obj.insert("sluice/distro".into(), json!(distro.osv_ecosystem()));
+            obj.insert(keys::DISTRO.into(), json!(distro.osv_ecosystem()));
             if let Some(src) = &distro.source_name {
-                obj.insert("sluice/source-package".into(), json!(src));
+                obj.insert(keys::SOURCE_PACKAGE.into(), json!(src));
             }
         }
         if let Some((_, extra)) = &at.context {

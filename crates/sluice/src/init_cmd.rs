@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
@@ -66,16 +65,10 @@ pub struct Detected {
     pub ci: Vec<Ci>,
 }
 
-/// Walks the repository (respecting `.gitignore`) and reports what it contains.
+/// Walks the repository (the one walk, `sluice_pipeline::list_files`, as `sluice plan` does)
+/// and reports what it contains.
 pub fn detect(root: &Path) -> Detected {
-    let mut paths = Vec::new();
-    for entry in ignore::WalkBuilder::new(root).hidden(false).build().flatten() {
-        let path = entry.path();
-        if path.components().any(|c| c.as_os_str() == ".git") || !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        paths.push(path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/"));
-    }
+    let paths = sluice_pipeline::list_files(root);
     let found = sluice_policy::detect(paths.iter().map(String::as_str));
     let mut detected = Detected::default();
     for path in &paths {
@@ -170,11 +163,7 @@ pub fn init(args: InitArgs) -> Result<u8> {
 }
 
 fn git_hooks_dir(root: &Path) -> Option<PathBuf> {
-    let out = Command::new("git").arg("-C").arg(root).args(["rev-parse", "--git-path", "hooks"]).output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let hooks = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let hooks = PathBuf::from(sluice_repo::Git::new(root).value(&["rev-parse", "--git-path", "hooks"])?);
     Some(if hooks.is_absolute() { hooks } else { root.join(hooks) })
 }
 

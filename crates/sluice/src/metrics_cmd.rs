@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use sluice_metrics::{DeployStatus, Deployment, Incident, Inserted, Repo, ScanFinding, ScanRun, Store};
 use sluice_pipeline::{safe_fs, Config};
+use sluice_sarif::keys;
 use sluice_sarif::sarif::Sarif;
 
 use crate::exit;
@@ -468,7 +469,7 @@ pub fn record_run(root: &Path, config: &Config, log: &Sarif, complete: bool, not
             let triage = result
                 .properties
                 .as_ref()
-                .and_then(|p| p.additional_properties.get("sluice/triage"))
+                .and_then(|p| p.additional_properties.get(keys::TRIAGE))
                 .and_then(|t| t.get("status"))
                 .and_then(|s| s.as_str())
                 .map(str::to_owned);

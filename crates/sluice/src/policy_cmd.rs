@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -13,6 +12,7 @@ use serde_json::Value as Json;
 use sluice_policy::input::{self, Sbom};
 use sluice_policy::policy::{check_input_fields, Policy};
 use sluice_policy::{attest, EvalOptions, Facts, Outcome, PolicyRef, RunFacts, TestStatus, Timestamp, Verdict};
+use sluice_repo::Git;
 use sluice_report::escape::terminal;
 use sluice_sarif::read_log;
 use sluice_sarif::sarif::Sarif;
@@ -276,14 +276,8 @@ fn read_sarif_bytes(file: Option<&Path>, root: &Path, limit: u64) -> Result<(Vec
     Ok((bytes, origin))
 }
 
-fn git_text(root: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(root).args(args).output().ok()?;
-    let text = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (out.status.success() && !text.is_empty()).then_some(text)
-}
-
 fn branch(root: &Path) -> Option<String> {
-    git_text(root, &["symbolic-ref", "--short", "-q", "HEAD"]).or_else(|| {
+    Git::new(root).value(&["symbolic-ref", "--short", "-q", "HEAD"]).or_else(|| {
         // Detached checkouts in CI: the systems' own variables.
         ["GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME", "BUILDKITE_BRANCH"]
             .iter()
@@ -338,7 +332,7 @@ fn facts(root: &Path, now: Timestamp, sbom: Option<Sbom>) -> Result<Facts> {
     let files = sluice_pipeline::list_files(root);
     Ok(Facts {
         run: RunFacts {
-            commit: git_text(root, &["rev-parse", "HEAD"]),
+            commit: Git::new(root).value(&["rev-parse", "HEAD"]),
             branch: branch(root),
             now: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             configured_stages: configured,
@@ -430,7 +424,7 @@ struct GatedOutput {
 }
 
 fn is_gate_run(run: &sluice_sarif::sarif::Run) -> bool {
-    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(input::GATE_CATEGORY)
+    run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(sluice_sarif::keys::GATE_CATEGORY)
 }
 
 fn spool_file() -> Result<std::fs::File> {
@@ -706,10 +700,11 @@ pub fn attest(args: AttestArgs) -> Result<u8> {
         format!("{}: cannot read; run `sluice run` first or give --sarif FILE", sarif_path.display())
     })?;
     let log = read_log(&bytes, &sarif_path.display().to_string())?;
-    let commit = git_text(&root, &["rev-parse", "HEAD"]).with_context(|| {
+    let commit = Git::new(&root).value(&["rev-parse", "HEAD"]).with_context(|| {
         format!("{}: not a git repository with a commit; the attestation's subject is the commit", root.display())
     })?;
-    let repository = git_text(&root, &["remote", "get-url", "origin"])
+    let repository = Git::new(&root)
+        .value(&["remote", "get-url", "origin"])
         .unwrap_or_else(|| root.file_name().map_or_else(|| ".".to_owned(), |n| n.to_string_lossy().into_owned()));
     let now = Timestamp::now();
     let sbom_dir = sarif_path.parent().map_or_else(|| root.clone(), Path::to_owned);
@@ -777,10 +772,9 @@ pub fn attest(args: AttestArgs) -> Result<u8> {
 }
 
 fn recorded_reasons(log: &Sarif) -> (Vec<String>, Vec<String>) {
-    let run = log
-        .runs
-        .iter()
-        .find(|r| r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(input::GATE_CATEGORY));
+    let run = log.runs.iter().find(|r| {
+        r.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(sluice_sarif::keys::GATE_CATEGORY)
+    });
     let props = run.and_then(|r| r.properties.as_ref()).map(|p| &p.additional_properties);
     let list = |key: &str| -> Vec<String> {
         props
@@ -797,7 +791,7 @@ fn recorded_reasons(log: &Sarif) -> (Vec<String>, Vec<String>) {
             })
             .collect()
     };
-    (list(sluice_policy::verdict::gate_keys::DENIALS), list(sluice_policy::verdict::gate_keys::WARNINGS))
+    (list(sluice_sarif::keys::DENIALS), list(sluice_sarif::keys::WARNINGS))
 }
 
 pub fn verify(args: VerifyArgs) -> Result<u8> {

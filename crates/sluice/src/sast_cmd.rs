@@ -6,9 +6,9 @@
 //! ([`sluice_sast::ChangedLines::from_unified_diff`]) and filters findings.
 
 use std::path::Path;
-use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
+use sluice_repo::Git;
 use sluice_sast::ChangedLines;
 
 /// The lines changed since the merge base of `since` and HEAD (committed, staged and unstaged
@@ -18,43 +18,29 @@ pub fn changed_lines(root: &Path, since: Option<&str>, staged: bool) -> Result<C
     // `-U0`: hunks cover exactly the changed lines; `--relative`: paths relative to the root,
     // like the scan's; no renames, colors or external diff drivers to misread.
     let diff_args = ["diff", "--unified=0", "--relative", "--no-color", "--no-ext-diff", "--no-renames"];
+    // Diffs of files that are not UTF-8 still carry UTF-8 headers, which is all that is read.
+    let git = Git::new(root);
     let mut changed = match (since, staged) {
         (Some(reference), _) => {
-            let base = git(root, &["merge-base", reference, "HEAD"]).with_context(|| {
-                format!("unknown git ref `{reference}` in {}: fetch it first or name another ref", root.display())
-            })?;
+            let base = git.merge_base(reference)?;
             let mut args = diff_args.to_vec();
-            args.push(base.trim());
-            ChangedLines::from_unified_diff(&git(root, &args)?)
+            args.push(&base);
+            ChangedLines::from_unified_diff(&git.text(&args)?)
         }
         (None, true) => {
             let mut args = diff_args.to_vec();
             args.push("--cached");
-            ChangedLines::from_unified_diff(&git(root, &args)?)
+            ChangedLines::from_unified_diff(&git.text(&args)?)
         }
         (None, false) => {
             bail!("--changed-lines needs to know what changed: add --since REF (e.g. --since origin/main) or --staged")
         }
     };
     if since.is_some() {
-        let untracked = git(root, &["ls-files", "--others", "--exclude-standard", "-z"])?;
+        let untracked = git.text(&["ls-files", "--others", "--exclude-standard", "-z"])?;
         for path in untracked.split('\0').filter(|p| !p.is_empty()) {
             changed.add_whole_file(path);
         }
     }
     Ok(changed)
-}
-
-fn git(root: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .with_context(|| format!("cannot run git in {} (is git installed?)", root.display()))?;
-    if !out.status.success() {
-        bail!("`git {}` failed in {}: {}", args.join(" "), root.display(), String::from_utf8_lossy(&out.stderr).trim());
-    }
-    // Diffs of files that are not UTF-8 still carry UTF-8 headers, which is all that is read.
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

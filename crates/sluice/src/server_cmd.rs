@@ -362,11 +362,8 @@ impl Ci {
             ci.pipeline_url = var("CI_PIPELINE_URL");
             ci.run_id = var("CI_JOB_ID").map(|id| format!("gitlab-{id}"));
         }
-        let git = |args: &[&str]| -> Option<String> {
-            let out = std::process::Command::new("git").args(args).current_dir(root).output().ok()?;
-            let text = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-            (out.status.success() && !text.is_empty()).then_some(text)
-        };
+        let repository = sluice_repo::Git::new(root);
+        let git = |args: &[&str]| repository.value(args);
         if ci.commit.is_none() {
             ci.commit = git(&["rev-parse", "HEAD"]);
         }

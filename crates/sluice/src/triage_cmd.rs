@@ -4,15 +4,15 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use sluice_pipeline::{safe_fs, Config, Scope, StageStatus};
+use sluice_repo::Git;
 use sluice_report::escape::{terminal, terminal_lines};
 use sluice_sarif::sarif::{Result as SarifResult, Sarif};
-use sluice_sarif::{keys, normalize_run, read_log, Merger, NormalizeOptions, FINGERPRINT_KEY};
+use sluice_sarif::{keys, normalize_run, read_log, Merger, NormalizeOptions};
 use sluice_triage::{
     Baseline, CompareOptions, Date, Decisions, Edit, NewDecision, NewSelector, RenameMap, Selector, Status, Summary,
     BASELINE_FILE, DECISIONS_FILE,
@@ -186,17 +186,8 @@ pub fn triage(args: TriageArgs) -> Result<u8> {
 // ---------------------------------------------------------------------------------------------
 // git
 
-fn git(root: &Path, args: &[&str]) -> Result<std::process::Output> {
-    Command::new("git").arg("-C").arg(root).args(args).output().context("cannot run git (is it installed and on PATH?)")
-}
-
-fn git_text(root: &Path, args: &[&str]) -> Option<String> {
-    let out = git(root, args).ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 fn head_commit(root: &Path) -> Option<String> {
-    git_text(root, &["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
+    Git::new(root).value(&["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
 }
 
 /// Files renamed between `commit` and the working tree, as git detects them. When `commit` is
@@ -205,20 +196,18 @@ fn head_commit(root: &Path) -> Option<String> {
 /// are compared directly. `None` when git does not know the commit (a shallow clone).
 fn renames_since(root: &Path, commit: &str) -> Option<RenameMap> {
     let spec = format!("{commit}^{{commit}}");
-    let commit = git_text(root, &["rev-parse", "--verify", "--quiet", &spec])?;
+    let commit = Git::new(root).value(&["rev-parse", "--verify", "--quiet", &spec])?;
+    let git = Git::new(root);
     let diff = |from: &str| -> Option<Vec<u8>> {
-        let out = git(root, &["diff", "--no-ext-diff", "--find-renames", "--name-status", "-z", from, "--"]).ok()?;
-        out.status.success().then_some(out.stdout)
+        git.bytes(&["diff", "--no-ext-diff", "--find-renames", "--name-status", "-z", from, "--"]).ok()
     };
-    let ancestor = head_commit(root).is_some()
-        && git(root, &["merge-base", "--is-ancestor", &commit, "HEAD"]).is_ok_and(|o| o.status.success());
+    let ancestor = head_commit(root).is_some() && git.bytes(&["merge-base", "--is-ancestor", &commit, "HEAD"]).is_ok();
     if !ancestor {
         return diff(&commit).map(|d| RenameMap::from_name_status(&d));
     }
     let range = format!("{commit}..HEAD");
-    let log = git(
-        root,
-        &[
+    let log = git
+        .bytes(&[
             "log",
             "--reverse",
             "--first-parent",
@@ -229,18 +218,16 @@ fn renames_since(root: &Path, commit: &str) -> Option<RenameMap> {
             "--format=%x01%H",
             &range,
             "--",
-        ],
-    )
-    .ok()
-    .filter(|o| o.status.success())?;
-    let mut map = RenameMap::from_log(&log.stdout);
+        ])
+        .ok()?;
+    let mut map = RenameMap::from_log(&log);
     map.add_diff(&diff("HEAD")?);
     Some(map)
 }
 
 fn identity(root: &Path) -> Result<String> {
-    let name = git_text(root, &["config", "user.name"]);
-    let email = git_text(root, &["config", "user.email"]);
+    let name = Git::new(root).value(&["config", "user.name"]);
+    let email = Git::new(root).value(&["config", "user.email"]);
     match (name, email) {
         (Some(n), Some(e)) => Ok(format!("{n} <{e}>")),
         (Some(n), None) => Ok(n),
@@ -354,7 +341,7 @@ fn default_results(root: &Path) -> PathBuf {
 }
 
 fn fingerprint_of(result: &SarifResult) -> Option<&str> {
-    result.partial_fingerprints.as_ref()?.get(FINGERPRINT_KEY).map(String::as_str)
+    result.partial_fingerprints.as_ref()?.get(keys::FINGERPRINT).map(String::as_str)
 }
 
 fn str_prop<'r>(result: &'r SarifResult, key: &str) -> Option<&'r str> {
@@ -750,7 +737,7 @@ fn show(args: ShowArgs) -> Result<u8> {
                 let ours = r
                     .properties
                     .as_ref()
-                    .and_then(|p| p.additional_properties.get(sluice_triage::TRIAGE_KEY))
+                    .and_then(|p| p.additional_properties.get(sluice_sarif::keys::TRIAGE))
                     .and_then(|t| t.get("decision"))
                     .and_then(|v| v.as_str())
                     == Some(marker.as_str());
@@ -899,7 +886,7 @@ pub fn baseline(args: BaselineArgs) -> Result<u8> {
         }
         (Some(reference), None) => {
             let spec = format!("{reference}^{{commit}}");
-            let commit = git_text(&root, &["rev-parse", "--verify", "--quiet", &spec]).with_context(|| {
+            let commit = Git::new(&root).value(&["rev-parse", "--verify", "--quiet", &spec]).with_context(|| {
                 format!("{reference}: not a commit in {}; give a branch, tag or commit", root.display())
             })?;
             let work = tempfile::tempdir().context("cannot create a temporary directory")?;
@@ -940,24 +927,16 @@ pub fn baseline(args: BaselineArgs) -> Result<u8> {
 }
 
 fn has_uncommitted_changes(root: &Path) -> bool {
-    git_text(root, &["status", "--porcelain", "--untracked-files=no", "--", ".", ":!.sluice"]).is_some()
+    Git::new(root).value(&["status", "--porcelain", "--untracked-files=no", "--", ".", ":!.sluice"]).is_some()
 }
 
 /// Writes the tree of `commit` into `dest` without touching the repository's index or
 /// working tree (a temporary index in `work`).
 fn export_tree(root: &Path, commit: &str, work: &Path, dest: &Path) -> Result<()> {
     let index = work.join("index");
+    let git = Git::new(root).env("GIT_INDEX_FILE", &index);
     let run = |args: &[&str]| -> Result<()> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .env("GIT_INDEX_FILE", &index)
-            .output()
-            .context("cannot run git (is it installed and on PATH?)")?;
-        if !out.status.success() {
-            bail!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
-        }
+        git.bytes(args)?;
         Ok(())
     };
     run(&["read-tree", commit])?;

@@ -511,3 +511,26 @@ fn ssdf_report_lists_tasks_with_this_runs_evidence() {
     let rv21 = md.split("## RV.2.1").nth(1).unwrap().split("\n## ").next().unwrap();
     assert!(rv21.contains("No evidence in this run"), "{md}");
 }
+
+#[test]
+fn the_plan_calls_a_lockfile_what_the_deps_stage_reads() {
+    // One table (sluice_inventory::layout): `requirements-lock.txt` is a lockfile to the plan
+    // and the gate, and the deps stage reads it. The plan used to say "lockfiles none".
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "requirements-lock.txt", "requests==2.19.1\n");
+    let out = sluice().arg("plan").arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("lockfiles requirements-lock.txt;"), "{stdout}");
+    assert!(stdout.contains("ecosystems PyPI"), "{stdout}");
+
+    let out = sluice().args(["scan", "deps"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = parse(&out.stdout);
+    assert_eq!(log["runs"][0]["invocations"][0]["properties"]["sluice/lockfiles"], 1, "{log}");
+    let found = results(&log);
+    assert!(!found.is_empty(), "requests 2.19.1 has PyPA advisories");
+    for r in &found {
+        assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "requirements-lock.txt");
+    }
+}
