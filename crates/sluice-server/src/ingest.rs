@@ -237,7 +237,7 @@ pub fn prepare(push: PushRequest, limits: &Limits, profile: &str) -> Result<Prep
             let repo_decision = result
                 .properties
                 .as_ref()
-                .and_then(|p| p.additional_properties.get("sluice/triage"))
+                .and_then(|p| p.additional_properties.get(sluice_sarif::keys::TRIAGE))
                 .filter(|v| v.is_object())
                 .map(|v| {
                     let keep = ["status", "reason", "who", "when", "expires", "vex_justification"];
