@@ -716,14 +716,7 @@ async fn list_findings(
     let mut filter = FindingFilter { limit: page_limit(query.limit)?, ..Default::default() };
     match &query.project {
         Some(name) => filter.project_id = Some(readable_project(&state, &principal, name).await?),
-        None if principal.reads_everything() => {}
-        None => {
-            filter.readable = Some(match &principal {
-                Principal::User { project_roles, .. } => project_roles.keys().copied().collect(),
-                Principal::Project { project_id, scope: crate::auth::Scope::Read, .. } => vec![*project_id],
-                _ => return Err(ApiError::forbidden()),
-            })
-        }
+        None => filter.readable = readable_ids(&principal)?,
     }
     if let Some(severity) = &query.severity {
         filter.min_rank = match severity.as_str() {
@@ -807,7 +800,7 @@ async fn login(
 async fn me(State(state): State<AppState>, Auth(principal): Auth) -> ApiResult<Json<Me>> {
     Ok(Json(match principal {
         Principal::User { username, .. } => {
-            let user = state.db.list_users().await?.into_iter().find(|u| u.username == username);
+            let user = state.db.get_user(&username).await.ok();
             Me {
                 kind: "user".into(),
                 username: Some(username),
@@ -1102,8 +1095,9 @@ async fn audit_verify(State(state): State<AppState>, Auth(principal): Auth) -> A
     Ok(Json(state.db.audit_verify().await?))
 }
 
-/// The projects whose decisions a caller reads (None: all of them). Push and organisation
-/// tokens read only the decisions in force (`/projects/{p}/decisions`), not the proposals.
+/// The projects whose findings and decisions a caller reads (None: all of them). Push and
+/// organisation tokens read neither (they pull only the decisions in force,
+/// `/projects/{p}/decisions`).
 fn readable_ids(principal: &Principal) -> ApiResult<Option<Vec<i64>>> {
     Ok(match principal {
         p if p.reads_everything() => None,

@@ -258,6 +258,10 @@ impl Db {
         dispatch!(self.create_user(caller, user))
     }
 
+    pub async fn get_user(&self, username: &str) -> Result<User> {
+        dispatch!(self.get_user(username))
+    }
+
     pub async fn list_users(&self) -> Result<Vec<User>> {
         dispatch!(self.list_users())
     }

@@ -282,7 +282,7 @@ pub async fn create_user(pool: &Pool<DB>, caller: &Caller<'_>, user: &NewUser) -
     get_user(pool, &user.username).await
 }
 
-async fn get_user(pool: &Pool<DB>, username: &str) -> Result<User> {
+pub async fn get_user(pool: &Pool<DB>, username: &str) -> Result<User> {
     let row: Option<(i64, i64, i64)> = sqlx::query_as("SELECT id, disabled, created_at FROM users WHERE username = $1")
         .bind(username)
         .fetch_optional(pool)
