@@ -565,7 +565,14 @@ async fn push_run(
     crate::ingest::check_name("project", &push.project, 256)?;
     // May this token push here at all? Decided before the log is parsed.
     let (create, profile) = match state.db.project_profile(&push.project).await? {
-        Some((id, profile)) if principal.may_push(id) => (false, profile),
+        Some((id, profile)) if principal.may_push(id) => {
+            // A retried push is answered from what is stored, before its log is parsed again.
+            crate::ingest::check_name("run_id", &push.run_id, 128)?;
+            if let Some(done) = state.db.existing_run(id, &push.project, &push.run_id).await? {
+                return Ok((StatusCode::OK, Json(done)).into_response());
+            }
+            (false, profile)
+        }
         // Not "forbidden": whether a project exists is not told to whoever may not push to it.
         Some(_) => return Err(ApiError::not_found(format!("no project `{}` you may push to", push.project))),
         None if principal.may_create_by_push() => (true, "velocity".to_owned()),

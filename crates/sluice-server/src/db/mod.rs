@@ -292,6 +292,16 @@ impl Db {
         dispatch!(self.project_profile(name))
     }
 
+    /// The stored answer to a run id pushed to this project before, if it was.
+    pub async fn existing_run(
+        &self,
+        project_id: i64,
+        project: &str,
+        run_id: &str,
+    ) -> Result<Option<crate::model::PushResponse>> {
+        dispatch!(self.existing_run(project_id, project, run_id))
+    }
+
     pub async fn get_project(&self, id: i64) -> Result<Project> {
         dispatch!(self.get_project(id))
     }

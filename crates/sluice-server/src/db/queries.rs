@@ -582,14 +582,20 @@ pub async fn revoke_token(pool: &Pool<DB>, caller: &Caller<'_>, id: i64) -> Resu
 }
 
 /// A run already stored under this client id, answered as it was the first time.
-async fn existing_run(tx: &mut Tx, project_id: i64, project: &str, run_id: &str) -> Result<Option<PushResponse>> {
+/// The answer a run id already pushed to this project got, if it was.
+pub async fn existing_run<'e>(
+    db: impl sqlx::Executor<'e, Database = DB>,
+    project_id: i64,
+    project: &str,
+    run_id: &str,
+) -> Result<Option<PushResponse>> {
     let row: Option<(i64, i64, i64, i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
         "SELECT id, results, new_findings, closed_findings, reintroduced, open_after, on_default, verdict \
          FROM runs WHERE project_id = $1 AND client_run_id = $2",
     )
     .bind(project_id)
     .bind(run_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(|(run, results, new, closed, reintroduced, open, on_default, verdict)| PushResponse {
         run,
@@ -633,7 +639,7 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
     lock_project(&mut tx, project_id).await?;
     let mut default_branch: Option<String> =
         sqlx::query_scalar("SELECT default_branch FROM projects WHERE id = $1").bind(project_id).fetch_one(&mut *tx).await?;
-    if let Some(done) = existing_run(&mut tx, project_id, &push.project, &push.run_id).await? {
+    if let Some(done) = existing_run(&mut *tx, project_id, &push.project, &push.run_id).await? {
         return Ok(done);
     }
     // The project learns its default branch from the first push that knows it.
@@ -970,7 +976,45 @@ fn finding(row: FindingRowDb) -> (i64, i64, Finding) {
     )
 }
 
+/// Where a page of the finding list starts, in the list's order (severity_rank DESC, id ASC).
+#[derive(Clone, Copy)]
+enum PagePart {
+    /// The first page.
+    Start,
+    /// After (rank, id): the rest of that rank…
+    SameRank(i64, i64),
+    /// …then every lower rank.
+    LowerRanks(i64),
+}
+
 pub async fn list_findings(pool: &Pool<DB>, filter: &FindingFilter) -> Result<FindingPage> {
+    if filter.readable.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(FindingPage { items: Vec::new(), next: None });
+    }
+    let want = filter.limit + 1;
+    // A later page is two seeks, each an index range in the list's order: "this rank, id after
+    // the cursor", then "lower ranks". One `(rank < r OR (rank = r AND id > i))` condition
+    // would scan from the top of rank r to the cursor instead.
+    let mut rows = match filter.after {
+        None => finding_rows(pool, filter, PagePart::Start, want).await?,
+        Some((rank, id)) => {
+            let mut rows = finding_rows(pool, filter, PagePart::SameRank(rank, id), want).await?;
+            if (rows.len() as i64) < want {
+                rows.extend(finding_rows(pool, filter, PagePart::LowerRanks(rank), want - rows.len() as i64).await?);
+            }
+            rows
+        }
+    };
+    let next = if rows.len() as i64 > filter.limit {
+        rows.truncate(filter.limit as usize);
+        rows.last().map(|(id, rank, _)| format!("{rank}.{id}"))
+    } else {
+        None
+    };
+    Ok(FindingPage { items: rows.into_iter().map(|(_, _, f)| f).collect(), next })
+}
+
+async fn finding_rows(pool: &Pool<DB>, filter: &FindingFilter, part: PagePart, limit: i64) -> Result<Vec<(i64, i64, Finding)>> {
     let mut q = QueryBuilder::<DB>::new(format!(
         "SELECT {FINDING_COLUMNS} FROM findings f JOIN projects p ON p.id = f.project_id WHERE f.severity_rank >= "
     ));
@@ -979,9 +1023,6 @@ pub async fn list_findings(pool: &Pool<DB>, filter: &FindingFilter) -> Result<Fi
         q.push(" AND f.project_id = ").push_bind(project);
     }
     if let Some(ids) = &filter.readable {
-        if ids.is_empty() {
-            return Ok(FindingPage { items: Vec::new(), next: None });
-        }
         q.push(" AND f.project_id IN (");
         let mut sep = q.separated(", ");
         for id in ids {
@@ -1001,22 +1042,19 @@ pub async fn list_findings(pool: &Pool<DB>, filter: &FindingFilter) -> Result<Fi
     if let Some(since) = filter.since {
         q.push(" AND f.first_seen_at >= ").push_bind(since);
     }
-    if let Some((rank, id)) = filter.after {
-        q.push(" AND (f.severity_rank < ").push_bind(rank);
-        q.push(" OR (f.severity_rank = ").push_bind(rank);
-        q.push(" AND f.id > ").push_bind(id);
-        q.push("))");
+    match part {
+        PagePart::Start => {}
+        PagePart::SameRank(rank, id) => {
+            q.push(" AND f.severity_rank = ").push_bind(rank);
+            q.push(" AND f.id > ").push_bind(id);
+        }
+        PagePart::LowerRanks(rank) => {
+            q.push(" AND f.severity_rank < ").push_bind(rank);
+        }
     }
-    q.push(" ORDER BY f.severity_rank DESC, f.id ASC LIMIT ").push_bind(filter.limit + 1);
+    q.push(" ORDER BY f.severity_rank DESC, f.id ASC LIMIT ").push_bind(limit);
     let rows: Vec<FindingRowDb> = q.build_query_as().fetch_all(pool).await?;
-    let mut items: Vec<(i64, i64, Finding)> = rows.into_iter().map(finding).collect();
-    let next = if items.len() as i64 > filter.limit {
-        items.truncate(filter.limit as usize);
-        items.last().map(|(id, rank, _)| format!("{rank}.{id}"))
-    } else {
-        None
-    };
-    Ok(FindingPage { items: items.into_iter().map(|(_, _, f)| f).collect(), next })
+    Ok(rows.into_iter().map(finding).collect())
 }
 
 pub async fn finding_detail(pool: &Pool<DB>, project_id: i64, fingerprint: &str) -> Result<FindingDetail> {
