@@ -124,6 +124,22 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             path.display()
         );
     }
+    // Background upkeep: the planner's statistics (PostgreSQL), once a minute.
+    let upkeep = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                match db.refresh_statistics().await {
+                    Ok(tables) if !tables.is_empty() => tracing::info!(?tables, "planner statistics refreshed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot refresh the planner statistics"),
+                }
+            }
+        })
+    };
     let state = AppState {
         db: db.clone(),
         limits: options.limits.clone(),
@@ -147,6 +163,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown())
         .await?;
+    upkeep.abort();
     tracing::info!("stopping: requests in flight answered");
     db.close().await;
     Ok(())

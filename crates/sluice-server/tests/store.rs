@@ -22,6 +22,41 @@ backends! {
     hostile_pushes_are_refused_and_store_nothing => sqlite_hostile_pushes_are_refused_and_store_nothing, postgres_hostile_pushes_are_refused_and_store_nothing;
 }
 
+/// After a load the planner's statistics are refreshed (autovacuum may be off, as on this
+/// project's machines): once while they are stale, not again until enough rows change.
+#[test]
+fn postgres_statistics_are_refreshed_after_a_load() {
+    let limits = sluice_server::ingest::Limits { max_results: 2000, ..common::test_limits() };
+    let server = Server::start_with(Backend::Postgres, limits, 16 * common::MAX_BODY);
+    server.project("alpha", "main");
+    let (_, push) = server.project_token("alpha", "push");
+    let results: Vec<R> = (0..1500).map(|i| r(&format!("fp{i}"), "rule", 5.0)).collect();
+    server.push(&push, &push_body("alpha", "load-1", &[stage("sast", results)])).expect(201);
+    let never = |table: &str| {
+        server.sql_i64(&format!(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = '{table}' AND last_analyze IS NULL"
+        ))
+    };
+    // The statistics collector reports a transaction's changes when it ends; wait for them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let analysed = loop {
+        let tables = server.block_on(server.db.refresh_statistics()).expect("refresh");
+        if !tables.is_empty() || std::time::Instant::now() > deadline {
+            break tables;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(analysed.contains(&"findings".to_owned()) && analysed.contains(&"sightings".to_owned()), "{analysed:?}");
+    assert_eq!(never("findings"), 0);
+    assert!(
+        server.block_on(server.db.refresh_statistics()).expect("refresh").is_empty(),
+        "fresh statistics refreshed again"
+    );
+    // SQLite has nothing to refresh.
+    let lite = Server::start(Backend::Sqlite);
+    assert!(lite.block_on(lite.db.refresh_statistics()).expect("refresh").is_empty());
+}
+
 fn fingerprints(items: &[Value]) -> Vec<String> {
     items.iter().map(|f| f["fingerprint"].as_str().expect("fingerprint").to_owned()).collect()
 }

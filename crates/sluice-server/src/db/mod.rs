@@ -166,6 +166,9 @@ macro_rules! dispatch {
     };
 }
 
+/// The advisory lock one replica holds while it refreshes the planner's statistics.
+const STATISTICS_LOCK: i64 = 0x736c_7569_6365_5354; // "sluiceST"
+
 impl Db {
     /// Opens (creating it if needed) and migrates the database `url` names: `postgres://…`,
     /// or `sqlite://PATH` / a plain path for SQLite.
@@ -207,6 +210,42 @@ impl Db {
             Pool::Sqlite(_) => "sqlite",
             Pool::Postgres(_) => "postgres",
         }
+    }
+
+    /// Keeps the query planner's statistics current on PostgreSQL: a table whose rows changed by
+    /// more than a tenth since it was last analysed (or that never was) is analysed, by one
+    /// replica at a time (a transaction-scoped advisory lock; the others skip). Autovacuum does
+    /// this where it runs, but it can be off, and a planner without statistics sorted every open
+    /// finding for an organisation-wide page (a p99 of 5 s at 1,000,000 findings). Returns the
+    /// tables analysed. SQLite needs nothing: its plans here do not depend on statistics.
+    pub async fn refresh_statistics(&self) -> Result<Vec<String>> {
+        let Pool::Postgres(pool) = &self.pool else { return Ok(Vec::new()) };
+        let stale: Vec<String> = sqlx::query_scalar(
+            "SELECT relname::text FROM pg_stat_user_tables \
+             WHERE relname IN ('findings', 'sightings', 'runs', 'projects', 'decisions', 'run_documents', 'events') \
+             AND n_mod_since_analyze >= 1000 \
+             AND (COALESCE(last_analyze, last_autoanalyze) IS NULL OR n_mod_since_analyze > n_live_tup / 10) \
+             ORDER BY relname",
+        )
+        .fetch_all(pool)
+        .await?;
+        if stale.is_empty() {
+            return Ok(stale);
+        }
+        let mut tx = pool.begin().await?;
+        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(STATISTICS_LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !mine {
+            return Ok(Vec::new());
+        }
+        for table in &stale {
+            // The names come from the fixed list above, never from input.
+            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}"))).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(stale)
     }
 
     pub async fn close(&self) {
