@@ -103,16 +103,19 @@ pub async fn bootstrap_admin(pool: &Pool<DB>) -> Result<Option<String>> {
 /// once a minute; the caller records it without making the request wait for a write).
 pub async fn authenticate(pool: &Pool<DB>, hash: &str) -> Result<Option<(Principal, bool)>> {
     let now = now_ms();
-    let row = sqlx::query(
-        "SELECT t.id, t.kind, t.scope, t.user_id, t.project_id, u.username, u.disabled, t.last_used_at \
-         FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
+    // The token, its user and the user's roles in one statement (a row per role): every request
+    // starts here, so it is one round trip to the database, not two.
+    let rows = sqlx::query(
+        "SELECT t.id, t.kind, t.scope, t.user_id, t.project_id, u.username, u.disabled, t.last_used_at, \
+         r.project_id, r.role \
+         FROM tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN roles r ON r.user_id = u.id \
          WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
     )
     .bind(hash)
     .bind(now)
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(row) = rows.first() else { return Ok(None) };
     let token_id: i64 = row.try_get(0)?;
     let kind: String = row.try_get(1)?;
     let scope: String = row.try_get(2)?;
@@ -128,7 +131,14 @@ pub async fn authenticate(pool: &Pool<DB>, hash: &str) -> Result<Option<(Princip
             if disabled.unwrap_or(0) != 0 {
                 return Ok(None);
             }
-            let (org_role, project_roles) = user_roles(pool, user_id).await?;
+            let mut roles = Vec::new();
+            for row in &rows {
+                let role: Option<String> = row.try_get(9)?;
+                if let Some(role) = role {
+                    roles.push((row.try_get::<Option<i64>, _>(8)?, role));
+                }
+            }
+            let (org_role, project_roles) = fold_roles(roles);
             Principal::User { user_id, username, token_id, org_role, project_roles }
         }
         Some(TokenKind::Project) => {
@@ -159,6 +169,11 @@ async fn user_roles(pool: &Pool<DB>, user_id: i64) -> Result<(Option<Role>, BTre
         .bind(user_id)
         .fetch_all(pool)
         .await?;
+    Ok(fold_roles(rows))
+}
+
+/// A user's organisation role and project roles from their (project, role) rows.
+fn fold_roles(rows: Vec<(Option<i64>, String)>) -> (Option<Role>, BTreeMap<i64, Role>) {
     let mut org = None;
     let mut projects = BTreeMap::new();
     for (project, role) in rows {
@@ -170,7 +185,7 @@ async fn user_roles(pool: &Pool<DB>, user_id: i64) -> Result<(Option<Role>, BTre
             }
         }
     }
-    Ok((org, projects))
+    (org, projects)
 }
 
 pub async fn login(pool: &Pool<DB>, request: &LoginRequest, addr: &str) -> Result<Login> {
