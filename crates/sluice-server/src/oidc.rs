@@ -751,11 +751,11 @@ mod tests {
         assert_eq!(username_hint(None, Some("bob.smith@example.org")), "bob.smith");
         assert_eq!(username_hint(Some("  "), Some("carol@example.org")), "carol");
         assert_eq!(username_hint(Some("../../etc"), None), "etc");
-        assert_eq!(username_hint(Some("Zoë Ünïcode"), None), "Zo--n-code");
+        assert_eq!(username_hint(Some("Zoë Ünïcode"), None), "Zo---n-code");
         assert_eq!(username_hint(Some("---"), None), "user");
         assert_eq!(username_hint(None, None), "user");
         assert_eq!(username_hint(Some(&"x".repeat(300)), None).len(), 48);
-        for hint in ["alice", "Zo--n-code", "user", "etc"] {
+        for hint in ["alice", "Zo---n-code", "user", "etc"] {
             assert!(crate::ingest::check_name("username", hint, 64).is_ok(), "{hint}");
         }
     }
@@ -784,7 +784,7 @@ mod tests {
         // RFC 7636 appendix B.
         assert_eq!(
             pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URLbkFvWC8qCdQ"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }

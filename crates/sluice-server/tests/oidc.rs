@@ -70,7 +70,11 @@ impl Provider {
             .spawn()
             .expect("node starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the provider's first line");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        stdout.read_line(&mut line).expect("the provider's first line");
+        // The development interactions print to stdout: drained, so that node never writes to a
+        // closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let hello: Value =
             serde_json::from_str(&line).unwrap_or_else(|e| panic!("the provider did not start ({e}): {line:?}"));
         let secrets = hello["clients"]
