@@ -816,14 +816,12 @@ async fn oidc_start(State(state): State<AppState>) -> ApiResult<Response> {
     let oidc = oidc_configured(&state)?;
     let (pending, url) = oidc.begin();
     let expires = crate::time::now_ms() + crate::oidc::PENDING_TTL.as_millis() as i64;
-    state
-        .db
-        .oidc_begin(&crate::oidc::state_hash(&pending.state), &pending.nonce, &pending.verifier, expires)
-        .await?;
+    state.db.oidc_begin(&crate::oidc::state_hash(&pending.state), &pending.nonce, &pending.verifier, expires).await?;
     let cookie = oidc_cookie(&oidc, &pending.state, crate::oidc::PENDING_TTL.as_secs());
     let mut response = StatusCode::FOUND.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::LOCATION, HeaderValue::from_str(&url).map_err(|_| ApiError::bad_request("bad provider URL"))?);
+    headers
+        .insert(header::LOCATION, HeaderValue::from_str(&url).map_err(|_| ApiError::bad_request("bad provider URL"))?);
     headers.insert(header::SET_COOKIE, cookie);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
@@ -834,7 +832,8 @@ async fn oidc_start(State(state): State<AppState>) -> ApiResult<Response> {
 /// redirect back is a cross-site top-level navigation, which `Strict` would strip).
 fn oidc_cookie(oidc: &crate::oidc::Oidc, value: &str, max_age: u64) -> HeaderValue {
     let secure = if oidc.secure_cookies() { "; Secure" } else { "" };
-    let text = format!("{OIDC_COOKIE}={value}; Path=/api/v1/auth/oidc; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
+    let text =
+        format!("{OIDC_COOKIE}={value}; Path=/api/v1/auth/oidc; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("sluice_oidc_state=; Max-Age=0"))
 }
 

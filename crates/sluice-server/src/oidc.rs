@@ -301,7 +301,9 @@ impl Oidc {
         let url = format!("{}/.well-known/openid-configuration", config.issuer.trim_end_matches('/'));
         let (status, body) = get(&agent, &url).map_err(OidcError::Config)?;
         if status != 200 {
-            return Err(OidcError::Config(format!("{url}: the provider answered {status}, not its discovery document")));
+            return Err(OidcError::Config(format!(
+                "{url}: the provider answered {status}, not its discovery document"
+            )));
         }
         let found: Discovery = serde_json::from_slice(&body)
             .map_err(|e| OidcError::Config(format!("{url}: not an OpenID discovery document: {e}")))?;
@@ -390,7 +392,12 @@ impl Oidc {
     }
 
     /// The code exchanged and its ID token verified, on the blocking pool.
-    pub async fn complete(self: Arc<Self>, code: String, verifier: String, nonce: String) -> Result<Identity, OidcError> {
+    pub async fn complete(
+        self: Arc<Self>,
+        code: String,
+        verifier: String,
+        nonce: String,
+    ) -> Result<Identity, OidcError> {
         tokio::task::spawn_blocking(move || {
             let id_token = self.exchange(&code, &verifier)?;
             self.verify(&id_token, &nonce)
@@ -412,8 +419,7 @@ impl Oidc {
             AuthMethod::Basic => {
                 // RFC 6749 §2.3.1: each part form-encoded before the two are joined.
                 let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let pair =
-                    format!("{}:{}", encode(&self.config.client_id), encode(self.config.client_secret.expose()));
+                let pair = format!("{}:{}", encode(&self.config.client_id), encode(self.config.client_secret.expose()));
                 request = request.header("authorization", format!("Basic {}", STANDARD.encode(pair)));
             }
             AuthMethod::Post => {
@@ -453,7 +459,8 @@ impl Oidc {
     /// The ID token's signature and claims; who it names.
     fn verify(&self, id_token: &str, nonce: &str) -> Result<Identity, OidcError> {
         let bad = |m: String| OidcError::Token(m);
-        let header = jsonwebtoken::decode_header(id_token).map_err(|e| bad(format!("the ID token is malformed: {e}")))?;
+        let header =
+            jsonwebtoken::decode_header(id_token).map_err(|e| bad(format!("the ID token is malformed: {e}")))?;
         if !ALGORITHMS.contains(&header.alg) {
             return Err(bad(format!("the ID token is signed with {:?}, which this server does not take", header.alg)));
         }
@@ -509,7 +516,9 @@ impl Oidc {
             None => return Err(bad("the ID token has no nonce".into())),
         }
         // OpenID Connect Core §2: at most 255 ASCII characters.
-        if claims.sub.is_empty() || claims.sub.len() > 255 || claims.sub.chars().any(|c| !c.is_ascii() || c.is_control())
+        if claims.sub.is_empty()
+            || claims.sub.len() > 255
+            || claims.sub.chars().any(|c| !c.is_ascii() || c.is_control())
         {
             return Err(bad("the ID token's subject (sub) is empty, too long or not printable ASCII".into()));
         }
@@ -692,7 +701,10 @@ mod tests {
     fn a_good_token_names_its_subject() {
         let (oidc, key) = provider("k1");
         let id = oidc.verify(&sign(&key, "k1", claims()), "n-0S6_WzA2Mj").expect("accepted");
-        assert_eq!(id, Identity { issuer: ISSUER.into(), subject: "248289761001".into(), username_hint: "Jane-Doe".into() });
+        assert_eq!(
+            id,
+            Identity { issuer: ISSUER.into(), subject: "248289761001".into(), username_hint: "Jane-Doe".into() }
+        );
     }
 
     #[test]

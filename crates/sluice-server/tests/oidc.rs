@@ -33,8 +33,8 @@ fn tools_dir() -> PathBuf {
 /// `node` and the `oidc-provider` package, or None (with a note) when they are not installed.
 fn node_and_provider() -> Option<(PathBuf, PathBuf)> {
     let modules = tools_dir().join("node");
-    let node = std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("node")).find(|p| p.is_file()));
+    let node =
+        std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join("node")).find(|p| p.is_file()));
     match node {
         Some(node) if modules.join("node_modules/oidc-provider/package.json").is_file() => Some((node, modules)),
         _ => {
@@ -173,7 +173,12 @@ impl Browser {
         let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         let status = response.status().as_u16();
         let header = |name: &str| -> Vec<String> {
-            response.headers().get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect()
+            response
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect()
         };
         let location = header("location").into_iter().next();
         let set_cookies = header("set-cookie");
@@ -203,7 +208,8 @@ impl Browser {
             let next = match (page.status, page.location) {
                 (301..=303 | 307 | 308, Some(location)) => location,
                 (200, None) if page.body.contains("name=\"login\"") => {
-                    let to = self.request("POST", &url, Some(&[("prompt", "login"), ("login", login), ("password", "x")]));
+                    let to =
+                        self.request("POST", &url, Some(&[("prompt", "login"), ("login", login), ("password", "x")]));
                     to.location.unwrap_or_else(|| panic!("login at the provider: {} {}", to.status, to.body))
                 }
                 (200, None) if page.body.contains("value=\"consent\"") => {
@@ -309,8 +315,12 @@ fn login_through_a_real_provider() {
     let rows = audit.json()["items"].as_array().cloned().unwrap_or_default();
     let logins: Vec<&Value> = rows.iter().filter(|r| r["action"] == "user.login").collect();
     assert_eq!(logins.len(), 4, "{text}");
-    assert!(logins.iter().all(|r| r["addr"] == "127.0.0.1" && r["actor"].as_str().is_some_and(|a| a.starts_with("user:"))), "{text}");
-    let created: Vec<&Value> = rows.iter().filter(|r| r["action"] == "user.create" && r["detail"].to_string().contains("oidc")).collect();
+    assert!(
+        logins.iter().all(|r| r["addr"] == "127.0.0.1" && r["actor"].as_str().is_some_and(|a| a.starts_with("user:"))),
+        "{text}"
+    );
+    let created: Vec<&Value> =
+        rows.iter().filter(|r| r["action"] == "user.create" && r["detail"].to_string().contains("oidc")).collect();
     assert_eq!(created.len(), 3, "alice, bob, carol-2: {text}");
     assert!(!text.contains(&provider.secrets["sluice"]), "the client secret is in the audit log");
     let verify = server.get("/api/v1/audit/verify", Some(&server.admin)).expect(200).json();
@@ -387,12 +397,15 @@ fn a_code_issued_to_another_client_is_refused() {
 
     // Failed logins count towards the address's limit, shared with the password login.
     for _ in 0..20 {
-        server.sql("INSERT INTO login_failures (username, addr, at) VALUES ('(oidc)', '127.0.0.1', 9999999999999)").expect("a row");
+        server
+            .sql("INSERT INTO login_failures (username, addr, at) VALUES ('(oidc)', '127.0.0.1', 9999999999999)")
+            .expect("a row");
     }
     let callback = browser.login_to_callback(&server, &provider, "erin");
     let limited = browser.get(&callback);
     assert_eq!(limited.status, 429, "{}", limited.body);
-    let password = server.post("/api/v1/auth/login", None, &json!({"username": "admin", "password": "wrong password!"}));
+    let password =
+        server.post("/api/v1/auth/login", None, &json!({"username": "admin", "password": "wrong password!"}));
     assert_eq!(password.status, 429, "{}", password.text());
 }
 

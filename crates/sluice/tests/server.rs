@@ -1354,7 +1354,8 @@ fn serve_refuses_an_oidc_configuration_it_cannot_use() {
         assert!(!stderr.contains(SECRET), "the secret is printed: {stderr}");
         stderr
     };
-    let oidc = ["--oidc-issuer", "https://192.0.2.10", "--oidc-client-id", "sluice", "--public-url", "https://s.example"];
+    let oidc =
+        ["--oidc-issuer", "https://192.0.2.10", "--oidc-client-id", "sluice", "--public-url", "https://s.example"];
     // No secret, or two.
     assert!(serve(&oidc, false).contains("SLUICE_OIDC_CLIENT_SECRET"));
     let file = secret_file.to_str().unwrap();
