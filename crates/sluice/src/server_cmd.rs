@@ -86,6 +86,7 @@ fn oidc_config(args: &ServeArgs) -> Result<Option<sluice_server::oidc::OidcConfi
 }
 
 pub fn serve(args: ServeArgs) -> Result<u8> {
+    let oidc = oidc_config(&args)?;
     let data = args.data.unwrap_or_else(sluice_server::serve::default_data_dir);
     let mut options = sluice_server::ServeOptions::new(data);
     options.listen = args.listen;
@@ -93,7 +94,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
     options.max_body = args.max_body_mib.saturating_mul(1024 * 1024);
     options.rate_limit = args.rate_limit;
     options.json_logs = args.json_logs;
-    options.oidc = oidc_config(&args)?;
+    options.oidc = oidc;
     for proxy in &args.trusted_proxies {
         options.trusted_proxies.push(proxy.parse().map_err(|e: String| anyhow::anyhow!("--trusted-proxy: {e}"))?);
     }
