@@ -3,7 +3,8 @@
 # check-jsonschema and pre-commit (PyPI, CI-file validators), Microsoft's SARIF Multitool (npm,
 # the validator), and the SBOM validators: CycloneDX's own Python library with its JSON schemas,
 # SPDX's spdx-tools (pyspdxtools), and jsonschema (validates the policy input against its
-# schema), and schemathesis (contract tests of `sluice serve` against its own OpenAPI document).
+# schema), schemathesis (contract tests of `sluice serve` against its own OpenAPI document), and
+# oidc-provider (npm, a real OpenID provider for the OIDC login tests).
 # Idempotent; prints the tools dir.
 set -euo pipefail
 T=${SLUICE_TOOLS:-/tmp/sluice-tools}
@@ -31,5 +32,12 @@ fi
 if [ ! -x "$T/node_modules/.bin/sarif-multitool" ]; then
   (cd "$T" && [ -f package.json ] || echo '{"private":true}' > "$T/package.json")
   (cd "$T" && npm install --no-audit --no-fund --silent @microsoft/sarif-multitool@5.7.0 >&2)
+fi
+# A real OpenID provider for the OIDC login tests (crates/sluice-server/tests/oidc.rs), in a
+# directory of its own so its dependencies stay apart from the multitool's.
+if [ ! -f "$T/node/node_modules/oidc-provider/package.json" ]; then
+  mkdir -p "$T/node"
+  (cd "$T/node" && [ -f package.json ] || echo '{"private":true}' > "$T/node/package.json")
+  (cd "$T/node" && npm install --no-audit --no-fund --silent oidc-provider@8.8.1 >&2)
 fi
 echo "$T"

@@ -38,6 +38,8 @@ pub struct AppState {
     /// Peers whose `X-Forwarded-For` is believed: the client address is the last hop they add.
     pub trusted_proxies: Arc<Vec<Cidr>>,
     pub limiter: Arc<RateLimiter>,
+    /// The OIDC provider, when `sluice serve` is given one.
+    pub oidc: Option<Arc<crate::oidc::Oidc>>,
 }
 
 /// An error answer: a status and a JSON body naming the problem.
@@ -438,6 +440,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_finding))
         .routes(routes!(login))
         .routes(routes!(me))
+        .routes(routes!(oidc_start))
+        .routes(routes!(oidc_callback))
         .routes(routes!(list_users, create_user))
         .routes(routes!(set_password))
         .routes(routes!(grant_role, revoke_role))
@@ -799,6 +803,149 @@ async fn login(
         Login::Refused => {
             Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "wrong user name, password or login token"))
         }
+    }
+}
+
+/// The cookie that ties an OIDC login to the browser that started it (login CSRF).
+const OIDC_COOKIE: &str = "sluice_oidc_state";
+
+fn oidc_configured(state: &AppState) -> ApiResult<Arc<crate::oidc::Oidc>> {
+    state.oidc.clone().ok_or_else(|| ApiError::not_found("OIDC login is not configured on this server"))
+}
+
+/// Start an OIDC login: a redirect to the provider (authorization code flow, PKCE S256, state
+/// and nonce). The login must come back to the callback within 10 minutes, in the same browser.
+#[utoipa::path(get, path = "/auth/oidc/start", tag = "access", security(()),
+    responses((status = 302, description = "to the provider's login page; sets the `sluice_oidc_state` cookie",
+            headers(("location" = String, description = "the provider's authorization URL"))),
+        (status = 404, body = ErrorBody, description = "OIDC login is not configured"), (status = 429, body = ErrorBody)))]
+async fn oidc_start(State(state): State<AppState>) -> ApiResult<Response> {
+    let oidc = oidc_configured(&state)?;
+    let (pending, url) = oidc.begin();
+    let expires = crate::time::now_ms() + crate::oidc::PENDING_TTL.as_millis() as i64;
+    state.db.oidc_begin(&crate::oidc::state_hash(&pending.state), &pending.nonce, &pending.verifier, expires).await?;
+    let cookie = oidc_cookie(&oidc, &pending.state, crate::oidc::PENDING_TTL.as_secs());
+    let mut response = StatusCode::FOUND.into_response();
+    let headers = response.headers_mut();
+    headers
+        .insert(header::LOCATION, HeaderValue::from_str(&url).map_err(|_| ApiError::bad_request("bad provider URL"))?);
+    headers.insert(header::SET_COOKIE, cookie);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `Set-Cookie` for the login's state: sent only back to the callback's path, not readable by
+/// scripts, `Secure` when the server is reached over https, `SameSite=Lax` (the provider's
+/// redirect back is a cross-site top-level navigation, which `Strict` would strip).
+fn oidc_cookie(oidc: &crate::oidc::Oidc, value: &str, max_age: u64) -> HeaderValue {
+    let secure = if oidc.secure_cookies() { "; Secure" } else { "" };
+    let text =
+        format!("{OIDC_COOKIE}={value}; Path=/api/v1/auth/oidc; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("sluice_oidc_state=; Max-Age=0"))
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Where the provider sends the browser back: the state is spent (once, on any replica), the
+/// code exchanged, the ID token verified, the person mapped to their user (made, with no role,
+/// on their first login), and a session token answered as `POST /auth/login` does.
+#[utoipa::path(get, path = "/auth/oidc/callback", tag = "access", security(()), params(OidcCallbackQuery),
+    responses((status = 200, body = TokenCreated),
+        (status = 400, body = ErrorBody, description = "no, unknown, spent or expired state; the provider's error; a refused code"),
+        (status = 401, body = ErrorBody, description = "the ID token is not acceptable, or the user is disabled"),
+        (status = 404, body = ErrorBody, description = "OIDC login is not configured"), (status = 429, body = ErrorBody),
+        (status = 502, body = ErrorBody, description = "the provider could not be reached or answered badly")))]
+async fn oidc_callback(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    Query(query): Query<OidcCallbackQuery>,
+) -> ApiResult<Response> {
+    let oidc = oidc_configured(&state)?;
+    state.db.login_allowed(&addr.0).await?;
+    let answer = oidc_finish(&state, &oidc, &addr, &headers, query).await;
+    let mut response = match answer {
+        Ok(token) => Json(token).into_response(),
+        Err((error, counts)) => {
+            tracing::warn!(addr = %addr.0, status = error.status.as_u16(), reason = %error.message, "OIDC login refused");
+            if counts {
+                state.db.login_failed("(oidc)", &addr.0).await?;
+            }
+            error.into_response()
+        }
+    };
+    // The state is spent either way: the cookie goes.
+    response.headers_mut().insert(header::SET_COOKIE, oidc_cookie(&oidc, "", 0));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The callback's steps; an error says whether it counts as a failed login (a person giving
+/// up at the provider does not).
+async fn oidc_finish(
+    state: &AppState,
+    oidc: &Arc<crate::oidc::Oidc>,
+    addr: &ClientAddr,
+    headers: &HeaderMap,
+    query: OidcCallbackQuery,
+) -> Result<TokenCreated, (ApiError, bool)> {
+    use crate::oidc::{bounded, OidcError};
+    let refuse = |m: String| (ApiError::bad_request(m), true);
+    let fields = [&query.code, &query.state, &query.iss, &query.error, &query.error_description];
+    if fields.into_iter().flatten().any(|f| f.len() > 4096) {
+        return Err(refuse("a callback parameter is longer than 4096 bytes".into()));
+    }
+    let Some(login_state) = query.state.as_deref().filter(|s| !s.is_empty()) else {
+        return Err(refuse("the callback has no state; start the login at /api/v1/auth/oidc/start".into()));
+    };
+    // The state must come back to the browser that started the login: otherwise someone could
+    // have a victim's browser finish a login they began (and be logged in as them).
+    if !cookie(headers, OIDC_COOKIE).is_some_and(|c| crate::oidc::same(c, login_state)) {
+        return Err(refuse(format!(
+            "this login was not started in this browser (no {OIDC_COOKIE} cookie with its state); start again"
+        )));
+    }
+    let taken =
+        state.db.oidc_take(&crate::oidc::state_hash(login_state)).await.map_err(|e| (ApiError::from(e), false))?;
+    let Some((nonce, verifier, expires_at)) = taken else {
+        return Err(refuse("unknown or already used state; start the login again".into()));
+    };
+    if expires_at < crate::time::now_ms() {
+        return Err(refuse("this login expired (10 minutes); start again".into()));
+    }
+    // RFC 9207: a provider that names itself must be the one configured (mix-up attacks).
+    if query.iss.as_deref().is_some_and(|iss| iss != oidc.issuer()) {
+        return Err(refuse("the callback's iss is not the configured provider".into()));
+    }
+    if let Some(error) = &query.error {
+        let description = query.error_description.as_deref().map(|d| format!(": {}", bounded(d))).unwrap_or_default();
+        return Err((ApiError::bad_request(format!("the provider answered {}{description}", bounded(error))), false));
+    }
+    let Some(code) = query.code.filter(|c| !c.is_empty()) else {
+        return Err(refuse("the callback has neither a code nor an error".into()));
+    };
+    let identity = oidc.clone().complete(code, verifier, nonce).await.map_err(|e| match e {
+        OidcError::Refused(m) => refuse(m),
+        OidcError::Token(m) => (ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m), true),
+        OidcError::Provider(m) | OidcError::Config(m) => {
+            (ApiError::new(StatusCode::BAD_GATEWAY, "bad_gateway", format!("the OIDC provider: {m}")), false)
+        }
+    })?;
+    match state.db.oidc_login(&identity, &addr.0).await.map_err(|e| (ApiError::from(e), false))? {
+        Login::Token(token) => Ok(token),
+        Login::Refused => Err((
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the user this login is linked to is disabled"),
+            true,
+        )),
     }
 }
 

@@ -6,6 +6,7 @@
 //! - [`ingest`]: what a push carries, checked, bounded and redacted before anything is stored.
 //! - [`auth`]: tokens, passwords, roles, who may do what.
 //! - [`api`]: the REST API under `/api/v1`, its OpenAPI document, health and metrics.
+//! - [`oidc`]: OIDC login (authorization code with PKCE), discovery and ID token checks.
 //! - [`serve`]: the process — options, first start, listening, graceful shutdown.
 //!
 //! ARCHITECTURE.md ("The server") describes the design and the decisions behind it.
@@ -16,6 +17,7 @@ pub mod db;
 pub mod decisions;
 pub mod ingest;
 pub mod model;
+pub mod oidc;
 pub mod serve;
 pub mod time;
 

@@ -485,3 +485,15 @@ pub struct ApplicableDecisions {
     pub generated_at: String,
     pub decisions: Vec<DecisionView>,
 }
+
+/// What the OIDC provider sends the browser back with (`/auth/oidc/callback`): the code and
+/// the state, or an error (RFC 6749 §4.1.2). `iss` is RFC 9207's, checked when present.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OidcCallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub iss: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}

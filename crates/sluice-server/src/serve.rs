@@ -30,6 +30,8 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// Logs as JSON lines rather than text.
     pub json_logs: bool,
+    /// OIDC login, when configured (discovered at start).
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 impl ServeOptions {
@@ -44,6 +46,7 @@ impl ServeOptions {
             request_timeout: Duration::from_secs(120),
             limits: Limits::default(),
             json_logs: false,
+            oidc: None,
         }
     }
 }
@@ -124,6 +127,16 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             path.display()
         );
     }
+    let oidc = match options.oidc.clone() {
+        Some(config) => {
+            let oidc = crate::oidc::Oidc::discover(config)
+                .await
+                .context("OIDC login: the provider given by --oidc-issuer cannot be used")?;
+            tracing::info!(issuer = oidc.issuer(), redirect_uri = oidc.redirect_uri(), "OIDC login enabled");
+            Some(Arc::new(oidc))
+        }
+        None => None,
+    };
     // Background upkeep: the planner's statistics (PostgreSQL), once a minute.
     let upkeep = {
         let db = db.clone();
@@ -146,6 +159,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         metrics: Arc::new(Metrics::default()),
         trusted_proxies: Arc::new(options.trusted_proxies.clone()),
         limiter: Arc::new(RateLimiter::new(options.rate_limit)),
+        oidc,
     };
     let app = crate::api::router(state, options.max_body)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

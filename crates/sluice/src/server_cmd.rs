@@ -36,9 +36,57 @@ pub struct ServeArgs {
     /// Log JSON lines instead of text (SLUICE_LOG sets the filter, e.g. `debug`).
     #[arg(long)]
     pub json_logs: bool,
+    /// OIDC login: the provider's issuer URL (https://, or http:// to this machine), exactly as
+    /// its discovery document names it. Needs --oidc-client-id, --public-url and the client
+    /// secret ($SLUICE_OIDC_CLIENT_SECRET or --oidc-client-secret-file).
+    #[arg(long, value_name = "URL", requires_all = ["oidc_client_id", "public_url"])]
+    pub oidc_issuer: Option<String>,
+    /// OIDC login: this server's client id at the provider.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// OIDC login: a file holding the client secret (else $SLUICE_OIDC_CLIENT_SECRET; never a
+    /// flag, which `ps` would show).
+    #[arg(long, value_name = "PATH", requires = "oidc_issuer")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// The server's external base URL, as browsers reach it (e.g. https://sluice.example.org);
+    /// the OIDC redirect URI is {public-url}/api/v1/auth/oidc/callback.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+/// The OIDC options, when --oidc-issuer is given; the secret from the file or the environment.
+fn oidc_config(args: &ServeArgs) -> Result<Option<sluice_server::oidc::OidcConfig>> {
+    let Some(issuer) = &args.oidc_issuer else { return Ok(None) };
+    let from_env = std::env::var("SLUICE_OIDC_CLIENT_SECRET").ok().filter(|v| !v.is_empty());
+    let secret = match (&args.oidc_client_secret_file, from_env) {
+        (Some(_), Some(_)) => {
+            bail!("the OIDC client secret is given twice: use --oidc-client-secret-file or $SLUICE_OIDC_CLIENT_SECRET")
+        }
+        (Some(path), None) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read the OIDC client secret", path.display()))?;
+            // One trailing newline (an editor's, `echo`'s) is not part of the secret.
+            let text = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+            if text.is_empty() {
+                bail!("{}: the OIDC client secret file is empty", path.display());
+            }
+            text.to_owned()
+        }
+        (None, Some(secret)) => secret,
+        (None, None) => bail!(
+            "--oidc-issuer needs the client secret: set $SLUICE_OIDC_CLIENT_SECRET or give --oidc-client-secret-file"
+        ),
+    };
+    Ok(Some(sluice_server::oidc::OidcConfig {
+        issuer: issuer.clone(),
+        client_id: args.oidc_client_id.clone().unwrap_or_default(),
+        client_secret: sluice_server::oidc::ClientSecret::new(secret),
+        public_url: args.public_url.clone().unwrap_or_default(),
+    }))
 }
 
 pub fn serve(args: ServeArgs) -> Result<u8> {
+    let oidc = oidc_config(&args)?;
     let data = args.data.unwrap_or_else(sluice_server::serve::default_data_dir);
     let mut options = sluice_server::ServeOptions::new(data);
     options.listen = args.listen;
@@ -46,6 +94,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
     options.max_body = args.max_body_mib.saturating_mul(1024 * 1024);
     options.rate_limit = args.rate_limit;
     options.json_logs = args.json_logs;
+    options.oidc = oidc;
     for proxy in &args.trusted_proxies {
         options.trusted_proxies.push(proxy.parse().map_err(|e: String| anyhow::anyhow!("--trusted-proxy: {e}"))?);
     }

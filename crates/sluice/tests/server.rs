@@ -1328,3 +1328,48 @@ fn two_replicas_started_together_on_one_postgres_database_agree() {
     assert_eq!(va["intact"], true, "{va}");
     assert_eq!(va, vb);
 }
+
+/// OIDC configuration problems stop `sluice serve` at start with a message saying what to do,
+/// and the client secret is never printed. (A real login: crates/sluice-server/tests/oidc.rs.)
+#[test]
+fn serve_refuses_an_oidc_configuration_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    const SECRET: &str = "oidc-client-secret-never-printed-7f3a";
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let serve = |args: &[&str], env_secret: bool| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(dir.path().join("data"))
+            .args(args)
+            .env_remove("SLUICE_DATABASE")
+            .env_remove("SLUICE_OIDC_CLIENT_SECRET")
+            .stdin(Stdio::null());
+        if env_secret {
+            cmd.env("SLUICE_OIDC_CLIENT_SECRET", SECRET);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{args:?} started: {stderr}");
+        assert!(!stderr.contains(SECRET), "the secret is printed: {stderr}");
+        stderr
+    };
+    let oidc =
+        ["--oidc-issuer", "https://192.0.2.10", "--oidc-client-id", "sluice", "--public-url", "https://s.example"];
+    // No secret, or two.
+    assert!(serve(&oidc, false).contains("SLUICE_OIDC_CLIENT_SECRET"));
+    let file = secret_file.to_str().unwrap();
+    let twice = serve(&[&oidc[..], &["--oidc-client-secret-file", file]].concat(), true);
+    assert!(twice.contains("given twice"), "{twice}");
+    // An issuer over plain http to another machine; a public URL likewise.
+    let mut plain = oidc;
+    plain[1] = "http://idp.example.org";
+    assert!(serve(&plain, true).contains("plain http://"));
+    let mut public = oidc;
+    public[5] = "http://sluice.example.org";
+    let stderr = serve(&[&public[..], &["--oidc-client-secret-file", file]].concat(), false);
+    assert!(stderr.contains("--public-url"), "{stderr}");
+    // Half a configuration is a usage error.
+    let half = serve(&["--oidc-issuer", "https://idp.example.org"], true);
+    assert!(half.contains("--oidc-client-id"), "{half}");
+}

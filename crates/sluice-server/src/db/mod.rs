@@ -293,6 +293,32 @@ impl Db {
         dispatch!(self.login(request, addr))
     }
 
+    /// Refuses (rate limited) an address with too many failed logins lately.
+    pub async fn login_allowed(&self, addr: &str) -> Result<()> {
+        dispatch!(self.login_allowed(addr))
+    }
+
+    /// Counts a failed login (`key`: the user name, or what was used instead of one).
+    pub async fn login_failed(&self, key: &str, addr: &str) -> Result<()> {
+        dispatch!(self.login_failed(key, addr))
+    }
+
+    /// Keeps an OIDC login in progress, by the hash of its state, until `expires_at`.
+    pub async fn oidc_begin(&self, state_hash: &str, nonce: &str, verifier: &str, expires_at: i64) -> Result<()> {
+        dispatch!(self.oidc_begin(state_hash, nonce, verifier, expires_at))
+    }
+
+    /// Takes (and so spends) an OIDC login in progress: (nonce, verifier, expires_at).
+    pub async fn oidc_take(&self, state_hash: &str) -> Result<Option<(String, String, i64)>> {
+        dispatch!(self.oidc_take(state_hash))
+    }
+
+    /// Logs in the user an OIDC identity is linked to, making and linking one (with no role)
+    /// on its first login.
+    pub async fn oidc_login(&self, identity: &crate::oidc::Identity, addr: &str) -> Result<Login> {
+        dispatch!(self.oidc_login(identity, addr))
+    }
+
     pub async fn create_user(&self, caller: &Caller<'_>, user: &NewUser) -> Result<User> {
         dispatch!(self.create_user(caller, user))
     }

@@ -257,10 +257,15 @@ pub async fn login(pool: &Pool<DB>, request: &LoginRequest, addr: &str) -> Resul
             .await?;
         return Ok(Login::Refused);
     };
+    Ok(Login::Token(issue_session(pool, user_id, &name, addr).await?))
+}
+
+/// A session token for a user who has logged in (by password, login token or OIDC).
+async fn issue_session(pool: &Pool<DB>, user_id: i64, name: &str, addr: &str) -> Result<TokenCreated> {
     let (org_role, project_roles) = user_roles(pool, user_id).await?;
-    let principal = Principal::User { user_id, username: name.clone(), token_id: 0, org_role, project_roles };
+    let principal = Principal::User { user_id, username: name.to_owned(), token_id: 0, org_role, project_roles };
     let caller = Caller { principal: Some(&principal), addr };
-    let created = create_token(
+    create_token(
         pool,
         &caller,
         TokenKind::Session,
@@ -268,10 +273,9 @@ pub async fn login(pool: &Pool<DB>, request: &LoginRequest, addr: &str) -> Resul
         "login session",
         Some(user_id),
         None,
-        Some(now + SESSION_MS),
+        Some(now_ms() + SESSION_MS),
     )
-    .await?;
-    Ok(Login::Token(created))
+    .await
 }
 
 pub async fn create_user(pool: &Pool<DB>, caller: &Caller<'_>, user: &NewUser) -> Result<User> {
@@ -1416,4 +1420,154 @@ pub async fn applicable_decisions(pool: &Pool<DB>, project_id: i64) -> Result<Ve
     let rows: Vec<DecisionRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project_id).bind(now_ms()).fetch_all(pool).await?;
     Ok(rows.into_iter().map(|r| decision_view(r).1).collect())
+}
+
+/// How many OIDC logins may be in progress at once (started, not yet back): a bound on what
+/// unauthenticated callers can make the database hold.
+const OIDC_PENDING_MAX: i64 = 100_000;
+
+/// Failed logins from one address over the window: refused when at the limit. Shared by the
+/// password and OIDC logins.
+pub async fn login_allowed(pool: &Pool<DB>, addr: &str) -> Result<()> {
+    let recent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE addr = $1 AND at > $2")
+        .bind(addr)
+        .bind(now_ms() - LOGIN_WINDOW_MS)
+        .fetch_one(pool)
+        .await?;
+    if recent >= LOGIN_FAILURES_PER_ADDR {
+        return Err(StoreError::RateLimited("too many failed logins; wait 15 minutes".into()));
+    }
+    Ok(())
+}
+
+/// Counts a failed login against its key and address.
+pub async fn login_failed(pool: &Pool<DB>, key: &str, addr: &str) -> Result<()> {
+    sqlx::query("INSERT INTO login_failures (username, addr, at) VALUES ($1, $2, $3)")
+        .bind(key)
+        .bind(addr)
+        .bind(now_ms())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Keeps an OIDC login in progress; forgets those expired.
+pub async fn oidc_begin(pool: &Pool<DB>, state_hash: &str, nonce: &str, verifier: &str, expires_at: i64) -> Result<()> {
+    let now = now_ms();
+    sqlx::query("DELETE FROM oidc_logins WHERE expires_at < $1").bind(now).execute(pool).await?;
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_logins").fetch_one(pool).await?;
+    if pending >= OIDC_PENDING_MAX {
+        return Err(StoreError::RateLimited("too many OIDC logins in progress; retry in a few minutes".into()));
+    }
+    sqlx::query("INSERT INTO oidc_logins (state_hash, nonce, verifier, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(state_hash)
+        .bind(nonce)
+        .bind(verifier)
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Takes an OIDC login in progress: (nonce, verifier, expires_at). One statement, so of two
+/// callbacks with the same state (two replicas, a replay) exactly one gets it.
+pub async fn oidc_take(pool: &Pool<DB>, state_hash: &str) -> Result<Option<(String, String, i64)>> {
+    Ok(sqlx::query_as("DELETE FROM oidc_logins WHERE state_hash = $1 RETURNING nonce, verifier, expires_at")
+        .bind(state_hash)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// The user an OIDC identity is linked to, made on its first login (with no role), and a
+/// session for them; refused when the user is disabled.
+pub async fn oidc_login(pool: &Pool<DB>, identity: &crate::oidc::Identity, addr: &str) -> Result<Login> {
+    // Two replicas logging the same new person in at once: one links, the other's insert hits
+    // the key and its second try finds the link.
+    let mut linked = oidc_link(pool, identity, addr).await;
+    if linked.as_ref().is_err_and(StoreError::is_unique_conflict) {
+        linked = oidc_link(pool, identity, addr).await;
+    }
+    let (user_id, name, disabled) = linked?;
+    if disabled {
+        return Ok(Login::Refused);
+    }
+    Ok(Login::Token(issue_session(pool, user_id, &name, addr).await?))
+}
+
+async fn oidc_link(pool: &Pool<DB>, identity: &crate::oidc::Identity, addr: &str) -> Result<(i64, String, bool)> {
+    let now = now_ms();
+    let mut tx = begin(pool).await?;
+    let found: Option<(i64, String, i64)> = sqlx::query_as(
+        "SELECT u.id, u.username, u.disabled FROM oidc_identities i JOIN users u ON u.id = i.user_id \
+         WHERE i.issuer = $1 AND i.subject = $2",
+    )
+    .bind(&identity.issuer)
+    .bind(&identity.subject)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (user_id, name, disabled, new_user) = match found {
+        Some((id, name, disabled)) => {
+            sqlx::query("UPDATE oidc_identities SET last_login_at = $1 WHERE issuer = $2 AND subject = $3")
+                .bind(now)
+                .bind(&identity.issuer)
+                .bind(&identity.subject)
+                .execute(&mut *tx)
+                .await?;
+            (id, name, disabled != 0, false)
+        }
+        None => {
+            let hint = match crate::ingest::check_name("username", &identity.username_hint, 48) {
+                Ok(()) => identity.username_hint.as_str(),
+                Err(_) => "user",
+            };
+            let mut made = None;
+            for n in 1..=100 {
+                let candidate = if n == 1 { hint.to_owned() } else { format!("{hint}-{n}") };
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO users (username, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id",
+                )
+                .bind(&candidate)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(id) = id {
+                    made = Some((id, candidate));
+                    break;
+                }
+            }
+            let Some((id, name)) = made else {
+                return Err(StoreError::Conflict(format!("no free user name like `{hint}`; an admin must make room")));
+            };
+            sqlx::query(
+                "INSERT INTO oidc_identities (issuer, subject, user_id, created_at, last_login_at) \
+                 VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(&identity.issuer)
+            .bind(&identity.subject)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let caller = Caller { principal: None, addr };
+            let detail = serde_json::json!({"via": "oidc", "issuer": identity.issuer, "subject": identity.subject});
+            audit(&mut tx, &caller, "user.create", &format!("user:{name}"), detail).await?;
+            (id, name, false, true)
+        }
+    };
+    let principal = Principal::User {
+        user_id,
+        username: name.clone(),
+        token_id: 0,
+        org_role: None,
+        project_roles: BTreeMap::new(),
+    };
+    let caller = Caller { principal: Some(&principal), addr };
+    let detail = serde_json::json!({
+        "method": "oidc", "issuer": identity.issuer, "subject": identity.subject,
+        "new_user": new_user, "refused": disabled.then_some("user disabled"),
+    });
+    audit(&mut tx, &caller, "user.login", &format!("user:{name}"), detail).await?;
+    tx.commit().await?;
+    Ok((user_id, name, disabled))
 }

@@ -126,6 +126,21 @@ impl Server {
     }
 
     pub fn start_with(backend: Backend, limits: Limits, max_body: usize) -> Server {
+        Server::start_full(backend, limits, max_body, |_| None)
+    }
+
+    /// A server with OIDC login: `oidc` is given the server's base URL (its public URL) and
+    /// answers the configuration, discovered before the server answers.
+    pub fn start_oidc(backend: Backend, oidc: impl FnOnce(&str) -> sluice_server::oidc::OidcConfig) -> Server {
+        Server::start_full(backend, test_limits(), MAX_BODY, |base| Some(oidc(base)))
+    }
+
+    pub fn start_full(
+        backend: Backend,
+        limits: Limits,
+        max_body: usize,
+        oidc: impl FnOnce(&str) -> Option<sluice_server::oidc::OidcConfig>,
+    ) -> Server {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -147,12 +162,21 @@ impl Server {
             .block_on(db.bootstrap_admin())
             .expect("first start")
             .expect("a new database has no user, so the first start makes the admin");
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("listening on loopback");
+        let addr = listener.local_addr().expect("the listener's address");
+        let oidc = oidc(&format!("http://{addr}")).map(|config| {
+            Arc::new(
+                rt.block_on(sluice_server::oidc::Oidc::discover(config))
+                    .unwrap_or_else(|e| panic!("OIDC discovery: {e}")),
+            )
+        });
         let state = AppState {
             db: db.clone(),
             limits,
             metrics: Arc::new(Metrics::default()),
             trusted_proxies: Arc::new(Vec::new()),
             limiter: Arc::new(RateLimiter::new(0)),
+            oidc,
         };
         // The layers `sluice serve` puts around the router (serve.rs), but the log.
         let app = sluice_server::api::router(state, max_body)
@@ -161,8 +185,6 @@ impl Server {
                 Duration::from_secs(60),
             ))
             .layer(tower_http::catch_panic::CatchPanicLayer::new());
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("listening on loopback");
-        let addr = listener.local_addr().expect("the listener's address");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         rt.spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
