@@ -147,8 +147,11 @@ impl Server {
             .block_on(db.bootstrap_admin())
             .expect("first start")
             .expect("a new database has no user, so the first start makes the admin");
+        let master = sluice_server::keys::MasterKey::from_bytes([42; 32], "test");
+        let keys = rt.block_on(sluice_server::keys::ServerKeys::load(&db, &master)).expect("the signing key");
         let state = AppState {
             db: db.clone(),
+            keys: Arc::new(keys),
             limits,
             metrics: Arc::new(Metrics::default()),
             trusted_proxies: Arc::new(Vec::new()),
