@@ -275,7 +275,7 @@ mod tests {
         }
     }
 
-    fn suppression_props(log: &Sarif, run: usize) -> Option<serde_json::Map<String, Value>> {
+    fn suppression_props(log: &Sarif, run: usize) -> Option<std::collections::BTreeMap<String, Value>> {
         let r = &log.runs[run].results.as_ref().unwrap()[0];
         r.suppressions.as_ref()?.first()?.properties.as_ref().map(|p| p.additional_properties.clone())
     }

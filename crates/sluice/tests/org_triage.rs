@@ -276,7 +276,6 @@ fn org_wide_triage_from_the_developers_side() {
     assert!(out.stderr.contains("server decisions: 0 for `alpha`"), "{}", out.stderr);
     assert!(out.stderr.contains("signature verified with the pinned key"), "{}", out.stderr);
     let fp = finding(&log, "smallvec")["partialFingerprints"]["sluice/v1"].as_str().unwrap().to_owned();
-    assert_eq!(finding(&log, "smallvec")["properties"]["security-severity"].as_str().map(|s| s.starts_with('9')), Some(true));
     let pushed = run_cmd(sluice().arg("push").arg(&alpha).env("SLUICE_TOKEN", &push_alpha));
     assert_eq!(pushed.code, 0, "{}", pushed.stderr);
 
