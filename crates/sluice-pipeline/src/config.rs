@@ -380,7 +380,9 @@ impl Config {
             if humantime::parse_duration(age).is_err() {
                 return Err(ConfigError::Parse {
                     path: file.clone(),
-                    message: format!("[server] max_decision_age = {age:?}: not a duration; write e.g. \"7d\" or \"36h\""),
+                    message: format!(
+                        "[server] max_decision_age = {age:?}: not a duration; write e.g. \"7d\" or \"36h\""
+                    ),
                 });
             }
         }

@@ -1327,9 +1327,11 @@ fn decision_set_etag(project: &str, decisions: &[DecisionView]) -> String {
 
 /// Whether `If-None-Match` names `etag` (or is `*`).
 fn none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').map(str::trim).any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag))
-    })
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').map(str::trim).any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)))
 }
 
 /// The decisions in force for a project (as `/projects/{project}/decisions`), signed by the
@@ -1351,7 +1353,8 @@ async fn decision_set(
     };
     let decisions = state.db.applicable_decisions(id).await?;
     let etag = decision_set_etag(&project, &decisions);
-    let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "etag"))?;
+    let etag_value = HeaderValue::from_str(&etag)
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "etag"))?;
     if none_match(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
     }

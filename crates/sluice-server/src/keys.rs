@@ -62,9 +62,9 @@ pub enum MasterKeySource {
 }
 
 fn decode(text: &str, origin: &str) -> anyhow::Result<[u8; 32]> {
-    let bytes = B64
-        .decode(text.trim())
-        .map_err(|_| anyhow::anyhow!("{origin}: the master key is not base64 (make one with `openssl rand -base64 32`)"))?;
+    let bytes = B64.decode(text.trim()).map_err(|_| {
+        anyhow::anyhow!("{origin}: the master key is not base64 (make one with `openssl rand -base64 32`)")
+    })?;
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
         anyhow::anyhow!(
             "{origin}: the master key is {} bytes, not 32 (make one with `openssl rand -base64 32`)",

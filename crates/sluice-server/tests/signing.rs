@@ -64,12 +64,24 @@ fn decision_sets_are_signed_and_revalidate(backend: Backend) {
         .expect(201)
         .json();
     let id = proposal["id"].as_i64().expect("id");
-    let unchanged = server.request("GET", "/api/v1/projects/alpha/decision-set", Some(&push), None, &[("If-None-Match", &empty_etag)]);
+    let unchanged = server.request(
+        "GET",
+        "/api/v1/projects/alpha/decision-set",
+        Some(&push),
+        None,
+        &[("If-None-Match", &empty_etag)],
+    );
     assert_eq!(unchanged.status, 304, "a proposal changes nothing that applies");
     assert!(unchanged.body.is_empty());
 
     server.post(&format!("/api/v1/decisions/{id}/approve"), Some(&sec.token), &json!({})).expect(200);
-    let approved = server.request("GET", "/api/v1/projects/alpha/decision-set", Some(&push), None, &[("If-None-Match", &empty_etag)]);
+    let approved = server.request(
+        "GET",
+        "/api/v1/projects/alpha/decision-set",
+        Some(&push),
+        None,
+        &[("If-None-Match", &empty_etag)],
+    );
     assert_eq!(approved.status, 200, "an approval changes the set");
     let etag = header(&approved, "etag").expect("an ETag").to_owned();
     assert_ne!(etag, empty_etag);
@@ -97,7 +109,8 @@ fn decision_sets_are_signed_and_revalidate(backend: Backend) {
 
     // Revoked: gone from the set; the log keeps it, with its whole history, signed.
     server.post(&format!("/api/v1/decisions/{id}/revoke"), Some(&sec.token), &json!({"note": "fixed"})).expect(200);
-    let after = server.request("GET", "/api/v1/projects/alpha/decision-set", Some(&push), None, &[("If-None-Match", &etag)]);
+    let after =
+        server.request("GET", "/api/v1/projects/alpha/decision-set", Some(&push), None, &[("If-None-Match", &etag)]);
     assert_eq!(after.status, 200);
     assert_eq!(payload(&after.json())["decisions"], json!([]));
     assert_eq!(header(&after, "etag"), Some(empty_etag.as_str()), "the same decisions, the same ETag");
@@ -106,8 +119,12 @@ fn decision_sets_are_signed_and_revalidate(backend: Backend) {
     let (_, bytes) = attest::verify_envelope("log", &export.text(), &key).expect("the log verifies");
     let log: Value = serde_json::from_slice(&bytes).expect("JSON");
     assert_eq!(log["_type"], attest::DECISION_LOG_TYPE);
-    let actions: Vec<&str> =
-        log["decisions"][0]["history"].as_array().expect("history").iter().filter_map(|e| e["action"].as_str()).collect();
+    let actions: Vec<&str> = log["decisions"][0]["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
     assert_eq!(actions, ["proposed", "approved", "revoked"]);
 }
 

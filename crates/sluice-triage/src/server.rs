@@ -299,9 +299,11 @@ mod tests {
     #[test]
     fn expired_decisions_and_other_packages_do_not_apply() {
         let mut log = log();
-        let mut d = decision(1, None, Selector::RulePath { rule: "B602".into(), glob: "app/**".into() }, Status::FalsePositive);
+        let mut d =
+            decision(1, None, Selector::RulePath { rule: "B602".into(), glob: "app/**".into() }, Status::FalsePositive);
         d.expires = Some(Date::parse("2026-06-01").unwrap());
-        let other = Selector::Advisory { advisory: "CVE-2019-10744".into(), package: "underscore".into(), versions: None };
+        let other =
+            Selector::Advisory { advisory: "CVE-2019-10744".into(), package: "underscore".into(), versions: None };
         let out = apply_server(&mut log, &[d, decision(2, None, other, Status::Mitigated)], &opts(None));
         assert_eq!(out, ServerOutcome { expired: 1, ..Default::default() });
         assert!(suppression_props(&log, 0).is_none() && suppression_props(&log, 1).is_none());

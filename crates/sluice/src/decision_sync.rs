@@ -67,9 +67,11 @@ fn segment(name: &str) -> String {
 }
 
 fn project_name(root: &Path, config: &Config) -> String {
-    config.server.project.clone().unwrap_or_else(|| {
-        root.file_name().map_or_else(|| "project".to_owned(), |n| n.to_string_lossy().into_owned())
-    })
+    config
+        .server
+        .project
+        .clone()
+        .unwrap_or_else(|| root.file_name().map_or_else(|| "project".to_owned(), |n| n.to_string_lossy().into_owned()))
 }
 
 fn agent() -> ureq::Agent {
@@ -111,8 +113,9 @@ fn pinned_key(root: &Path, config: &Config) -> Result<Option<PinnedKey>> {
         (value.to_owned(), "[server] public_key in sluice.toml".to_owned())
     } else {
         let path = root.join(value);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("{}: cannot read the server's public key ([server] public_key)", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("{}: cannot read the server's public key ([server] public_key)", path.display())
+        })?;
         (text, path.display().to_string())
     };
     Ok(Some(PinnedKey { key: attest::verifying_key(&origin, &pem)?, origin }))
@@ -141,7 +144,10 @@ fn write_cache(root: &Path, cache: &Cache) -> Result<()> {
 
 /// What the server answered.
 enum Fetched {
-    Fresh { envelope: serde_json::Value, etag: Option<String> },
+    Fresh {
+        envelope: serde_json::Value,
+        etag: Option<String>,
+    },
     NotModified,
     /// Could not be asked, or refused: why.
     Failed(String),
@@ -232,7 +238,12 @@ fn server_decision(d: &DecisionView) -> Option<ServerDecision> {
 }
 
 /// Checks an envelope with `key`: a decision set for `project`, signed by it. The error says why not.
-fn check(envelope: &serde_json::Value, key: &attest::VerifyingKey, whose: &str, project: &str) -> Result<DecisionSet, String> {
+fn check(
+    envelope: &serde_json::Value,
+    key: &attest::VerifyingKey,
+    whose: &str,
+    project: &str,
+) -> Result<DecisionSet, String> {
     let (payload_type, payload) = attest::verify_envelope(CACHE_FILE, &envelope.to_string(), key).map_err(|e| match e {
         attest::AttestError::BadSignature { .. } => format!(
             "the decision set's signature does not verify with {whose}: it was changed, or the server's key changed (compare with GET /api/v1/server-key)"
@@ -311,8 +322,13 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
     let set = match fetched {
         Fetched::Fresh { envelope, etag } => match check(&envelope, &key, &whose, &project) {
             Ok(set) => {
-                let fresh =
-                    Cache { server: server.clone(), project: project.clone(), etag, validated_at: now.to_string(), envelope };
+                let fresh = Cache {
+                    server: server.clone(),
+                    project: project.clone(),
+                    etag,
+                    validated_at: now.to_string(),
+                    envelope,
+                };
                 write_cache(root, &fresh)?;
                 set
             }
@@ -379,7 +395,11 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
         terminal(&project),
         terminal(&server),
         terminal(&set.issued_at),
-        if verified { "signature verified with the pinned key" } else { "UNVERIFIED: key trusted on first use; pin [server] public_key" }
+        if verified {
+            "signature verified with the pinned key"
+        } else {
+            "UNVERIFIED: key trusted on first use; pin [server] public_key"
+        }
     ));
     Ok(Some(Pulled { decisions, verified, decision_base: format!("{base}/decisions") }))
 }
@@ -473,7 +493,8 @@ pub struct ProposeArgs {
 
 /// Files a proposal with the server; prints its id and who may approve it.
 pub fn propose(args: ProposeArgs) -> Result<u8> {
-    let root = args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
+    let root =
+        args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
     let config = Config::load(&root)?;
     let server = config.server.url.clone().context("no server: set `[server] url` in sluice.toml")?;
     let base = api_base(&server)?;
@@ -506,7 +527,9 @@ pub fn propose(args: ProposeArgs) -> Result<u8> {
             body["package"] = args.package.clone().unwrap_or_default().into();
             "advisory"
         }
-        (None, None, None) => bail!("say what the decision covers: a FINGERPRINT, --rule, or --advisory with --package"),
+        (None, None, None) => {
+            bail!("say what the decision covers: a FINGERPRINT, --rule, or --advisory with --package")
+        }
     };
     body["scope"] = scope.into();
     if let Some(e) = &args.expires {

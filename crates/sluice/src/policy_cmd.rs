@@ -857,7 +857,8 @@ pub fn verify(args: VerifyArgs) -> Result<u8> {
 /// A verified decision log (`GET /api/v1/decisions/export`) or decision set: says what it
 /// holds, prints the payload.
 fn verify_decisions(path: &str, payload: &[u8]) -> Result<u8> {
-    let doc: Json = serde_json::from_slice(payload).with_context(|| format!("{path}: the signed payload is not JSON"))?;
+    let doc: Json =
+        serde_json::from_slice(payload).with_context(|| format!("{path}: the signed payload is not JSON"))?;
     let kind = doc["_type"].as_str().unwrap_or_default();
     let what = match kind {
         attest::DECISION_LOG_TYPE => "decision log",

@@ -108,7 +108,11 @@ impl Drop for Serve {
 
 fn agent() -> ureq::Agent {
     ureq::Agent::new_with_config(
-        ureq::Agent::config_builder().http_status_as_error(false).proxy(None).timeout_global(Some(Duration::from_secs(60))).build(),
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build(),
     )
 }
 
@@ -149,7 +153,14 @@ fn user(serve: &Serve, admin: &str, name: &str, roles: &[(Option<&str>, &str)]) 
     let password = format!("{name}-password-long-enough");
     ok(serve, "POST", "/users", Some(admin), Some(json!({"username": name, "password": password})), 201);
     for (project, role) in roles {
-        ok(serve, "POST", &format!("/users/{name}/roles"), Some(admin), Some(json!({"project": project, "role": role})), 200);
+        ok(
+            serve,
+            "POST",
+            &format!("/users/{name}/roles"),
+            Some(admin),
+            Some(json!({"project": project, "role": role})),
+            200,
+        );
     }
     let session = ok(serve, "POST", "/auth/login", None, Some(json!({"username": name, "password": password})), 200);
     let session = session["token"].as_str().unwrap();
@@ -204,10 +215,7 @@ fn finding<'l>(log: &'l Value, package: &str) -> &'l Value {
 
 /// The suppression a server decision made, if any.
 fn server_suppression(result: &Value) -> Option<&Value> {
-    result["suppressions"]
-        .as_array()?
-        .iter()
-        .find(|s| s["properties"]["sluice/decision-origin"] == "server")
+    result["suppressions"].as_array()?.iter().find(|s| s["properties"]["sluice/decision-origin"] == "server")
 }
 
 fn suppressed(result: &Value) -> bool {
@@ -222,7 +230,9 @@ fn repo(dir: &Path, name: &str, server: &str, extra: &str) -> PathBuf {
     write(
         &root,
         "sluice.toml",
-        &format!("[run]\nstages = [\"secrets\", \"deps\"]\n\n[server]\nurl = \"{server}\"\nproject = \"{name}\"\n{extra}"),
+        &format!(
+            "[run]\nstages = [\"secrets\", \"deps\"]\n\n[server]\nurl = \"{server}\"\nproject = \"{name}\"\n{extra}"
+        ),
     );
     write(&root, ".gitignore", "sluice-out/\n.sluice/cache/\n");
     git(&root, &["add", "-A"]);
@@ -232,9 +242,18 @@ fn repo(dir: &Path, name: &str, server: &str, extra: &str) -> PathBuf {
 
 /// `sluice gate --profile constrained` over the last run: exit code and denial ids.
 fn gate(root: &Path) -> (i32, Vec<String>) {
-    let out = run_cmd(sluice().arg("gate").arg(root.join("sluice-out/results.sarif")).arg("--root").arg(root).args(["--profile", "constrained"]));
-    let log: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("gate wrote no SARIF ({e}): {}", out.stderr));
-    let gate_run = log["runs"].as_array().unwrap().iter().find(|r| r["automationDetails"]["id"] == "sluice/gate/").unwrap();
+    let out = run_cmd(
+        sluice()
+            .arg("gate")
+            .arg(root.join("sluice-out/results.sarif"))
+            .arg("--root")
+            .arg(root)
+            .args(["--profile", "constrained"]),
+    );
+    let log: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("gate wrote no SARIF ({e}): {}", out.stderr));
+    let gate_run =
+        log["runs"].as_array().unwrap().iter().find(|r| r["automationDetails"]["id"] == "sluice/gate/").unwrap();
     let ids = gate_run["properties"]["sluice/denials"]
         .as_array()
         .unwrap()
@@ -255,9 +274,11 @@ fn org_wide_triage_from_the_developers_side() {
     for p in ["alpha", "beta"] {
         ok(&serve, "POST", "/projects", Some(&admin), Some(json!({"name": p, "default_branch": "main"})), 201);
     }
-    let push_alpha = ok(&serve, "POST", "/projects/alpha/tokens", Some(&admin), Some(json!({"name": "ci", "scope": "push"})), 201);
+    let push_alpha =
+        ok(&serve, "POST", "/projects/alpha/tokens", Some(&admin), Some(json!({"name": "ci", "scope": "push"})), 201);
     let push_alpha = push_alpha["token"].as_str().unwrap().to_owned();
-    let read_beta = ok(&serve, "POST", "/projects/beta/tokens", Some(&admin), Some(json!({"name": "ci", "scope": "read"})), 201);
+    let read_beta =
+        ok(&serve, "POST", "/projects/beta/tokens", Some(&admin), Some(json!({"name": "ci", "scope": "read"})), 201);
     let read_beta = read_beta["token"].as_str().unwrap().to_owned();
     let dev = user(&serve, &admin, "dev", &[(Some("alpha"), "developer"), (Some("beta"), "developer")]);
     let sec = user(&serve, &admin, "sec", &[(None, "security")]);
@@ -282,7 +303,20 @@ fn org_wide_triage_from_the_developers_side() {
     // A developer waves the critical finding through in the repository: with a server
     // configured, `constrained` does not accept that.
     let marked = run_cmd(
-        sluice().args(["triage", "mark", &fp, "--status", "accepted_risk", "--expires", "2099-01-01", "--reason", "not reachable"]).arg("--root").arg(&alpha),
+        sluice()
+            .args([
+                "triage",
+                "mark",
+                &fp,
+                "--status",
+                "accepted_risk",
+                "--expires",
+                "2099-01-01",
+                "--reason",
+                "not reachable",
+            ])
+            .arg("--root")
+            .arg(&alpha),
     );
     assert_eq!(marked.code, 0, "{}", marked.stderr);
     let (_, log) = sluice_run(&alpha, &push_alpha);
@@ -293,7 +327,19 @@ fn org_wide_triage_from_the_developers_side() {
     // The developer proposes it on the server: it needs the security role, and until then
     // it suppresses nothing more.
     let proposed = run_cmd(
-        sluice().args(["triage", "propose", &fp, "--status", "false_positive", "--reason", "smallvec is only used with Copy types here"]).arg("--root").arg(&alpha).env("SLUICE_TOKEN", &dev),
+        sluice()
+            .args([
+                "triage",
+                "propose",
+                &fp,
+                "--status",
+                "false_positive",
+                "--reason",
+                "smallvec is only used with Copy types here",
+            ])
+            .arg("--root")
+            .arg(&alpha)
+            .env("SLUICE_TOKEN", &dev),
     );
     assert_eq!(proposed.code, 0, "{}", proposed.stderr);
     assert!(proposed.stderr.contains("security role"), "{}", proposed.stderr);
@@ -326,8 +372,23 @@ fn org_wide_triage_from_the_developers_side() {
     // from the terminal; another approves it. Both repositories' next runs suppress it.
     let proposed = run_cmd(
         sluice()
-            .args(["triage", "propose", "--advisory", "CVE-2020-26235", "--package", "time", "--organisation", "--status", "mitigated"])
-            .args(["--vex-justification", "vulnerable_code_not_in_execute_path", "--reason", "we never call localtime_r"])
+            .args([
+                "triage",
+                "propose",
+                "--advisory",
+                "CVE-2020-26235",
+                "--package",
+                "time",
+                "--organisation",
+                "--status",
+                "mitigated",
+            ])
+            .args([
+                "--vex-justification",
+                "vulnerable_code_not_in_execute_path",
+                "--reason",
+                "we never call localtime_r",
+            ])
             .arg("--root")
             .arg(&beta)
             .env("SLUICE_TOKEN", &sec),
@@ -342,14 +403,21 @@ fn org_wide_triage_from_the_developers_side() {
         assert_eq!(s["properties"]["sluice/who"], "user:sec");
         assert_eq!(s["properties"]["sluice/organisation-wide"], true);
         assert_eq!(s["properties"]["sluice/signature-verified"], verified);
-        assert!(s["justification"].as_str().unwrap().starts_with("mitigated: we never call localtime_r (approved by user:sec2, security)"), "{s}");
+        assert!(
+            s["justification"]
+                .as_str()
+                .unwrap()
+                .starts_with("mitigated: we never call localtime_r (approved by user:sec2, security)"),
+            "{s}"
+        );
         if !verified {
             assert!(out.stderr.contains("UNVERIFIED"), "{}", out.stderr);
             assert!(out.stderr.contains("trusting the server's key"), "{}", out.stderr);
         }
     }
     // Beta has no decision about smallvec: still open there.
-    let beta_log: Value = serde_json::from_slice(&std::fs::read(beta.join("sluice-out/results.sarif")).unwrap()).unwrap();
+    let beta_log: Value =
+        serde_json::from_slice(&std::fs::read(beta.join("sluice-out/results.sarif")).unwrap()).unwrap();
     assert!(!suppressed(finding(&beta_log, "smallvec")));
 
     // The decision log, signed, verifies offline; changed, it does not.
@@ -414,7 +482,11 @@ fn org_wide_triage_from_the_developers_side() {
     tampered["envelope"]["payload"] = json!(b64.encode(set.to_string()));
     std::fs::write(&cache, tampered.to_string()).unwrap();
     let (out, log) = sluice_run(&alpha, &push_alpha);
-    assert!(out.stderr.contains("server decisions not applied: the decision set's signature does not verify"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("server decisions not applied: the decision set's signature does not verify"),
+        "{}",
+        out.stderr
+    );
     assert!(server_suppression(finding(&log, "smallvec")).is_none());
 
     // Too old for `max_decision_age`: not applied either.

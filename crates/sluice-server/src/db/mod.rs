@@ -400,7 +400,12 @@ impl Db {
     }
 
     /// Stores a secret unless one of that name exists; returns the one stored.
-    pub async fn secret_insert_if_absent(&self, name: &str, nonce: &[u8], ciphertext: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+    pub async fn secret_insert_if_absent(
+        &self,
+        name: &str,
+        nonce: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
         dispatch!(self.secret_insert_if_absent(name, nonce, ciphertext))
     }
 
