@@ -1376,7 +1376,7 @@ async fn decision_set(
 #[utoipa::path(get, path = "/decisions/export", tag = "decisions",
     responses((status = 200, body = DsseEnvelope), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn export_decisions(State(state): State<AppState>, Auth(principal): Auth) -> ApiResult<Json<serde_json::Value>> {
-    if !principal.org_role().is_some_and(|r| r >= Role::Security) {
+    if principal.org_role().is_none_or(|r| r < Role::Security) {
         return Err(ApiError::forbidden());
     }
     let decisions = state.db.decision_log().await?.into_iter().map(|(_, d)| d).collect();
