@@ -72,6 +72,13 @@ pub struct ServerConfig {
     pub url: Option<String>,
     /// The project's name on the server (default: the repository directory's name).
     pub project: Option<String>,
+    /// The server's public signing key (SPKI PEM, or a path to a file holding it, relative to
+    /// the repository root): `sluice run` applies only decision sets it signed. Without it the
+    /// first key seen is cached and its decisions are marked unverified.
+    pub public_key: Option<String>,
+    /// How old (by the server's signed issue time) a cached decision set may be and still
+    /// apply, e.g. `7d`, `36h` (default 7 days).
+    pub max_decision_age: Option<String>,
 }
 
 /// The validated `[metrics]` table.
@@ -365,6 +372,16 @@ impl Config {
                     path: file.clone(),
                     message: format!(
                         "[metrics.sla] {severity} = {days}: use critical, high, medium, low or info, with a positive number of days"
+                    ),
+                });
+            }
+        }
+        if let Some(age) = &raw.server.max_decision_age {
+            if humantime::parse_duration(age).is_err() {
+                return Err(ConfigError::Parse {
+                    path: file.clone(),
+                    message: format!(
+                        "[server] max_decision_age = {age:?}: not a duration; write e.g. \"7d\" or \"36h\""
                     ),
                 });
             }

@@ -11,11 +11,12 @@ required_stages := lib.required_stages
 
 deny contains lib.version_reason if input.version != lib.input_version
 
-# High and critical findings, new or existing, unless an expiring exception covers them.
+# High and critical findings, new or existing, unless an exception covers them: without a
+# server, one that expires; with a server, one the security role approved there (lib.rego).
 blocking contains lib.ref(r) if {
 	some r in input.results
 	r.severity in {"critical", "high"}
-	not lib.expiring_exception(r)
+	not lib.high_exception(r)
 }
 
 deny contains {
@@ -24,7 +25,21 @@ deny contains {
 	"ssdf": ["PW.7.2", "RV.2.2"],
 	"findings": sort(blocking),
 	"fix": "fix them, or record a reviewed exception that expires: sluice triage mark FINGERPRINT --status accepted_risk --expires YYYY-MM-DD --reason \"…\"",
-} if count(blocking) > 0
+} if {
+	count(blocking) > 0
+	not lib.server_configured
+}
+
+deny contains {
+	"id": "high-severity",
+	"msg": sprintf("%d high or critical finding(s) are open or suppressed without a security approval on the server", [count(blocking)]),
+	"ssdf": ["PW.7.2", "RV.2.2"],
+	"findings": sort(blocking),
+	"fix": "fix them, or propose a decision (sluice triage propose FINGERPRINT --status S --reason \"…\", with an expiry for accepted_risk) for the security role to approve; a decision in .sluice/triage.toml alone does not except them while a server is configured, nor does one whose signature was not verified with [server] public_key",
+} if {
+	count(blocking) > 0
+	lib.server_configured
+}
 
 # Leaked credentials of any severity: a credential in the repository must be revoked.
 secrets contains lib.ref(r) if {

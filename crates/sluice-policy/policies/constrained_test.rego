@@ -116,3 +116,40 @@ test_an_in_source_suppression_is_not_an_exception if {
 	s := finding({"severity": "high", "secret": true, "stage": "secrets", "status": "suppressed", "suppressions": ["inSource"]})
 	ids(constrained.deny) == {"high-severity", "leaked-secret"} with input as doc([s])
 }
+
+# With a server configured (`run.server`), high and critical findings need a verified security
+# approval on the server; a repository decision alone no longer excepts them.
+server_doc(results) := object.union(doc(results), {"run": {"now": "2026-11-26T00:00:00Z", "server": "https://sluice.example"}})
+
+server_triage(over) := object.union(
+	{
+		"status": "false_positive", "expires": null, "source": "server", "scope": "finding", "approved": true,
+		"role": "security", "decided_by": "user:sec", "signature_verified": true,
+	},
+	over,
+)
+
+suppressed(triage) := finding({"severity": "critical", "status": "suppressed", "suppressions": ["external"], "triage": triage})
+
+test_server_security_approval_allows_without_expiry if {
+	count(constrained.deny) == 0 with input as server_doc([suppressed(server_triage({}))])
+}
+
+test_server_repository_decision_alone_denies if {
+	f := suppressed({"status": "accepted_risk", "expires": "2027-01-01", "source": "repository"})
+	ids(constrained.deny) == {"high-severity"} with input as server_doc([f])
+	# Without a server the same decision is today's expiring exception.
+	count(constrained.deny) == 0 with input as doc([f])
+}
+
+test_server_champion_or_unverified_or_unapproved_denies if {
+	ids(constrained.deny) == {"high-severity"} with input as server_doc([suppressed(server_triage({"role": "champion"}))])
+	ids(constrained.deny) == {"high-severity"} with input as server_doc([suppressed(server_triage({"signature_verified": false}))])
+	ids(constrained.deny) == {"high-severity"} with input as server_doc([suppressed(server_triage({"approved": false}))])
+}
+
+test_server_accepted_risk_still_needs_a_future_expiry if {
+	ids(constrained.deny) == {"high-severity"} with input as server_doc([suppressed(server_triage({"status": "accepted_risk"}))])
+	ids(constrained.deny) == {"high-severity"} with input as server_doc([suppressed(server_triage({"status": "accepted_risk", "expires": "2026-11-01"}))])
+	count(constrained.deny) == 0 with input as server_doc([suppressed(server_triage({"status": "accepted_risk", "expires": "2027-01-01"}))])
+}

@@ -38,6 +38,47 @@ expiring_exception(r) if {
 	expires_ns(r) > now_ns
 }
 
+# With a server configured (`[server] url`), decisions on high and critical findings are the
+# server's to make: org-wide triage records who approved each one and with which role.
+server_configured if is_string(input.run.server)
+
+# Suppressed by a decision the server signed (the signature verified with the key pinned in
+# sluice.toml), approved by someone with the security role or an admin (never the proposer).
+# An accepted risk still needs an expiry date in the future.
+approved_exception(r) if {
+	r.status == "suppressed"
+	"external" in r.suppressions
+	r.triage.status != "confirmed"
+	r.triage.source == "server"
+	r.triage.approved == true
+	r.triage.signature_verified == true
+	r.triage.role in {"security", "admin"}
+	not unexpiring_risk(r)
+}
+
+unexpiring_risk(r) if {
+	r.triage.status == "accepted_risk"
+	not is_string(r.triage.expires)
+}
+
+unexpiring_risk(r) if {
+	r.triage.status == "accepted_risk"
+	is_string(r.triage.expires)
+	expires_ns(r) <= now_ns
+}
+
+# What excepts a high or critical finding: without a server, a decision that expires; with
+# one, a verified security approval (see approved_exception).
+high_exception(r) if {
+	not server_configured
+	expiring_exception(r)
+}
+
+high_exception(r) if {
+	server_configured
+	approved_exception(r)
+}
+
 # Suppressed by anything (a triage decision with or without expiry, an in-source comment).
 any_exception(r) if r.status == "suppressed"
 

@@ -9,7 +9,8 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, Verifier};
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
@@ -134,26 +135,34 @@ pub fn key_id(key: &VerifyingKey) -> String {
     }
 }
 
+/// The SPKI PEM of a public key (what `openssl pkey -pubout` writes, what [`verifying_key`] reads).
+pub fn public_key_pem(key: &VerifyingKey) -> String {
+    key.to_public_key_pem(Default::default()).unwrap_or_default()
+}
+
 /// Signs `statement` into a DSSE envelope.
 pub fn sign(statement: &Json, key: &SigningKey) -> Json {
     let payload = serde_json::to_vec(statement).unwrap_or_default();
-    let signature = key.sign(&pae(PAYLOAD_TYPE, &payload));
+    sign_payload(PAYLOAD_TYPE, &payload, key)
+}
+
+/// Signs any payload into a DSSE envelope: the signature is over the PAE of `payload_type`
+/// and the payload's bytes, which the envelope carries as they are (base64).
+pub fn sign_payload(payload_type: &str, payload: &[u8], key: &SigningKey) -> Json {
+    let signature = key.sign(&pae(payload_type, payload));
     json!({
-        "payloadType": PAYLOAD_TYPE,
-        "payload": B64.encode(&payload),
+        "payloadType": payload_type,
+        "payload": B64.encode(payload),
         "signatures": [{ "keyid": key_id(&key.verifying_key()), "sig": B64.encode(signature.to_bytes()) }],
     })
 }
 
-/// Checks a DSSE envelope: some signature verifies with `key` over the PAE of its payload,
-/// and the payload is a sluice in-toto Statement. Returns the statement.
-pub fn verify(path: &str, envelope: &str, key: &VerifyingKey) -> Result<Json, AttestError> {
+/// Checks a DSSE envelope of any payload type: some signature verifies with `key` over the
+/// PAE of its type and payload. Returns the payload type and the payload's bytes.
+pub fn verify_envelope(path: &str, envelope: &str, key: &VerifyingKey) -> Result<(String, Vec<u8>), AttestError> {
     let env_err = |message: String| AttestError::Envelope { path: path.to_owned(), message };
     let env: Json = serde_json::from_str(envelope).map_err(|e| env_err(e.to_string()))?;
     let payload_type = env.get("payloadType").and_then(Json::as_str).ok_or_else(|| env_err("no payloadType".into()))?;
-    if payload_type != PAYLOAD_TYPE {
-        return Err(env_err(format!("payloadType is {payload_type:?}, expected {PAYLOAD_TYPE:?}")));
-    }
     let payload = env
         .get("payload")
         .and_then(Json::as_str)
@@ -171,6 +180,19 @@ pub fn verify(path: &str, envelope: &str, key: &VerifyingKey) -> Result<Json, At
     if !verified {
         return Err(AttestError::BadSignature { path: path.to_owned() });
     }
+    Ok((payload_type.to_owned(), payload))
+}
+
+/// Checks a DSSE envelope: some signature verifies with `key` over the PAE of its payload,
+/// and the payload is a sluice in-toto Statement. Returns the statement.
+pub fn verify(path: &str, envelope: &str, key: &VerifyingKey) -> Result<Json, AttestError> {
+    let (payload_type, payload) = verify_envelope(path, envelope, key)?;
+    if payload_type != PAYLOAD_TYPE {
+        return Err(AttestError::Envelope {
+            path: path.to_owned(),
+            message: format!("payloadType is {payload_type:?}, expected {PAYLOAD_TYPE:?}"),
+        });
+    }
     let st_err = |message: String| AttestError::Statement { path: path.to_owned(), message };
     let statement: Json = serde_json::from_slice(&payload).map_err(|e| st_err(e.to_string()))?;
     if statement.get("_type").and_then(Json::as_str) != Some(STATEMENT_TYPE) {
@@ -181,6 +203,14 @@ pub fn verify(path: &str, envelope: &str, key: &VerifyingKey) -> Result<Json, At
     }
     Ok(statement)
 }
+
+/// The payload type of what the server signs about decisions (the decision set a project
+/// applies, the decision log); the payload's `_type` says which.
+pub const DECISIONS_PAYLOAD_TYPE: &str = "application/vnd.sluice.decisions+json";
+/// `_type` of the decision set `GET /projects/{p}/decision-set` serves.
+pub const DECISION_SET_TYPE: &str = "https://github.com/sluice-sec/sluice/decision-set/v1";
+/// `_type` of the decision log `GET /decisions/export` serves.
+pub const DECISION_LOG_TYPE: &str = "https://github.com/sluice-sec/sluice/decision-log/v1";
 
 #[cfg(test)]
 mod tests {

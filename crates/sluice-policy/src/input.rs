@@ -147,6 +147,9 @@ pub struct RunFacts {
     pub now: String,
     /// Stages configured in `sluice.toml` or built in and enabled (whether or not they ran).
     pub configured_stages: Vec<String>,
+    /// The server whose decisions apply (`[server] url`), if one is configured.
+    #[serde(default)]
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -204,8 +207,36 @@ pub struct TriageDecision {
     pub when: Option<String>,
     /// First day (UTC, `YYYY-MM-DD`) the decision no longer applies; null: never expires.
     pub expires: Option<String>,
-    /// Where the decision is (`.sluice/triage.toml:12`).
+    /// Where the decision is (`.sluice/triage.toml:12`, or the server's decision URL).
     pub decision: Option<String>,
+    /// Where it was made: `repository` (`.sluice/triage.toml`) or `server` (org-wide triage).
+    #[serde(default = "repository")]
+    pub source: String,
+    /// `finding`, `rule` or `advisory`.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// A server decision for every project of the organisation.
+    #[serde(default)]
+    pub organisation_wide: bool,
+    /// Who approved it (a server decision); who wrote it (a repository decision).
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    /// The approver's role on the server (`champion`, `security`, `admin`); null for a
+    /// repository decision.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Approved on the server by someone other than its proposer, with the role it needs.
+    #[serde(default)]
+    pub approved: bool,
+    #[serde(default)]
+    pub approved_at: Option<String>,
+    /// The server's decision set verified with the key pinned in `sluice.toml`.
+    #[serde(default)]
+    pub signature_verified: bool,
+}
+
+fn repository() -> String {
+    "repository".to_owned()
 }
 
 /// What the triage stage recorded (its summary run), when the log went through triage.
@@ -429,6 +460,8 @@ fn finding(run: &Run, result: &SarifResult, run_stage: &str) -> Finding {
 fn triage_decision(value: &Value) -> Option<TriageDecision> {
     let obj = value.as_object()?;
     let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
+    let flag = |k: &str| obj.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let server = text("origin").as_deref() == Some("server");
     Some(TriageDecision {
         status: text("status")?,
         reason: text("reason"),
@@ -436,6 +469,14 @@ fn triage_decision(value: &Value) -> Option<TriageDecision> {
         when: text("when"),
         expires: text("expires"),
         decision: text("decision"),
+        source: if server { "server" } else { "repository" }.to_owned(),
+        scope: text("scope").filter(|s| ["finding", "rule", "advisory"].contains(&s.as_str())),
+        organisation_wide: server && flag("organisation_wide"),
+        decided_by: if server { text("decided_by") } else { text("who") },
+        role: if server { text("role") } else { None },
+        approved: server && flag("approved"),
+        approved_at: if server { text("approved_at") } else { None },
+        signature_verified: server && flag("signature_verified"),
     })
 }
 

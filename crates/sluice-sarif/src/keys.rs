@@ -160,6 +160,21 @@ pub const WHEN: &str = "sluice/when";
 pub const EXPIRES: &str = "sluice/expires";
 /// Suppression: who rated the finding a vulnerability, as the decision recorded it.
 pub const SOURCE: &str = "sluice/source";
+/// Suppression: where the decision was made, `repository` or `server` (org-wide triage).
+pub const DECISION_ORIGIN: &str = "sluice/decision-origin";
+/// Suppression of a server decision: `finding`, `rule` or `advisory`.
+pub const DECISION_SCOPE: &str = "sluice/decision-scope";
+/// Suppression of a server decision: it applies to every project of the organisation.
+pub const ORGANISATION_WIDE: &str = "sluice/organisation-wide";
+/// Suppression of a server decision: who approved it.
+pub const DECIDED_BY: &str = "sluice/decided-by";
+/// Suppression of a server decision: the approver's role (`champion`, `security`, `admin`).
+pub const DECIDED_ROLE: &str = "sluice/decided-role";
+/// Suppression of a server decision: when it was approved (RFC 3339).
+pub const APPROVED_AT: &str = "sluice/approved-at";
+/// Suppression of a server decision: whether the decision set's signature held with the key
+/// pinned in `sluice.toml` (false: a key trusted on first use).
+pub const SIGNATURE_VERIFIED: &str = "sluice/signature-verified";
 /// Triage run counter: decisions in the file.
 pub const DECISIONS: &str = "sluice/decisions";
 /// Triage run counter: results suppressed by decisions.
@@ -271,6 +286,13 @@ pub const ALL: &[&str] = &[
     LAYER_INDEX,
     LAYER_CREATED_BY,
     TRIAGE,
+    DECISION_ORIGIN,
+    DECISION_SCOPE,
+    ORGANISATION_WIDE,
+    DECIDED_BY,
+    DECIDED_ROLE,
+    APPROVED_AT,
+    SIGNATURE_VERIFIED,
     DECISION,
     STATUS,
     WHO,

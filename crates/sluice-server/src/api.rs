@@ -40,6 +40,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The OIDC provider, when `sluice serve` is given one.
     pub oidc: Option<Arc<crate::oidc::Oidc>>,
+    /// The server's signing key (decision sets, the decision log's export).
+    pub keys: Arc<crate::keys::ServerKeys>,
 }
 
 /// An error answer: a status and a JSON body naming the problem.
@@ -454,6 +456,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reject_decision))
         .routes(routes!(revoke_decision))
         .routes(routes!(applicable_decisions))
+        .routes(routes!(server_key))
+        .routes(routes!(decision_set))
+        .routes(routes!(export_decisions))
         .routes(routes!(audit_log))
         .routes(routes!(audit_verify))
 }
@@ -1454,4 +1459,86 @@ async fn applicable_decisions(
     };
     let decisions = state.db.applicable_decisions(id).await?;
     Ok(Json(ApplicableDecisions { project, generated_at: crate::time::rfc3339(crate::time::now_ms()), decisions }))
+}
+
+/// The server's public signing key: pin it in `sluice.toml` (`[server] public_key`) so `sluice
+/// run` trusts only decision sets this server signed; `sluice verify --key` reads it too.
+#[utoipa::path(get, path = "/server-key", tag = "decisions",
+    responses((status = 200, body = ServerKey), (status = 401, body = ErrorBody)))]
+async fn server_key(State(state): State<AppState>, Auth(_principal): Auth) -> ApiResult<Json<ServerKey>> {
+    Ok(Json(ServerKey { keyid: state.keys.keyid().to_owned(), public_key: state.keys.public_pem().to_owned() }))
+}
+
+/// The strong validator of a decision set: its project and decisions, not when it was issued.
+fn decision_set_etag(project: &str, decisions: &[DecisionView]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update((project.len() as u64).to_be_bytes());
+    h.update(project.as_bytes());
+    h.update(serde_json::to_vec(decisions).unwrap_or_default());
+    format!("\"{}\"", hex::encode(h.finalize()))
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`).
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').map(str::trim).any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)))
+}
+
+/// The decisions in force for a project (as `/projects/{project}/decisions`), signed by the
+/// server: a DSSE envelope whose payload is a decision set. What `sluice run` applies. The
+/// `ETag` covers the decisions (not the issue time): `If-None-Match` with it answers 304 while
+/// they are unchanged.
+#[utoipa::path(get, path = "/projects/{project}/decision-set", tag = "decisions", params(("project" = String, Path)),
+    responses((status = 200, body = DsseEnvelope, headers(("ETag" = String))), (status = 304, description = "Unchanged since the ETag given"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn decision_set(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = match state.db.project_id(&project).await? {
+        Some(id) if principal.may_read(id) || principal.may_push(id) => id,
+        _ => return Err(ApiError::not_found(format!("no project `{project}` you may read"))),
+    };
+    let decisions = state.db.applicable_decisions(id).await?;
+    let etag = decision_set_etag(&project, &decisions);
+    let etag_value = HeaderValue::from_str(&etag)
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "etag"))?;
+    if none_match(&headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
+    }
+    let set = DecisionSet {
+        type_: sluice_policy::attest::DECISION_SET_TYPE.to_owned(),
+        project,
+        issued_at: crate::time::rfc3339(crate::time::now_ms()),
+        decisions,
+    };
+    let payload = serde_json::to_vec(&set).unwrap_or_default();
+    let envelope = state.keys.sign(&payload);
+    Ok(([(header::ETAG, etag_value), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Json(envelope))
+        .into_response())
+}
+
+/// Every decision of the organisation with its full history, signed by the server (a DSSE
+/// envelope whose payload is a decision log): evidence that verifies offline with `sluice
+/// verify FILE --key server.pub`. The security role and admins only.
+#[utoipa::path(get, path = "/decisions/export", tag = "decisions",
+    responses((status = 200, body = DsseEnvelope), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn export_decisions(State(state): State<AppState>, Auth(principal): Auth) -> ApiResult<Json<serde_json::Value>> {
+    if principal.org_role().is_none_or(|r| r < Role::Security) {
+        return Err(ApiError::forbidden());
+    }
+    let decisions = state.db.decision_log().await?.into_iter().map(|(_, d)| d).collect();
+    let log = DecisionLog {
+        type_: sluice_policy::attest::DECISION_LOG_TYPE.to_owned(),
+        issued_at: crate::time::rfc3339(crate::time::now_ms()),
+        decisions,
+    };
+    let payload = serde_json::to_vec(&log).unwrap_or_default();
+    Ok(Json(state.keys.sign(&payload)))
 }

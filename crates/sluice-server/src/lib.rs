@@ -5,6 +5,7 @@
 //!   compiled for each backend (`db/repo.rs`).
 //! - [`ingest`]: what a push carries, checked, bounded and redacted before anything is stored.
 //! - [`auth`]: tokens, passwords, roles, who may do what.
+//! - [`keys`]: secrets the server holds (its signing key), encrypted under a master key.
 //! - [`api`]: the REST API under `/api/v1`, its OpenAPI document, health and metrics.
 //! - [`oidc`]: OIDC login (authorization code with PKCE), discovery and ID token checks.
 //! - [`serve`]: the process — options, first start, listening, graceful shutdown.
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod db;
 pub mod decisions;
 pub mod ingest;
+pub mod keys;
 pub mod model;
 pub mod oidc;
 pub mod serve;

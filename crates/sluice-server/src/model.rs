@@ -497,3 +497,51 @@ pub struct OidcCallbackQuery {
     pub error: Option<String>,
     pub error_description: Option<String>,
 }
+
+/// The server's public signing key: what `sluice run` pins (`[server] public_key`) and
+/// `sluice verify --key` reads.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ServerKey {
+    /// `sha256:<hex>` of the key's SPKI DER, as in the envelopes' `keyid`.
+    pub keyid: String,
+    /// SPKI PEM.
+    pub public_key: String,
+}
+
+/// A DSSE envelope (v1): `payload` is base64; each signature is ed25519 over the
+/// Pre-Authentication Encoding of `payloadType` and the payload's bytes.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DsseEnvelope {
+    #[serde(rename = "payloadType")]
+    pub payload_type: String,
+    pub payload: String,
+    pub signatures: Vec<DsseSignature>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DsseSignature {
+    pub keyid: String,
+    pub sig: String,
+}
+
+/// The payload of a signed decision set: what a project applies.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionSet {
+    /// `https://github.com/sluice-sec/sluice/decision-set/v1`.
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub project: String,
+    pub issued_at: String,
+    /// Approved, unexpired; the project's and the organisation's; by id.
+    pub decisions: Vec<DecisionView>,
+}
+
+/// The payload of the signed decision log: every decision and its history.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionLog {
+    /// `https://github.com/sluice-sec/sluice/decision-log/v1`.
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub issued_at: String,
+    pub decisions: Vec<DecisionDetail>,
+}

@@ -32,6 +32,9 @@ pub struct ServeOptions {
     pub json_logs: bool,
     /// OIDC login, when configured (discovered at start).
     pub oidc: Option<crate::oidc::OidcConfig>,
+    /// The master key file (`--key-file`); None: `$SLUICE_SERVER_KEY`, else `DATA/server.key`
+    /// (created on first start).
+    pub key_file: Option<PathBuf>,
 }
 
 impl ServeOptions {
@@ -47,6 +50,7 @@ impl ServeOptions {
             limits: Limits::default(),
             json_logs: false,
             oidc: None,
+            key_file: None,
         }
     }
 }
@@ -153,8 +157,18 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             }
         })
     };
+    let source = match (&options.key_file, std::env::var(crate::keys::MASTER_KEY_ENV).ok().filter(|v| !v.is_empty())) {
+        (Some(file), _) => crate::keys::MasterKeySource::File(file.clone()),
+        (None, Some(value)) => crate::keys::MasterKeySource::Env(value),
+        (None, None) => crate::keys::MasterKeySource::DefaultFile(options.data.join("server.key")),
+    };
+    let master = crate::keys::MasterKey::load(&source)?;
+    let keys = crate::keys::ServerKeys::load(&db, &master).await?;
+    drop(master);
+    tracing::info!(keyid = keys.keyid(), "signing key ready");
     let state = AppState {
         db: db.clone(),
+        keys: Arc::new(keys),
         limits: options.limits.clone(),
         metrics: Arc::new(Metrics::default()),
         trusted_proxies: Arc::new(options.trusted_proxies.clone()),

@@ -85,6 +85,9 @@ fn table() -> Vec<(&'static str, [u16; 14])> {
         ("POST /decisions/{alpha approved}/revoke",   [401, 401, 401, 401, 401, 200, 200, 403, 403, 404, 404, 403, 404, 404]),
         ("POST /decisions/{org proposal}/approve",    [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 404, 403, 404, 404]),
         ("GET /projects/alpha/decisions",             [401, 401, 401, 401, 401, 200, 200, 200, 200, 404, 200, 200, 404, 200]),
+        ("GET /projects/alpha/decision-set",          [401, 401, 401, 401, 401, 200, 200, 200, 200, 404, 200, 200, 404, 200]),
+        ("GET /server-key",                           [401, 401, 401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("GET /decisions/export",                     [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
         ("GET /audit",                                [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
         ("GET /audit/verify",                         [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
         ("GET /healthz",                              [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -232,6 +235,9 @@ fn call(world: &World, row: &str, who: usize) -> Resp {
             s.post(&v1(&format!("/decisions/{}/approve", org_proposal(world))), token, &json!({}))
         }
         "GET /projects/alpha/decisions" => s.get(&v1("/projects/proj-alpha/decisions"), token),
+        "GET /projects/alpha/decision-set" => s.get(&v1("/projects/proj-alpha/decision-set"), token),
+        "GET /server-key" => s.get(&v1("/server-key"), token),
+        "GET /decisions/export" => s.get(&v1("/decisions/export"), token),
         "GET /users" => s.get(&v1("/users"), token),
         "POST /users" => s.post(&v1("/users"), token, &json!({"username": format!("u-{name}")})),
         "PUT /users/developer-a/password" => s.put(

@@ -95,9 +95,9 @@ fn render_conflicts(origin: &str, conflicts: &[Conflict]) -> String {
 }
 
 /// The facts about a result that decisions match on.
-struct Facts {
-    fingerprint: Option<String>,
-    rule: String,
+pub(crate) struct Facts {
+    pub(crate) fingerprint: Option<String>,
+    pub(crate) rule: String,
     path: Option<String>,
     stage: String,
     /// Lowercased advisory ids: `sluice/advisory`, `sluice/aliases`, the rule id.
@@ -109,11 +109,11 @@ struct Facts {
     scheme: Option<sluice_advisory::version::Scheme>,
 }
 
-fn prop<'r>(result: &'r SarifResult, key: &str) -> Option<&'r Value> {
+pub(crate) fn prop<'r>(result: &'r SarifResult, key: &str) -> Option<&'r Value> {
     result.properties.as_ref()?.additional_properties.get(key)
 }
 
-fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
+pub(crate) fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
     let rule = result.rule_id.clone().unwrap_or_default();
     let str_prop = |key: &str| prop(result, key).and_then(Value::as_str).map(str::to_owned);
     let (mut advisories, mut package, mut purl, mut version, mut scheme) = (Vec::new(), None, None, None, None);
@@ -177,14 +177,14 @@ pub(crate) fn is_triage_run(run: &Run) -> bool {
     run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(keys::TRIAGE_CATEGORY)
 }
 
-struct Index<'d> {
+pub(crate) struct Index<'d> {
     by_fingerprint: HashMap<&'d str, usize>,
     by_rule: HashMap<&'d str, (GlobSet, Vec<usize>)>,
-    by_advisory: HashMap<String, Vec<usize>>,
+    pub(crate) by_advisory: HashMap<String, Vec<usize>>,
 }
 
 impl<'d> Index<'d> {
-    fn new(items: &'d [Decision]) -> Index<'d> {
+    pub(crate) fn new(items: &'d [Decision]) -> Index<'d> {
         let mut by_fingerprint = HashMap::new();
         let mut rule_globs: BTreeMap<&str, Vec<(usize, &str)>> = BTreeMap::new();
         let mut by_advisory: HashMap<String, Vec<usize>> = HashMap::new();
@@ -217,7 +217,7 @@ impl<'d> Index<'d> {
         Index { by_fingerprint, by_rule, by_advisory }
     }
 
-    fn matches(&self, items: &[Decision], f: &Facts, out: &mut Vec<usize>) {
+    pub(crate) fn matches(&self, items: &[Decision], f: &Facts, out: &mut Vec<usize>) {
         out.clear();
         if let Some(&i) = f.fingerprint.as_deref().and_then(|fp| self.by_fingerprint.get(fp)) {
             out.push(i);
@@ -434,6 +434,8 @@ pub fn apply(
 fn render_decision(d: &Decision, decisions_uri: &str) -> (Value, Option<Suppression>) {
     let mut triage = serde_json::Map::new();
     triage.insert("status".into(), json!(d.status.as_str()));
+    triage.insert("origin".into(), json!("repository"));
+    triage.insert("scope".into(), json!(d.selector.scope()));
     triage.insert("reason".into(), json!(d.reason));
     triage.insert("who".into(), json!(d.who));
     triage.insert("when".into(), json!(d.when.to_string()));

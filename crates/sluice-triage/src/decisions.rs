@@ -123,6 +123,17 @@ pub struct Decision {
     pub vex_justification: Option<String>,
 }
 
+impl Selector {
+    /// `finding`, `rule` or `advisory`: the server's names for the three kinds.
+    pub fn scope(&self) -> &'static str {
+        match self {
+            Selector::Fingerprint { .. } => "finding",
+            Selector::RulePath { .. } => "rule",
+            Selector::Advisory { .. } => "advisory",
+        }
+    }
+}
+
 impl Decision {
     /// Expired decisions stop applying on their `expires` date.
     pub fn is_expired(&self, today: Date) -> bool {

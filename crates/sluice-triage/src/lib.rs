@@ -13,6 +13,7 @@ mod date;
 mod decisions;
 mod edit;
 mod renames;
+mod server;
 mod summary;
 mod version;
 mod vex;
@@ -28,6 +29,7 @@ pub use decisions::{
 };
 pub use edit::{remove, upsert, Edit, EditError, NewDecision, NewSelector, HEADER};
 pub use renames::RenameMap;
+pub use server::{apply_server, ServerDecision, ServerOptions, ServerOutcome};
 pub use summary::{triage_run, Summary};
 pub use version::{Version, VersionRange};
 pub use vex::{export as export_vex, import as import_vex, Import as VexImport, VexError, OPENVEX_CONTEXT};

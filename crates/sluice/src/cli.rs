@@ -60,7 +60,8 @@ pub enum Command {
     Policy(crate::policy_cmd::PolicyArgs),
     /// Print an in-toto attestation (optionally DSSE-signed with ed25519) of the last run's verdict.
     Attest(crate::policy_cmd::AttestArgs),
-    /// Check a signed attestation and the digests of the files it covers.
+    /// Check a signed attestation and the digests of the files it covers, or a decision log the
+    /// server signed (`GET /api/v1/decisions/export`).
     Verify(crate::policy_cmd::VerifyArgs),
     /// Run the security team's server: every repository's runs, findings and decisions (SQLite
     /// by default, PostgreSQL with --database).

@@ -373,7 +373,9 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     }
     let mut log: Sarif = empty_log(runs);
     // Decisions (.sluice/triage.toml) and the baseline (.sluice/baseline.sarif), when present.
-    crate::triage_cmd::apply_in_run(&root, &scope, &mut log, &|note| display.note(note))?;
+    let repository = crate::triage_cmd::apply_in_run(&root, &scope, &mut log, &|note| display.note(note))?;
+    // Then the server's (org-wide triage), when `[server] url` is set.
+    crate::decision_sync::apply_in_run(&root, &config, &mut log, repository.as_ref(), &|note| display.note(note))?;
 
     let mut merger = Merger::new();
     for run in &log.runs {

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config_cmd;
 mod container_cmd;
+mod decision_sync;
 mod deps_cmd;
 mod init_cmd;
 mod metrics_cmd;

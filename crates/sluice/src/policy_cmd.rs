@@ -155,7 +155,8 @@ pub struct AttestArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A DSSE envelope written by `sluice attest --key`.
+    /// A DSSE envelope written by `sluice attest --key`, or one the server signed (the decision
+    /// log of `GET /api/v1/decisions/export`, a decision set).
     pub file: PathBuf,
     /// The ed25519 public key (SPKI PEM).
     #[arg(long, value_name = "FILE")]
@@ -336,6 +337,7 @@ fn facts(root: &Path, now: Timestamp, sbom: Option<Sbom>) -> Result<Facts> {
             branch: branch(root),
             now: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             configured_stages: configured,
+            server: config.server.url.clone(),
         },
         detected: sluice_policy::detect(files.iter().map(String::as_str)),
         sbom,
@@ -800,6 +802,12 @@ pub fn verify(args: VerifyArgs) -> Result<u8> {
     let pem =
         std::fs::read_to_string(&args.key).with_context(|| format!("{}: cannot read the key", args.key.display()))?;
     let key = attest::verifying_key(&args.key.display().to_string(), &pem)?;
+    // The server's signed decision log (or a decision set) verifies with the same command.
+    if let Ok((payload_type, payload)) = attest::verify_envelope(&path, &envelope, &key) {
+        if payload_type == attest::DECISIONS_PAYLOAD_TYPE {
+            return verify_decisions(&path, &payload);
+        }
+    }
     let statement = match attest::verify(&path, &envelope, &key) {
         Ok(s) => s,
         Err(e @ attest::AttestError::BadSignature { .. }) => {
@@ -844,6 +852,28 @@ pub fn verify(args: VerifyArgs) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", serde_json::to_string_pretty(&statement)?)?;
     Ok(if ok { exit::OK } else { exit::REFUSED })
+}
+
+/// A verified decision log (`GET /api/v1/decisions/export`) or decision set: says what it
+/// holds, prints the payload.
+fn verify_decisions(path: &str, payload: &[u8]) -> Result<u8> {
+    let doc: Json =
+        serde_json::from_slice(payload).with_context(|| format!("{path}: the signed payload is not JSON"))?;
+    let kind = doc["_type"].as_str().unwrap_or_default();
+    let what = match kind {
+        attest::DECISION_LOG_TYPE => "decision log",
+        attest::DECISION_SET_TYPE => "decision set",
+        other => bail!("{path}: the server signed a `{}`, which this sluice does not know", terminal(other)),
+    };
+    let decisions = doc["decisions"].as_array().map_or(0, Vec::len);
+    eprintln!(
+        "verify: signature OK; {what} of {decisions} decision{} issued by the server at {}",
+        if decisions == 1 { "" } else { "s" },
+        terminal(doc["issued_at"].as_str().unwrap_or("?"))
+    );
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    Ok(exit::OK)
 }
 
 // ---------------------------------------------------------------------------------------------

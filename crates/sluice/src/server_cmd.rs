@@ -52,6 +52,11 @@ pub struct ServeArgs {
     /// the OIDC redirect URI is {public-url}/api/v1/auth/oidc/callback.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// The master key that encrypts the server's secrets (its signing key) in the database: a
+    /// file holding 32 bytes as base64 (default: $SLUICE_SERVER_KEY, else DATA/server.key,
+    /// created on first start). Replicas sharing a database need the same one.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
 }
 
 /// The OIDC options, when --oidc-issuer is given; the secret from the file or the environment.
@@ -95,6 +100,7 @@ pub fn serve(args: ServeArgs) -> Result<u8> {
     options.rate_limit = args.rate_limit;
     options.json_logs = args.json_logs;
     options.oidc = oidc;
+    options.key_file = args.key_file;
     for proxy in &args.trusted_proxies {
         options.trusted_proxies.push(proxy.parse().map_err(|e: String| anyhow::anyhow!("--trusted-proxy: {e}"))?);
     }
@@ -335,6 +341,11 @@ fn print_outcome(reply: &serde_json::Value, server: &str) {
 
 /// `…/api/v1/runs` of a server URL; plain HTTP only to this machine.
 fn endpoint(server: &str) -> Result<String> {
+    Ok(format!("{}/runs", api_base(server)?))
+}
+
+/// `…/api/v1` of a server URL; plain HTTP only to this machine.
+pub(crate) fn api_base(server: &str) -> Result<String> {
     let uri: ureq::http::Uri = server.parse().with_context(|| format!("--server {}: not a URL", terminal(server)))?;
     let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
     match uri.scheme_str() {
@@ -351,7 +362,7 @@ fn endpoint(server: &str) -> Result<String> {
         }
         _ => bail!("{}: the server URL must start with https://", terminal(server)),
     }
-    Ok(format!("{}/api/v1/runs", server.trim_end_matches('/')))
+    Ok(format!("{}/api/v1", server.trim_end_matches('/')))
 }
 
 fn read_document(path: &Path, what: &str, hint: &str) -> Result<String> {

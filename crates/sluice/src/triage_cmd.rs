@@ -72,6 +72,9 @@ pub enum TriageAction {
     Import(ImportArgs),
     /// Export the advisory decisions as an OpenVEX document (stdout).
     Export(ExportArgs),
+    /// Propose a decision to the server (`[server] url`, with your personal token in
+    /// $SLUICE_TOKEN): it applies to every run once someone with the role it needs approves it.
+    Propose(crate::decision_sync::ProposeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +183,7 @@ pub fn triage(args: TriageArgs) -> Result<u8> {
         Some(TriageAction::Prune(a)) => prune(a),
         Some(TriageAction::Import(a)) => import(a),
         Some(TriageAction::Export(a)) => export(a),
+        Some(TriageAction::Propose(a)) => crate::decision_sync::propose(a),
     }
 }
 
@@ -497,7 +501,8 @@ fn plural(n: usize) -> &'static str {
 /// The `sluice run` hook: applies `.sluice/triage.toml` and `.sluice/baseline.sarif` when
 /// present. Diff-aware runs see only some files, so they report no stale decisions and count
 /// only findings in the changed files as fixed.
-pub fn apply_in_run(root: &Path, scope: &Scope, log: &mut Sarif, note: &dyn Fn(&str)) -> Result<()> {
+/// Returns the repository's decisions, for weighing the server's against them.
+pub fn apply_in_run(root: &Path, scope: &Scope, log: &mut Sarif, note: &dyn Fn(&str)) -> Result<Option<Decisions>> {
     let at = DecisionsArgs { root: root.to_path_buf(), decisions: None };
     let inputs = load_inputs(&at, root, None, true)?;
     let contains = |p: &str| scope.contains(p);
@@ -505,7 +510,7 @@ pub fn apply_in_run(root: &Path, scope: &Scope, log: &mut Sarif, note: &dyn Fn(&
     for line in triage_log(log, root, &inputs, in_scope)? {
         note(&line);
     }
-    Ok(())
+    Ok(inputs.decisions.map(|(d, _)| d))
 }
 
 fn apply_command(args: ApplyArgs) -> Result<u8> {

@@ -474,6 +474,21 @@ impl Db {
         dispatch!(self.applicable_decisions(project_id))
     }
 
+    /// Stores a secret unless one of that name exists; returns the one stored.
+    pub async fn secret_insert_if_absent(
+        &self,
+        name: &str,
+        nonce: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
+        dispatch!(self.secret_insert_if_absent(name, nonce, ciphertext))
+    }
+
+    /// Every decision with its history, by id.
+    pub async fn decision_log(&self) -> Result<Vec<(Option<i64>, DecisionDetail)>> {
+        dispatch!(self.decision_log())
+    }
+
     pub async fn audit_page(&self, after: Option<i64>, limit: i64) -> Result<AuditPage> {
         dispatch!(self.audit_page(after, limit))
     }

@@ -1571,3 +1571,51 @@ async fn oidc_link(pool: &Pool<DB>, identity: &crate::oidc::Identity, addr: &str
     tx.commit().await?;
     Ok((user_id, name, disabled))
 }
+
+/// The secret stored as `name`: the one given, unless another was stored first (a replica
+/// starting at the same time), then that one.
+pub async fn secret_insert_if_absent(
+    pool: &Pool<DB>,
+    name: &str,
+    nonce: &[u8],
+    ciphertext: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    sqlx::query(
+        "INSERT INTO server_secrets (name, nonce, ciphertext, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(nonce)
+    .bind(ciphertext)
+    .bind(now_ms())
+    .execute(pool)
+    .await?;
+    let row: (Vec<u8>, Vec<u8>) = sqlx::query_as("SELECT nonce, ciphertext FROM server_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_one(pool)
+        .await?;
+    Ok(row)
+}
+
+/// Every decision with its full history, by id: what the signed decision log export holds.
+pub async fn decision_log(pool: &Pool<DB>) -> Result<Vec<(Option<i64>, DecisionDetail)>> {
+    let sql = format!("SELECT {DECISION_COLUMNS} FROM decisions d LEFT JOIN projects p ON p.id = d.project_id ORDER BY d.id");
+    let rows: Vec<DecisionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
+    let events: Vec<(i64, i64, String, Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT decision_id, at, actor, role, action, note FROM decision_history ORDER BY decision_id, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut history: HashMap<i64, Vec<DecisionEvent>> = HashMap::new();
+    for (id, at, actor, role, action, note) in events {
+        history.entry(id).or_default().push(DecisionEvent { at: rfc3339(at), actor, role, action, note });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (project, decision) = decision_view(r);
+            let history = history.remove(&decision.id).unwrap_or_default();
+            (project, DecisionDetail { decision, history })
+        })
+        .collect())
+}

@@ -170,8 +170,11 @@ impl Server {
                     .unwrap_or_else(|e| panic!("OIDC discovery: {e}")),
             )
         });
+        let master = sluice_server::keys::MasterKey::from_bytes([42; 32], "test");
+        let keys = rt.block_on(sluice_server::keys::ServerKeys::load(&db, &master)).expect("the signing key");
         let state = AppState {
             db: db.clone(),
+            keys: Arc::new(keys),
             limits,
             metrics: Arc::new(Metrics::default()),
             trusted_proxies: Arc::new(Vec::new()),
