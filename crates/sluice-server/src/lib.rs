@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod db;
 pub mod decisions;
+pub mod evidence;
 pub mod ingest;
 pub mod model;
 pub mod serve;
