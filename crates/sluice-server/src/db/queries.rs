@@ -1536,40 +1536,81 @@ pub async fn noise_inputs(
     }
 
     // A rule in files a glob matches; an advisory in a package. Both read the findings of the
-    // rules they name (an advisory's findings have its id, or an alias, as their rule).
-    let rule_decisions: Vec<_> = decisions
-        .iter()
-        .filter(|d| d.1 == "rule")
-        .filter_map(|d| {
-            // `**` (the default) is every finding of the rule, those without a path too.
-            let glob = match d.4.as_deref() {
-                None | Some("**") => None,
-                Some(g) => Some(path_glob(g)?),
-            };
-            Some((d.0, d.3.clone()?, glob, d.7.clone()))
-        })
-        .collect();
+    // rules they name (an advisory's findings have its id, or an alias, as their rule), each
+    // rule's findings once: all of them when an organisation-wide decision names the rule, else
+    // only those of the projects whose decisions name it.
+    enum Cover {
+        Rule { project: Option<i64>, glob: Option<globset::GlobMatcher>, stage: Option<String> },
+        Advisory { project: Option<i64>, package: String, stage: Option<String> },
+    }
+    let mut by_rule: HashMap<String, Vec<Cover>> = HashMap::new();
+    for d in decisions.iter().filter(|d| d.1 == "rule") {
+        let Some(rule) = d.3.clone() else { continue };
+        // `**` (the default) is every finding of the rule, those without a path too.
+        let glob = match d.4.as_deref() {
+            None | Some("**") => None,
+            Some(g) => match path_glob(g) {
+                Some(m) => Some(m),
+                None => continue,
+            },
+        };
+        by_rule.entry(rule).or_default().push(Cover::Rule { project: d.0, glob, stage: d.7.clone() });
+    }
     let advisory_decisions: Vec<_> = decisions.iter().filter(|d| d.1 == "advisory" && d.5.is_some() && d.6.is_some()).collect();
-    let advisory_keys: Vec<String> = advisory_decisions.iter().filter_map(|d| d.5.clone()).collect();
-    let (advisory_ids, aliases) = if advisory_keys.is_empty() {
-        (Vec::new(), crate::evidence::Aliases::default())
-    } else {
-        advisory_names(pool, &advisory_keys).await?
+    if !advisory_decisions.is_empty() {
+        let keys: Vec<String> = advisory_decisions.iter().filter_map(|d| d.5.clone()).collect();
+        let (_, aliases) = advisory_names(pool, &keys).await?;
+        for d in advisory_decisions {
+            for name in aliases.of(d.5.as_deref().unwrap_or_default()) {
+                by_rule.entry(name).or_default().push(Cover::Advisory {
+                    project: d.0,
+                    package: d.6.clone().unwrap_or_default(),
+                    stage: d.7.clone(),
+                });
+            }
+        }
+    }
+    let project_of = |c: &Cover| match c {
+        Cover::Rule { project, .. } | Cover::Advisory { project, .. } => *project,
     };
-    let mut rules: std::collections::BTreeSet<String> = rule_decisions.iter().map(|d| d.1.clone()).collect();
-    rules.extend(advisory_ids);
-    let rules: Vec<String> = rules.into_iter().collect();
-    let advisory_names_of: Vec<std::collections::BTreeSet<String>> =
-        advisory_decisions.iter().map(|d| aliases.of(d.5.as_deref().unwrap_or_default())).collect();
-    for chunk in rules.chunks(CHUNK) {
-        let mut q = QueryBuilder::<DB>::new(
-            "SELECT id, project_id, stage, rule_id, path, package, purl FROM findings WHERE rule_id IN (",
-        );
+    let mut everywhere: Vec<String> = Vec::new();
+    let mut in_projects: Vec<(String, i64)> = Vec::new();
+    for (rule, covers) in &by_rule {
+        if covers.iter().any(|c| project_of(c).is_none()) {
+            everywhere.push(rule.clone());
+        } else {
+            let projects: std::collections::BTreeSet<i64> = covers.iter().filter_map(project_of).collect();
+            in_projects.extend(projects.into_iter().map(|p| (rule.clone(), p)));
+        }
+    }
+    everywhere.sort();
+    in_projects.sort();
+    let columns = "SELECT id, project_id, stage, rule_id, path, package, purl FROM findings WHERE ";
+    let mut batches: Vec<QueryBuilder<DB>> = Vec::new();
+    for chunk in everywhere.chunks(CHUNK) {
+        let mut q = QueryBuilder::<DB>::new(columns);
+        q.push("rule_id IN (");
         let mut sep = q.separated(", ");
         for r in chunk {
             sep.push_bind(r.clone());
         }
         q.push(")");
+        batches.push(q);
+    }
+    for chunk in in_projects.chunks(CHUNK / 2) {
+        let mut q = QueryBuilder::<DB>::new(columns);
+        q.push("(");
+        for (i, (rule, project)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(rule_id = ").push_bind(rule.clone());
+            q.push(" AND project_id = ").push_bind(*project).push(")");
+        }
+        q.push(")");
+        batches.push(q);
+    }
+    for mut q in batches {
         if let Some(t) = tool {
             q.push(" AND stage = ").push_bind(t.to_owned());
         }
@@ -1579,22 +1620,20 @@ pub async fn noise_inputs(
             if covered.contains_key(&id) {
                 continue;
             }
-            let here = |p: Option<i64>| p.is_none_or(|p| p == project_id);
-            let by_rule = rule_decisions.iter().any(|(p, rule, glob, st)| {
-                *rule == rule_id
-                    && here(*p)
-                    && stage_ok(st, &stage)
-                    && glob.as_ref().is_none_or(|g| path.as_deref().is_some_and(|path| g.is_match(path)))
+            let Some(covers) = by_rule.get(&rule_id) else { continue };
+            let hit = covers.iter().any(|c| match c {
+                Cover::Rule { project, glob, stage: st } => {
+                    project.is_none_or(|p| p == project_id)
+                        && stage_ok(st, &stage)
+                        && glob.as_ref().is_none_or(|g| path.as_deref().is_some_and(|path| g.is_match(path)))
+                }
+                Cover::Advisory { project, package: wanted, stage: st } => {
+                    project.is_none_or(|p| p == project_id)
+                        && stage_ok(st, &stage)
+                        && package_matches(wanted, package.as_deref(), purl.as_deref())
+                }
             });
-            let by_advisory = || {
-                advisory_decisions.iter().zip(&advisory_names_of).any(|(d, names)| {
-                    names.contains(&rule_id)
-                        && here(d.0)
-                        && stage_ok(&d.7, &stage)
-                        && package_matches(d.6.as_deref().unwrap_or_default(), package.as_deref(), purl.as_deref())
-                })
-            };
-            if by_rule || by_advisory() {
+            if hit {
                 covered.insert(id, Covered { project_id, stage, rule_id });
             }
         }
