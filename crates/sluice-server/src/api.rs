@@ -461,6 +461,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export_decisions))
         .routes(routes!(audit_log))
         .routes(routes!(audit_verify))
+        .routes(routes!(export_vex))
+        .routes(routes!(rule_noise))
 }
 
 /// The routes and their OpenAPI document, with the answers every operation shares.
@@ -1541,4 +1543,81 @@ async fn export_decisions(State(state): State<AppState>, Auth(principal): Auth) 
     };
     let payload = serde_json::to_vec(&log).unwrap_or_default();
     Ok(Json(state.keys.sign(&payload)))
+}
+
+/// The organisation's advisory decisions in force, as an OpenVEX 0.2.0 document: `not_affected`
+/// (false positive, mitigated) with the justification and the reason, `affected` (accepted
+/// risk, confirmed) with what to do. Packages are named by the purls the deps stage found,
+/// vulnerabilities by the decision's id with every alias. The same decisions give the same
+/// bytes. Without `project`: every project's decisions and the organisation's (the
+/// organisation's champion, security or admin role); with it, that project's readers and its
+/// tokens (CI can hand it to a scanner). 404 when no decision is in force: an OpenVEX document
+/// holds at least one statement.
+#[utoipa::path(get, path = "/vex", tag = "decisions", params(VexQuery),
+    responses((status = 200, description = "An OpenVEX 0.2.0 document", body = serde_json::Value, content_type = "application/json"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn export_vex(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Query(query): Query<VexQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let project = match &query.project {
+        Some(name) => match state.db.project_id(name).await? {
+            Some(id) if principal.may_read(id) || principal.may_push(id) => Some((id, name.clone())),
+            _ => return Err(ApiError::not_found(format!("no project `{name}` you may read"))),
+        },
+        None if principal.org_role().is_some_and(|r| r >= Role::Champion) => None,
+        None => return Err(ApiError::forbidden()),
+    };
+    let (decisions, findings, aliases) = state.db.vex_inputs(project.as_ref().map(|p| p.0)).await?;
+    let names = state.db.project_names().await?;
+    crate::evidence::vex_document(&decisions, &findings, &aliases, &names, project.as_ref().map(|p| p.1.as_str()))
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("no approved advisory decision is in force here: nothing to state"))
+}
+
+/// False-positive rates per analyzer and per rule across the organisation: for each rule, the
+/// findings ever seen on default branches, how many were decided false positives (an approved
+/// `false_positive` decision in force, at any scope, or the repository's own triage file), in
+/// how many projects it fired and was called noise. Most noisy first. For the organisation's
+/// roles and every project's champions; project names only where the caller may read.
+#[utoipa::path(get, path = "/rules/noise", tag = "findings", params(NoiseQuery),
+    responses((status = 200, body = NoiseReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn rule_noise(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Query(query): Query<NoiseQuery>,
+) -> ApiResult<Json<NoiseReport>> {
+    let allowed = match &principal {
+        Principal::User { org_role, project_roles, .. } => {
+            org_role.is_some_and(|r| r >= Role::Champion) || project_roles.values().any(|r| *r >= Role::Champion)
+        }
+        _ => false,
+    };
+    if !allowed {
+        return Err(ApiError::forbidden());
+    }
+    let limit = page_limit(query.limit)?;
+    let min_findings = match query.min_findings {
+        None => 1,
+        Some(n) if (1..=1_000_000_000).contains(&n) => n,
+        Some(n) => return Err(ApiError::bad_request(format!("min_findings: {n} is not within 1–1000000000"))),
+    };
+    if let Some(t) = &query.tool {
+        if t.is_empty() || t.len() > 256 {
+            return Err(ApiError::bad_request("tool: 1–256 characters"));
+        }
+    }
+    let offset = match cursor_id(query.cursor.as_deref())? {
+        None => 0,
+        Some(n) if n >= 0 => n as usize,
+        Some(n) => return Err(ApiError::bad_request(format!("cursor: `{n}` is not one this API gave"))),
+    };
+    let (totals, covered) = state.db.noise_inputs(query.tool.as_deref()).await?;
+    let names = state.db.project_names().await?;
+    let (tools, rules) = crate::evidence::noise(&totals, &covered, &names, &|p| principal.may_read(p), min_findings);
+    let end = offset.saturating_add(limit as usize).min(rules.len());
+    let next = (end < rules.len()).then(|| end.to_string());
+    let rules = rules.get(offset..end).map(<[RuleNoise]>::to_vec).unwrap_or_default();
+    Ok(Json(NoiseReport { tools, rules, next }))
 }

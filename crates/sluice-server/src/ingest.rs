@@ -58,7 +58,17 @@ pub struct FindingRow {
     pub suppressed: Option<String>,
     /// The repository's own triage decision the run applied (`sluice/triage`), as JSON.
     pub repo_decision: Option<String>,
+    /// That decision's status (`false_positive`, …), kept apart so it can be counted.
+    pub repo_status: Option<String>,
+    /// A dependency finding's package (`sluice/package`) and purl (`sluice/purl`).
+    pub package: Option<String>,
+    pub purl: Option<String>,
+    /// The other names of the finding's advisory (`sluice/aliases`), at most [`MAX_ALIASES`].
+    pub aliases: Vec<String>,
 }
+
+/// Aliases kept per finding: an advisory has a handful (CVE, GHSA, distribution ids).
+const MAX_ALIASES: usize = 32;
 
 /// A stage of the run and whether it can close findings: it ran over the whole tree and
 /// succeeded.
@@ -246,8 +256,30 @@ pub fn prepare(push: PushRequest, limits: &Limits, profile: &str) -> Result<Prep
                     cut(&Value::Object(picked).to_string(), MAX_MESSAGE)
                 })
                 .filter(|text| serde_json::from_str::<Value>(text).is_ok());
+            let repo_status = repo_decision
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                .and_then(|v| v.get("status").and_then(Value::as_str).map(|s| cut(s, 64)));
+            let property = |key: &str| result.properties.as_ref().and_then(|p| p.additional_properties.get(key));
+            let name =
+                |key: &str| property(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(|s| cut(s, MAX_NAME));
+            let mut aliases: Vec<String> = property(keys::ALIASES)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|a| !a.is_empty() && a.len() <= 128 && !a.chars().any(char::is_control))
+                .map(|a| cut(a, 128))
+                .collect();
+            aliases.sort();
+            aliases.dedup();
+            aliases.truncate(MAX_ALIASES);
             let row = FindingRow {
                 repo_decision,
+                repo_status,
+                package: name(keys::PACKAGE),
+                purl: name(keys::PURL).filter(|p| p.starts_with("pkg:")),
+                aliases,
                 fingerprint: fingerprint.clone(),
                 stage: stage.clone(),
                 rule_id: cut(rule_id, MAX_NAME),

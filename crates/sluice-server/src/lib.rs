@@ -16,6 +16,7 @@ pub mod api;
 pub mod auth;
 pub mod db;
 pub mod decisions;
+pub mod evidence;
 pub mod ingest;
 pub mod keys;
 pub mod model;

@@ -545,3 +545,68 @@ pub struct DecisionLog {
     pub issued_at: String,
     pub decisions: Vec<DecisionDetail>,
 }
+
+/// Which decisions the OpenVEX export holds.
+#[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+pub struct VexQuery {
+    /// Only what applies to this project (its own decisions and the organisation's, with the
+    /// packages found in it). Without it: every project's and the organisation's (the
+    /// organisation's champion, security or admin role).
+    pub project: Option<String>,
+}
+
+/// Filters of the noise report.
+#[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+pub struct NoiseQuery {
+    /// Only rules with at least this many findings (1 by default).
+    pub min_findings: Option<i64>,
+    /// Only this analyzer (the stage: `sast`, `secrets`, `deps`, `container`, or an external
+    /// tool's stage name).
+    pub tool: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–500, 100 by default.
+    pub limit: Option<i64>,
+}
+
+/// How often one rule of one analyzer was decided a false positive, across the organisation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct RuleNoise {
+    /// The analyzer (stage) that reported it.
+    pub tool: String,
+    pub rule: String,
+    /// Findings ever seen on default branches (distinct project and fingerprint).
+    pub findings: i64,
+    /// Those an approved `false_positive` decision in force covers (any scope), or that the
+    /// repository's own `.sluice/triage.toml` marked `false_positive`; each counted once.
+    pub false_positives: i64,
+    /// `false_positives` ÷ `findings`, to four decimals.
+    pub rate: f64,
+    /// Projects where it fired.
+    pub projects: i64,
+    /// Projects where it was called a false positive.
+    pub noisy_projects: i64,
+    /// Those projects' names, the ones the caller may read (at most 20, by name).
+    pub noisy_in: Vec<String>,
+}
+
+/// The same, per analyzer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ToolNoise {
+    pub tool: String,
+    pub findings: i64,
+    pub false_positives: i64,
+    pub rate: f64,
+    pub noisy_projects: i64,
+}
+
+/// False-positive rates per analyzer and per rule, most noisy first (rate, then false
+/// positives, then findings).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NoiseReport {
+    /// Every analyzer (with the `tool` filter, that one), whatever `min_findings` and the page.
+    pub tools: Vec<ToolNoise>,
+    pub rules: Vec<RuleNoise>,
+    pub next: Option<String>,
+}

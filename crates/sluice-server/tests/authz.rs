@@ -88,6 +88,10 @@ fn table() -> Vec<(&'static str, [u16; 14])> {
         ("GET /projects/alpha/decision-set",          [401, 401, 401, 401, 401, 200, 200, 200, 200, 404, 200, 200, 404, 200]),
         ("GET /server-key",                           [401, 401, 401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
         ("GET /decisions/export",                     [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
+        ("GET /vex",                                  [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
+        ("GET /vex?project=alpha",                    [401, 401, 401, 401, 401, 200, 200, 200, 200, 404, 200, 200, 404, 200]),
+        ("GET /vex?project=missing",                  [401, 401, 401, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+        ("GET /rules/noise",                          [401, 401, 401, 401, 401, 200, 200, 200, 403, 403, 403, 403, 403, 403]),
         ("GET /audit",                                [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
         ("GET /audit/verify",                         [401, 401, 401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
         ("GET /healthz",                              [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -133,6 +137,14 @@ fn setup(backend: Backend) -> World {
     let alpha_run = server.push(&push_a, &alpha).expect(201).json()["run"].as_i64().expect("run");
     let beta = push_body("proj-beta", "seed", &[stage("secrets", vec![r("fp-beta", "rule", 7.5)])]);
     let beta_run = server.push(&push_b, &beta).expect(201).json()["run"].as_i64().expect("run");
+
+    // An organisation-wide advisory decision in force, for the OpenVEX export.
+    let advisory = json!({"scope": "advisory", "advisory": "GHSA-aaaa-bbbb-cccc", "package": "lodash",
+                          "status": "false_positive", "vex_justification": "component_not_present", "reason": "not shipped"});
+    let id = server.post("/api/v1/decisions", Some(&security.token), &advisory).expect(201).json()["id"]
+        .as_i64()
+        .expect("id");
+    server.post(&format!("/api/v1/decisions/{id}/approve"), Some(&server.admin), &json!({})).expect(200);
 
     let tokens = vec![
         None,
@@ -267,6 +279,10 @@ fn call(world: &World, row: &str, who: usize) -> Resp {
             s.delete(&v1(&format!("/tokens/{id}")), token, None)
         }
         "DELETE /tokens/{missing}" => s.delete(&v1("/tokens/999999"), token, None),
+        "GET /vex" => s.get(&v1("/vex"), token),
+        "GET /vex?project=alpha" => s.get(&v1("/vex?project=proj-alpha"), token),
+        "GET /vex?project=missing" => s.get(&v1("/vex?project=proj-missing"), token),
+        "GET /rules/noise" => s.get(&v1("/rules/noise"), token),
         "GET /audit" => s.get(&v1("/audit"), token),
         "GET /audit/verify" => s.get(&v1("/audit/verify"), token),
         "GET /healthz" => s.get("/healthz", token),

@@ -538,3 +538,28 @@ pub fn rank_name(rank: i64) -> &'static str {
         _ => "info",
     }
 }
+
+/// Evidence and feedback to rule owners (`crate::evidence`).
+impl Db {
+    /// Every project's name by id.
+    pub async fn project_names(&self) -> Result<std::collections::HashMap<i64, String>> {
+        dispatch!(self.project_names())
+    }
+
+    /// The advisory decisions in force (for `project` and the organisation, or all of them),
+    /// the findings of their advisories, and the advisories' aliases.
+    pub async fn vex_inputs(
+        &self,
+        project: Option<i64>,
+    ) -> Result<(Vec<crate::evidence::Scoped>, Vec<crate::evidence::AdvisoryFinding>, crate::evidence::Aliases)> {
+        dispatch!(self.vex_inputs(project))
+    }
+
+    /// Findings per (stage, rule), and the findings decided false positives.
+    pub async fn noise_inputs(
+        &self,
+        tool: Option<&str>,
+    ) -> Result<(Vec<crate::evidence::Total>, Vec<crate::evidence::Covered>)> {
+        dispatch!(self.noise_inputs(tool))
+    }
+}

@@ -727,7 +727,7 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
             let mut q = QueryBuilder::<DB>::new(
                 "INSERT INTO findings (project_id, fingerprint, stage, rule_id, severity, severity_rank, message, path, \
                  line, state, suppressed, first_seen_run, first_seen_at, last_seen_run, last_seen_at, reintroduced, \
-                 repo_decision) ",
+                 repo_decision, repo_status, package, purl) ",
             );
             q.push_values(chunk, |mut b, f| {
                 b.push_bind(project_id)
@@ -746,19 +746,38 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
                     .push_bind(run_id)
                     .push_bind(now)
                     .push_bind(0i64)
-                    .push_bind(&f.repo_decision);
+                    .push_bind(&f.repo_decision)
+                    .push_bind(&f.repo_status)
+                    .push_bind(&f.package)
+                    .push_bind(&f.purl);
             });
             q.push(
                 " ON CONFLICT (project_id, fingerprint) DO UPDATE SET stage = excluded.stage, rule_id = excluded.rule_id, \
                  severity = excluded.severity, severity_rank = excluded.severity_rank, message = excluded.message, \
                  path = excluded.path, line = excluded.line, suppressed = excluded.suppressed, \
-                 repo_decision = excluded.repo_decision, \
+                 repo_decision = excluded.repo_decision, repo_status = excluded.repo_status, \
+                 package = excluded.package, purl = excluded.purl, \
                  last_seen_run = excluded.last_seen_run, last_seen_at = excluded.last_seen_at, \
                  reintroduced = findings.reintroduced + CASE WHEN findings.state = 'not_detected' THEN 1 ELSE 0 END, \
                  state = 'open', closed_run = NULL, closed_at = NULL RETURNING id",
             );
             let chunk_ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
             ids.extend(chunk_ids);
+        }
+        // The names each advisory goes by, for decisions that name an alias.
+        let aliases: std::collections::BTreeSet<(&str, &str)> = push
+            .findings
+            .iter()
+            .flat_map(|f| f.aliases.iter().filter(|a| **a != f.rule_id).map(|a| (a.as_str(), f.rule_id.as_str())))
+            .collect();
+        let aliases: Vec<(&str, &str)> = aliases.into_iter().collect();
+        for chunk in aliases.chunks(CHUNK) {
+            let mut q = QueryBuilder::<DB>::new("INSERT INTO advisory_aliases (alias, advisory) ");
+            q.push_values(chunk, |mut b, (alias, advisory)| {
+                b.push_bind(*alias).push_bind(*advisory);
+            });
+            q.push(" ON CONFLICT (alias, advisory) DO NOTHING");
+            q.build().execute(&mut *tx).await?;
         }
         for chunk in ids.chunks(CHUNK) {
             let mut q = QueryBuilder::<DB>::new("INSERT INTO sightings (run_id, finding_id) ");
@@ -1618,4 +1637,275 @@ pub async fn decision_log(pool: &Pool<DB>) -> Result<Vec<(Option<i64>, DecisionD
             (project, DecisionDetail { decision, history })
         })
         .collect())
+}
+
+/// Every project's name by id.
+pub async fn project_names(pool: &Pool<DB>) -> Result<HashMap<i64, String>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM projects").fetch_all(pool).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// `advisory_aliases` rows that name any of `names`, as alias or as advisory.
+async fn alias_rows(pool: &Pool<DB>, names: &[String]) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in names.chunks(CHUNK / 2) {
+        let mut q = QueryBuilder::<DB>::new("SELECT alias, advisory FROM advisory_aliases WHERE alias IN (");
+        let mut sep = q.separated(", ");
+        for n in chunk {
+            sep.push_bind(n.clone());
+        }
+        q.push(") OR advisory IN (");
+        let mut sep = q.separated(", ");
+        for n in chunk {
+            sep.push_bind(n.clone());
+        }
+        q.push(")");
+        let rows: Vec<(String, String)> = q.build_query_as().fetch_all(pool).await?;
+        out.extend(rows);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The names of the advisories `names` stand for, and every alias of those advisories.
+async fn advisory_names(pool: &Pool<DB>, names: &[String]) -> Result<(Vec<String>, crate::evidence::Aliases)> {
+    let first = alias_rows(pool, names).await?;
+    let mut all: std::collections::BTreeSet<String> = names.iter().cloned().collect();
+    for (alias, advisory) in &first {
+        all.insert(alias.clone());
+        all.insert(advisory.clone());
+    }
+    let all: Vec<String> = all.into_iter().collect();
+    let rows = alias_rows(pool, &all).await?;
+    let aliases = crate::evidence::Aliases::new(&rows);
+    let mut ids: std::collections::BTreeSet<String> = all.into_iter().collect();
+    for (alias, advisory) in rows {
+        ids.insert(alias);
+        ids.insert(advisory);
+    }
+    Ok((ids.into_iter().collect(), aliases))
+}
+
+/// What the OpenVEX export says: the advisory decisions in force (of `project` and the
+/// organisation's, or every one), the findings of those advisories (in `project`, or
+/// anywhere), and the advisories' aliases.
+pub async fn vex_inputs(
+    pool: &Pool<DB>,
+    project: Option<i64>,
+) -> Result<(Vec<crate::evidence::Scoped>, Vec<crate::evidence::AdvisoryFinding>, crate::evidence::Aliases)> {
+    let mut q = QueryBuilder::<DB>::new(format!(
+        "SELECT {DECISION_COLUMNS} FROM decisions d LEFT JOIN projects p ON p.id = d.project_id \
+         WHERE d.state = 'approved' AND d.scope = 'advisory' AND (d.expires_at IS NULL OR d.expires_at > "
+    ));
+    q.push_bind(now_ms()).push(")");
+    if let Some(p) = project {
+        q.push(" AND (d.project_id IS NULL OR d.project_id = ").push_bind(p).push(")");
+    }
+    q.push(" ORDER BY d.id");
+    let rows: Vec<DecisionRow> = q.build_query_as().fetch_all(pool).await?;
+    let decisions: Vec<crate::evidence::Scoped> = rows.into_iter().map(decision_view).collect();
+    let names: Vec<String> = decisions.iter().filter_map(|(_, d)| d.advisory.clone()).collect();
+    if names.is_empty() {
+        return Ok((decisions, Vec::new(), crate::evidence::Aliases::default()));
+    }
+    let (ids, aliases) = advisory_names(pool, &names).await?;
+    let mut findings = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = QueryBuilder::<DB>::new(
+            "SELECT DISTINCT project_id, rule_id, package, purl FROM findings WHERE rule_id IN (",
+        );
+        let mut sep = q.separated(", ");
+        for id in chunk {
+            sep.push_bind(id.clone());
+        }
+        q.push(")");
+        if let Some(p) = project {
+            q.push(" AND project_id = ").push_bind(p);
+        }
+        let rows: Vec<(i64, String, Option<String>, Option<String>)> = q.build_query_as().fetch_all(pool).await?;
+        findings.extend(rows.into_iter().map(|(project_id, rule_id, package, purl)| {
+            crate::evidence::AdvisoryFinding { project_id, rule_id, package, purl }
+        }));
+    }
+    findings.sort();
+    findings.dedup();
+    Ok((decisions, findings, aliases))
+}
+
+/// What the noise report counts: findings per (stage, rule), and the findings decided false
+/// positives, each once (`tool`: one stage only).
+pub async fn noise_inputs(
+    pool: &Pool<DB>,
+    tool: Option<&str>,
+) -> Result<(Vec<crate::evidence::Total>, Vec<crate::evidence::Covered>)> {
+    use crate::evidence::{package_matches, path_glob, Covered, Total};
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT stage, rule_id, COUNT(*), COUNT(DISTINCT project_id) FROM findings",
+    );
+    if let Some(t) = tool {
+        q.push(" WHERE stage = ").push_bind(t.to_owned());
+    }
+    q.push(" GROUP BY rule_id, stage");
+    let rows: Vec<(String, String, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
+    let totals: Vec<Total> = rows
+        .into_iter()
+        .map(|(stage, rule_id, findings, projects)| Total { stage, rule_id, findings, projects })
+        .collect();
+
+    // The decisions that call something a false positive now.
+    let decisions: Vec<(Option<i64>, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> =
+        sqlx::query_as(
+            "SELECT project_id, scope, fingerprint, rule_id, path_glob, advisory, package, stage FROM decisions \
+             WHERE state = 'approved' AND status = 'false_positive' AND (expires_at IS NULL OR expires_at > $1) \
+             ORDER BY id",
+        )
+        .bind(now_ms())
+        .fetch_all(pool)
+        .await?;
+    // Finding ids already counted, with what they count as.
+    let mut covered: HashMap<i64, Covered> = HashMap::new();
+    let stage_ok = |wanted: &Option<String>, stage: &str| wanted.as_deref().is_none_or(|w| w == stage);
+
+    // One finding each.
+    let by_finding: Vec<_> = decisions.iter().filter(|d| d.1 == "finding" && d.0.is_some() && d.2.is_some()).collect();
+    for chunk in by_finding.chunks(CHUNK / 2) {
+        let mut q =
+            QueryBuilder::<DB>::new("SELECT id, project_id, stage, rule_id, fingerprint FROM findings WHERE ");
+        for (i, d) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(project_id = ").push_bind(d.0.unwrap_or_default());
+            q.push(" AND fingerprint = ").push_bind(d.2.clone().unwrap_or_default()).push(")");
+        }
+        let rows: Vec<(i64, i64, String, String, String)> = q.build_query_as().fetch_all(pool).await?;
+        for (id, project_id, stage, rule_id, fingerprint) in rows {
+            let decided = chunk
+                .iter()
+                .any(|d| d.0 == Some(project_id) && d.2.as_deref() == Some(fingerprint.as_str()) && stage_ok(&d.7, &stage));
+            if decided && tool.is_none_or(|t| t == stage) {
+                covered.insert(id, Covered { project_id, stage, rule_id });
+            }
+        }
+    }
+
+    // A rule in files a glob matches; an advisory in a package. Both read the findings of the
+    // rules they name (an advisory's findings have its id, or an alias, as their rule), each
+    // rule's findings once: all of them when an organisation-wide decision names the rule, else
+    // only those of the projects whose decisions name it.
+    enum Cover {
+        Rule { project: Option<i64>, glob: Option<globset::GlobMatcher>, stage: Option<String> },
+        Advisory { project: Option<i64>, package: String, stage: Option<String> },
+    }
+    let mut by_rule: HashMap<String, Vec<Cover>> = HashMap::new();
+    for d in decisions.iter().filter(|d| d.1 == "rule") {
+        let Some(rule) = d.3.clone() else { continue };
+        // `**` (the default) is every finding of the rule, those without a path too.
+        let glob = match d.4.as_deref() {
+            None | Some("**") => None,
+            Some(g) => match path_glob(g) {
+                Some(m) => Some(m),
+                None => continue,
+            },
+        };
+        by_rule.entry(rule).or_default().push(Cover::Rule { project: d.0, glob, stage: d.7.clone() });
+    }
+    let advisory_decisions: Vec<_> = decisions.iter().filter(|d| d.1 == "advisory" && d.5.is_some() && d.6.is_some()).collect();
+    if !advisory_decisions.is_empty() {
+        let keys: Vec<String> = advisory_decisions.iter().filter_map(|d| d.5.clone()).collect();
+        let (_, aliases) = advisory_names(pool, &keys).await?;
+        for d in advisory_decisions {
+            for name in aliases.of(d.5.as_deref().unwrap_or_default()) {
+                by_rule.entry(name).or_default().push(Cover::Advisory {
+                    project: d.0,
+                    package: d.6.clone().unwrap_or_default(),
+                    stage: d.7.clone(),
+                });
+            }
+        }
+    }
+    let project_of = |c: &Cover| match c {
+        Cover::Rule { project, .. } | Cover::Advisory { project, .. } => *project,
+    };
+    let mut everywhere: Vec<String> = Vec::new();
+    let mut in_projects: Vec<(String, i64)> = Vec::new();
+    for (rule, covers) in &by_rule {
+        if covers.iter().any(|c| project_of(c).is_none()) {
+            everywhere.push(rule.clone());
+        } else {
+            let projects: std::collections::BTreeSet<i64> = covers.iter().filter_map(project_of).collect();
+            in_projects.extend(projects.into_iter().map(|p| (rule.clone(), p)));
+        }
+    }
+    everywhere.sort();
+    in_projects.sort();
+    let columns = "SELECT id, project_id, stage, rule_id, path, package, purl FROM findings WHERE ";
+    let mut batches: Vec<QueryBuilder<DB>> = Vec::new();
+    for chunk in everywhere.chunks(CHUNK) {
+        let mut q = QueryBuilder::<DB>::new(columns);
+        q.push("rule_id IN (");
+        let mut sep = q.separated(", ");
+        for r in chunk {
+            sep.push_bind(r.clone());
+        }
+        q.push(")");
+        batches.push(q);
+    }
+    for chunk in in_projects.chunks(CHUNK / 2) {
+        let mut q = QueryBuilder::<DB>::new(columns);
+        q.push("(");
+        for (i, (rule, project)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(rule_id = ").push_bind(rule.clone());
+            q.push(" AND project_id = ").push_bind(*project).push(")");
+        }
+        q.push(")");
+        batches.push(q);
+    }
+    for mut q in batches {
+        if let Some(t) = tool {
+            q.push(" AND stage = ").push_bind(t.to_owned());
+        }
+        let rows: Vec<(i64, i64, String, String, Option<String>, Option<String>, Option<String>)> =
+            q.build_query_as().fetch_all(pool).await?;
+        for (id, project_id, stage, rule_id, path, package, purl) in rows {
+            if covered.contains_key(&id) {
+                continue;
+            }
+            let Some(covers) = by_rule.get(&rule_id) else { continue };
+            let hit = covers.iter().any(|c| match c {
+                Cover::Rule { project, glob, stage: st } => {
+                    project.is_none_or(|p| p == project_id)
+                        && stage_ok(st, &stage)
+                        && glob.as_ref().is_none_or(|g| path.as_deref().is_some_and(|path| g.is_match(path)))
+                }
+                Cover::Advisory { project, package: wanted, stage: st } => {
+                    project.is_none_or(|p| p == project_id)
+                        && stage_ok(st, &stage)
+                        && package_matches(wanted, package.as_deref(), purl.as_deref())
+                }
+            });
+            if hit {
+                covered.insert(id, Covered { project_id, stage, rule_id });
+            }
+        }
+    }
+
+    // What repositories decided in their own triage files.
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT id, project_id, stage, rule_id FROM findings WHERE repo_status = 'false_positive'",
+    );
+    if let Some(t) = tool {
+        q.push(" AND stage = ").push_bind(t.to_owned());
+    }
+    let rows: Vec<(i64, i64, String, String)> = q.build_query_as().fetch_all(pool).await?;
+    for (id, project_id, stage, rule_id) in rows {
+        covered.entry(id).or_insert(Covered { project_id, stage, rule_id });
+    }
+    let mut covered: Vec<Covered> = covered.into_values().collect();
+    covered.sort();
+    Ok((totals, covered))
 }
