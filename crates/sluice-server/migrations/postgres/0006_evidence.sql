@@ -21,6 +21,6 @@ CREATE INDEX advisory_aliases_advisory ON advisory_aliases(advisory);
 
 -- Totals per (stage, rule) and the findings of one rule: an index-only scan instead of the
 -- table.
-CREATE INDEX findings_rule ON findings(rule_id, stage, project_id);
+CREATE INDEX findings_noise ON findings(rule_id, stage, project_id);
 -- The repository's false positives, few among many.
 CREATE INDEX findings_repo_status ON findings(repo_status) WHERE repo_status IS NOT NULL;
