@@ -5,6 +5,7 @@
 //! - first start: the one-time login token's file, health, readiness, metrics, SIGTERM;
 //! - `sluice push` after a real `sluice run`: stored, retried, refused, unreachable, escaped;
 //! - crash consistency: concurrent pushes, `kill -9` part-way, restart, nothing half there;
+//!   the same for concurrent triage decision writes (issue 18);
 //! - two replicas on one PostgreSQL database started at the same moment.
 //!
 //! The loop version of the crash test (`crash_loop`, ignored) is run by
@@ -1217,6 +1218,347 @@ fn crash_loop() {
         total(|r| r.stored_unanswered),
         total(|r| r.lost_unanswered)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3b. Crash consistency of triage decisions (issue 18): concurrent proposals, approvals,
+// rejections and revocations, kill -9 part-way, restart.
+
+impl Planned {
+    /// A write that is not a push (a decision's proposal or change), named by `label`.
+    fn request(label: &str, body: &Value) -> Planned {
+        Planned { project: String::new(), run_id: label.into(), results: 0, body: Arc::new(body.to_string()) }
+    }
+}
+
+/// A user made through the API (admin session), with `roles`, logged in: their session.
+fn api_user(server: &Server, admin: &str, name: &str, roles: &[(Option<&str>, &str)]) -> String {
+    let password = format!("{name}-password-long-enough");
+    let (status, body) =
+        post_json(server, "/api/v1/users", Some(admin), &json!({"username": name, "password": password}));
+    assert_eq!(status, 201, "user {name}: {body}");
+    for (project, role) in roles {
+        let (status, body) = post_json(
+            server,
+            &format!("/api/v1/users/{name}/roles"),
+            Some(admin),
+            &json!({"project": project, "role": role}),
+        );
+        assert_eq!(status, 200, "role {role} for {name}: {body}");
+    }
+    let (status, body) =
+        post_json(server, "/api/v1/auth/login", None, &json!({"username": name, "password": password}));
+    assert_eq!(status, 200, "login {name}: {body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// A proposal of the crash test: a rule the project has not reported (so the security role
+/// decides), one rule per proposal so a stored one is found by its rule.
+fn decision_proposal(label: &str) -> Value {
+    json!({"project": "crashdec", "scope": "rule", "rule": format!("rule.{label}"), "path": "tests/**",
+           "status": "false_positive", "reason": format!("fixtures of {label}")})
+}
+
+/// The state an action leaves a decision in.
+fn decided_state(action: &str) -> &'static str {
+    match action {
+        "approve" => "approved",
+        "reject" => "rejected",
+        "revoke" => "revoked",
+        other => panic!("no such action: {other}"),
+    }
+}
+
+/// Checks every decision the server holds is whole: exactly one `proposed` history event, first;
+/// a decision still proposed has nothing else; one that changed state has one more event, the
+/// change to that state by whoever `decided_by` names; the audit log has `decision.propose` and,
+/// for a change, the matching `decision.{approve,reject,revoke}` row, and no decision row is
+/// missing for an audit row. Returns the problems (empty: consistent).
+fn check_decisions(store: &Store) -> Vec<String> {
+    let mut problems = Vec::new();
+    let decisions =
+        fetch_all!(store, (i64, String, Option<String>), "SELECT id, state, decided_by FROM decisions ORDER BY id");
+    let mut history: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+    for (id, action, actor) in
+        fetch_all!(store, (i64, String, String), "SELECT decision_id, action, actor FROM decision_history ORDER BY id")
+    {
+        history.entry(id).or_default().push((action, actor));
+    }
+    let mut audit: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (target, action) in fetch_all!(
+        store,
+        (String, String),
+        "SELECT target, action FROM audit_log WHERE action LIKE 'decision.%' ORDER BY seq"
+    ) {
+        audit.entry(target).or_default().push(action);
+    }
+    let ids: BTreeSet<i64> = decisions.iter().map(|d| d.0).collect();
+    for (id, state, decided_by) in &decisions {
+        let events = history.get(id).map(Vec::as_slice).unwrap_or_default();
+        let audited = audit.get(&format!("decision:{id}")).map(Vec::as_slice).unwrap_or_default();
+        if events.first().map(|e| e.0.as_str()) != Some("proposed")
+            || events.iter().filter(|e| e.0 == "proposed").count() != 1
+        {
+            problems.push(format!("decision {id}: history {events:?}, not one `proposed` event first"));
+        }
+        let (want_events, want_audit) = match state.as_str() {
+            "proposed" => (1, vec!["decision.propose".to_owned()]),
+            changed => {
+                let action = match changed {
+                    "approved" => "approve",
+                    "rejected" => "reject",
+                    _ => "revoke",
+                };
+                match (events.get(1), decided_by) {
+                    (Some((event, actor)), Some(by)) if event == changed && actor == by => {}
+                    other => {
+                        problems.push(format!("decision {id} is {changed}: its change event and decided_by {other:?}"))
+                    }
+                }
+                (2, vec!["decision.propose".to_owned(), format!("decision.{action}")])
+            }
+        };
+        if events.len() != want_events {
+            problems.push(format!("decision {id} is {state}: history {events:?}"));
+        }
+        if state == "proposed" && decided_by.is_some() {
+            problems.push(format!("decision {id} is proposed but decided by {decided_by:?}"));
+        }
+        if audited != want_audit.as_slice() {
+            problems.push(format!("decision {id} is {state}: audit rows {audited:?}"));
+        }
+    }
+    for id in history.keys().filter(|id| !ids.contains(id)) {
+        problems.push(format!("history of decision {id}, which is not stored"));
+    }
+    for target in audit.keys() {
+        let id = target.strip_prefix("decision:").and_then(|id| id.parse::<i64>().ok());
+        if !id.is_some_and(|id| ids.contains(&id)) {
+            problems.push(format!("audit rows for {target}, which is not stored"));
+        }
+    }
+    problems
+}
+
+fn approved(server: &Server, session: &str, id: i64) -> bool {
+    get_json(server, &format!("/api/v1/decisions/{id}"), session)["decision"]["state"] == "approved"
+}
+
+/// What a decision write of the crash test was, and who sent it.
+#[derive(Debug, Clone)]
+struct DecisionWrite {
+    user: &'static str,
+    /// None: a proposal (of `decision_proposal(label)`); else (decision id, action).
+    change: Option<(i64, &'static str)>,
+    planned: Planned,
+}
+
+/// Checks what a 2xx answer promised, through the API: a proposal is there, proposed, with its
+/// reason and its `proposed` event; a change is there, in its state, decided by its sender,
+/// with its event. Returns the problems.
+fn check_answered(server: &Server, session: &str, write: &DecisionWrite, body: &str) -> Vec<String> {
+    let label = &write.planned.run_id;
+    let answer: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let Some(id) = answer["id"].as_i64() else {
+        return vec![format!("{label}: answered without an id: {body}")];
+    };
+    let (status, text) = call("GET", &server.url(&format!("/api/v1/decisions/{id}")), Some(session), None).unwrap();
+    if status != 200 {
+        return vec![format!("{label}: answered 2xx, then GET decision {id} is {status}: {text}")];
+    }
+    let detail: Value = serde_json::from_str(&text).unwrap();
+    let actor = format!("user:{}", write.user);
+    let events: Vec<(&str, &str)> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap_or(""), e["actor"].as_str().unwrap_or("")))
+        .collect();
+    let mut problems = Vec::new();
+    match write.change {
+        None => {
+            if detail["decision"]["reason"] != decision_proposal(label)["reason"]
+                || events.first() != Some(&("proposed", actor.as_str()))
+            {
+                problems.push(format!("{label}: answered 201, stored as {detail}"));
+            }
+        }
+        Some((_, action)) => {
+            let state = decided_state(action);
+            if detail["decision"]["state"] != state
+                || detail["decision"]["decided_by"] != actor.as_str()
+                || !events.contains(&(state, actor.as_str()))
+            {
+                problems.push(format!("{label}: answered 200, stored as {detail}"));
+            }
+        }
+    }
+    problems
+}
+
+/// Concurrent decision writes on one project — `proposals` new proposals by a developer, and
+/// on `earlier` proposals made before, an approval by one security user, a rejection by the
+/// other and (every fourth) a withdrawal by the proposer, racing (one wins; the others get 409,
+/// or 403 for the proposer when the approval won) — `kill -9` once a third are
+/// answered, restart on the same data, check; then every write the kill cut off is sent again.
+fn decision_crash_consistency(database: Option<&str>, earlier: usize, proposals: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let logs = dir.path().join("logs");
+    let mut server = Server::start(&data, &logs, database);
+    let admin = admin_session(&server, &data);
+    let (status, body) =
+        post_json(&server, "/api/v1/projects", Some(&admin), &json!({"name": "crashdec", "default_branch": "main"}));
+    assert_eq!(status, 201, "project: {body}");
+    let mut sessions: BTreeMap<&'static str, String> = BTreeMap::new();
+    sessions.insert("dev", api_user(&server, &admin, "dev", &[(Some("crashdec"), "developer")]));
+    sessions.insert("sec1", api_user(&server, &admin, "sec1", &[(None, "security")]));
+    sessions.insert("sec2", api_user(&server, &admin, "sec2", &[(Some("crashdec"), "security")]));
+    let store = match database {
+        Some(url) => Store::postgres(url),
+        None => Store::sqlite(&data),
+    };
+
+    let mut writes: Vec<DecisionWrite> = Vec::new();
+    for e in 0..earlier {
+        let label = format!("earlier-{e}");
+        let (status, body) =
+            post_json(&server, "/api/v1/decisions", Some(&sessions["dev"]), &decision_proposal(&label));
+        assert_eq!(status, 201, "{label}: {body}");
+        assert_eq!(body["required_role"], "security", "{label}: {body}");
+        let id = body["id"].as_i64().unwrap();
+        let mut changes = vec![("sec1", "approve"), ("sec2", "reject")];
+        if e % 4 == 0 {
+            changes.push(("dev", "revoke"));
+        }
+        for (user, action) in changes {
+            let planned =
+                Planned::request(&format!("{action}-{e}-{user}"), &json!({"note": format!("{user} {action}s")}));
+            writes.push(DecisionWrite { user, change: Some((id, action)), planned });
+        }
+    }
+    for p in 0..proposals {
+        let label = format!("new-{p}");
+        let planned = Planned::request(&label, &decision_proposal(&label));
+        writes.push(DecisionWrite { user: "dev", change: None, planned });
+    }
+    let url_of = |server: &Server, w: &DecisionWrite| match w.change {
+        None => server.url("/api/v1/decisions"),
+        Some((id, action)) => server.url(&format!("/api/v1/decisions/{id}/{action}")),
+    };
+    let by_label: BTreeMap<String, DecisionWrite> =
+        writes.iter().map(|w| (w.planned.run_id.clone(), w.clone())).collect();
+
+    // All at once (one thread each, a barrier per sender), the kill once a third are answered.
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for (user, session) in &sessions {
+        let mine = writes.iter().filter(|w| w.user == *user).map(|w| (url_of(&server, w), w.planned.clone())).collect();
+        handles.extend(fire(mine, session, &count));
+    }
+    let kill_at = (writes.len() / 3).max(1);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count.load(Ordering::SeqCst) < kill_at && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    server.kill9();
+    let answered_before_kill = count.load(Ordering::SeqCst);
+    let outcomes: Vec<Outcome> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    server = Server::start(&data, &logs, database);
+
+    let mut problems = check_decisions(&store);
+    let mut cut_off: Vec<DecisionWrite> = Vec::new();
+    let mut won: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for o in &outcomes {
+        let write = &by_label[&o.planned.run_id];
+        match (&o.answer, write.change) {
+            (Ok((200 | 201, body)), change) => {
+                problems.extend(check_answered(&server, &admin, write, body));
+                if let Some((id, _)) = change {
+                    won.entry(id).or_default().push(o.planned.run_id.clone());
+                }
+            }
+            // The documented answer to a change that lost the race.
+            (Ok((409, _)), Some(_)) => {}
+            // The proposer may withdraw a proposal, not an approved decision.
+            (Ok((403, _)), Some((id, "revoke"))) if approved(&server, &admin, id) => {}
+            (Ok((status, body)), _) => problems.push(format!("{} answered {status}: {body}", o.planned.run_id)),
+            (Err(_), _) => cut_off.push(write.clone()),
+        }
+    }
+    for (id, winners) in &won {
+        if winners.len() > 1 {
+            problems.push(format!("decision {id}: more than one change answered 200: {winners:?}"));
+        }
+    }
+    let verified = audit_verify(&server, &admin);
+    if verified["intact"] != true {
+        problems.push(format!("the audit chain after kill -9: {verified}"));
+    }
+    assert!(problems.is_empty(), "after kill -9 and restart:\n{}", problems.join("\n"));
+
+    // Proposals the kill cut off that were nevertheless stored (committed, answer lost).
+    let stored_rules: BTreeSet<String> =
+        fetch_all!(store, (Option<String>,), "SELECT rule_id FROM decisions").into_iter().filter_map(|r| r.0).collect();
+    let cut_off_stored = cut_off
+        .iter()
+        .filter(|w| w.change.is_none() && stored_rules.contains(&format!("rule.{}", w.planned.run_id)))
+        .count();
+
+    // What was cut off is sent again: done now, or the documented 409 — never a 5xx.
+    let mut resent = BTreeMap::new();
+    for (user, session) in &sessions {
+        let mine: Vec<(String, Planned)> =
+            cut_off.iter().filter(|w| w.user == *user).map(|w| (url_of(&server, w), w.planned.clone())).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        for o in fire(mine, session, &Arc::new(AtomicUsize::new(0))).into_iter().map(|h| h.join().unwrap()) {
+            let write = &by_label[&o.planned.run_id];
+            match (&o.answer, write.change) {
+                (Ok((200 | 201, body)), _) => problems.extend(check_answered(&server, &admin, write, body)),
+                (Ok((403, _)), Some((id, "revoke"))) if approved(&server, &admin, id) => {}
+                (Ok((409, _)), Some((id, _))) => {
+                    let detail = get_json(&server, &format!("/api/v1/decisions/{id}"), &admin);
+                    if detail["decision"]["state"] == "proposed" {
+                        problems
+                            .push(format!("{} sent again: 409, but decision {id} is still proposed", o.planned.run_id));
+                    }
+                }
+                (answer, _) => problems.push(format!("{} sent again: {answer:?}", o.planned.run_id)),
+            }
+            *resent.entry(o.answer.as_ref().map_or(0, |a| a.0)).or_insert(0) += 1;
+        }
+    }
+    problems.extend(check_decisions(&store));
+    let verified = audit_verify(&server, &admin);
+    if verified["intact"] != true {
+        problems.push(format!("the audit chain at the end: {verified}"));
+    }
+    assert!(problems.is_empty(), "after sending again what was cut off:\n{}", problems.join("\n"));
+    // A proposal carries no idempotency key: one stored though cut off, sent again, is stored
+    // twice (both whole). Every other write is there once.
+    let stored = store.count("SELECT COUNT(*) FROM decisions");
+    assert_eq!(stored as usize, earlier + proposals + cut_off_stored, "decisions stored");
+    eprintln!(
+        "decision writes {}, answered before kill -9 {answered_before_kill}, cut off {} (proposals among them \
+         stored anyway: {cut_off_stored}), sent again: {resent:?} (status: count), decisions stored {stored}",
+        writes.len(),
+        cut_off.len(),
+    );
+    server.signal(Signal::SIGTERM);
+    assert_eq!(server.wait_exit(Duration::from_secs(30)).code(), Some(0));
+}
+
+#[test]
+fn kill_9_during_concurrent_decision_writes_loses_no_answered_decision_sqlite() {
+    decision_crash_consistency(None, 20, 40);
+}
+
+#[test]
+fn kill_9_during_concurrent_decision_writes_loses_no_answered_decision_postgres() {
+    let Some(db) = PgDb::create("crashdec") else { return };
+    decision_crash_consistency(Some(&db.url), 20, 40);
 }
 
 // ---------------------------------------------------------------------------------------------
