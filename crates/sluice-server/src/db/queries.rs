@@ -1377,7 +1377,14 @@ pub async fn decide(pool: &Pool<DB>, caller: &Caller<'_>, id: i64, action: &str,
         ("revoke", "proposed" | "approved") => {
             return Err(StoreError::Forbidden(format!("this decision needs the {} role", required.as_str())))
         }
-        (_, current) => return Err(StoreError::Conflict(format!("decision {id} is {current}; it cannot be {action}d"))),
+        (_, current) => {
+            let done = match action {
+                "approve" => "approved",
+                "reject" => "rejected",
+                _ => "revoked",
+            };
+            return Err(StoreError::Conflict(format!("decision {id} is {current}; it cannot be {done}")));
+        }
     };
     let done = sqlx::query(
         "UPDATE decisions SET state = $1, decided_by = $2, decided_role = $3, decided_at = $4, note = $5 \
