@@ -590,13 +590,25 @@ async fn push_run(
         None => return Err(ApiError::not_found(format!("no project `{}` you may push to", push.project))),
     };
     let limits = state.limits.clone();
-    // Parsing, redaction and the verdict are CPU work: off the async threads, and before the
-    // write transaction, which then holds its lock only for the writes.
-    let prepared = tokio::task::spawn_blocking(move || crate::ingest::prepare(push, &limits, &profile))
+    // Parsing and redaction are CPU work: off the async threads, and before the write
+    // transaction, which then holds its lock only for the writes.
+    let prepared = tokio::task::spawn_blocking(move || crate::ingest::prepare(push, &limits))
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the push could not be read"))??;
     let prepared = Arc::new(prepared);
-    let outcome = state.db.ingest(&caller(&principal, &addr), &prepared, create).await?;
+    // The server's verdict (the project's profile over the redacted log) is computed beside
+    // the writes, so the policy's CPU overlaps the database's; the transaction waits for it
+    // before its last statement, so a run is never stored without it.
+    let (verdict_tx, verdict) = tokio::sync::watch::channel(None);
+    {
+        let prepared = prepared.clone();
+        tokio::task::spawn_blocking(move || {
+            let decided =
+                crate::ingest::verdict(&prepared.log, &profile, prepared.commit.as_deref(), prepared.branch.as_deref());
+            let _ = verdict_tx.send(Some(decided));
+        });
+    }
+    let outcome = state.db.ingest(&caller(&principal, &addr), &prepared, create, &verdict).await?;
     let status = if outcome.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     if !outcome.duplicate {
         state.metrics.pushes.inc();

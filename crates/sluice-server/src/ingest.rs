@@ -97,8 +97,6 @@ pub struct Prepared {
     pub attestation: Option<Vec<u8>>,
     /// The client's verdict's decision (`allowed`/`denied`), kept as a claim.
     pub claimed_verdict: Option<String>,
-    /// The verdict computed here from the redacted log with the project's profile.
-    pub verdict: Option<String>,
     pub events: Vec<PreparedEvent>,
     pub log: Sarif,
 }
@@ -159,7 +157,7 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 /// Checks, parses and redacts a push.
-pub fn prepare(push: PushRequest, limits: &Limits, profile: &str) -> Result<Prepared, IngestError> {
+pub fn prepare(push: PushRequest, limits: &Limits) -> Result<Prepared, IngestError> {
     check_name("project", &push.project, MAX_NAME)?;
     check_name("run_id", &push.run_id, 128)?;
     let commit = optional_text("commit", push.commit)?;
@@ -313,9 +311,7 @@ pub fn prepare(push: PushRequest, limits: &Limits, profile: &str) -> Result<Prep
         .map(|v| v.get("decision").and_then(Value::as_str).map(|d| cut(d, 32)).unwrap_or_else(|| "unknown".into()));
     let events = push.events.into_iter().map(prepare_event).collect::<Result<Vec<_>, _>>()?;
 
-    let verdict = verdict(&log, profile, commit.as_deref(), branch.as_deref());
     Ok(Prepared {
-        verdict,
         project: push.project,
         run_id: push.run_id,
         commit,
@@ -350,6 +346,9 @@ fn prepare_event(event: EventIn) -> Result<PreparedEvent, IngestError> {
     }
     Ok(PreparedEvent { id: event.id, kind: event.kind, at, body })
 }
+
+/// Where the server's verdict on a push arrives: `None` until computed, then `Some(verdict)`.
+pub type VerdictSlot = tokio::sync::watch::Receiver<Option<Option<String>>>;
 
 /// The server's own verdict on a stored log: the project's built-in profile over the redacted
 /// results, never the client's word. Facts only the repository holds (its languages and

@@ -409,12 +409,18 @@ impl Db {
     /// Two replicas storing the same run id (or creating the same project) at once: one
     /// transaction wins, the other fails on the unique key and is tried again, and then finds
     /// what the first stored.
-    pub async fn ingest(&self, caller: &Caller<'_>, push: &Prepared, create: bool) -> Result<PushResponse> {
-        match dispatch!(self.ingest(caller, push, create)) {
+    pub async fn ingest(
+        &self,
+        caller: &Caller<'_>,
+        push: &Prepared,
+        create: bool,
+        verdict: &crate::ingest::VerdictSlot,
+    ) -> Result<PushResponse> {
+        match dispatch!(self.ingest(caller, push, create, verdict)) {
             // Another push of the same run id (or the first push creating the same project)
             // committed while this one waited on it (PostgreSQL: both began before either
             // committed). Once more, this push finds that run: a duplicate, not an error.
-            Err(e) if e.is_unique_conflict() => dispatch!(self.ingest(caller, push, create)),
+            Err(e) if e.is_unique_conflict() => dispatch!(self.ingest(caller, push, create, verdict)),
             other => other,
         }
     }

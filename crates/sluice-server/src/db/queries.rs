@@ -630,7 +630,13 @@ pub async fn existing_run<'e>(
     }))
 }
 
-pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, create: bool) -> Result<PushResponse> {
+pub async fn ingest(
+    pool: &Pool<DB>,
+    caller: &Caller<'_>,
+    push: &Prepared,
+    create: bool,
+    verdict: &crate::ingest::VerdictSlot,
+) -> Result<PushResponse> {
     let now = now_ms();
     let mut tx = begin(pool).await?;
     let row: Option<(i64, Option<String>, String)> =
@@ -669,7 +675,6 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
         }
     }
     let on_default = push.merge_request.is_none() && push.branch.is_some() && push.branch == default_branch;
-    let verdict = push.verdict.clone();
     let stages = serde_json::to_string(&push.stages).unwrap_or_else(|_| "{}".into());
     let run_id: i64 = sqlx::query_scalar(
         "INSERT INTO runs (project_id, client_run_id, commit_sha, branch, merge_request, pipeline_url, on_default, \
@@ -686,7 +691,8 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
     .bind(i64::from(on_default))
     .bind(i64::from(push.partial))
     .bind(&stages)
-    .bind(&verdict)
+    // The verdict is written with the counts at the end, when it has been computed.
+    .bind(None::<String>)
     .bind(&push.claimed_verdict)
     .bind(caller.actor())
     .bind(now)
@@ -826,15 +832,18 @@ pub async fn ingest(pool: &Pool<DB>, caller: &Caller<'_>, push: &Prepared, creat
         .fetch_one(&mut *tx)
         .await?;
     let results = push.findings.len() as i64;
+    // A verdict task that died (it cannot, short of a panic in the policy engine) leaves none.
+    let verdict: Option<String> = verdict.clone().wait_for(Option::is_some).await.map(|v| v.clone().flatten()).unwrap_or(None);
     sqlx::query(
-        "UPDATE runs SET results = $1, new_findings = $2, closed_findings = $3, reintroduced = $4, open_after = $5 \
-         WHERE id = $6",
+        "UPDATE runs SET results = $1, new_findings = $2, closed_findings = $3, reintroduced = $4, open_after = $5, \
+         verdict = $6 WHERE id = $7",
     )
     .bind(results)
     .bind(new)
     .bind(closed)
     .bind(reintroduced)
     .bind(open)
+    .bind(&verdict)
     .bind(run_id)
     .execute(&mut *tx)
     .await?;
