@@ -1570,9 +1570,18 @@ fn two_replicas_started_together_on_one_postgres_database_agree() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     let (data_a, data_b) = (dir.path().join("a"), dir.path().join("b"));
+    // Replicas share one master key (it decrypts the signing key they share).
+    let key = dir.path().join("master.key");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&key).unwrap();
+        writeln!(file, "{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32])).unwrap();
+    }
+    let key_arg = key.to_str().unwrap();
     // The same moment: both processes are started before either is waited for.
-    let mut a = Server::spawn(&data_a, &logs, Some(&db.url), &[]);
-    let mut b = Server::spawn(&data_b, &logs, Some(&db.url), &[]);
+    let mut a = Server::spawn(&data_a, &logs, Some(&db.url), &["--key-file", key_arg]);
+    let mut b = Server::spawn(&data_b, &logs, Some(&db.url), &["--key-file", key_arg]);
     a.wait_ready();
     b.wait_ready();
 
