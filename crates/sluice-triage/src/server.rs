@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 use sluice_sarif::keys;
-use sluice_sarif::sarif::{Sarif, Suppression};
+use sluice_sarif::sarif::{PropertyBag, Sarif, Suppression};
 
 use crate::apply::{facts, prop, run_stage, Index};
 use crate::date::Date;
@@ -129,7 +129,14 @@ pub fn apply_server(log: &mut Sarif, decisions: &[ServerDecision], opts: &Server
                 }
                 outcome.overrode += 1;
             }
-            let (triage, suppression) = rendered.entry(best).or_insert_with(|| render(live[best], opts));
+            // A finding decision usually decides one result: rendered for it and moved. The
+            // others (rules, advisories) are rendered once and cloned into each result.
+            let (triage, suppression) = if matches!(live[best].selector, Selector::Fingerprint { .. }) {
+                render(live[best], opts)
+            } else {
+                let (t, s) = rendered.entry(best).or_insert_with(|| render(live[best], opts));
+                (t.clone(), s.clone())
+            };
             if let Some(list) = result.suppressions.as_mut() {
                 list.retain(|s| {
                     !s.properties.as_ref().is_some_and(|p| p.additional_properties.contains_key(keys::DECISION))
@@ -139,10 +146,10 @@ pub fn apply_server(log: &mut Sarif, decisions: &[ServerDecision], opts: &Server
                 .properties
                 .get_or_insert_with(Default::default)
                 .additional_properties
-                .insert(keys::TRIAGE.into(), triage.clone());
+                .insert(keys::TRIAGE.into(), triage);
             match suppression {
                 Some(s) => {
-                    result.suppressions.get_or_insert_with(Vec::new).push(s.clone());
+                    result.suppressions.get_or_insert_with(Vec::new).push(s);
                     outcome.suppressed += 1;
                 }
                 None => {
@@ -198,8 +205,10 @@ fn render(d: &ServerDecision, opts: &ServerOptions<'_>) -> (Value, Option<Suppre
     triage.insert("approved_at".into(), json!(d.approved_at));
     triage.insert("signature_verified".into(), json!(opts.verified));
     triage.insert("decision".into(), json!(uri));
+    // Built directly (not through `serde_json::from_value`): this runs once per decision that
+    // matched, 40,000 times in the 100,000-decision benchmark.
     let suppression = d.status.suppresses().then(|| {
-        let mut props = serde_json::Map::new();
+        let mut props = std::collections::BTreeMap::new();
         props.insert(keys::DECISION.into(), json!(uri));
         props.insert(keys::STATUS.into(), json!(d.status.as_str()));
         props.insert(keys::WHO.into(), json!(d.proposed_by));
@@ -219,15 +228,16 @@ fn render(d: &ServerDecision, opts: &ServerOptions<'_>) -> (Value, Option<Suppre
             (Some(who), None) => format!(" (approved by {who})"),
             _ => String::new(),
         };
-        let value = json!({
-            "kind": "external",
-            "status": "accepted",
-            "justification": format!("{}: {}{by}", d.status.as_str(), d.reason),
-            "properties": props,
-        });
-        serde_json::from_value(value).ok()
+        Suppression {
+            guid: None,
+            justification: Some(format!("{}: {}{by}", d.status.as_str(), d.reason)),
+            kind: json!("external"),
+            location: None,
+            properties: Some(PropertyBag { tags: None, additional_properties: props }),
+            status: Some(json!("accepted")),
+        }
     });
-    (Value::Object(triage), suppression.flatten())
+    (Value::Object(triage), suppression)
 }
 
 #[cfg(test)]

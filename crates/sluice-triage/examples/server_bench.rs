@@ -1,0 +1,195 @@
+//! Times what the server's decisions add to `sluice run` (issue 18), on the input of
+//! `bench/triage/gen_server_decisions.py`: reading the cached decision set, verifying its
+//! signature, parsing it, applying it (`apply_server`), and writing the larger log. The steps
+//! are the ones `sluice run` takes (`crates/sluice/src/decision_sync.rs`: `read_cache`, `check`,
+//! `server_decision`; `commands.rs`: the `Merger` that writes results.sarif); the payload is
+//! parsed into a copy of the server's `DecisionView` (the same fields, so the same serde work)
+//! to keep the server crate out of this one's dev-dependencies.
+//!
+//! usage: cargo run --release -p sluice-triage --example server_bench -- DIR [apply|none] [RUNS]
+//! `none` reads and writes the log only (the baseline for peak memory); `apply` (the default)
+//! does everything; RUNS (default 5) repeats the timed steps on fresh copies of the log and
+//! prints each step's median.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use sluice_policy::attest;
+use sluice_sarif::sarif::Sarif;
+use sluice_sarif::Merger;
+use sluice_triage::{apply_server, Date, Selector, ServerDecision, ServerOptions, Status};
+
+#[derive(Deserialize)]
+struct Cache {
+    envelope: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct DecisionSet {
+    #[serde(rename = "_type")]
+    type_: String,
+    project: String,
+    decisions: Vec<DecisionView>,
+}
+
+/// The fields of `sluice_server::model::DecisionView`.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct DecisionView {
+    id: i64,
+    project: Option<String>,
+    scope: String,
+    fingerprint: Option<String>,
+    rule: Option<String>,
+    path: Option<String>,
+    advisory: Option<String>,
+    package: Option<String>,
+    stage: Option<String>,
+    status: String,
+    vex_justification: Option<String>,
+    reason: String,
+    expires: Option<String>,
+    severity: String,
+    required_role: String,
+    state: String,
+    proposed_by: String,
+    proposed_at: String,
+    decided_by: Option<String>,
+    decided_role: Option<String>,
+    decided_at: Option<String>,
+    note: Option<String>,
+}
+
+/// `decision_sync::server_decision`.
+fn server_decision(d: &DecisionView) -> Option<ServerDecision> {
+    if d.state != "approved" {
+        return None;
+    }
+    let selector = match d.scope.as_str() {
+        "finding" => {
+            Selector::Fingerprint { fingerprint: d.fingerprint.clone()?, rule: None, path: None, commit: None }
+        }
+        "rule" => Selector::RulePath { rule: d.rule.clone()?, glob: d.path.clone().unwrap_or_else(|| "**".into()) },
+        "advisory" => Selector::Advisory { advisory: d.advisory.clone()?, package: d.package.clone()?, versions: None },
+        _ => return None,
+    };
+    Some(ServerDecision {
+        id: d.id,
+        project: d.project.clone(),
+        selector,
+        stage: d.stage.clone(),
+        status: Status::parse(&d.status)?,
+        reason: d.reason.clone(),
+        vex_justification: d.vex_justification.clone(),
+        expires: d.expires.as_deref().and_then(Date::parse),
+        proposed_by: d.proposed_by.clone(),
+        decided_by: d.decided_by.clone(),
+        decided_role: d.decided_role.clone(),
+        approved_at: d.decided_at.clone(),
+    })
+}
+
+fn write(log: &Sarif) -> Result<usize, Box<dyn std::error::Error>> {
+    let mut merger = Merger::new();
+    for run in &log.runs {
+        merger.add_run(run)?;
+    }
+    let mut bytes = Vec::new();
+    merger.write(&mut bytes)?;
+    Ok(bytes.len())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let dir = std::path::PathBuf::from(args.next().ok_or("usage: server_bench DIR [apply|none] [RUNS]")?);
+    let mode = args.next().unwrap_or_else(|| "apply".into());
+    let runs: usize = args.next().map_or(Ok(5), |r| r.parse())?;
+    let root = dir.join("root");
+    let log_bytes = std::fs::read(dir.join("results.sarif"))?;
+    let pristine = sluice_sarif::read_log(&log_bytes, "results.sarif")?;
+    drop(log_bytes);
+    let results: usize = pristine.runs.iter().map(|r| r.results.as_ref().map_or(0, Vec::len)).sum();
+    if mode == "none" {
+        let t = Instant::now();
+        let size = write(&pristine)?;
+        println!("{results} results; write without server decisions {:.1} ms, {size} bytes", ms(t.elapsed()));
+        return Ok(());
+    }
+    let pem = std::fs::read_to_string(root.join("server-key.pem"))?;
+    let key = attest::verifying_key("server-key.pem", &pem)?;
+    let today = Date::parse("2026-12-07").ok_or("date")?;
+
+    let mut steps: [Vec<Duration>; 7] = Default::default();
+    let mut summary = String::new();
+    for _ in 0..runs {
+        let mut log = pristine.clone();
+        let total = Instant::now();
+        // decision_sync::read_cache
+        let t = Instant::now();
+        let bytes = std::fs::read(root.join(".sluice/cache/decision-set.json"))?;
+        let cache: Cache = serde_json::from_slice(&bytes)?;
+        drop(bytes);
+        steps[0].push(t.elapsed());
+        // decision_sync::check: the envelope as text, verified, its payload parsed.
+        let t = Instant::now();
+        let (payload_type, payload) = attest::verify_envelope("cache", &cache.envelope.to_string(), &key)?;
+        steps[1].push(t.elapsed());
+        let t = Instant::now();
+        let set: DecisionSet = serde_json::from_slice(&payload)?;
+        if payload_type != attest::DECISIONS_PAYLOAD_TYPE
+            || set.type_ != attest::DECISION_SET_TYPE
+            || set.project != "bench"
+        {
+            return Err("not the bench decision set".into());
+        }
+        steps[2].push(t.elapsed());
+        let t = Instant::now();
+        let decisions: Vec<ServerDecision> = set.decisions.iter().filter_map(server_decision).collect();
+        drop(set);
+        drop(cache);
+        steps[3].push(t.elapsed());
+        let t = Instant::now();
+        let opts = ServerOptions {
+            today,
+            verified: true,
+            decision_base: "https://sluice.example/api/v1/decisions",
+            repository: None,
+        };
+        let outcome = apply_server(&mut log, &decisions, &opts);
+        steps[4].push(t.elapsed());
+        steps[5].push(total.elapsed());
+        let t = Instant::now();
+        let size = write(&log)?;
+        steps[6].push(t.elapsed());
+        summary = format!(
+            "{} decisions, {results} results: {} suppressed, {} confirmed, {} expired; log written {size} bytes",
+            decisions.len(),
+            outcome.suppressed,
+            outcome.confirmed,
+            outcome.expired
+        );
+    }
+    println!("{summary}");
+    let names = [
+        "read the cache",
+        "verify the signature",
+        "parse the decision set",
+        "to ServerDecision",
+        "apply_server",
+        "total added before writing",
+        "write the log (with decisions)",
+    ];
+    for (name, times) in names.iter().zip(steps) {
+        println!("{name:<32} {:>8.1} ms (median of {runs})", ms(median(times)));
+    }
+    Ok(())
+}
