@@ -86,19 +86,10 @@ fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 
 /// Writes a new random master key to `path` (a new file, 0600, never through a link).
 fn create_key_file(path: &Path) -> anyhow::Result<MasterKey> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let mut key = [0u8; 32];
     rand::rng().fill(&mut key);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-        .open(path)
+    crate::serve::create_private_file(path, &format!("{}\n", B64.encode(key)))
         .with_context(|| format!("{}: cannot create the master key file", path.display()))?;
-    file.write_all(format!("{}\n", B64.encode(key)).as_bytes())?;
-    file.sync_all()?;
     Ok(MasterKey { key, origin: path.display().to_string() })
 }
 

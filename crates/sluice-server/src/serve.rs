@@ -88,25 +88,29 @@ fn data_dir(path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("{}: cannot create the data directory", path.display()))
 }
 
-/// Writes the login token to a new file only its owner can read; refuses to follow or replace
-/// whatever is at that path already.
+/// Writes the login token to a new file only its owner can read; replaces an old token file,
+/// never following a link.
 fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     if path.symlink_metadata().is_ok() {
         std::fs::remove_file(path)
             .with_context(|| format!("{}: cannot replace the old login token", path.display()))?;
     }
+    create_private_file(path, &format!("{secret}\n"))
+        .with_context(|| format!("{}: cannot write the login token", path.display()))
+}
+
+/// Creates `path` (it must not exist; a link there is refused, not followed), readable and
+/// writable by its owner only, with `text`, synced to disk: the server's secret files.
+pub(crate) fn create_private_file(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-        .open(path)
-        .with_context(|| format!("{}: cannot write the login token", path.display()))?;
-    file.write_all(secret.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()?;
-    Ok(())
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// Opens the database, prepares the first start, and serves until SIGTERM or Ctrl-C.
