@@ -28,10 +28,26 @@ pub struct Finding {
     pub fingerprint: Option<String>,
     pub suppressed: bool,
     pub baseline_state: Option<String>,
+    /// A proposal on the server that would decide it once approved (`sluice/pending-decision`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
     /// The result is about a credential (`sluice_sarif::is_credential`): its source is never
     /// read back from disk.
     #[serde(skip)]
     pub credential: bool,
+}
+
+/// A proposal awaiting approval on the server, as `sluice run` marked the result.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Pending {
+    pub id: i64,
+    pub status: String,
+    /// `champion` or `security`.
+    #[serde(default)]
+    pub required_role: Option<String>,
+    pub proposed_by: String,
+    /// The decision's URL on the server.
+    pub decision: String,
 }
 
 /// A stage's run-level outcome, from its invocations.
@@ -181,6 +197,11 @@ fn finding(run: &Run, result: &SarifResult) -> Finding {
             s.iter().any(|s| s.status.as_ref().and_then(Value::as_str).is_none_or(|st| st == "accepted"))
         }),
         baseline_state: result.baseline_state.as_ref().and_then(Value::as_str).map(str::to_owned),
+        pending: result
+            .properties
+            .as_ref()
+            .and_then(|p| p.additional_properties.get(keys::PENDING_DECISION))
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
         credential: sluice_sarif::is_credential(&run.tool.driver.name, result, rule),
     }
 }

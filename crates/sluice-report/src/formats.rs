@@ -215,6 +215,43 @@ pub fn markdown(log: &Sarif, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "\n</details>")?;
         }
     }
+    // What waits for a champion or the security team: proposals filed on the server
+    // (`sluice triage propose`) that suppress nothing until approved.
+    let awaiting: Vec<&Finding> = active.iter().copied().filter(|f| f.pending.is_some()).collect();
+    if !awaiting.is_empty() {
+        writeln!(out, "\n#### Awaiting approval\n")?;
+        writeln!(
+            out,
+            "{} finding(s) have a proposed decision on the sluice server; it applies once approved.\n",
+            awaiting.len()
+        )?;
+        writeln!(out, "| Severity | Rule | Location | Proposal | Needs |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for f in awaiting.iter().take(MARKDOWN_ROWS) {
+            let Some(p) = &f.pending else { continue };
+            let id = match markdown_url(&p.decision) {
+                Some(uri) => format!("[#{}]({uri})", p.id),
+                None => format!("#{}", p.id),
+            };
+            let needs = match p.required_role.as_deref() {
+                Some("champion") => "a champion of the project",
+                _ => "the security team",
+            };
+            writeln!(
+                out,
+                "| {} {} | {} | {} | {id} {} by {} | {needs} |",
+                icon(f.severity),
+                f.severity,
+                markdown_code(&f.rule_id),
+                markdown_code(&location(f)),
+                markdown_code(&p.status),
+                markdown_code(&p.proposed_by),
+            )?;
+        }
+        if awaiting.len() > MARKDOWN_ROWS {
+            writeln!(out, "\n…and {} more.", awaiting.len() - MARKDOWN_ROWS)?;
+        }
+    }
     let mut helped: BTreeMap<&str, &Finding> = BTreeMap::new();
     for f in &active {
         if f.help.is_some() {
@@ -375,6 +412,31 @@ mod tests {
         assert_ne!(a, uuid_from("y"));
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
+    }
+
+    #[test]
+    fn the_comment_lists_what_awaits_approval() {
+        let text = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bandit"}},"results":[
+          {"ruleId":"B602","level":"error","message":{"text":"shell"},
+           "locations":[{"physicalLocation":{"artifactLocation":{"uri":"app/a.py"},"region":{"startLine":3}}}],
+           "properties":{"sluice/pending-decision":{"id":12,"status":"false_positive","required_role":"champion",
+             "proposed_by":"user:dev</details>@team","decision":"https://sluice.example/api/v1/decisions/12"}}},
+          {"ruleId":"B101","level":"note","message":{"text":"assert"}}]}]}"#;
+        let log = sluice_sarif::read_log(text.as_bytes(), "t").unwrap();
+        let mut out = Vec::new();
+        markdown(&log, &mut out).unwrap();
+        let md = String::from_utf8(out).unwrap();
+        let section = md.split("#### Awaiting approval").nth(1).expect("a section for the proposal");
+        assert!(section.contains("1 finding(s) have a proposed decision"), "{section}");
+        assert!(section.contains("[#12](https://sluice.example/api/v1/decisions/12)"), "{section}");
+        assert!(section.contains("a champion of the project"), "{section}");
+        assert!(!section.contains("</details>@team"), "the proposer's name is inert: {section}");
+        assert_eq!(section.matches("B101").count(), 0, "only findings with a proposal");
+        // Without a mark, no section.
+        let plain = text.replace("sluice/pending-decision", "x-other");
+        let mut out = Vec::new();
+        markdown(&sluice_sarif::read_log(plain.as_bytes(), "t").unwrap(), &mut out).unwrap();
+        assert!(!String::from_utf8(out).unwrap().contains("Awaiting approval"));
     }
 
     #[test]

@@ -175,6 +175,13 @@ pub const APPROVED_AT: &str = "sluice/approved-at";
 /// Suppression of a server decision: whether the decision set's signature held with the key
 /// pinned in `sluice.toml` (false: a key trusted on first use).
 pub const SIGNATURE_VERIFIED: &str = "sluice/signature-verified";
+/// Result: a server decision re-rated it: `{"from", "to", "decision"}` (severities and the
+/// decision's URL); `security-severity` and `level` now say the new severity.
+pub const SEVERITY_CHANGED: &str = "sluice/severity-changed";
+/// Result: a proposal on the server would decide it once approved: `{"id", "status",
+/// "required_role", "proposed_by", "decision"}`. It suppresses nothing; the merge-request
+/// comment lists it as awaiting approval.
+pub const PENDING_DECISION: &str = "sluice/pending-decision";
 /// Triage run counter: decisions in the file.
 pub const DECISIONS: &str = "sluice/decisions";
 /// Triage run counter: results suppressed by decisions.
@@ -293,6 +300,8 @@ pub const ALL: &[&str] = &[
     DECIDED_ROLE,
     APPROVED_AT,
     SIGNATURE_VERIFIED,
+    SEVERITY_CHANGED,
+    PENDING_DECISION,
     DECISION,
     STATUS,
     WHO,

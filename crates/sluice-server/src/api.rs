@@ -1285,13 +1285,19 @@ fn readable_ids(principal: &Principal) -> ApiResult<Option<Vec<i64>>> {
 /// until someone with the role it needs approves it: a champion of the project for low and
 /// medium findings, the security role for high and critical ones and for every
 /// organisation-wide decision.
+///
+/// With an `Idempotency-Key` header, a proposal sent again (its answer lost) is stored once: the
+/// retry is answered with the decision first stored under that key, or 422 if it proposes
+/// something else.
 #[utoipa::path(post, path = "/decisions", tag = "decisions", request_body = NewDecision,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The proposer's key for this proposal (1–128 of `A-Za-z0-9._:-`)")),
     responses((status = 201, body = DecisionView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn propose_decision(
     State(state): State<AppState>,
     addr: ClientAddr,
     Auth(principal): Auth,
+    headers: HeaderMap,
     Body(new): Body<NewDecision>,
 ) -> ApiResult<Response> {
     // People decide; tokens of CI do not.
@@ -1301,8 +1307,12 @@ async fn propose_decision(
         None if org_role.is_some() || !project_roles.is_empty() => None,
         None => return Err(ApiError::forbidden()),
     };
-    let checked = crate::decisions::check(&new, project_id.is_some())
+    let mut checked = crate::decisions::check(&new, project_id.is_some())
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m))?;
+    if let Some(value) = headers.get("idempotency-key") {
+        checked.idempotency_key =
+            Some(crate::decisions::idempotency_key(value.as_bytes()).map_err(ApiError::bad_request)?);
+    }
     let created = state.db.propose_decision(&caller(&principal, &addr), project_id, &checked).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -1483,13 +1493,16 @@ async fn server_key(State(state): State<AppState>, Auth(_principal): Auth) -> Ap
     Ok(Json(ServerKey { keyid: state.keys.keyid().to_owned(), public_key: state.keys.public_pem().to_owned() }))
 }
 
-/// The strong validator of a decision set: its project and decisions, not when it was issued.
-fn decision_set_etag(project: &str, decisions: &[DecisionView]) -> String {
+/// The strong validator of a decision set: its project, decisions and proposals, not when it
+/// was issued.
+fn decision_set_etag(project: &str, decisions: &[DecisionView], pending: &[DecisionView]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update((project.len() as u64).to_be_bytes());
     h.update(project.as_bytes());
     h.update(serde_json::to_vec(decisions).unwrap_or_default());
+    h.update(b"\0pending\0");
+    h.update(serde_json::to_vec(pending).unwrap_or_default());
     format!("\"{}\"", hex::encode(h.finalize()))
 }
 
@@ -1505,7 +1518,8 @@ fn none_match(headers: &HeaderMap, etag: &str) -> bool {
 /// The decisions in force for a project (as `/projects/{project}/decisions`), signed by the
 /// server: a DSSE envelope whose payload is a decision set. What `sluice run` applies. The
 /// `ETag` covers the decisions (not the issue time): `If-None-Match` with it answers 304 while
-/// they are unchanged.
+/// they are unchanged. The set also lists the project's proposals awaiting approval, which
+/// suppress nothing: a run marks what they cover so its merge request says what waits.
 #[utoipa::path(get, path = "/projects/{project}/decision-set", tag = "decisions", params(("project" = String, Path)),
     responses((status = 200, body = DsseEnvelope, headers(("ETag" = String))), (status = 304, description = "Unchanged since the ETag given"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -1520,7 +1534,8 @@ async fn decision_set(
         _ => return Err(ApiError::not_found(format!("no project `{project}` you may read"))),
     };
     let decisions = state.db.applicable_decisions(id).await?;
-    let etag = decision_set_etag(&project, &decisions);
+    let pending = state.db.pending_decisions(id).await?;
+    let etag = decision_set_etag(&project, &decisions, &pending);
     let etag_value = HeaderValue::from_str(&etag)
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "etag"))?;
     if none_match(&headers, &etag) {
@@ -1531,6 +1546,7 @@ async fn decision_set(
         project,
         issued_at: crate::time::rfc3339(crate::time::now_ms()),
         decisions,
+        pending,
     };
     let payload = serde_json::to_vec(&set).unwrap_or_default();
     let envelope = state.keys.sign(&payload);

@@ -5,6 +5,8 @@
 //! A decision without a project applies to every project of the organisation. The statuses
 //! are triage's own (`sluice_triage::Status`).
 
+use sluice_triage::VEX_JUSTIFICATIONS;
+
 use crate::model::NewDecision;
 
 /// A proposal, checked.
@@ -21,16 +23,21 @@ pub struct Checked {
     pub vex_justification: Option<String>,
     pub reason: String,
     pub expires_at: Option<i64>,
+    pub set_severity: Option<String>,
+    /// The proposer's `Idempotency-Key`: a retry with it is answered with the first decision.
+    pub idempotency_key: Option<String>,
 }
 
-/// The VEX justifications OpenVEX defines for `not_affected`.
-const VEX_JUSTIFICATIONS: &[&str] = &[
-    "component_not_present",
-    "vulnerable_code_not_present",
-    "vulnerable_code_not_in_execute_path",
-    "vulnerable_code_cannot_be_controlled_by_adversary",
-    "inline_mitigations_already_exist",
-];
+/// An `Idempotency-Key` header's value: 1 to 128 characters of `A-Z a-z 0-9 . _ : -`.
+pub fn idempotency_key(value: &[u8]) -> Result<String, String> {
+    let ok = !value.is_empty()
+        && value.len() <= 128
+        && value.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if !ok {
+        return Err("Idempotency-Key: 1 to 128 characters of letters, digits, `.`, `_`, `:` and `-`".into());
+    }
+    Ok(String::from_utf8_lossy(value).into_owned())
+}
 
 fn text(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, String> {
     match value {
@@ -122,6 +129,24 @@ pub fn check(new: &NewDecision, has_project: bool) -> Result<Checked, String> {
     if status == sluice_triage::Status::AcceptedRisk && expires_at.is_none() {
         return Err("expires: an accepted risk needs an expiry date".into());
     }
+    let set_severity = match &new.set_severity {
+        None => None,
+        Some(_) if scope != "rule" => {
+            return Err(format!("set_severity: only a `rule` decision re-rates findings, not `{scope}`"))
+        }
+        Some(_) if status != sluice_triage::Status::Confirmed => {
+            return Err("set_severity: only with status `confirmed` (a re-rated finding is still reported)".into())
+        }
+        Some(s) => Some(
+            sluice_sarif::Severity::parse(s)
+                .filter(|_| {
+                    s == &s.to_ascii_lowercase() && !matches!(s.as_str(), "moderate" | "informational" | "none")
+                })
+                .ok_or_else(|| format!("set_severity: `{s}` is not critical, high, medium, low or info"))?
+                .as_str()
+                .to_owned(),
+        ),
+    };
     Ok(Checked {
         scope: scope.to_owned(),
         fingerprint,
@@ -134,6 +159,8 @@ pub fn check(new: &NewDecision, has_project: bool) -> Result<Checked, String> {
         vex_justification,
         reason,
         expires_at,
+        set_severity,
+        idempotency_key: None,
     })
 }
 
@@ -162,6 +189,7 @@ mod tests {
             reason: "test fixtures".into(),
             expires: None,
             vex_justification: None,
+            set_severity: None,
         }
     }
 
@@ -210,5 +238,24 @@ mod tests {
         d.status = "false_positive".into();
         d.reason = " ".into();
         assert!(check(&d, true).unwrap_err().starts_with("reason: empty"));
+    }
+
+    #[test]
+    fn only_a_confirmed_rule_decision_changes_a_severity() {
+        let mut d = new("rule");
+        d.rule = Some("python.assert-used".into());
+        d.set_severity = Some("low".into());
+        assert!(check(&d, false).unwrap_err().starts_with("set_severity: only with status `confirmed`"));
+        d.status = "confirmed".into();
+        assert_eq!(check(&d, false).map(|c| c.set_severity), Ok(Some("low".to_owned())));
+        d.set_severity = Some("LOW".into());
+        assert!(check(&d, false).unwrap_err().starts_with("set_severity: `LOW` is not"));
+        d.set_severity = Some("moderate".into());
+        assert!(check(&d, false).unwrap_err().starts_with("set_severity:"));
+        let mut f = new("finding");
+        f.fingerprint = Some("abc:1".into());
+        f.status = "confirmed".into();
+        f.set_severity = Some("low".into());
+        assert!(check(&f, true).unwrap_err().starts_with("set_severity: only a `rule` decision"));
     }
 }

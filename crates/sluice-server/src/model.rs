@@ -402,6 +402,11 @@ pub struct NewDecision {
     /// For `advisory` with `mitigated`: the VEX justification (`vulnerable_code_not_present`,
     /// `vulnerable_code_not_in_execute_path`, `inline_mitigations_already_exist`, …).
     pub vex_justification: Option<String>,
+    /// For `rule` with `confirmed`: the severity its findings count as from now on
+    /// (`critical`, `high`, `medium`, `low`, `info`) — "this rule is noise for us" without
+    /// switching it off. Needs the security role when it lowers a high or critical rule, as
+    /// any decision covering such findings does.
+    pub set_severity: Option<String>,
 }
 
 /// An approval, rejection or revocation.
@@ -440,6 +445,8 @@ pub struct DecisionView {
     pub decided_role: Option<String>,
     pub decided_at: Option<String>,
     pub note: Option<String>,
+    /// For a `rule` decision that re-rates the rule's findings: their new severity.
+    pub set_severity: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -534,6 +541,10 @@ pub struct DecisionSet {
     pub issued_at: String,
     /// Approved, unexpired; the project's and the organisation's; by id.
     pub decisions: Vec<DecisionView>,
+    /// The project's proposals awaiting approval, by id: they suppress nothing; a run marks
+    /// the findings they cover so the merge request says what waits for a champion.
+    #[serde(default)]
+    pub pending: Vec<DecisionView>,
 }
 
 /// The payload of the signed decision log: every decision and its history.

@@ -14,6 +14,7 @@ backends! {
     revoked_and_expired_decisions_stop_applying => sqlite_revoked_and_expired_decisions_stop_applying, postgres_revoked_and_expired_decisions_stop_applying;
     decisions_are_visible_only_where_they_apply => sqlite_decisions_are_visible_only_where_they_apply, postgres_decisions_are_visible_only_where_they_apply;
     repository_decisions_are_shown => sqlite_repository_decisions_are_shown, postgres_repository_decisions_are_shown;
+    a_proposal_sent_again_with_its_key_is_stored_once => sqlite_a_proposal_sent_again_with_its_key_is_stored_once, postgres_a_proposal_sent_again_with_its_key_is_stored_once;
 }
 
 /// Project `alpha` with a critical and a low finding on its default branch.
@@ -309,4 +310,59 @@ fn repository_decisions_are_shown(backend: Backend) {
     let f1 = server.get("/api/v1/projects/alpha/findings/fp-1", Some(&server.admin)).expect(200).json();
     assert_eq!(f1["finding"]["repository_decision"], Value::Null);
     assert_eq!(f1["finding"]["suppressed"], Value::Null);
+}
+
+/// A proposal whose answer was lost is sent again with the same `Idempotency-Key`: stored once,
+/// however many copies race; the same key for another proposal is refused; a bad key is a 400.
+fn a_proposal_sent_again_with_its_key_is_stored_once(backend: Backend) {
+    let server = Server::start(backend);
+    setup(&server);
+    let dev = server.user("dev", &[(Some("alpha"), "developer")]);
+    let other = server.user("other", &[(Some("alpha"), "developer")]);
+    let body = json!({"project": "alpha", "scope": "finding", "fingerprint": "fp-low", "status": "false_positive",
+                      "reason": "a fixture"});
+    let send = |token: &str, key: &str, body: &Value| {
+        server.request(
+            "POST",
+            "/api/v1/decisions",
+            Some(token),
+            Some(body.to_string().into_bytes()),
+            &[("Idempotency-Key", key)],
+        )
+    };
+    let answers: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let r = send(&dev.token, "propose-7f3a", &body);
+                    (r.status, r.json())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a thread")).collect()
+    });
+    assert!(answers.iter().all(|(status, _)| *status == 201), "{answers:?}");
+    let ids: std::collections::BTreeSet<i64> = answers.iter().map(|(_, v)| v["id"].as_i64().expect("id")).collect();
+    assert_eq!(ids.len(), 1, "one decision for one key: {ids:?}");
+    let id = *ids.iter().next().expect("an id");
+    assert_eq!(server.sql_i64("SELECT COUNT(*) FROM decisions"), 1);
+    assert_eq!(server.sql_i64(&format!("SELECT COUNT(*) FROM decision_history WHERE decision_id = {id}")), 1);
+    assert_eq!(server.sql_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'decision.propose'"), 1);
+
+    // The same key for something else: refused, nothing stored.
+    let mut changed = body.clone();
+    changed["reason"] = json!("another reason");
+    let refused = send(&dev.token, "propose-7f3a", &changed);
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(refused.text().contains("Idempotency-Key"), "{}", refused.text());
+    // Keys are the proposer's: another person's same key is another proposal.
+    assert_eq!(send(&other.token, "propose-7f3a", &body).status, 201);
+    // Without a key, every request is a proposal.
+    assert_eq!(server.post("/api/v1/decisions", Some(&dev.token), &body).status, 201);
+    assert_eq!(server.sql_i64("SELECT COUNT(*) FROM decisions"), 3);
+    for bad in ["", "a b", "a/../b", &"k".repeat(129)] {
+        let r = send(&dev.token, bad, &body);
+        assert_eq!(r.status, 400, "key {bad:?}: {}", r.text());
+    }
+    assert_eq!(server.sql_i64("SELECT COUNT(*) FROM decisions"), 3);
 }

@@ -64,15 +64,55 @@ fn decision_sets_are_signed_and_revalidate(backend: Backend) {
         .expect(201)
         .json();
     let id = proposal["id"].as_i64().expect("id");
-    let unchanged = server.request(
+    // A proposal applies nothing, but the set lists it as pending (for the merge request).
+    let proposed = server.request(
         "GET",
         "/api/v1/projects/alpha/decision-set",
         Some(&push),
         None,
         &[("If-None-Match", &empty_etag)],
     );
-    assert_eq!(unchanged.status, 304, "a proposal changes nothing that applies");
-    assert!(unchanged.body.is_empty());
+    assert_eq!(proposed.status, 200, "the pending list changed");
+    let pending_etag = header(&proposed, "etag").expect("an ETag").to_owned();
+    let set = payload(&proposed.json());
+    assert_eq!(set["decisions"], json!([]), "a proposal applies nothing");
+    assert_eq!(set["pending"][0]["id"], id);
+    assert_eq!(set["pending"][0]["state"], "proposed");
+    assert_eq!(set["pending"][0]["required_role"], "security", "it covers a critical finding");
+    // An organisation-wide re-rating of a rule, and a re-rating refused where it means nothing.
+    let rerate = server
+        .post(
+            "/api/v1/decisions",
+            Some(&dev.token),
+            &json!({"scope": "rule", "rule": "rule.critical", "status": "confirmed", "set_severity": "low",
+                   "reason": "noisy for us"}),
+        )
+        .expect(201)
+        .json();
+    assert_eq!(rerate["set_severity"], "low");
+    assert_eq!(rerate["required_role"], "security", "organisation-wide");
+    let refused = server.post(
+        "/api/v1/decisions",
+        Some(&dev.token),
+        &json!({"project": "alpha", "scope": "finding", "fingerprint": "fp-critical", "status": "false_positive",
+               "set_severity": "low", "reason": "r"}),
+    );
+    assert_eq!(refused.status, 422);
+    assert!(refused.text().contains("set_severity"), "{}", refused.text());
+    let org_pending = server.get("/api/v1/projects/alpha/decision-set", Some(&push)).expect(200);
+    assert_eq!(
+        header(&org_pending, "etag"),
+        Some(pending_etag.as_str()),
+        "an organisation-wide proposal is not the project's"
+    );
+    let rerate_id = rerate["id"].as_i64().expect("id");
+    server.post(&format!("/api/v1/decisions/{rerate_id}/approve"), Some(&sec.token), &json!({})).expect(200);
+    let rerated = payload(&server.get("/api/v1/projects/alpha/decision-set", Some(&push)).expect(200).json());
+    assert_eq!(rerated["decisions"][0]["id"], rerate_id);
+    assert_eq!(rerated["decisions"][0]["set_severity"], "low");
+    server
+        .post(&format!("/api/v1/decisions/{rerate_id}/revoke"), Some(&sec.token), &json!({"note": "undo"}))
+        .expect(200);
 
     server.post(&format!("/api/v1/decisions/{id}/approve"), Some(&sec.token), &json!({})).expect(200);
     let approved = server.request(
@@ -113,6 +153,7 @@ fn decision_sets_are_signed_and_revalidate(backend: Backend) {
         server.request("GET", "/api/v1/projects/alpha/decision-set", Some(&push), None, &[("If-None-Match", &etag)]);
     assert_eq!(after.status, 200);
     assert_eq!(payload(&after.json())["decisions"], json!([]));
+    assert_eq!(payload(&after.json())["pending"], json!([]));
     assert_eq!(header(&after, "etag"), Some(empty_etag.as_str()), "the same decisions, the same ETag");
     server.get("/api/v1/decisions/export", Some(&dev.token)).expect(403);
     let export = server.get("/api/v1/decisions/export", Some(&sec.token)).expect(200);

@@ -2,9 +2,8 @@
 //! `bench/triage/gen_server_decisions.py`: reading the cached decision set, verifying its
 //! signature, parsing it, applying it (`apply_server`), and writing the larger log. The steps
 //! are the ones `sluice run` takes (`crates/sluice/src/decision_sync.rs`: `read_cache`, `check`,
-//! `server_decision`; `commands.rs`: the `Merger` that writes results.sarif); the payload is
-//! parsed into a copy of the server's `DecisionView` (the same fields, so the same serde work)
-//! to keep the server crate out of this one's dev-dependencies.
+//! `WireDecision::to_server`; `commands.rs`: the `Merger` that writes results.sarif), with the
+//! same types.
 //!
 //! usage: cargo run --release -p sluice-triage --example server_bench -- DIR [apply|none] [RUNS]
 //! `none` reads and writes the log only (the baseline for peak memory); `apply` (the default)
@@ -17,76 +16,11 @@ use serde::Deserialize;
 use sluice_policy::attest;
 use sluice_sarif::sarif::Sarif;
 use sluice_sarif::Merger;
-use sluice_triage::{apply_server, Date, Selector, ServerDecision, ServerOptions, Status};
+use sluice_triage::{apply_server, Date, ServerDecision, ServerOptions, WireDecisionSet};
 
 #[derive(Deserialize)]
 struct Cache {
-    envelope: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-struct DecisionSet {
-    #[serde(rename = "_type")]
-    type_: String,
-    project: String,
-    decisions: Vec<DecisionView>,
-}
-
-/// The fields of `sluice_server::model::DecisionView`.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct DecisionView {
-    id: i64,
-    project: Option<String>,
-    scope: String,
-    fingerprint: Option<String>,
-    rule: Option<String>,
-    path: Option<String>,
-    advisory: Option<String>,
-    package: Option<String>,
-    stage: Option<String>,
-    status: String,
-    vex_justification: Option<String>,
-    reason: String,
-    expires: Option<String>,
-    severity: String,
-    required_role: String,
-    state: String,
-    proposed_by: String,
-    proposed_at: String,
-    decided_by: Option<String>,
-    decided_role: Option<String>,
-    decided_at: Option<String>,
-    note: Option<String>,
-}
-
-/// `decision_sync::server_decision`.
-fn server_decision(d: &DecisionView) -> Option<ServerDecision> {
-    if d.state != "approved" {
-        return None;
-    }
-    let selector = match d.scope.as_str() {
-        "finding" => {
-            Selector::Fingerprint { fingerprint: d.fingerprint.clone()?, rule: None, path: None, commit: None }
-        }
-        "rule" => Selector::RulePath { rule: d.rule.clone()?, glob: d.path.clone().unwrap_or_else(|| "**".into()) },
-        "advisory" => Selector::Advisory { advisory: d.advisory.clone()?, package: d.package.clone()?, versions: None },
-        _ => return None,
-    };
-    Some(ServerDecision {
-        id: d.id,
-        project: d.project.clone(),
-        selector,
-        stage: d.stage.clone(),
-        status: Status::parse(&d.status)?,
-        reason: d.reason.clone(),
-        vex_justification: d.vex_justification.clone(),
-        expires: d.expires.as_deref().and_then(Date::parse),
-        proposed_by: d.proposed_by.clone(),
-        decided_by: d.decided_by.clone(),
-        decided_role: d.decided_role.clone(),
-        approved_at: d.decided_at.clone(),
-    })
+    envelope: Box<serde_json::value::RawValue>,
 }
 
 fn write(log: &Sarif) -> Result<usize, Box<dyn std::error::Error>> {
@@ -139,12 +73,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let cache: Cache = serde_json::from_slice(&bytes)?;
         drop(bytes);
         steps[0].push(t.elapsed());
-        // decision_sync::check: the envelope as text, verified, its payload parsed.
+        // decision_sync::check: the envelope as read, verified, its payload parsed.
         let t = Instant::now();
-        let (payload_type, payload) = attest::verify_envelope("cache", &cache.envelope.to_string(), &key)?;
+        let (payload_type, payload) = attest::verify_envelope("cache", cache.envelope.get(), &key)?;
         steps[1].push(t.elapsed());
         let t = Instant::now();
-        let set: DecisionSet = serde_json::from_slice(&payload)?;
+        let set: WireDecisionSet = serde_json::from_slice(&payload)?;
         if payload_type != attest::DECISIONS_PAYLOAD_TYPE
             || set.type_ != attest::DECISION_SET_TYPE
             || set.project != "bench"
@@ -153,7 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         steps[2].push(t.elapsed());
         let t = Instant::now();
-        let decisions: Vec<ServerDecision> = set.decisions.iter().filter_map(server_decision).collect();
+        let decisions: Vec<ServerDecision> = set.decisions.iter().filter_map(|d| d.to_server()).collect();
         drop(set);
         drop(cache);
         steps[3].push(t.elapsed());

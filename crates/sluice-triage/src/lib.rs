@@ -29,7 +29,9 @@ pub use decisions::{
 };
 pub use edit::{remove, upsert, Edit, EditError, NewDecision, NewSelector, HEADER};
 pub use renames::RenameMap;
-pub use server::{apply_server, ServerDecision, ServerOptions, ServerOutcome};
+pub use server::{
+    apply_server, mark_pending, ServerDecision, ServerOptions, ServerOutcome, WireDecision, WireDecisionSet,
+};
 pub use summary::{triage_run, Summary};
 pub use version::{Version, VersionRange};
 pub use vex::{export as export_vex, import as import_vex, Import as VexImport, VexError, OPENVEX_CONTEXT};

@@ -15,9 +15,10 @@
 
 use std::collections::HashMap;
 
+use serde::Deserialize;
 use serde_json::{json, Value};
-use sluice_sarif::keys;
-use sluice_sarif::sarif::{PropertyBag, Sarif, Suppression};
+use sluice_sarif::sarif::{PropertyBag, ResultLevel, Sarif, Suppression};
+use sluice_sarif::{keys, rule_for, severity_of, Severity};
 
 use crate::apply::{facts, prop, run_stage, Index};
 use crate::date::Date;
@@ -41,6 +42,114 @@ pub struct ServerDecision {
     pub decided_role: Option<String>,
     /// RFC 3339.
     pub approved_at: Option<String>,
+    /// Who may approve it (`champion`, `security`); shown for a proposal.
+    pub required_role: Option<String>,
+    /// A `confirmed` rule decision may re-rate the findings it covers.
+    pub set_severity: Option<Severity>,
+}
+
+/// A decision as the server's signed decision set carries it: the fields of
+/// `sluice_server::model::DecisionView` that a run reads (the others are ignored). The one
+/// place the wire form becomes the engine's [`ServerDecision`], for `sluice run` and the
+/// benchmark alike.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireDecision {
+    pub id: i64,
+    pub project: Option<String>,
+    /// `finding`, `rule` or `advisory`.
+    pub scope: String,
+    pub fingerprint: Option<String>,
+    pub rule: Option<String>,
+    pub path: Option<String>,
+    pub advisory: Option<String>,
+    pub package: Option<String>,
+    pub stage: Option<String>,
+    pub status: String,
+    pub vex_justification: Option<String>,
+    pub reason: String,
+    /// `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    /// Only `approved` decisions apply.
+    pub state: String,
+    pub proposed_by: String,
+    pub decided_by: Option<String>,
+    pub decided_role: Option<String>,
+    pub decided_at: Option<String>,
+    /// `champion` or `security`: who may approve it.
+    #[serde(default)]
+    pub required_role: String,
+    /// For a `rule` decision that re-rates the rule's findings: their new severity.
+    #[serde(default)]
+    pub set_severity: Option<String>,
+}
+
+/// The payload of the server's signed decision set (`sluice_server::model::DecisionSet`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireDecisionSet {
+    /// `sluice_policy::attest::DECISION_SET_TYPE`.
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub project: String,
+    /// RFC 3339: when the server signed it.
+    pub issued_at: String,
+    pub decisions: Vec<WireDecision>,
+    /// The project's proposals awaiting approval (a server before them sent none).
+    #[serde(default)]
+    pub pending: Vec<WireDecision>,
+}
+
+impl WireDecision {
+    /// The engine's form of an approved decision; `None` for a proposal, a rejected or revoked
+    /// decision, or one whose scope, selector, status or severity this version does not know.
+    pub fn to_server(&self) -> Option<ServerDecision> {
+        if self.state != "approved" {
+            return None;
+        }
+        self.decision()
+    }
+
+    /// The engine's form of a proposal awaiting approval, to mark what it covers.
+    pub fn to_pending(&self) -> Option<ServerDecision> {
+        if self.state != "proposed" {
+            return None;
+        }
+        self.decision()
+    }
+
+    fn decision(&self) -> Option<ServerDecision> {
+        let selector = match self.scope.as_str() {
+            "finding" => {
+                Selector::Fingerprint { fingerprint: self.fingerprint.clone()?, rule: None, path: None, commit: None }
+            }
+            "rule" => {
+                Selector::RulePath { rule: self.rule.clone()?, glob: self.path.clone().unwrap_or_else(|| "**".into()) }
+            }
+            "advisory" => {
+                Selector::Advisory { advisory: self.advisory.clone()?, package: self.package.clone()?, versions: None }
+            }
+            _ => return None,
+        };
+        Some(ServerDecision {
+            id: self.id,
+            project: self.project.clone(),
+            selector,
+            stage: self.stage.clone(),
+            status: Status::parse(&self.status)?,
+            reason: self.reason.clone(),
+            vex_justification: self.vex_justification.clone(),
+            expires: self.expires.as_deref().and_then(Date::parse),
+            proposed_by: self.proposed_by.clone(),
+            decided_by: self.decided_by.clone(),
+            decided_role: self.decided_role.clone(),
+            approved_at: self.decided_at.clone(),
+            required_role: Some(self.required_role.clone()).filter(|r| !r.is_empty()),
+            set_severity: match &self.set_severity {
+                None => None,
+                // A severity this version cannot read: the decision is not applied at all.
+                Some(s) => Some(Severity::parse(s)?),
+            },
+        })
+    }
 }
 
 impl ServerDecision {
@@ -77,6 +186,8 @@ pub struct ServerOutcome {
     pub kept: usize,
     /// Decisions past their expiry, not applied.
     pub expired: usize,
+    /// Results a decision re-rated (`set_severity`).
+    pub rerated: usize,
 }
 
 /// Applies `decisions` to `log` in place (see the module's precedence).
@@ -117,7 +228,9 @@ pub fn apply_server(log: &mut Sarif, decisions: &[ServerDecision], opts: &Server
     let mut found = Vec::new();
     for run in &mut log.runs {
         let stage = run_stage(run);
-        for result in run.results.iter_mut().flatten() {
+        // Out of the run while they change, so the run's rules can be read beside them.
+        let mut results = run.results.take();
+        for result in results.iter_mut().flatten() {
             let f = facts(result, &stage, want_deps);
             index.matches(&items, &f, &mut found);
             let Some(&best) = found.iter().max_by_key(|&&i| (live[i].specificity(), live[i].id)) else { continue };
@@ -159,9 +272,98 @@ pub fn apply_server(log: &mut Sarif, decisions: &[ServerDecision], opts: &Server
                     outcome.confirmed += 1;
                 }
             }
+            if let Some(to) = live[best].set_severity {
+                let from = severity_of(result, rule_for(result, run));
+                rerate(result, from, to, &decision_uri(live[best], opts));
+                outcome.rerated += 1;
+            }
         }
+        run.results = results;
     }
     outcome
+}
+
+/// The score and level a re-rated result carries: the middle of the severity's band
+/// (`Severity::from_score` gives the severity back), and the SARIF level GitHub and GitLab
+/// show for it.
+fn score_and_level(severity: Severity) -> (&'static str, ResultLevel) {
+    match severity {
+        Severity::Critical => ("9.5", ResultLevel::Error),
+        Severity::High => ("8.0", ResultLevel::Error),
+        Severity::Medium => ("5.5", ResultLevel::Warning),
+        Severity::Low => ("2.0", ResultLevel::Note),
+        Severity::Info => ("0.0", ResultLevel::Note),
+    }
+}
+
+/// Re-rates a result as a decision says, keeping what it was.
+fn rerate(result: &mut sluice_sarif::sarif::Result, from: Severity, to: Severity, uri: &str) {
+    let (score, level) = score_and_level(to);
+    result.level = Some(level);
+    let props = &mut result.properties.get_or_insert_with(Default::default).additional_properties;
+    props.insert(keys::SECURITY_SEVERITY.into(), json!(score));
+    props.insert(keys::SEVERITY_CHANGED.into(), json!({"from": from.as_str(), "to": to.as_str(), "decision": uri}));
+}
+
+fn decision_uri(d: &ServerDecision, opts: &ServerOptions<'_>) -> String {
+    format!("{}/{}", opts.decision_base.trim_end_matches('/'), d.id)
+}
+
+/// Marks the results that proposals awaiting approval would decide (`sluice/pending-decision`),
+/// so the merge-request comment can say what waits for whom. Suppresses nothing; a result
+/// already suppressed is left alone. Returns how many results were marked.
+pub fn mark_pending(log: &mut Sarif, pending: &[ServerDecision], decision_base: &str) -> usize {
+    if pending.is_empty() {
+        return 0;
+    }
+    let items: Vec<Decision> = pending
+        .iter()
+        .map(|d| Decision {
+            line: 0,
+            selector: d.selector.clone(),
+            stage: d.stage.clone(),
+            status: d.status,
+            reason: d.reason.clone(),
+            who: d.proposed_by.clone(),
+            when: Date::today(),
+            expires: None,
+            source: None,
+            vex_status: None,
+            vex_justification: d.vex_justification.clone(),
+        })
+        .collect();
+    let index = Index::new(&items);
+    let want_deps = !index.by_advisory.is_empty();
+    let mut found = Vec::new();
+    let mut marked = 0;
+    for run in &mut log.runs {
+        let stage = run_stage(run);
+        for result in run.results.iter_mut().flatten() {
+            if result.suppressions.as_ref().is_some_and(|s| !s.is_empty()) {
+                continue;
+            }
+            let f = facts(result, &stage, want_deps);
+            index.matches(&items, &f, &mut found);
+            // The most specific, then the oldest proposal: the one filed first waits longest.
+            let Some(&best) = found.iter().max_by_key(|&&i| (pending[i].specificity(), -pending[i].id)) else {
+                continue;
+            };
+            let d = &pending[best];
+            let uri = format!("{}/{}", decision_base.trim_end_matches('/'), d.id);
+            result.properties.get_or_insert_with(Default::default).additional_properties.insert(
+                keys::PENDING_DECISION.into(),
+                json!({
+                    "id": d.id,
+                    "status": d.status.as_str(),
+                    "required_role": d.required_role,
+                    "proposed_by": d.proposed_by,
+                    "decision": uri,
+                }),
+            );
+            marked += 1;
+        }
+    }
+    marked
 }
 
 /// How specific the repository decision recorded in a result's `sluice/triage` is; a decision
@@ -182,7 +384,7 @@ fn repository_specificity(triage: &Value, repository: Option<&Decisions>) -> u8 
 }
 
 fn render(d: &ServerDecision, opts: &ServerOptions<'_>) -> (Value, Option<Suppression>) {
-    let uri = format!("{}/{}", opts.decision_base.trim_end_matches('/'), d.id);
+    let uri = decision_uri(d, opts);
     let role = d.decided_role.clone();
     let when = d.approved_at.as_deref().and_then(|a| a.get(..10)).unwrap_or_default().to_owned();
     let mut triage = serde_json::Map::new();
@@ -198,6 +400,9 @@ fn render(d: &ServerDecision, opts: &ServerOptions<'_>) -> (Value, Option<Suppre
     }
     if let Some(j) = &d.vex_justification {
         triage.insert("vex_justification".into(), json!(j));
+    }
+    if let Some(s) = d.set_severity {
+        triage.insert("set_severity".into(), json!(s.as_str()));
     }
     triage.insert("decided_by".into(), json!(d.decided_by));
     triage.insert("role".into(), json!(role));
@@ -273,6 +478,8 @@ mod tests {
             decided_by: Some("user:sec".into()),
             decided_role: Some("security".into()),
             approved_at: Some("2026-01-02T03:04:05Z".into()),
+            required_role: None,
+            set_severity: None,
         }
     }
 
@@ -348,5 +555,65 @@ mod tests {
         let r = &log.runs[0].results.as_ref().unwrap()[0];
         assert_eq!(r.suppressions.as_ref().unwrap().len(), 1);
         assert_eq!(r.properties.as_ref().unwrap().additional_properties[keys::TRIAGE]["origin"], "server");
+    }
+
+    #[test]
+    fn an_organisation_wide_severity_change_rerates_and_keeps_what_it_was() {
+        let mut log = log();
+        let mut d = decision(7, None, Selector::RulePath { rule: "B602".into(), glob: "**".into() }, Status::Confirmed);
+        d.set_severity = Some(Severity::Low);
+        let before = severity_of(&log.runs[0].results.as_ref().unwrap()[0], None);
+        assert_eq!(before, Severity::Medium, "no score, level warning");
+        let out = apply_server(&mut log, &[d], &opts(None));
+        assert_eq!((out.rerated, out.confirmed, out.suppressed), (1, 1, 0));
+        let r = &log.runs[0].results.as_ref().unwrap()[0];
+        assert_eq!(severity_of(r, None), Severity::Low);
+        assert_eq!(r.level, Some(ResultLevel::Note));
+        let props = &r.properties.as_ref().unwrap().additional_properties;
+        assert_eq!(
+            props[keys::SEVERITY_CHANGED],
+            json!({"from": "medium", "to": "low", "decision": "https://s/api/v1/decisions/7"})
+        );
+        assert_eq!(props[keys::TRIAGE]["set_severity"], "low");
+        assert!(r.suppressions.is_none(), "a re-rated finding is still reported");
+        // The dependency finding is another rule: untouched.
+        assert!(log.runs[1].results.as_ref().unwrap()[0]
+            .properties
+            .as_ref()
+            .unwrap()
+            .additional_properties
+            .get(keys::SEVERITY_CHANGED)
+            .is_none());
+    }
+
+    #[test]
+    fn a_pending_proposal_marks_what_it_covers_and_suppresses_nothing() {
+        let mut log = log();
+        let mut p = decision(
+            9,
+            Some("p"),
+            Selector::RulePath { rule: "B602".into(), glob: "app/**".into() },
+            Status::FalsePositive,
+        );
+        p.decided_by = None;
+        p.required_role = Some("champion".into());
+        let other = decision(
+            10,
+            Some("p"),
+            Selector::RulePath { rule: "B999".into(), glob: "**".into() },
+            Status::FalsePositive,
+        );
+        assert_eq!(mark_pending(&mut log, &[p, other], "https://s/api/v1/decisions/"), 1);
+        let r = &log.runs[0].results.as_ref().unwrap()[0];
+        assert!(r.suppressions.is_none());
+        let mark = &r.properties.as_ref().unwrap().additional_properties[keys::PENDING_DECISION];
+        assert_eq!(mark["id"], 9);
+        assert_eq!(mark["required_role"], "champion");
+        assert_eq!(mark["decision"], "https://s/api/v1/decisions/9");
+        // An already suppressed result is not marked.
+        let mut log = super::tests::log();
+        let fp = Selector::Fingerprint { fingerprint: FP.into(), rule: None, path: None, commit: None };
+        apply_server(&mut log, &[decision(1, Some("p"), fp.clone(), Status::FalsePositive)], &opts(None));
+        assert_eq!(mark_pending(&mut log, &[decision(2, Some("p"), fp, Status::AcceptedRisk)], "https://s"), 0);
     }
 }

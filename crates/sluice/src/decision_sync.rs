@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sluice_pipeline::{safe_fs, Config};
 use sluice_policy::attest;
 use sluice_report::escape::terminal;
 use sluice_sarif::sarif::Sarif;
-use sluice_server::model::{DecisionSet, DecisionView};
-use sluice_triage::{Date, Decisions, Selector, ServerDecision, ServerOptions, Status};
+use sluice_triage::{Date, Decisions, ServerDecision, ServerOptions, WireDecisionSet};
 
 /// The cache of the last decision set, relative to the repository root.
 pub const CACHE_FILE: &str = ".sluice/cache/decision-set.json";
@@ -33,6 +33,8 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 const TOKEN_VAR: &str = "SLUICE_TOKEN";
 /// The largest decision set read (100,000 decisions fit in well under this).
 const MAX_BODY: u64 = 256 * 1024 * 1024;
+/// Tries of `sluice triage propose` (its `Idempotency-Key` makes a retry safe).
+const PROPOSE_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Cache {
@@ -41,13 +43,20 @@ struct Cache {
     etag: Option<String>,
     /// When the server last answered 200 or 304 for it (RFC 3339).
     validated_at: String,
-    /// The DSSE envelope, as the server sent it.
-    envelope: serde_json::Value,
+    /// The signed issue time, copied out when the set verified: only to decide whether to
+    /// revalidate (the age that counts is read from the verified payload at every use).
+    #[serde(default)]
+    issued_at: Option<String>,
+    /// The DSSE envelope, byte for byte as the server sent it: verified as read, never
+    /// re-serialised.
+    envelope: Box<RawValue>,
 }
 
 /// What `sluice run` applies, with what trust.
 pub struct Pulled {
     pub decisions: Vec<ServerDecision>,
+    /// The project's proposals awaiting approval: they mark, never suppress.
+    pub pending: Vec<ServerDecision>,
     pub verified: bool,
     pub decision_base: String,
 }
@@ -145,7 +154,7 @@ fn write_cache(root: &Path, cache: &Cache) -> Result<()> {
 /// What the server answered.
 enum Fetched {
     Fresh {
-        envelope: serde_json::Value,
+        envelope: Box<RawValue>,
         etag: Option<String>,
     },
     NotModified,
@@ -170,7 +179,7 @@ fn fetch(base: &str, project: &str, token: &str, etag: Option<&str>) -> Fetched 
         return Fetched::Failed(format!("the server's answer could not be read: {e}"));
     }
     match status {
-        200 => match serde_json::from_str(&text) {
+        200 => match RawValue::from_string(text) {
             Ok(envelope) => Fetched::Fresh { envelope, etag },
             Err(e) => Fetched::Failed(format!("the server's answer is not JSON: {e}")),
         },
@@ -206,45 +215,14 @@ fn now_ts() -> jiff::Timestamp {
     jiff::Timestamp::now()
 }
 
-fn selector_of(d: &DecisionView) -> Option<Selector> {
-    Some(match d.scope.as_str() {
-        "finding" => {
-            Selector::Fingerprint { fingerprint: d.fingerprint.clone()?, rule: None, path: None, commit: None }
-        }
-        "rule" => Selector::RulePath { rule: d.rule.clone()?, glob: d.path.clone().unwrap_or_else(|| "**".into()) },
-        "advisory" => Selector::Advisory { advisory: d.advisory.clone()?, package: d.package.clone()?, versions: None },
-        _ => return None,
-    })
-}
-
-fn server_decision(d: &DecisionView) -> Option<ServerDecision> {
-    if d.state != "approved" {
-        return None;
-    }
-    Some(ServerDecision {
-        id: d.id,
-        project: d.project.clone(),
-        selector: selector_of(d)?,
-        stage: d.stage.clone(),
-        status: Status::parse(&d.status)?,
-        reason: d.reason.clone(),
-        vex_justification: d.vex_justification.clone(),
-        expires: d.expires.as_deref().and_then(Date::parse),
-        proposed_by: d.proposed_by.clone(),
-        decided_by: d.decided_by.clone(),
-        decided_role: d.decided_role.clone(),
-        approved_at: d.decided_at.clone(),
-    })
-}
-
 /// Checks an envelope with `key`: a decision set for `project`, signed by it. The error says why not.
 fn check(
-    envelope: &serde_json::Value,
+    envelope: &RawValue,
     key: &attest::VerifyingKey,
     whose: &str,
     project: &str,
-) -> Result<DecisionSet, String> {
-    let (payload_type, payload) = attest::verify_envelope(CACHE_FILE, &envelope.to_string(), key).map_err(|e| match e {
+) -> Result<WireDecisionSet, String> {
+    let (payload_type, payload) = attest::verify_envelope(CACHE_FILE, envelope.get(), key).map_err(|e| match e {
         attest::AttestError::BadSignature { .. } => format!(
             "the decision set's signature does not verify with {whose}: it was changed, or the server's key changed (compare with GET /api/v1/server-key)"
         ),
@@ -253,7 +231,7 @@ fn check(
     if payload_type != attest::DECISIONS_PAYLOAD_TYPE {
         return Err(format!("the envelope holds {}, not decisions", terminal(&payload_type)));
     }
-    let set: DecisionSet =
+    let set: WireDecisionSet =
         serde_json::from_slice(&payload).map_err(|e| format!("the signed payload is not a decision set: {e}"))?;
     if set.type_ != attest::DECISION_SET_TYPE || set.project != project {
         return Err(format!(
@@ -276,7 +254,7 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
     let pinned = pinned_key(root, config)?;
     let now = now_ts();
     let mut cache = read_cache(root).filter(|c| c.server == server && c.project == project);
-    let cached_issue = cache.as_ref().and_then(|c| envelope_issued_at(&c.envelope));
+    let cached_issue = cache.as_ref().and_then(|c| c.issued_at.as_deref()?.parse::<jiff::Timestamp>().ok());
     let fresh_enough = cached_issue.is_some_and(|t| now.duration_since(t).unsigned_abs() < max_age / 2);
     let etag = cache.as_ref().filter(|_| fresh_enough).and_then(|c| c.etag.clone());
     let token = token();
@@ -327,6 +305,7 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
                     project: project.clone(),
                     etag,
                     validated_at: now.to_string(),
+                    issued_at: Some(set.issued_at.clone()),
                     envelope,
                 };
                 write_cache(root, &fresh)?;
@@ -388,7 +367,8 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
         ));
         return Ok(None);
     }
-    let decisions: Vec<ServerDecision> = set.decisions.iter().filter_map(server_decision).collect();
+    let decisions: Vec<ServerDecision> = set.decisions.iter().filter_map(|d| d.to_server()).collect();
+    let pending: Vec<ServerDecision> = set.pending.iter().filter_map(|d| d.to_pending()).collect();
     note(&format!(
         "server decisions: {} for `{}` from {}, signed {} ({})",
         decisions.len(),
@@ -401,7 +381,7 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
             "UNVERIFIED: key trusted on first use; pin [server] public_key"
         }
     ));
-    Ok(Some(Pulled { decisions, verified, decision_base: format!("{base}/decisions") }))
+    Ok(Some(Pulled { decisions, pending, verified, decision_base: format!("{base}/decisions") }))
 }
 
 fn write_cache_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
@@ -411,15 +391,6 @@ fn write_cache_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
     }
     safe_fs::write_in(root, &rel, bytes, None)?;
     Ok(())
-}
-
-/// The signed issue time inside an envelope, unverified (only to decide whether to revalidate).
-fn envelope_issued_at(envelope: &serde_json::Value) -> Option<jiff::Timestamp> {
-    use base64::Engine as _;
-    let payload = envelope.get("payload")?.as_str()?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(payload).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    v.get("issued_at")?.as_str()?.parse().ok()
 }
 
 /// The `sluice run` hook, after the repository's decisions: pulls and applies the server's.
@@ -438,8 +409,11 @@ pub fn apply_in_run(
         repository,
     };
     let outcome = sluice_triage::apply_server(log, &pulled.decisions, &opts);
+    let awaiting = sluice_triage::mark_pending(log, &pulled.pending, &pulled.decision_base);
+    let rerated = if outcome.rerated > 0 { format!(", {} re-rated", outcome.rerated) } else { String::new() };
+    let awaiting = if awaiting > 0 { format!(", {awaiting} awaiting approval of a proposal") } else { String::new() };
     note(&format!(
-        "server decisions: {} finding{} suppressed by server decisions, {} confirmed, {} repository decision{} replaced, {} expired",
+        "server decisions: {} finding{} suppressed by server decisions, {} confirmed{rerated}, {} repository decision{} replaced, {} expired{awaiting}",
         outcome.suppressed,
         if outcome.suppressed == 1 { "" } else { "s" },
         outcome.confirmed,
@@ -486,6 +460,10 @@ pub struct ProposeArgs {
     /// (e.g. vulnerable_code_not_in_execute_path).
     #[arg(long, value_name = "JUSTIFICATION")]
     pub vex_justification: Option<String>,
+    /// With --rule and --status confirmed: re-rate the rule's findings (critical, high, medium,
+    /// low, info) instead of suppressing them; with --organisation, for every project.
+    #[arg(long, requires = "rule", value_name = "SEVERITY")]
+    pub set_severity: Option<String>,
     /// The repository whose sluice.toml names the server and project.
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
@@ -538,17 +516,44 @@ pub fn propose(args: ProposeArgs) -> Result<u8> {
     if let Some(j) = &args.vex_justification {
         body["vex_justification"] = j.clone().into();
     }
-    let sent = agent()
-        .post(&format!("{base}/decisions"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(body.to_string().as_bytes());
-    let mut response = match sent {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot reach {}: {e}; nothing was proposed", terminal(&server));
-            return Ok(crate::exit::UNREACHABLE);
+    if let Some(s) = &args.set_severity {
+        body["set_severity"] = s.to_ascii_lowercase().into();
+    }
+    // One key for this proposal, the same on every retry: the server stores it once even when
+    // an answer was lost and the request is sent again.
+    let key = {
+        use sha2::{Digest, Sha256};
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let digest = Sha256::new()
+            .chain_update(body.to_string())
+            .chain_update(nanos.to_be_bytes())
+            .chain_update(std::process::id().to_be_bytes())
+            .finalize();
+        format!("sluice-propose-{}", hex::encode(&digest[..16]))
+    };
+    let body = body.to_string();
+    let mut attempt = 0;
+    let mut response = loop {
+        attempt += 1;
+        let sent = agent()
+            .post(&format!("{base}/decisions"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", &key)
+            .send(body.as_bytes());
+        match sent {
+            Ok(r) if r.status().as_u16() >= 500 && attempt < PROPOSE_ATTEMPTS => {}
+            Ok(r) => break r,
+            Err(e) if attempt >= PROPOSE_ATTEMPTS => {
+                eprintln!(
+                    "error: cannot reach {}: {e}; the proposal was not confirmed (check `GET /api/v1/decisions?state=proposed` before proposing it again)",
+                    terminal(&server)
+                );
+                return Ok(crate::exit::UNREACHABLE);
+            }
+            Err(_) => {}
         }
+        std::thread::sleep(Duration::from_millis(500 << attempt));
     };
     let status_code = response.status().as_u16();
     let mut text = String::new();
@@ -570,4 +575,81 @@ pub fn propose(args: ProposeArgs) -> Result<u8> {
     );
     println!("{id}");
     Ok(crate::exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use sluice_server::model::{DecisionSet, DecisionView};
+    use sluice_triage::{Selector, Status, WireDecisionSet};
+
+    fn view(id: i64, scope: &str, state: &str) -> DecisionView {
+        DecisionView {
+            id,
+            project: (scope != "advisory").then(|| "shop".to_owned()),
+            scope: scope.into(),
+            fingerprint: (scope == "finding").then(|| "0123456789abcdef0123456789abcdef:1".to_owned()),
+            rule: (scope == "rule").then(|| "python.sql-injection".to_owned()),
+            path: (scope == "rule").then(|| "tests/**".to_owned()),
+            advisory: (scope == "advisory").then(|| "GHSA-xxxx-yyyy-zzzz".to_owned()),
+            package: (scope == "advisory").then(|| "pkg:pypi/requests".to_owned()),
+            stage: None,
+            status: "accepted_risk".into(),
+            vex_justification: None,
+            reason: "behind the VPN".into(),
+            expires: Some("2999-01-31".into()),
+            severity: "high".into(),
+            required_role: "security".into(),
+            state: state.into(),
+            proposed_by: "dev".into(),
+            proposed_at: "2026-12-01T00:00:00Z".into(),
+            decided_by: Some("sec".into()),
+            decided_role: Some("security".into()),
+            decided_at: Some("2026-12-02T00:00:00Z".into()),
+            note: None,
+            set_severity: None,
+        }
+    }
+
+    /// The server writes `DecisionSet`, the client reads `WireDecisionSet`: a field renamed on
+    /// one side only would silently stop decisions applying.
+    #[test]
+    fn the_servers_decision_set_reads_as_the_engines_wire_form() {
+        let set = DecisionSet {
+            type_: sluice_policy::attest::DECISION_SET_TYPE.into(),
+            project: "shop".into(),
+            issued_at: "2026-12-07T00:00:00Z".into(),
+            decisions: vec![
+                view(1, "finding", "approved"),
+                view(2, "rule", "approved"),
+                view(3, "advisory", "approved"),
+                view(4, "rule", "proposed"),
+            ],
+            pending: vec![view(5, "rule", "proposed")],
+        };
+        let wire: WireDecisionSet = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
+        assert_eq!((wire.type_.as_str(), wire.project.as_str()), (set.type_.as_str(), "shop"));
+        assert_eq!(wire.issued_at, set.issued_at);
+        let applied: Vec<_> = wire.decisions.iter().filter_map(|d| d.to_server()).collect();
+        assert_eq!(applied.iter().map(|d| d.id).collect::<Vec<_>>(), [1, 2, 3], "a proposal does not apply");
+        let rule = &applied[1];
+        assert!(
+            matches!(&rule.selector, Selector::RulePath { rule, glob } if rule == "python.sql-injection" && glob == "tests/**")
+        );
+        assert!(
+            matches!(&applied[2].selector, Selector::Advisory { advisory, package, .. } if advisory == "GHSA-xxxx-yyyy-zzzz" && package == "pkg:pypi/requests")
+        );
+        assert!(
+            matches!(&applied[0].selector, Selector::Fingerprint { fingerprint, .. } if fingerprint.ends_with(":1"))
+        );
+        assert_eq!(rule.status, Status::AcceptedRisk);
+        assert_eq!(rule.expires.map(|d| d.to_string()), Some("2999-01-31".to_owned()));
+        assert_eq!((rule.decided_by.as_deref(), rule.decided_role.as_deref()), (Some("sec"), Some("security")));
+        assert_eq!(rule.approved_at.as_deref(), Some("2026-12-02T00:00:00Z"));
+        assert_eq!(applied[2].project, None, "organisation-wide");
+        let pending: Vec<_> = wire.pending.iter().filter_map(|d| d.to_pending()).collect();
+        assert_eq!(
+            pending.iter().map(|d| (d.id, d.required_role.as_deref())).collect::<Vec<_>>(),
+            [(5, Some("security"))]
+        );
+    }
 }

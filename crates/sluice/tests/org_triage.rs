@@ -349,6 +349,29 @@ fn org_wide_triage_from_the_developers_side() {
     assert!(server_suppression(finding(&log, "smallvec")).is_none(), "a proposal suppresses nothing");
     assert!(out.stderr.contains("0 findings suppressed by server decisions"), "{}", out.stderr);
     assert_eq!(gate(&alpha).0, 1);
+    // The merge-request comment says what waits, and for whom. A finding the repository's
+    // decision suppresses is not marked; without that decision (in a branch that drops it), it is.
+    let pending = &finding(&log, "smallvec")["properties"]["sluice/pending-decision"];
+    assert!(pending.is_null(), "a suppressed finding is not marked: {pending}");
+    let triage_toml = alpha.join(".sluice/triage.toml");
+    let repository_decisions = std::fs::read(&triage_toml).unwrap();
+    std::fs::remove_file(&triage_toml).unwrap();
+    let (out, log) = sluice_run(&alpha, &push_alpha);
+    assert!(out.stderr.contains("1 awaiting approval of a proposal"), "{}", out.stderr);
+    let pending = &finding(&log, "smallvec")["properties"]["sluice/pending-decision"];
+    assert_eq!(pending["id"], id);
+    assert_eq!(pending["required_role"], "security");
+    let comment = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["report", "--format", "markdown", "--root"])
+        .arg(&alpha)
+        .stdin(std::fs::File::open(alpha.join("sluice-out/results.sarif")).unwrap())
+        .output()
+        .unwrap();
+    let comment = String::from_utf8(comment.stdout).unwrap();
+    let awaiting = comment.split("#### Awaiting approval").nth(1).unwrap_or_else(|| panic!("{comment}"));
+    assert!(awaiting.contains(&format!("#{id}]")), "{awaiting}");
+    assert!(awaiting.contains("the security team"), "{awaiting}");
+    std::fs::write(&triage_toml, repository_decisions).unwrap();
 
     // A security user approves: the next run carries who decided, with which role, verified;
     // the server's decision about this finding replaces the repository's, and the gate accepts.
@@ -419,6 +442,30 @@ fn org_wide_triage_from_the_developers_side() {
     let beta_log: Value =
         serde_json::from_slice(&std::fs::read(beta.join("sluice-out/results.sarif")).unwrap()).unwrap();
     assert!(!suppressed(finding(&beta_log, "smallvec")));
+    let rule = finding(&beta_log, "smallvec")["ruleId"].as_str().unwrap().to_owned();
+
+    // The security team re-rates that advisory's rule organisation-wide: beta's next run still
+    // reports it, at the new severity, saying who decided; the gate sees the new severity.
+    let proposed = run_cmd(
+        sluice()
+            .args(["triage", "propose", "--rule", &rule, "--organisation", "--status", "confirmed"])
+            .args(["--set-severity", "low", "--reason", "smallvec is vendored and unused in production"])
+            .arg("--root")
+            .arg(&beta)
+            .env("SLUICE_TOKEN", &sec),
+    );
+    assert_eq!(proposed.code, 0, "{}", proposed.stderr);
+    let rerate_id: i64 = proposed.stdout.trim().parse().unwrap();
+    ok(&serve, "POST", &format!("/decisions/{rerate_id}/approve"), Some(&sec2), Some(json!({})), 200);
+    let (out, beta_log) = sluice_run(&beta, &read_beta);
+    assert!(out.stderr.contains("1 re-rated"), "{}", out.stderr);
+    let smallvec = finding(&beta_log, "smallvec");
+    assert!(!suppressed(smallvec), "a re-rated finding is still reported");
+    assert_eq!(smallvec["properties"]["security-severity"], "2.0");
+    assert_eq!(smallvec["level"], "note");
+    assert_eq!(smallvec["properties"]["sluice/severity-changed"]["from"], "critical");
+    assert_eq!(smallvec["properties"]["sluice/severity-changed"]["to"], "low");
+    assert_eq!(smallvec["properties"]["sluice/triage"]["decided_by"], "user:sec2");
 
     // The decision log, signed, verifies offline; changed, it does not.
     let export = agent()
@@ -433,7 +480,7 @@ fn org_wide_triage_from_the_developers_side() {
     std::fs::write(&export_file, &export).unwrap();
     let verified = run_cmd(sluice().arg("verify").arg(&export_file).arg("--key").arg(alpha.join("server.pub")));
     assert_eq!(verified.code, 0, "{}", verified.stderr);
-    assert!(verified.stderr.contains("decision log of 2 decisions"), "{}", verified.stderr);
+    assert!(verified.stderr.contains("decision log of 3 decisions"), "{}", verified.stderr);
     let doc: Value = serde_json::from_str(&verified.stdout).unwrap();
     assert_eq!(doc["decisions"][1]["history"][1]["actor"], "user:sec2");
     let mut forged: Value = serde_json::from_str(&export).unwrap();

@@ -480,6 +480,11 @@ impl Db {
         dispatch!(self.applicable_decisions(project_id))
     }
 
+    /// The project's proposals awaiting approval.
+    pub async fn pending_decisions(&self, project_id: i64) -> Result<Vec<DecisionView>> {
+        dispatch!(self.pending_decisions(project_id))
+    }
+
     /// Stores a secret unless one of that name exists; returns the one stored.
     pub async fn secret_insert_if_absent(
         &self,

@@ -1044,6 +1044,10 @@ pub async fn list_findings(pool: &Pool<DB>, filter: &FindingFilter) -> Result<Fi
     // would scan from the top of rank r to the cursor instead.
     let mut rows = match filter.after {
         None => finding_rows(pool, filter, PagePart::Start, want).await?,
+        // A cursor below the severity floor (only a made-up one can be) ends the list: asked
+        // anyway, `severity_rank = r AND severity_rank >= floor` is a contradiction the
+        // planner does not see, and PostgreSQL walked the primary key to the table's end.
+        Some((rank, _)) if rank < filter.min_rank => Vec::new(),
         Some((rank, id)) => {
             let mut rows = finding_rows(pool, filter, PagePart::SameRank(rank, id), want).await?;
             if (rows.len() as i64) < want {
@@ -1177,7 +1181,7 @@ pub async fn audit_verify(pool: &Pool<DB>) -> Result<AuditVerification> {
 
 const DECISION_COLUMNS: &str = "d.id, p.name AS project, d.scope, d.fingerprint, d.rule_id, d.path_glob, d.advisory, \
      d.package, d.stage, d.status, d.vex_justification, d.reason, d.expires_at, d.severity, d.required_role, d.state, \
-     d.proposed_by, d.proposed_at, d.decided_by, d.decided_role, d.decided_at, d.note, d.project_id";
+     d.proposed_by, d.proposed_at, d.decided_by, d.decided_role, d.decided_at, d.note, d.project_id, d.set_severity";
 
 #[derive(sqlx::FromRow)]
 struct DecisionRow {
@@ -1204,6 +1208,7 @@ struct DecisionRow {
     decided_at: Option<i64>,
     note: Option<String>,
     project_id: Option<i64>,
+    set_severity: Option<String>,
 }
 
 fn decision_view(r: DecisionRow) -> (Option<i64>, DecisionView) {
@@ -1232,6 +1237,7 @@ fn decision_view(r: DecisionRow) -> (Option<i64>, DecisionView) {
             decided_role: r.decided_role,
             decided_at: r.decided_at.map(rfc3339),
             note: r.note,
+            set_severity: r.set_severity,
         },
     )
 }
@@ -1293,10 +1299,14 @@ pub async fn propose_decision(
     let required = if project_id.is_none() || rank >= 3 { Role::Security } else { Role::Champion };
     let actor = caller.actor();
     let now = now_ms();
-    let id: i64 = sqlx::query_scalar(
+    // With an idempotency key, a second insert does nothing (and, on PostgreSQL, waits for a
+    // concurrent first one to commit); the retry then gets the decision stored first.
+    let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO decisions (project_id, scope, fingerprint, rule_id, path_glob, advisory, package, stage, status, \
-         vex_justification, reason, expires_at, severity, required_role, state, proposed_by, proposed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'proposed', $15, $16) RETURNING id",
+         vex_justification, reason, expires_at, severity, required_role, state, proposed_by, proposed_at, set_severity, \
+         idempotency_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'proposed', $15, $16, $17, $18) \
+         ON CONFLICT (proposed_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id",
     )
     .bind(project_id)
     .bind(&new.scope)
@@ -1314,8 +1324,37 @@ pub async fn propose_decision(
     .bind(required.as_str())
     .bind(&actor)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .bind(&new.set_severity)
+    .bind(&new.idempotency_key)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some(id) = inserted else {
+        tx.rollback().await?;
+        let sql = format!(
+            "SELECT {DECISION_COLUMNS} FROM decisions d LEFT JOIN projects p ON p.id = d.project_id \
+             WHERE d.proposed_by = $1 AND d.idempotency_key = $2"
+        );
+        let row: DecisionRow =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&actor).bind(&new.idempotency_key).fetch_one(pool).await?;
+        let (first_project, first) = decision_view(row);
+        let same = first_project == project_id
+            && first.scope == new.scope
+            && first.fingerprint == new.fingerprint
+            && first.rule == new.rule
+            && first.path == new.path
+            && first.advisory == new.advisory
+            && first.package == new.package
+            && first.stage == new.stage
+            && first.status == new.status
+            && first.reason == new.reason
+            && first.set_severity == new.set_severity;
+        if !same {
+            return Err(StoreError::Invalid(
+                "Idempotency-Key: already used for another proposal; use a new key for a new proposal".into(),
+            ));
+        }
+        return Ok(first);
+    };
     let role = caller.principal.and_then(|p| match project_id {
         Some(project) => p.role_on(project),
         None => p.org_role(),
@@ -1454,6 +1493,16 @@ pub async fn applicable_decisions(pool: &Pool<DB>, project_id: i64) -> Result<Ve
     );
     let rows: Vec<DecisionRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project_id).bind(now_ms()).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|r| decision_view(r).1).collect())
+}
+
+/// The project's own proposals awaiting approval, by id (what its merge requests wait for).
+pub async fn pending_decisions(pool: &Pool<DB>, project_id: i64) -> Result<Vec<DecisionView>> {
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM decisions d LEFT JOIN projects p ON p.id = d.project_id \
+         WHERE d.state = 'proposed' AND d.project_id = $1 ORDER BY d.id"
+    );
+    let rows: Vec<DecisionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project_id).fetch_all(pool).await?;
     Ok(rows.into_iter().map(|r| decision_view(r).1).collect())
 }
 
