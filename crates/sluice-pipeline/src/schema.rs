@@ -77,6 +77,7 @@ pub(crate) struct Stages {
 
 /// A built-in stage's table: the keys every stage has, and the stage's own options.
 #[derive(JsonSchema)]
+#[schemars(rename = "Builtin{T}", deny_unknown_fields)]
 #[allow(dead_code)]
 struct Builtin<T> {
     #[serde(flatten)]
