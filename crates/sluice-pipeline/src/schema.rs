@@ -12,7 +12,7 @@ use crate::options::{ContainerOptions, DepsOptions, SastOptions, SecretsOptions}
 use crate::template::TemplateMeta;
 
 /// Where the schema is published in this repository (its `$id`).
-pub const SCHEMA_ID: &str = "https://github.com/sluice-sec/sluice/blob/main/docs/sluice.schema.json";
+pub const SCHEMA_ID: &str = "https://raw.githubusercontent.com/sluice-sec/sluice/main/docs/sluice.schema.json";
 
 /// A repository's `sluice.toml` (or an org template): the stages sluice runs, the policy, the
 /// metrics store and the server.

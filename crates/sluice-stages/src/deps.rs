@@ -202,30 +202,20 @@ pub fn match_packages<'p>(db: &Database, packages: &[&'p Package]) -> Result<Mat
     let mut notes: Vec<String> = cache.values().flat_map(|m| m.notes.iter().cloned()).collect();
     notes.sort();
     notes.dedup();
-    // File order: path, line, then advisory, so occurrence indexes are stable.
-    hits.sort_by(|a, b| {
-        (&a.0.location.path, a.0.location.line, &a.0.name, &a.0.version).cmp(&(
-            &b.0.location.path,
-            b.0.location.line,
-            &b.0.name,
-            &b.0.version,
-        ))
-    });
     let mut ordered: Vec<(&Package, Finding)> = hits
         .iter()
         .filter_map(|(p, i)| {
             cache.get(&(p.ecosystem, p.name.as_str(), p.version.as_str())).map(|m| (*p, m.findings[*i].clone()))
         })
         .collect();
-    ordered.sort_by(|a, b| {
-        (&a.0.location.path, a.0.location.line, &a.0.name, &a.1.id).cmp(&(
-            &b.0.location.path,
-            b.0.location.line,
-            &b.0.name,
-            &b.1.id,
-        ))
-    });
+    // File order: path, line, package, then advisory (and version), so occurrence indexes are
+    // stable. The sort is stable: a package listed twice keeps the lockfile's order.
+    ordered.sort_by(|(p, f), (q, g)| file_order(p, f).cmp(&file_order(q, g)));
     Ok(Matched { ordered, notes, not_registry })
+}
+
+fn file_order<'a>(package: &'a Package, finding: &'a Finding) -> (&'a str, u32, &'a str, &'a str, &'a str) {
+    (&package.location.path, package.location.line, &package.name, &finding.id, &package.version)
 }
 
 fn is_vulnerability(finding: &Finding) -> bool {
