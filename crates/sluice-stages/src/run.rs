@@ -89,8 +89,13 @@ impl Props {
 
     /// `sluice/cwe`: the CWE ids (`CWE-798`) a result or rule is an instance of.
     pub fn cwe<S: AsRef<str>>(&mut self, ids: impl IntoIterator<Item = S>) -> &mut Props {
-        let ids: Vec<Value> = ids.into_iter().map(|s| Value::from(s.as_ref())).collect();
-        self.set(keys::CWE, ids)
+        self.strings(keys::CWE, ids)
+    }
+
+    /// Sets `key` to a list of strings.
+    pub fn strings<S: AsRef<str>>(&mut self, key: &str, values: impl IntoIterator<Item = S>) -> &mut Props {
+        let values: Vec<Value> = values.into_iter().map(|s| Value::from(s.as_ref())).collect();
+        self.set(key, values)
     }
 
     /// Every entry of `other`, replacing those of the same key.
@@ -206,7 +211,7 @@ impl Rule {
         }
         props.cwe(&self.cwe);
         if self.owasp_property || !self.owasp.is_empty() {
-            props.cwe_like(keys::OWASP, &self.owasp);
+            props.strings(keys::OWASP, &self.owasp);
         }
         props.extend(self.properties);
         let mut bag = props.bag();
@@ -222,12 +227,6 @@ impl Rule {
             .build();
         descriptor.help_uri = self.help_uri;
         descriptor
-    }
-}
-
-impl Props {
-    fn cwe_like(&mut self, key: &str, values: &[String]) -> &mut Props {
-        self.set(key, values.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>())
     }
 }
 
@@ -451,5 +450,66 @@ impl RunBuilder {
             run.properties = Some(self.properties.bag());
         }
         run
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(rule: &str, content: &str) -> Hit {
+        Hit {
+            rule_id: rule.to_owned(),
+            level: Level::Warning,
+            message: "m".to_owned(),
+            uri: "src/a.py".to_owned(),
+            span: Span::line(3),
+            properties: Props::new(),
+            suppressed: None,
+            content: content.to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_builder_owns_indexes_fingerprints_tags_and_problem_severity() {
+        let mut builder = RunBuilder::new("sast");
+        // A result may come before its rule is described.
+        builder.hit(hit("b", "x"));
+        let a = builder.rule("a", || {
+            let mut rule = Rule::new("a", Level::Warning);
+            rule.tags = vec!["security".to_owned()];
+            rule.cwe = vec!["CWE-79".to_owned()];
+            rule.owasp = vec!["A03:2021 Injection".to_owned()];
+            rule
+        });
+        let b = builder.rule("b", || Rule::new("b", Level::Note));
+        assert_eq!((a, b, builder.rule("a", || unreachable!())), (0, 1, 0));
+        builder.hit(hit("a", "y"));
+        builder.hit(hit("a", "y"));
+        builder.note(Note::skipped("big.js", "minified", "minified"));
+        let run = builder.build();
+
+        assert_eq!(run.tool.driver.name, "sluice-sast");
+        let rules = run.tool.driver.rules.as_ref().unwrap();
+        let props = |i: usize| rules[i].properties.as_ref().unwrap();
+        assert_eq!(props(0).tags.as_deref().unwrap(), ["security", "external/cwe/cwe-79", "external/owasp/a03:2021"]);
+        assert_eq!(props(0).additional_properties["problem.severity"], "warning");
+        assert_eq!(props(1).additional_properties["problem.severity"], "recommendation");
+        assert_eq!(props(0).additional_properties[keys::OWASP][0], "A03:2021 Injection");
+
+        let results = run.results.as_ref().unwrap();
+        let indexes: Vec<Option<i64>> = results.iter().map(|r| r.rule_index).collect();
+        assert_eq!(indexes, [Some(1), Some(0), Some(0)]);
+        let fingerprint = |i: usize| results[i].partial_fingerprints.as_ref().unwrap()[keys::FINGERPRINT].clone();
+        // The same finding twice: one base, two occurrences.
+        let (first, second) = (fingerprint(1), fingerprint(2));
+        assert_eq!(first.rsplit_once(':').unwrap().0, second.rsplit_once(':').unwrap().0);
+        assert!(first.ends_with(":1") && second.ends_with(":2"), "{first} {second}");
+
+        let invocation = &run.invocations.as_ref().unwrap()[0];
+        assert!(invocation.execution_successful);
+        let note = &invocation.tool_execution_notifications.as_ref().unwrap()[0];
+        assert_eq!(note.level.as_ref().unwrap(), "note");
+        assert_eq!(note.properties.as_ref().unwrap().additional_properties[keys::SKIPPED], "minified");
     }
 }
