@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::template::{self, LockMode, Resolved};
@@ -30,13 +31,17 @@ pub enum ConfigError {
     Option { path: PathBuf, line: Option<usize>, stage: String, message: String },
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
+pub(crate) struct RawConfig {
+    /// `[run]`: what `sluice run` does by default.
     #[serde(default)]
     run: RawRun,
+    /// `[stages.<name>]`: the built-in stages' settings, and external tools as stages.
     #[serde(default)]
+    #[schemars(with = "crate::schema::Stages")]
     stages: BTreeMap<String, RawStage>,
+    /// `[policy]`: what the gate evaluates.
     #[serde(default)]
     policy: RawPolicy,
     #[serde(default)]
@@ -45,7 +50,7 @@ struct RawConfig {
     server: ServerConfig,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     /// A built-in profile: `constrained` or `velocity`.
@@ -55,17 +60,20 @@ struct RawPolicy {
 }
 
 /// `[metrics]`: where DORA and security events are stored, and SLA targets.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawMetrics {
+    /// The events database, relative to the repository root (default `.sluice/events.db`).
     db: Option<PathBuf>,
+    /// Whether `sluice run` records its summary (default: when the database exists).
     record_runs: Option<bool>,
+    /// Remediation targets in days, by severity (`critical`, `high`, `medium`, `low`).
     #[serde(default)]
     sla: BTreeMap<String, u32>,
 }
 
 /// `[server]`: where `sluice push` sends runs (`sluice serve`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// The server's address, `https://…` (plain `http://` only to loopback).
@@ -92,38 +100,49 @@ pub struct MetricsConfig {
     pub sla_days: BTreeMap<String, u32>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawRun {
+    /// Where `sluice run` writes `results.sarif`, relative to the repository root (default
+    /// `sluice-out`).
     out_dir: Option<PathBuf>,
     /// Only the stages listed run (default: every enabled stage).
     stages: Option<Vec<String>>,
 }
 
 // No `deny_unknown_fields`: the flattened `options` take the rest, and are checked per stage.
-#[derive(Debug, Default, Deserialize)]
-struct RawStage {
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct RawStage {
+    /// Run this stage (default true).
     enabled: Option<bool>,
+    /// The command of an external tool that writes SARIF on stdout: a shell-like string or an
+    /// argument list; `{files}` expands to the files the stage applies to.
     command: Option<CommandLine>,
+    /// How long the stage may run: seconds, or a duration such as `10m` (default 10 minutes).
     timeout: Option<TimeoutValue>,
+    /// Where the command runs, relative to the repository root.
     working_dir: Option<PathBuf>,
+    /// Globs of the files the stage applies to; with none of them in scope it is skipped.
     files: Option<Vec<String>>,
+    /// Exit codes that mean the tool ran (default 0 and 1: many tools exit 1 on findings).
     ok_exit_codes: Option<Vec<i32>>,
     /// The built-in stage an external tool stands in for (`fills = "secrets"`).
     fills: Option<String>,
     /// Built-in stage options, passed through to the engine (e.g. secrets `allow_paths`).
     #[serde(flatten)]
+    #[schemars(skip)]
     options: BTreeMap<String, toml::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum CommandLine {
     Shell(String),
     Argv(Vec<String>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum TimeoutValue {
     Seconds(u64),

@@ -5,9 +5,11 @@
 
 mod config;
 pub mod options;
+pub mod orchestrate;
 mod plan;
 mod runner;
 pub mod safe_fs;
+mod schema;
 mod scope;
 pub mod template;
 
@@ -19,4 +21,5 @@ pub use plan::{plan, Plan, PlanError};
 pub use runner::{
     execute, failed_run, run_stage, run_stages, Execution, Exit, Progress, StageJob, StageOutcome, StageStatus,
 };
+pub use schema::{sluice_toml_schema, SCHEMA_ID};
 pub use scope::{glob_set, list_files, Scope, ScopeError};

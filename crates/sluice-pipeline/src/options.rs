@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// `[stages.secrets]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretsOptions {
     /// Gitignore-style paths never scanned or reported.
@@ -23,7 +24,7 @@ pub struct SecretsOptions {
 }
 
 /// `[stages.sast]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SastOptions {
     /// Directories of ast-grep YAML rules, relative to the repository root.
@@ -47,7 +48,7 @@ pub struct SastOptions {
 }
 
 /// `[stages.container]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerOptions {
     /// Registries (or `registry/path` prefixes) base images may come from; empty: no check.
@@ -69,7 +70,7 @@ pub struct ContainerOptions {
 }
 
 /// `[stages.deps]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepsOptions {
     /// The advisory database (relative to the repository root).

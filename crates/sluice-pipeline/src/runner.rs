@@ -68,6 +68,8 @@ impl StageOutcome {
 pub trait Progress: Sync {
     fn started(&self, stage: &str);
     fn finished(&self, outcome: &StageOutcome);
+    /// A stage the plan left out, and why; told before any stage starts.
+    fn skipped(&self, _stage: &str, _why: &str) {}
 }
 
 /// Runs all jobs in parallel; outcomes come back in job order.

@@ -172,12 +172,16 @@ struct LockEntry {
     sha256: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TemplateMeta {
+pub(crate) struct TemplateMeta {
+    /// The template's name, shown by `sluice config show`.
     name: Option<String>,
+    /// Stages every repository extending this template must keep enabled.
     #[serde(default)]
     required_stages: Vec<String>,
+    /// Keys (`stages.secrets.allow_paths`, `policy.profile`) files extending this template may
+    /// not change.
     #[serde(default)]
     locked: Vec<String>,
 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 /// examples.positive = ["…"]
 /// examples.negative = ["…"]
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// Stable kebab-case identifier; it is part of every finding's fingerprint.
@@ -71,7 +71,7 @@ pub struct RuleSpec {
 
 /// Snippets the test suite runs the rule against: every positive must yield exactly one
 /// finding of this rule, no negative may yield any.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Examples {
     #[serde(default)]
@@ -81,7 +81,7 @@ pub struct Examples {
 }
 
 /// Structural checks on a candidate secret beyond what a regex can express.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Validator {
@@ -102,7 +102,7 @@ pub enum Validator {
 }
 
 /// Secret shapes that are dropped by default because they are usually not secrets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Shape {

@@ -4,14 +4,14 @@ use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use sluice_pipeline::{safe_fs, Config, Scope, StageKind, StageStatus};
+use sluice_pipeline::{safe_fs, Config, Scope, StageKind};
 use sluice_sarif::sarif::Sarif;
 use sluice_sarif::{
     empty_log, neutralize_foreign, normalize_run, read_log, Merger, NormalizeOptions, SerializedRun, Severity,
 };
 
 use crate::cli::{Cli, ColorChoice, Command, FailOn, MergeArgs, ReportArgs, RunArgs, ScanArgs, ScopeArgs};
-use crate::{builtin, exit, progress};
+use crate::{exit, progress};
 use sluice_report::escape::{terminal, terminal_lines};
 
 pub fn dispatch(cli: Cli) -> Result<u8> {
@@ -88,6 +88,17 @@ impl OutDir {
 
     fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
         Ok(safe_fs::write_in(&self.base, &self.rel.join(name), bytes, None)?)
+    }
+}
+
+/// How built-in stages are told the scope: `--staged` and `--since` as such, anything else
+/// as the list of files.
+pub(crate) fn scope_from(args: &ScopeArgs) -> sluice_pipeline::orchestrate::ScopeFrom<'_> {
+    use sluice_pipeline::orchestrate::ScopeFrom;
+    match (&args.since, args.staged) {
+        (_, true) => ScopeFrom::Staged,
+        (Some(reference), false) => ScopeFrom::Since(reference),
+        (None, false) => ScopeFrom::Other,
     }
 }
 
@@ -182,25 +193,26 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let mut code = exit::OK;
     let runs = if external {
         // A stage from sluice.toml, run exactly as `sluice run` would run it.
-        let no_builtins = |_: &str| Vec::new();
-        let plan =
-            sluice_pipeline::plan(&config, &root, &scope, Some(std::slice::from_ref(&args.stage)), &no_builtins)?;
-        match plan.jobs.first() {
-            Some(job) => {
-                let outcome = sluice_pipeline::run_stage(job, &root);
-                if let StageStatus::Failed { reason } = &outcome.status {
-                    eprintln!("error: stage `{}` failed: {}", terminal(&args.stage), terminal_lines(reason));
-                    code = exit::FAILED;
-                }
-                outcome.runs
-            }
-            None => {
-                eprintln!("note: stage `{}` skipped: no files it applies to", terminal(&args.stage));
-                Vec::new()
-            }
+        let exe = std::env::current_exe().context("cannot locate the sluice executable")?;
+        let request = sluice_pipeline::orchestrate::Request {
+            config: &config,
+            root: &root,
+            scope: &scope,
+            scope_from: scope_from(&args.scope),
+            only: Some(std::slice::from_ref(&args.stage)),
+            exe: &exe,
+        };
+        let outcome = sluice_pipeline::orchestrate::run(&request, &sluice_pipeline::orchestrate::Quiet)?;
+        if !outcome.skipped.is_empty() {
+            eprintln!("note: stage `{}` skipped: no files it applies to", terminal(&args.stage));
         }
+        for failure in &outcome.failures {
+            eprintln!("error: {}", terminal_lines(failure));
+            code = exit::FAILED;
+        }
+        outcome.runs
     } else {
-        let input = builtin::StageInput {
+        let input = sluice_stages::StageInput {
             root: &root,
             scope: &scope,
             history: args.history,
@@ -213,7 +225,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
             image: args.image.as_deref(),
             db: args.db.as_deref(),
         };
-        let mut run = builtin::run(&args.stage, &input)?;
+        let mut run = sluice_stages::run_stage(&args.stage, &input)?;
         // A stage that could not do its job says so in its run; the exit code follows.
         if run.invocations.iter().flatten().any(|i| !i.execution_successful) {
             code = exit::FAILED;
@@ -302,7 +314,7 @@ fn report_options<'a>(
     started: &'a str,
     finished: &'a str,
 ) -> sluice_report::Options<'a> {
-    sluice_report::Options { root, color, tool_version: builtin::VERSION, started, finished }
+    sluice_report::Options { root, color, tool_version: crate::VERSION, started, finished }
 }
 
 fn report(args: ReportArgs, color: bool) -> Result<u8> {
@@ -330,48 +342,23 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     let exe = std::env::current_exe().context("cannot locate the sluice executable to run built-in stages")?;
     // Checked (and created) before the stages run: a refused output directory fails fast.
     let out_dir = OutDir::new(&root, args.out_dir.as_deref(), &config.out_dir)?;
-    let work = tempfile::tempdir().context("cannot create a temporary directory")?;
-
-    let changed_list = work.path().join("changed-files.txt");
-    if let Scope::Changed(files) = &scope {
-        let text: String = files.iter().map(|f| format!("{f}\n")).collect();
-        std::fs::write(&changed_list, text).with_context(|| format!("{}: cannot write", changed_list.display()))?;
-    }
-    let builtin_argv = |name: &str| {
-        let mut argv = vec![exe.display().to_string(), "scan".into(), name.to_owned(), root.display().to_string()];
-        if args.scope.staged {
-            // Staged content, read from the index, not the working copy.
-            argv.push("--staged".into());
-        } else if let Some(reference) = &args.scope.since {
-            // The reference itself, so that stages can diff lines (sast's `changed_lines`).
-            argv.extend(["--since".into(), reference.clone()]);
-        } else if scope.is_diff_aware() {
-            argv.extend(["--changed-files".into(), changed_list.display().to_string()]);
-        }
-        argv
-    };
-    let plan = sluice_pipeline::plan(&config, &root, &scope, args.stages.as_deref(), &builtin_argv)
-        .with_context(|| format!("cannot plan the run of {}", root.display()))?;
-    let jobs = plan.jobs;
-    let skipped: Vec<String> = plan.skipped.iter().map(|(name, why)| format!("{name}: {why}")).collect();
 
     let display = progress::Display::new(color);
-    for note in &skipped {
-        display.note(&format!("skipped {note}"));
-    }
-    let outcomes = sluice_pipeline::run_stages(&jobs, &root, &display);
+    let request = sluice_pipeline::orchestrate::Request {
+        config: &config,
+        root: &root,
+        scope: &scope,
+        scope_from: scope_from(&args.scope),
+        only: args.stages.as_deref(),
+        exe: &exe,
+    };
+    let outcome = sluice_pipeline::orchestrate::run(&request, &display)?;
     display.finish();
-
-    let mut runs = Vec::new();
-    let mut failed = false;
-    for outcome in outcomes {
-        if let StageStatus::Failed { reason } = &outcome.status {
-            failed = true;
-            display.note(&format!("stage `{}` failed: {reason}", outcome.name));
-        }
-        runs.extend(outcome.runs);
+    for failure in &outcome.failures {
+        display.note(failure);
     }
-    let mut log: Sarif = empty_log(runs);
+    let failed = !outcome.failures.is_empty();
+    let mut log: Sarif = empty_log(outcome.runs);
     // Decisions (.sluice/triage.toml) and the baseline (.sluice/baseline.sarif), when present.
     let repository = crate::triage_cmd::apply_in_run(&root, &scope, &mut log, &|note| display.note(note))?;
     // Then the server's (org-wide triage), when `[server] url` is set.

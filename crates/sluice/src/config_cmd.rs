@@ -2,6 +2,7 @@
 //! `sluice config lock` (resolve the templates afresh and rewrite `sluice.lock`). The work is in
 //! `sluice_pipeline::template`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -141,33 +142,57 @@ fn lookup<'t>(table: &'t toml::Table, dotted: &str) -> Option<&'t toml::Value> {
 fn show_json(config: &Config, resolved: Option<&Resolved>) -> Result<String> {
     let stages: Vec<_> = config.stages.iter().map(|s| s.name.clone()).collect();
     let doc = match resolved {
-        None => serde_json::json!({ "layers": [], "values": {}, "stages": stages }),
-        Some(resolved) => {
-            let layers: Vec<_> = resolved
+        None => ShowDoc { layers: Vec::new(), values: BTreeMap::new(), required_stages: None, stages },
+        Some(resolved) => ShowDoc {
+            layers: resolved
                 .layers
                 .iter()
-                .map(|l| serde_json::json!({ "name": l.name, "template": l.template_name, "sha256": l.sha256, "commit": l.commit }))
-                .collect();
-            let values: serde_json::Map<String, serde_json::Value> = resolved
+                .map(|l| ShowLayer {
+                    name: &l.name,
+                    template: l.template_name.as_deref(),
+                    sha256: &l.sha256,
+                    commit: l.commit.as_deref(),
+                })
+                .collect(),
+            values: resolved
                 .origins
                 .iter()
                 .map(|(key, origin)| {
                     let value = lookup(&resolved.table, key)
                         .and_then(|v| serde_json::to_value(v).ok())
                         .unwrap_or(serde_json::Value::Null);
-                    (
-                        key.clone(),
-                        serde_json::json!({ "value": value, "layer": origin.layer, "locked_by": origin.locked_by }),
-                    )
+                    (key.as_str(), ShowValue { value, layer: origin.layer, locked_by: origin.locked_by })
                 })
-                .collect();
-            serde_json::json!({
-                "layers": layers,
-                "values": values,
-                "required_stages": resolved.required_stages,
-                "stages": stages,
-            })
-        }
+                .collect(),
+            required_stages: Some(&resolved.required_stages),
+            stages,
+        },
     };
-    Ok(serde_json::to_string_pretty(&doc)? + "\n")
+    // Through a `Value`: keys sorted at every level, as this document has always been written.
+    Ok(serde_json::to_string_pretty(&serde_json::to_value(&doc)?)? + "\n")
+}
+
+/// `sluice config show --format json`.
+#[derive(serde::Serialize)]
+struct ShowDoc<'a> {
+    layers: Vec<ShowLayer<'a>>,
+    values: BTreeMap<&'a str, ShowValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    required_stages: Option<&'a BTreeMap<String, usize>>,
+    stages: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct ShowLayer<'a> {
+    name: &'a str,
+    template: Option<&'a str>,
+    sha256: &'a str,
+    commit: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct ShowValue {
+    value: serde_json::Value,
+    layer: usize,
+    locked_by: Option<usize>,
 }

@@ -1,22 +1,22 @@
 //! The `sluice` command: argument parsing, exit codes and printing. The work is in the crates.
 
-mod builtin;
 mod cli;
 mod commands;
 mod config_cmd;
-mod container_cmd;
 mod decision_sync;
 mod deps_cmd;
 mod init_cmd;
 mod metrics_cmd;
 mod policy_cmd;
 mod progress;
-mod sast_cmd;
 mod sbom_cmd;
 mod server_cmd;
 mod triage_cmd;
 
 use std::process::ExitCode;
+
+/// sluice's version, as its reports and records name it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 use clap::Parser;
 use sluice_report::escape::terminal_lines;

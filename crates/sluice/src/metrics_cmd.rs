@@ -492,10 +492,20 @@ pub fn record_run(root: &Path, config: &Config, log: &Sarif, complete: bool, not
     }
 }
 
+/// One deployment or incident as `sluice push` sends it.
+#[derive(Debug, serde::Serialize)]
+pub struct PushEvent {
+    pub id: String,
+    pub kind: &'static str,
+    pub at: String,
+    /// The exported line.
+    pub body: serde_json::Value,
+}
+
 /// The deployments and incidents `sluice record` keeps, as `sluice push` sends them: an id
 /// stable across pushes (a deployment by environment, commit and time; an incident by its id,
 /// whose latest state wins on the server), the kind, the time, and the exported line.
-pub fn events_for_push(root: &Path, config: &Config) -> Result<Vec<serde_json::Value>> {
+pub fn events_for_push(root: &Path, config: &Config) -> Result<Vec<PushEvent>> {
     let db = config.metrics.db.as_ref().map_or_else(|| root.join(".sluice").join("events.db"), |d| root.join(d));
     if !db.exists() {
         return Ok(Vec::new());
@@ -519,7 +529,7 @@ pub fn events_for_push(root: &Path, config: &Config) -> Result<Vec<serde_json::V
             Some("incident") => ("incident", format!("incident:{}", id_part(&text("id"))), text("opened_at")),
             _ => continue,
         };
-        events.push(serde_json::json!({"id": id, "kind": kind, "at": at, "body": value}));
+        events.push(PushEvent { id, kind, at, body: value });
     }
     Ok(events)
 }

@@ -17,7 +17,7 @@ use sluice_report::escape::terminal;
 use sluice_sarif::read_log;
 use sluice_sarif::sarif::Sarif;
 
-use crate::{builtin, exit};
+use crate::exit;
 
 /// Which policy decides.
 #[derive(Debug, Args, Clone, Default)]
@@ -479,7 +479,7 @@ impl GatedOutput {
     fn write(mut self, outcome: &Outcome<'_>, pref: &PolicyRef) -> Result<()> {
         use std::io::Seek;
         let mut gate = sluice_sarif::empty_log(Vec::new());
-        sluice_policy::record(&mut gate, outcome, pref, builtin::VERSION);
+        sluice_policy::record(&mut gate, outcome, pref, crate::VERSION);
         let run = gate.runs.pop().context("internal error: no gate run was recorded")?;
         let run = serde_json::to_vec(&run).context("cannot serialize the gate run")?;
         self.spool.seek(std::io::SeekFrom::Start(0)).context("cannot read back the gated log")?;
@@ -547,16 +547,15 @@ pub fn plan(args: PlanArgs) -> Result<u8> {
     let missing = rows.iter().filter(|r| !r.configured).count();
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = serde_json::json!({
-            "policy": policy_ref(&policy),
-            "detected": facts.detected,
-            "required": rows.iter().map(|r| serde_json::json!({
-                "stage": r.stage, "because": r.because, "ssdf": r.ssdf, "configured": r.configured,
-            })).collect::<Vec<_>>(),
-            "configured_not_required": extra,
-            "missing": rows.iter().filter(|r| !r.configured).map(|r| &r.stage).collect::<Vec<_>>(),
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        let doc = PlanDoc {
+            policy: policy_ref(&policy),
+            detected: &facts.detected,
+            required: &rows,
+            configured_not_required: extra,
+            missing: rows.iter().filter(|r| !r.configured).map(|r| &r.stage).collect(),
+        };
+        // Through a `Value`: keys sorted at every level, as this document has always been written.
+        writeln!(out, "{}", serde_json::to_string_pretty(&serde_json::to_value(&doc)?)?)?;
         return Ok(exit::OK);
     }
     let d = &facts.detected;
@@ -595,6 +594,17 @@ pub fn plan(args: PlanArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// `sluice plan --json`.
+#[derive(serde::Serialize)]
+struct PlanDoc<'a, D: serde::Serialize> {
+    policy: PolicyRef,
+    detected: &'a D,
+    required: &'a [PlanRow],
+    configured_not_required: Vec<&'a String>,
+    missing: Vec<&'a String>,
+}
+
+#[derive(serde::Serialize)]
 struct PlanRow {
     stage: String,
     because: String,
@@ -754,7 +764,7 @@ pub fn attest(args: AttestArgs) -> Result<u8> {
         branch: branch(&root),
         producer: attest::Producer {
             name: "sluice".into(),
-            version: builtin::VERSION.into(),
+            version: crate::VERSION.into(),
             policy_input_version: sluice_policy::INPUT_VERSION,
         },
     };

@@ -51,6 +51,10 @@ impl Display {
 }
 
 impl Progress for Display {
+    fn skipped(&self, stage: &str, why: &str) {
+        self.note(&format!("skipped {stage}: {why}"));
+    }
+
     fn started(&self, stage: &str) {
         match &self.bars {
             Some((multi, bars)) => {

@@ -225,7 +225,7 @@ pub fn push(args: PushArgs) -> Result<u8> {
         }
     }
     field(&mut body, "partial", &args.partial.into());
-    field(&mut body, "events", &serde_json::Value::Array(events));
+    field(&mut body, "events", &serde_json::to_value(&events)?);
     // The documents go as they are, not re-serialized: they were checked as JSON on reading.
     for (key, doc) in [("sbom", Some(&sbom)), ("verdict", verdict.as_ref()), ("attestation", attestation.as_ref())] {
         if let Some(doc) = doc {

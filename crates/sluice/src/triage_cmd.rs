@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use sluice_pipeline::{safe_fs, Config, Scope, StageStatus};
+use sluice_pipeline::{safe_fs, Config, Scope};
 use sluice_repo::Git;
 use sluice_report::escape::{terminal, terminal_lines};
 use sluice_sarif::sarif::{Result as SarifResult, Sarif};
@@ -18,7 +18,7 @@ use sluice_triage::{
     BASELINE_FILE, DECISIONS_FILE,
 };
 
-use crate::{builtin, exit, progress};
+use crate::{exit, progress};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -483,7 +483,7 @@ fn triage_log(
             decisions_uri: inputs.decisions.as_ref().map_or(DECISIONS_FILE, |(_, f)| f.uri.as_str()),
             baseline: compared.as_ref(),
             warnings: &warnings,
-            version: builtin::VERSION,
+            version: crate::VERSION,
         };
         log.runs.push(sluice_triage::triage_run(&summary));
     }
@@ -862,7 +862,7 @@ fn export(args: ExportArgs) -> Result<u8> {
         &author,
         &timestamp,
         Date::today(),
-        &format!("sluice {}", builtin::VERSION),
+        &format!("sluice {}", crate::VERSION),
     );
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &doc)?;
@@ -956,30 +956,26 @@ fn export_tree(root: &Path, commit: &str, work: &Path, dest: &Path) -> Result<()
 fn run_pipeline(root: &Path, stages: Option<&[String]>) -> Result<Sarif> {
     let config = Config::load(root)?;
     let exe = std::env::current_exe().context("cannot locate the sluice executable to run built-in stages")?;
-    let builtin_argv =
-        |name: &str| vec![exe.display().to_string(), "scan".into(), name.to_owned(), root.display().to_string()];
-    let plan = sluice_pipeline::plan(&config, root, &Scope::All, stages, &builtin_argv)
-        .with_context(|| format!("cannot plan the run of {}", root.display()))?;
+    let request = sluice_pipeline::orchestrate::Request {
+        config: &config,
+        root,
+        scope: &Scope::All,
+        scope_from: sluice_pipeline::orchestrate::ScopeFrom::Other,
+        only: stages,
+        exe: &exe,
+    };
     let display = progress::Display::new(false);
-    let outcomes = sluice_pipeline::run_stages(&plan.jobs, root, &display);
+    let outcome = sluice_pipeline::orchestrate::run(&request, &display)?;
     display.finish();
-    let mut runs = Vec::new();
-    let mut failures = Vec::new();
-    for outcome in outcomes {
-        if let StageStatus::Failed { reason } = &outcome.status {
-            failures.push(format!("stage `{}` failed: {reason}", outcome.name));
-        }
-        runs.extend(outcome.runs);
-    }
-    if !failures.is_empty() {
+    if !outcome.failures.is_empty() {
         bail!(
             "{}; the baseline was not written (a stage that did not run would make all its findings look new)",
-            failures.join("; ")
+            outcome.failures.join("; ")
         );
     }
     // Sorted as the merged log would be, so equal findings give equal baselines.
     let mut merger = Merger::new();
-    for run in &runs {
+    for run in &outcome.runs {
         merger.add_run(run)?;
     }
     let mut bytes = Vec::new();

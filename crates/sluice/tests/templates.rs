@@ -194,6 +194,15 @@ fn init_writes_ci_wiring_that_the_consumers_accept() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+        // The generated sluice.toml is what the published schema describes (editors use it).
+        let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/sluice.schema.json");
+        let out = Command::new(&check).arg("--schemafile").arg(schema).arg(repo.join("sluice.toml")).output().unwrap();
+        assert!(
+            out.status.success(),
+            "sluice.toml: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     if let Some(pre_commit) = venv_tool("pre-commit") {
         let out = Command::new(&pre_commit)
