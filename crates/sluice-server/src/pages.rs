@@ -408,6 +408,32 @@ fn verdict(v: Option<&str>) -> Markup {
     }
 }
 
+/// A decision status as people read it: `false_positive` → "false positive".
+fn status_label(status: &str) -> String {
+    clean(status).replace('_', " ")
+}
+
+/// `1 project`, `2 projects`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A stage's outcome as stored (`{"complete": true, "succeeded": true}`) in words.
+fn outcome(value: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::Bool(true) => clean(k),
+                serde_json::Value::Bool(false) => format!("not {}", clean(k)),
+                other => format!("{}: {}", clean(k), clean(&other.to_string())),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => clean(value),
+    }
+}
+
 fn count_cell(n: i64) -> Markup {
     if n == 0 {
         html! { td.num.zero { "0" } }
@@ -710,7 +736,7 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
     };
     let body = html! {
         h1 { "Portfolio" }
-        p.sub { (total) " projects · open findings: "
+        p.sub { (plural(total, "project", "projects")) " · open findings: "
             (totals.critical) " critical, " (totals.high) " high, " (totals.medium) " medium, " (totals.low) " low" }
         form.filters method="get" action="/ui/" {
             div { label for="q" { "Project name contains" } input #q type="search" name="q" value=[query.get("q")]; }
@@ -863,7 +889,7 @@ fn findings_table(items: &[Finding]) -> Markup {
                         td { code { (location(f)) } }
                         td.wrap { (clean(&f.message))
                             @if let Some(sup) = &f.suppressed { " " span.state { "suppressed in the repository: " (clean(sup)) } } }
-                        td { (when(&f.first_seen_at)) }
+                        td.when { (when(&f.first_seen_at)) }
                     }
                 }
                 @if items.is_empty() { tr { td colspan="5" .muted { "None." } } }
@@ -888,7 +914,7 @@ fn runs_table(runs: &[RunSummary]) -> Markup {
                 @for r in runs {
                     tr {
                         td { a href=(format!("/ui/runs/{}", r.id)) { "#" (r.id) } }
-                        td { (when(&r.created_at)) }
+                        td.when { (when(&r.created_at)) }
                         td { code { (clean(r.branch.as_deref().unwrap_or("-"))) }
                             @if r.merge_request.is_some() { " " span.state { "merge request" } }
                             @if r.on_default_branch { " " span.state { "default" } } }
@@ -937,7 +963,7 @@ async fn finding_page(
         @if let Some(msg) = query.get("error") { div.banner.banner-bad role="alert" { (clean(msg)) } }
         @if let Some(d) = suppressing {
             div #suppressed .banner.banner-ok {
-                strong { "Suppressed" } " by decision #" (d.id) ": " (clean(&d.status)) " — " (clean(&d.reason))
+                strong { "Suppressed" } " by decision #" (d.id) ": " (status_label(&d.status)) " — " (clean(&d.reason))
                 " (proposed by " (clean(&d.proposed_by)) ", approved by " (clean(d.decided_by.as_deref().unwrap_or("?")))
                 " as " (clean(d.decided_role.as_deref().unwrap_or("?"))) ")"
                 @if let Some(e) = &d.expires { " until " (e) }
@@ -971,7 +997,7 @@ async fn finding_page(
         @for (d, force) in &decisions {
             div.card.decision id=(format!("decision-{}", d.id)) {
                 p {
-                    strong { "#" (d.id) " " (clean(&d.status)) } " "
+                    strong { "#" (d.id) " " (status_label(&d.status)) } " "
                     span class=(format!("state state-{}", match d.state.as_str() { "approved" => "approved", "proposed" => "proposed", "rejected" => "rejected", _ => "revoked" })) { (clean(&d.state)) }
                     @if *force { " " span.state.state-approved { "in force" } }
                     " · " (clean(&d.scope)) " scope"
@@ -1120,7 +1146,7 @@ async fn triage(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
                         tr id=(format!("proposal-{}", d.id)) {
                             td { input type="checkbox" name="id" value=(d.id) aria-label=(format!("select proposal {}", d.id)); }
                             td { (d.id) }
-                            td { @match &d.project {
+                            td.nowrap { @match &d.project {
                                 Some(p) => { a href=(project_href(p)) { (clean(p)) } }
                                 None => { span.muted { "organisation" } } } }
                             td.wrap {
@@ -1135,10 +1161,10 @@ async fn triage(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
                                     }
                                 }
                             }
-                            td { (clean(&d.status)) @if let Some(e) = &d.expires { br; span.muted { "until " (e) } } }
+                            td.nowrap { (status_label(&d.status)) @if let Some(e) = &d.expires { br; span.muted { "until " (e) } } }
                             td { (severity_badge(&d.severity)) }
                             td.wrap { (clean(&d.reason)) }
-                            td { (clean(&d.proposed_by)) br; span.muted { (when(&d.proposed_at)) } }
+                            td.nowrap { (clean(&d.proposed_by)) br; span.muted { (when(&d.proposed_at)) } }
                             td { (clean(&d.required_role)) }
                         }
                     }
@@ -1353,9 +1379,9 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
             div { button type="submit" { "Search" } }
         }
         @if let Some(p) = &package {
-            h2 #shipping { (projects_shipping.len()) " projects ship " code { (clean(p)) }
+            h2 #shipping { (plural(projects_shipping.len(), "project ships", "projects ship")) " " code { (clean(p)) }
                 @if let Some(r) = &range { " " code { (clean(r)) } } }
-            p.muted { (sboms_read) " SBOMs read." }
+            p.muted { (plural(sboms_read, "SBOM", "SBOMs")) " read." }
             table #shipped {
                 thead { tr { th { "Project" } th { "Package" } th { "Version" } th { "purl" } th { "From run" } } }
                 tbody {
@@ -1373,7 +1399,7 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
             }
         }
         @if let Some(a) = &advisory {
-            h2 #affected { (projects_affected.len()) " projects affected by " code { (clean(a)) } }
+            h2 #affected { (plural(projects_affected.len(), "project", "projects")) " affected by " code { (clean(a)) } }
             table #advisory-findings {
                 thead { tr { th { "Project" } th { "Finding" } th { "Severity" } th { "State" } th { "Package" } } }
                 tbody {
@@ -1454,7 +1480,7 @@ async fn run_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, P
         @if !stages.is_empty() {
             h2 { "Stages" }
             table { thead { tr { th { "Stage" } th { "Outcome" } } }
-                tbody { @for (k, v) in &stages { tr { td { code { (clean(k)) } } td { code { (clean(v)) } } } } } }
+                tbody { @for (k, v) in &stages { tr { td { code { (clean(k)) } } td { (outcome(v)) } } } } }
         }
     };
     Ok(html_page(&format!("Run {run}"), Some(&s), "portfolio", body))

@@ -661,8 +661,19 @@ fn screenshots() {
     let Some((node, modules, chromium)) = browser_tools() else { return };
     let server = Server::start(Backend::Sqlite);
     let seeded = seed(&server);
+    // A portfolio worth looking at: a few more projects, some findings each.
+    for (i, name) in
+        ["checkout-web", "identity-service", "ledger", "mobile-gateway", "search-indexer"].iter().enumerate()
+    {
+        let results: Vec<R> = (0..(3 + i * 4))
+            .map(|k| r(&format!("{name}-{k}"), &format!("rule.{}", k % 4), [9.5, 7.5, 5.0, 2.0][(k + i) % 4]))
+            .collect();
+        server.push(&server.admin, &push_body(name, "run-1", &[stage("sast", results)])).expect(201);
+    }
+    let viewer = server.user("sec", &[(None, "security")]);
     let config = json!({
         "base": server.base, "project": PROJECT, "other_project": OTHER,
+        "viewer": viewer.name, "viewer_password": viewer.password,
         "champion": seeded.champion.name, "champion_password": seeded.champion.password,
         "fingerprint": FINDING, "proposal": seeded.proposal, "run": seeded.run, "package": PACKAGE,
         "version_range": ">=4.0, <4.17.21", "advisory_alias": "CVE-2021-23337",

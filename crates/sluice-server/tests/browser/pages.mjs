@@ -139,7 +139,7 @@ async function journey() {
   await page.click('form.filters button[type=submit]');
   await page.waitForURL(/\/ui\/impact\?/);
   await inert('impact by package');
-  check((await page.textContent('#shipping')).startsWith('1 projects'), `impact by package: ${await page.textContent('#shipping')}`);
+  check((await page.textContent('#shipping')).startsWith('1 project ships'), `impact by package: ${await page.textContent('#shipping')}`);
   check(await page.locator('#shipped tbody tr', { hasText: cfg.project }).count() === 1, 'the project shipping the package is not listed');
   await visit(`/ui/impact?advisory=${encodeURIComponent(cfg.advisory_alias)}`, 'impact by advisory');
   check(await page.locator('#advisory-findings tbody tr', { hasText: cfg.project }).count() >= 1, 'the affected project is not listed by the advisory\'s alias');
@@ -207,19 +207,25 @@ async function screenshots() {
   fs.mkdirSync(dir, { recursive: true });
   await page.goto(`${base}/ui/login`);
   await page.screenshot({ path: path.join(dir, 'login.png'), fullPage: true });
-  await login(cfg.champion, cfg.champion_password);
-  const shots = [
-    ['/ui/', 'portfolio.png'],
-    [`/ui/projects/${encodeURIComponent(cfg.project)}`, 'project.png'],
-    [`/ui/projects/${encodeURIComponent(cfg.project)}/findings/${encodeURIComponent(cfg.fingerprint)}`, 'finding.png'],
-    ['/ui/triage', 'triage.png'],
-    [`/ui/impact?package=${encodeURIComponent(cfg.package)}&version=${encodeURIComponent(cfg.version_range)}&advisory=${encodeURIComponent(cfg.advisory_alias)}`, 'impact.png'],
-    [`/ui/runs/${cfg.run}`, 'run.png'],
-  ];
-  for (const [url, file] of shots) {
+  await login(cfg.viewer, cfg.viewer_password);
+  const shot = async (url, file) => {
     await visit(url, file);
     await page.screenshot({ path: path.join(dir, file), fullPage: true });
-  }
+  };
+  const finding = `/ui/projects/${encodeURIComponent(cfg.project)}/findings/${encodeURIComponent(cfg.fingerprint)}`;
+  await shot('/ui/', 'portfolio.png');
+  await shot(`/ui/projects/${encodeURIComponent(cfg.project)}`, 'project.png');
+  await shot(finding, 'finding-proposed.png');
+  await shot('/ui/triage', 'triage.png');
+  // Approve the proposal, as the journey does, then the finding again: suppressed.
+  await page.check(`#proposal-${cfg.proposal} input[type=checkbox]`);
+  await page.fill('#note', 'reviewed: a test fixture');
+  await page.click('button[value=approve]');
+  await page.waitForURL(/\/ui\/triage\?done=/);
+  await page.screenshot({ path: path.join(dir, 'triage-approved.png'), fullPage: true });
+  await shot(finding, 'finding.png');
+  await shot(`/ui/impact?package=${encodeURIComponent(cfg.package)}&version=${encodeURIComponent(cfg.version_range)}&advisory=${encodeURIComponent(cfg.advisory_alias)}`, 'impact.png');
+  await shot(`/ui/runs/${cfg.run}`, 'run.png');
 }
 
 try {
