@@ -499,9 +499,26 @@ pub async fn list_projects(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<
             _ => c.info += n,
         }
     }
+    // Each project's last run, in one query (the portfolio lists thousands of projects).
+    let mut q = QueryBuilder::<DB>::new(format!(
+        "SELECT {RUN_COLUMNS} FROM runs r JOIN projects p ON p.id = r.project_id \
+         WHERE r.id IN (SELECT MAX(id) FROM runs"
+    ));
+    if let Some(ids) = only {
+        q.push(" WHERE project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    q.push(" GROUP BY project_id)");
+    let last_runs: Vec<RunRow> = q.build_query_as().fetch_all(pool).await?;
+    let mut last_by_project: HashMap<i64, RunSummary> =
+        last_runs.into_iter().map(|row| (row.project_id, run_summary(row))).collect();
     let mut out = Vec::with_capacity(rows.len());
     for (id, name, default_branch, profile, created_at) in rows {
-        let last = runs_where(pool, "r.project_id = $1", id, None, 1).await?.into_iter().next();
+        let last = last_by_project.remove(&id);
         out.push(Project {
             open: by_project.remove(&id).unwrap_or_default(),
             name,
