@@ -535,7 +535,9 @@ pub fn router(state: AppState, max_body: usize) -> axum::Router {
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
         .route("/metrics", axum::routing::get(metrics))
-        .merge(crate::pages::router())
+        // The pages, under the same per-address request limit as the API (a browser carries no
+        // Bearer token): the login form and the CSP report endpoint take anonymous posts.
+        .merge(crate::pages::router().layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit)))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
