@@ -481,13 +481,21 @@ pub async fn list_projects(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<
     }
     q.push(" ORDER BY name");
     let rows: Vec<(i64, String, Option<String>, String, i64)> = q.build_query_as().fetch_all(pool).await?;
-    // Open counts for all of them in one query, not one per project.
-    let counts: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT project_id, severity_rank, COUNT(*) FROM findings WHERE state = 'open' AND suppressed IS NULL \
-         GROUP BY project_id, severity_rank",
-    )
-    .fetch_all(pool)
-    .await?;
+    // Open counts for all of them in one query, not one per project; only theirs (one
+    // project's page must not count every project's findings).
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT project_id, severity_rank, COUNT(*) FROM findings WHERE state = 'open' AND suppressed IS NULL",
+    );
+    if let Some(ids) = only {
+        q.push(" AND project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    q.push(" GROUP BY project_id, severity_rank");
+    let counts: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
     let mut by_project: HashMap<i64, SeverityCounts> = HashMap::new();
     for (project, rank, n) in counts {
         let c = by_project.entry(project).or_default();
