@@ -413,6 +413,85 @@ fn who_sees_what(backend: Backend) {
     assert_eq!(state["decision"]["state"], "proposed");
 }
 
+/// A proposal from a finding's page is the API's proposal: the user's, the role it needs
+/// decided by the API's rule, refused (and said) when the API refuses it.
+fn propose_from_the_finding_page(backend: Backend) {
+    let server = Server::start(backend);
+    let seeded = seed(&server);
+    let mut b = Browser::new(&server);
+    assert_eq!(b.login(&seeded.developer.name, &seeded.developer.password).status, 303);
+    let page = b.get(&format!("/ui/projects/{PROJECT}/findings/fp-high"));
+    assert_eq!(page.status, 200);
+    let csrf = page.hidden("csrf");
+    let action = format!("/ui/projects/{PROJECT}/findings/fp-high/propose");
+    // Without its CSRF token: refused, nothing stored.
+    let before =
+        server.get("/api/v1/decisions", Some(&server.admin)).expect(200).json()["items"].as_array().map_or(0, Vec::len);
+    let forged = b.post(&action, &[("scope", "finding"), ("status", "false_positive"), ("reason", "forged")]);
+    assert_eq!(forged.status, 403);
+    // No reason: the API's rule refuses it, and the page says why.
+    let refused =
+        b.post(&action, &[("csrf", &csrf), ("scope", "finding"), ("status", "false_positive"), ("reason", "")]);
+    assert_eq!(refused.status, 303);
+    assert!(refused.header("location").is_some_and(|l| l.contains("error=")), "{:?}", refused.header("location"));
+    let after =
+        server.get("/api/v1/decisions", Some(&server.admin)).expect(200).json()["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(before, after, "a refused proposal was stored");
+    // A rule in some files: stored as the developer's, needing the security role (a high finding).
+    let done = b.post(
+        &action,
+        &[
+            ("csrf", &csrf),
+            ("scope", "rule"),
+            ("path", "src/**"),
+            ("status", "false_positive"),
+            ("reason", "test code"),
+        ],
+    );
+    assert_eq!(done.status, 303);
+    let location = done.header("location").unwrap_or_default().to_owned();
+    assert!(location.contains("done="), "{location}");
+    let listed = server.get("/api/v1/decisions?state=proposed", Some(&server.admin)).expect(200).json();
+    let mine = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|d| d["rule"] == "python.sql-injection")
+        .cloned()
+        .expect("the proposal");
+    assert_eq!(mine["proposed_by"], "user:dev");
+    assert_eq!(mine["scope"], "rule");
+    assert_eq!(mine["path"], "src/**");
+    assert_eq!(mine["required_role"], "security");
+    // A rule proposal for other files does not cover this finding: not on its page.
+    let other = b.post(
+        &action,
+        &[("csrf", &csrf), ("scope", "rule"), ("path", "tests/**"), ("status", "false_positive"), ("reason", "tests")],
+    );
+    assert!(other.header("location").is_some_and(|l| l.contains("done=")));
+    let elsewhere = server.get("/api/v1/decisions?state=proposed", Some(&server.admin)).expect(200).json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|d| d["path"] == "tests/**")
+        .and_then(|d| d["id"].as_i64())
+        .expect("the other proposal");
+    // The champion may not approve it (it needs security): no form on the page for them.
+    let mut c = Browser::new(&server);
+    assert_eq!(c.login(&seeded.champion.name, &seeded.champion.password).status, 303);
+    let page = c.get(&format!("/ui/projects/{PROJECT}/findings/fp-high"));
+    let id = mine["id"].as_i64().expect("id");
+    assert!(page.body.contains(&format!("id=\"decision-{id}\"")), "the rule's proposal is not on the finding's page");
+    assert!(
+        !page.body.contains(&format!("name=\"id\" value=\"{id}\"")),
+        "an approve form for a decision the champion may not approve"
+    );
+    assert!(
+        !page.body.contains(&format!("id=\"decision-{elsewhere}\"")),
+        "a decision for tests/** on a finding in src/"
+    );
+}
+
 fn escaped_everywhere(backend: Backend) {
     let server = Server::start(backend);
     let seeded = seed(&server);
@@ -524,6 +603,7 @@ backends! {
     sessions_and_csrf => sqlite_sessions_and_csrf, postgres_sessions_and_csrf;
     who_sees_what => sqlite_who_sees_what, postgres_who_sees_what;
     escaped_everywhere => sqlite_escaped_everywhere, postgres_escaped_everywhere;
+    propose_from_the_finding_page => sqlite_propose_from_the_finding_page, postgres_propose_from_the_finding_page;
     csv_is_not_formulas => sqlite_csv_is_not_formulas, postgres_csv_is_not_formulas;
     openapi_has_no_pages => sqlite_openapi_has_no_pages, postgres_openapi_has_no_pages;
 }
