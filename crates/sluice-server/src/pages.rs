@@ -219,10 +219,15 @@ fn check_post(headers: &HeaderMap, form: &Form, expected: &str) -> Result<(), Pa
 /// Whether browsers reach this server over https: its public URL says so, or a trusted proxy
 /// in front of it does (`X-Forwarded-Proto`).
 fn https(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
-    if state.oidc.as_ref().is_some_and(|o| o.secure_cookies()) {
+    let public_https = state.oidc.as_ref().is_some_and(|o| o.secure_cookies());
+    over_https(public_https, &state.trusted_proxies, headers, peer)
+}
+
+fn over_https(public_https: bool, trusted: &[api::Cidr], headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
+    if public_https {
         return true;
     }
-    let trusted = peer.is_some_and(|p| state.trusted_proxies.iter().any(|c| c.contains(p.ip())));
+    let trusted = peer.is_some_and(|p| trusted.iter().any(|c| c.contains(p.ip())));
     trusted && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
 }
 
@@ -511,17 +516,23 @@ async fn csp_report(State(state): State<AppState>, body: Bytes) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Log in and out
 
-async fn login_form(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> PageResult {
+async fn login_form(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let query = Form::query(raw.as_deref())?;
     if session(&state, &headers).await?.is_some() {
         return Ok(redirect(&local_next(query.get("next"))));
     }
-    Ok(login_page(&state, &headers, query.get("next"), None, StatusCode::OK))
+    Ok(login_page(&state, &headers, peer, query.get("next"), None, StatusCode::OK))
 }
 
 fn login_page(
     state: &AppState,
     headers: &HeaderMap,
+    peer: Option<SocketAddr>,
     next: Option<&str>,
     error: Option<&str>,
     status: StatusCode,
@@ -558,7 +569,8 @@ fn login_page(
     };
     let mut response = (status, html_page("Log in", None, "", body)).into_response();
     if existing.is_none() {
-        let text = format!("{LOGIN_COOKIE}={token}; Path=/ui/login; Max-Age=3600; HttpOnly; SameSite=Strict");
+        let secure = if https(state, headers, peer) { "; Secure" } else { "" };
+        let text = format!("{LOGIN_COOKIE}={token}; Path=/ui/login; Max-Age=3600; HttpOnly; SameSite=Strict{secure}");
         if let Ok(v) = HeaderValue::from_str(&text) {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -579,6 +591,7 @@ async fn login_submit(
         return Ok(login_page(
             &state,
             &headers,
+            peer,
             form.get("next"),
             Some("Your browser did not keep the login form's cookie; try again."),
             StatusCode::FORBIDDEN,
@@ -604,12 +617,13 @@ async fn login_submit(
         Ok(Login::Refused) => Ok(login_page(
             &state,
             &headers,
+            peer,
             form.get("next"),
             Some("Wrong user name or password."),
             StatusCode::UNAUTHORIZED,
         )),
         Err(StoreError::RateLimited(m)) => {
-            Ok(login_page(&state, &headers, form.get("next"), Some(&m), StatusCode::TOO_MANY_REQUESTS))
+            Ok(login_page(&state, &headers, peer, form.get("next"), Some(&m), StatusCode::TOO_MANY_REQUESTS))
         }
         Err(e) => Err(e.into()),
     }
@@ -619,14 +633,20 @@ async fn login_oidc(State(state): State<AppState>) -> PageResult {
     Ok(api::oidc_redirect(&state, true).await?)
 }
 
-async fn logout(State(state): State<AppState>, addr: ClientAddr, headers: HeaderMap, body: Bytes) -> PageResult {
+async fn logout(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     let form = Form::body(&headers, &body)?;
     let Some(s) = session(&state, &headers).await? else { return Ok(redirect("/ui/login")) };
     check_post(&headers, &form, &s.csrf)?;
     // The token is revoked, not only forgotten by this browser.
     state.db.revoke_token(&api::caller(&s.principal, &addr), s.principal.token_id()).await?;
     let mut response = redirect("/ui/login");
-    response.headers_mut().append(header::SET_COOKIE, session_cookie("", 0, false));
+    response.headers_mut().append(header::SET_COOKIE, session_cookie("", 0, https(&state, &headers, peer)));
     Ok(response)
 }
 
@@ -1642,6 +1662,23 @@ mod tests {
         assert!(version_matches("1.2.3", "1.2.3"));
         assert!(version_matches("<10", "9.9"));
         assert!(!version_matches(">1.10", "1.9"));
+    }
+
+    #[test]
+    fn secure_cookies_over_https_only() {
+        let proxy: api::Cidr = "10.0.0.0/8".parse().unwrap_or_else(|e: String| panic!("{e}"));
+        let mut forwarded = HeaderMap::new();
+        forwarded.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        let from_proxy = Some(SocketAddr::from(([10, 1, 2, 3], 4000)));
+        let from_elsewhere = Some(SocketAddr::from(([192, 0, 2, 7], 4000)));
+        assert!(over_https(true, &[], &HeaderMap::new(), None));
+        assert!(over_https(false, &[proxy], &forwarded, from_proxy));
+        // Anyone can send the header: only a trusted proxy's counts.
+        assert!(!over_https(false, &[proxy], &forwarded, from_elsewhere));
+        assert!(!over_https(false, &[], &forwarded, from_proxy));
+        assert!(!over_https(false, &[proxy], &HeaderMap::new(), from_proxy));
+        assert!(session_cookie("t", 60, true).to_str().is_ok_and(|c| c.ends_with("; Secure")));
+        assert!(session_cookie("t", 60, false).to_str().is_ok_and(|c| !c.contains("Secure")));
     }
 
     #[test]
