@@ -74,6 +74,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/ui/logout", post(logout))
         .route("/ui/projects/{project}", get(project_page))
         .route("/ui/projects/{project}/findings.csv", get(findings_csv))
+        .route("/ui/projects/{project}/trend.csv", get(trend_csv))
         .route("/ui/projects/{project}/findings/{fingerprint}", get(finding_page))
         .route("/ui/projects/{project}/findings/{fingerprint}/propose", post(propose))
         .route("/ui/triage", get(triage).post(triage_act))
@@ -847,6 +848,7 @@ async fn project_page(
     }
     let findings = state.db.list_findings(&filter).await?;
     let runs = state.db.list_runs(id, None, 15).await?;
+    let trend = trend_points(&state, id).await?;
     let o = &project.open;
     let filtered = filter.stage.is_some() || filter.rule.is_some() || filter.min_rank > 0;
     let next_href = findings.next.as_ref().map(|c| {
@@ -891,10 +893,105 @@ async fn project_page(
         h2 { "Open findings" @if filtered { " (filtered) " a href=(project_href(&name)) { "show all" } } }
         (findings_table(&findings.items))
         @if let Some(href) = next_href { p.pager { a href=(href) { "Next page" } } }
+        h2 { "Trend" }
+        (trend_chart(&trend))
+        p.downloads { a href=(format!("{}/trend.csv", project_href(&name))) download { "The same data (CSV)" } }
         h2 { "Recent runs" }
         (runs_table(&runs.items))
     };
     Ok(html_page(&project.name, Some(&s), "portfolio", body))
+}
+
+/// The open findings after each of a project's last 60 default-branch runs, oldest first.
+async fn trend_points(state: &AppState, project_id: i64) -> Result<Vec<RunSummary>, PageError> {
+    let mut points: Vec<RunSummary> = state
+        .db
+        .list_runs(project_id, None, 200)
+        .await?
+        .items
+        .into_iter()
+        .filter(|r| r.on_default_branch)
+        .take(60)
+        .collect();
+    points.reverse();
+    Ok(points)
+}
+
+/// A line chart of open findings per default-branch run, as SVG in the page (numbers only: no
+/// repository string goes into it), with labelled axes and a legend.
+fn trend_chart(points: &[RunSummary]) -> Markup {
+    if points.len() < 2 {
+        return html! { p.muted { "A trend needs two default-branch runs." } };
+    }
+    let (width, height, left, right, top, bottom) = (720.0_f64, 240.0_f64, 56.0, 16.0, 28.0, 44.0);
+    let max = points.iter().map(|p| p.open_after).max().unwrap_or(0).max(1);
+    // A round top for the axis: 1, 2 or 5 times a power of ten.
+    let mut top_value = 1_i64;
+    while top_value < max {
+        top_value = match top_value.to_string().chars().next() {
+            Some('1') => top_value * 2,
+            Some('2') => top_value / 2 * 5,
+            _ => top_value * 2,
+        };
+    }
+    let x = |i: usize| left + (width - left - right) * i as f64 / (points.len() - 1) as f64;
+    let y = |v: i64| top + (height - top - bottom) * (1.0 - v as f64 / top_value as f64);
+    let line: Vec<String> =
+        points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.open_after))).collect();
+    let ticks = [0, top_value / 2, top_value];
+    let first = when(&points[0].created_at);
+    let last = when(&points[points.len() - 1].created_at);
+    html! {
+        svg.chart viewBox=(format!("0 0 {width} {height}")) role="img" aria-labelledby="trend-title" {
+            title #trend-title { "Open findings after each default-branch run, " (first) " to " (last) }
+            @for t in ticks {
+                line.grid x1=(left) x2=(width - right) y1=(format!("{:.1}", y(t))) y2=(format!("{:.1}", y(t))) {}
+                text.tick x=(left - 6.0) y=(format!("{:.1}", y(t) + 4.0)) text-anchor="end" { (t) }
+            }
+            line.axis x1=(left) x2=(left) y1=(top) y2=(height - bottom) {}
+            line.axis x1=(left) x2=(width - right) y1=(height - bottom) y2=(height - bottom) {}
+            polyline.series points=(line.join(" ")) {}
+            @for (i, p) in points.iter().enumerate() {
+                circle.point cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(p.open_after))) r="2.5" {
+                    title { "run #" (p.id) ", " (when(&p.created_at)) ": " (p.open_after) " open" }
+                }
+            }
+            text.label x=(left) y=(height - 10.0) { (first) }
+            text.label x=(width - right) y=(height - 10.0) text-anchor="end" { (last) }
+            text.label x=((left + width - right) / 2.0) y=(height - 10.0) text-anchor="middle" { "default-branch runs (time →)" }
+            text.label x="14" y=((top + height - bottom) / 2.0) text-anchor="middle" transform=(format!("rotate(-90 14 {})", (top + height - bottom) / 2.0)) { "open findings (count)" }
+            line.series x1=(width - 210.0) x2=(width - 190.0) y1="12" y2="12" {}
+            text.label x=(width - 184.0) y="16" { "open findings after the run" }
+        }
+    }
+}
+
+async fn trend_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(name): Path<String>,
+) -> PageResult {
+    let s = require(&state, &headers, &uri).await?;
+    let id = api::readable_project(&state, &s.principal, &name).await?;
+    let mut out = String::from("run,created_at,open_after,new,closed,reintroduced\r\n");
+    for p in trend_points(&state, id).await? {
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{}\r\n",
+            p.id,
+            csv_cell(&p.created_at),
+            p.open_after,
+            p.new,
+            p.closed,
+            p.reintroduced
+        );
+    }
+    let mut response = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}-trend.csv\"", seg(&name))) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 fn findings_table(items: &[Finding]) -> Markup {

@@ -580,6 +580,27 @@ fn csv_is_not_formulas(backend: Backend) {
     assert_eq!(formula[8], format!("'{FORMULA}"));
     assert_eq!(formula[6], "'-cmd|' /C calc'!A0");
     assert!(!csv.body.contains('\u{1b}'));
+    // The trend: one point per default-branch run, on the page (an SVG chart) and as CSV.
+    let page = b.get(&format!("/ui/projects/{PROJECT}"));
+    assert!(page.body.contains("A trend needs two default-branch runs"));
+    server
+        .push(
+            &server.admin,
+            &push_body(PROJECT, "run-2", &[stage("sast", vec![r(FINDING, "python.hardcoded-password", 5.0)])]),
+        )
+        .expect(201);
+    let page = b.get(&format!("/ui/projects/{PROJECT}"));
+    assert!(page.body.contains("<svg class=\"chart\"") && page.body.contains("open findings (count)"), "{}", page.body);
+    let trend = b.get(&format!("/ui/projects/{PROJECT}/trend.csv"));
+    assert_eq!(trend.status, 200);
+    let rows = parse_csv(&trend.body);
+    assert_eq!(rows[0], ["run", "created_at", "open_after", "new", "closed", "reintroduced"]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[1][2], "9");
+    assert_eq!(
+        rows[2][2], "2",
+        "the sast stage now reports one finding; the deps stage did not run, its finding stays open: {rows:?}"
+    );
 }
 
 fn openapi_has_no_pages(backend: Backend) {
@@ -749,6 +770,15 @@ fn screenshots() {
             .map(|k| r(&format!("{name}-{k}"), &format!("rule.{}", k % 4), [9.5, 7.5, 5.0, 2.0][(k + i) % 4]))
             .collect();
         server.push(&server.admin, &push_body(name, "run-1", &[stage("sast", results)])).expect(201);
+    }
+    // A trend worth a chart: checkout-web's default branch over ten runs.
+    for run in 0..10_usize {
+        let n = [12, 14, 15, 13, 16, 11, 9, 10, 7, 5][run];
+        let results: Vec<R> =
+            (0..n).map(|k| r(&format!("trend-{k}"), &format!("rule.{}", k % 3), [7.5, 5.0, 2.0][k % 3])).collect();
+        server
+            .push(&server.admin, &push_body("checkout-web", &format!("trend-{run}"), &[stage("sast", results)]))
+            .expect(201);
     }
     let viewer = server.user("sec", &[(None, "security")]);
     let config = json!({

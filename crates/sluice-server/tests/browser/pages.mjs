@@ -226,6 +226,7 @@ async function screenshots() {
   await shot(finding, 'finding.png');
   await shot(`/ui/impact?package=${encodeURIComponent(cfg.package)}&version=${encodeURIComponent(cfg.version_range)}&advisory=${encodeURIComponent(cfg.advisory_alias)}`, 'impact.png');
   await shot(`/ui/runs/${cfg.run}`, 'run.png');
+  await shot('/ui/projects/checkout-web', 'project-trend.png');
 }
 
 try {
