@@ -754,6 +754,11 @@ fn sqlite_browser_hostile() {
     browser_hostile(Backend::Sqlite)
 }
 
+#[test]
+fn postgres_browser_hostile() {
+    browser_hostile(Backend::Postgres)
+}
+
 /// Regenerates the screenshots in docs/pages (scripts/screenshots runs it with
 /// SLUICE_SCREENSHOTS set; otherwise it does nothing).
 #[test]
