@@ -4,7 +4,8 @@
 # the validator), and the SBOM validators: CycloneDX's own Python library with its JSON schemas,
 # SPDX's spdx-tools (pyspdxtools), and jsonschema (validates the policy input against its
 # schema), schemathesis (contract tests of `sluice serve` against its own OpenAPI document), and
-# oidc-provider (npm, a real OpenID provider for the OIDC login tests).
+# oidc-provider (npm, a real OpenID provider for the OIDC login tests), and for the browser tests
+# of the web pages Debian's Chromium (apt) driven by playwright-core (npm, no browser download).
 # Idempotent; prints the tools dir.
 set -euo pipefail
 T=${SLUICE_TOOLS:-/tmp/sluice-tools}
@@ -39,5 +40,19 @@ if [ ! -f "$T/node/node_modules/oidc-provider/package.json" ]; then
   mkdir -p "$T/node"
   (cd "$T/node" && [ -f package.json ] || echo '{"private":true}' > "$T/node/package.json")
   (cd "$T/node" && npm install --no-audit --no-fund --silent oidc-provider@8.8.1 >&2)
+fi
+# The web pages' browser tests (crates/sluice-server/tests/pages.rs): Debian's Chromium, driven
+# by playwright-core (which downloads no browser of its own), in a directory of its own.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  else
+    echo "install-test-tools: /usr/bin/chromium is missing (apt-get install chromium, as root)" >&2
+  fi
+fi
+if [ ! -f "$T/browser/node_modules/playwright-core/package.json" ]; then
+  mkdir -p "$T/browser"
+  (cd "$T/browser" && [ -f package.json ] || echo '{"private":true}' > "$T/browser/package.json")
+  (cd "$T/browser" && npm install --no-audit --no-fund --silent playwright-core@1.64.1 >&2)
 fi
 echo "$T"

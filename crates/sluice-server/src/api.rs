@@ -59,13 +59,13 @@ impl ApiError {
     fn unauthorized() -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid token is required (Authorization: Bearer …)")
     }
-    fn forbidden() -> Self {
+    pub(crate) fn forbidden() -> Self {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this token may not do that")
     }
-    fn not_found(what: impl Into<String>) -> Self {
+    pub(crate) fn not_found(what: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", what)
     }
-    fn bad_request(what: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(what: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", what)
     }
 }
@@ -125,7 +125,7 @@ impl From<IngestError> for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON body whose rejections are [`ApiError`]s too (axum's are plain text).
 pub struct Body<T>(pub T);
@@ -357,6 +357,8 @@ pub struct Metrics {
     latency: Histogram,
     pub pushes: Counter,
     pub pushed_results: Counter,
+    /// Content-Security-Policy violations browsers reported from the web pages.
+    pub csp_reports: Counter,
 }
 
 impl Default for Metrics {
@@ -370,7 +372,13 @@ impl Default for Metrics {
         registry.register("pushes", "Runs stored (duplicates not counted)", pushes.clone());
         let pushed_results = Counter::default();
         registry.register("pushed_results", "Results in stored runs", pushed_results.clone());
-        Metrics { registry, requests, latency, pushes, pushed_results }
+        let csp_reports = Counter::default();
+        registry.register(
+            "csp_reports",
+            "Content-Security-Policy violations reported by browsers",
+            csp_reports.clone(),
+        );
+        Metrics { registry, requests, latency, pushes, pushed_results, csp_reports }
     }
 }
 
@@ -527,18 +535,21 @@ pub fn router(state: AppState, max_body: usize) -> axum::Router {
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
         .route("/metrics", axum::routing::get(metrics))
+        // The pages, under the same per-address request limit as the API (a browser carries no
+        // Bearer token): the login form and the CSP report endpoint take anonymous posts.
+        .merge(crate::pages::router().layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit)))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }
 
-fn caller<'a>(principal: &'a Principal, addr: &'a ClientAddr) -> Caller<'a> {
+pub(crate) fn caller<'a>(principal: &'a Principal, addr: &'a ClientAddr) -> Caller<'a> {
     Caller { principal: Some(principal), addr: &addr.0 }
 }
 
 /// A project the caller may read, by name; 404 both when it does not exist and when the
 /// caller may not see it, so names do not leak.
-async fn readable_project(state: &AppState, principal: &Principal, name: &str) -> ApiResult<i64> {
+pub(crate) async fn readable_project(state: &AppState, principal: &Principal, name: &str) -> ApiResult<i64> {
     match state.db.project_id(name).await? {
         Some(id) if principal.may_read(id) => Ok(id),
         _ => Err(ApiError::not_found(format!("no project `{name}` you may read"))),
@@ -701,12 +712,18 @@ async fn get_run(
     Auth(principal): Auth,
     Path(run): Path<i64>,
 ) -> ApiResult<Json<RunSummary>> {
+    Ok(Json(readable_run(&state, &principal, run).await?.1))
+}
+
+/// A run the caller may read, and its project's id; 404 both when it does not exist and when
+/// the caller may not read its project.
+pub(crate) async fn readable_run(state: &AppState, principal: &Principal, run: i64) -> ApiResult<(i64, RunSummary)> {
     let (project, summary) =
         state.db.get_run(run).await.map_err(|_| ApiError::not_found(format!("no run {run} you may read")))?;
     if !principal.may_read(project) {
         return Err(ApiError::not_found(format!("no run {run} you may read")));
     }
-    Ok(Json(summary))
+    Ok((project, summary))
 }
 
 /// A document the run carried: `sarif` (redacted on arrival), `sbom` or `attestation`.
@@ -722,11 +739,7 @@ async fn get_run_document(
     if !matches!(document.as_str(), "sarif" | "sbom" | "attestation") {
         return Err(ApiError::not_found("documents are sarif, sbom and attestation"));
     }
-    let (project, _) =
-        state.db.get_run(run).await.map_err(|_| ApiError::not_found(format!("no run {run} you may read")))?;
-    if !principal.may_read(project) {
-        return Err(ApiError::not_found(format!("no run {run} you may read")));
-    }
+    readable_run(&state, &principal, run).await?;
     let body = state
         .db
         .run_document(run, &document)
@@ -803,6 +816,17 @@ async fn login(
     addr: ClientAddr,
     Body(request): Body<LoginRequest>,
 ) -> ApiResult<Json<TokenCreated>> {
+    check_login(&request)?;
+    match state.db.login(&request, &addr.0).await? {
+        Login::Token(token) => Ok(Json(token)),
+        Login::Refused => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "wrong user name, password or login token"))
+        }
+    }
+}
+
+/// What a login request must be before the database is asked (the API's and the login page's).
+pub(crate) fn check_login(request: &LoginRequest) -> ApiResult<()> {
     let by_token = request.login_token.is_some();
     let by_password = request.username.is_some() || request.password.is_some();
     if by_token == by_password {
@@ -817,12 +841,7 @@ async fn login(
     if [&request.username, &request.password, &request.login_token].into_iter().flatten().any(|t| t.contains('\0')) {
         return Err(ApiError::bad_request("a NUL character in the user name, password or login token"));
     }
-    match state.db.login(&request, &addr.0).await? {
-        Login::Token(token) => Ok(Json(token)),
-        Login::Refused => {
-            Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "wrong user name, password or login token"))
-        }
-    }
+    Ok(())
 }
 
 /// The cookie that ties an OIDC login to the browser that started it (login CSRF).
@@ -839,7 +858,17 @@ fn oidc_configured(state: &AppState) -> ApiResult<Arc<crate::oidc::Oidc>> {
             headers(("location" = String, description = "the provider's authorization URL"))),
         (status = 404, body = ErrorBody, description = "OIDC login is not configured"), (status = 429, body = ErrorBody)))]
 async fn oidc_start(State(state): State<AppState>) -> ApiResult<Response> {
-    let oidc = oidc_configured(&state)?;
+    oidc_redirect(&state, false).await
+}
+
+/// The cookie that marks an OIDC login started from the web pages (`/ui/login/oidc`): its
+/// callback sets the pages' session cookie and sends the browser to them, instead of answering
+/// the session token as JSON.
+pub(crate) const OIDC_UI_COOKIE: &str = "sluice_oidc_ui";
+
+/// The redirect to the provider, and the cookies that tie the login to this browser.
+pub(crate) async fn oidc_redirect(state: &AppState, ui: bool) -> ApiResult<Response> {
+    let oidc = oidc_configured(state)?;
     let (pending, url) = oidc.begin();
     let expires = crate::time::now_ms() + crate::oidc::PENDING_TTL.as_millis() as i64;
     state.db.oidc_begin(&crate::oidc::state_hash(&pending.state), &pending.nonce, &pending.verifier, expires).await?;
@@ -849,8 +878,18 @@ async fn oidc_start(State(state): State<AppState>) -> ApiResult<Response> {
     headers
         .insert(header::LOCATION, HeaderValue::from_str(&url).map_err(|_| ApiError::bad_request("bad provider URL"))?);
     headers.insert(header::SET_COOKIE, cookie);
+    if ui {
+        headers.append(header::SET_COOKIE, oidc_ui_cookie(&oidc, "1", crate::oidc::PENDING_TTL.as_secs()));
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+fn oidc_ui_cookie(oidc: &crate::oidc::Oidc, value: &str, max_age: u64) -> HeaderValue {
+    let secure = if oidc.secure_cookies() { "; Secure" } else { "" };
+    let text =
+        format!("{OIDC_UI_COOKIE}={value}; Path=/api/v1/auth/oidc; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("sluice_oidc_ui=; Max-Age=0"))
 }
 
 /// `Set-Cookie` for the login's state: sent only back to the callback's path, not readable by
@@ -863,7 +902,7 @@ fn oidc_cookie(oidc: &crate::oidc::Oidc, value: &str, max_age: u64) -> HeaderVal
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("sluice_oidc_state=; Max-Age=0"))
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -878,7 +917,9 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// code exchanged, the ID token verified, the person mapped to their user (made, with no role,
 /// on their first login), and a session token answered as `POST /auth/login` does.
 #[utoipa::path(get, path = "/auth/oidc/callback", tag = "access", security(()), params(OidcCallbackQuery),
-    responses((status = 200, body = TokenCreated),
+    responses((status = 200, description = "the session: as JSON; as an HTML page that sets the web pages' session cookie and \
+            refreshes to them when the login was started at `/ui/login/oidc` (the `sluice_oidc_ui` cookie)",
+            content((TokenCreated = "application/json"), (String = "text/html"))),
         (status = 400, body = ErrorBody, description = "no, unknown, spent or expired state; the provider's error; a refused code"),
         (status = 401, body = ErrorBody, description = "the ID token is not acceptable, or the user is disabled"),
         (status = 404, body = ErrorBody, description = "OIDC login is not configured"), (status = 429, body = ErrorBody),
@@ -892,18 +933,27 @@ async fn oidc_callback(
     let oidc = oidc_configured(&state)?;
     state.db.login_allowed(&addr.0).await?;
     let answer = oidc_finish(&state, &oidc, &addr, &headers, query).await;
+    let ui = cookie(&headers, OIDC_UI_COOKIE) == Some("1");
     let mut response = match answer {
+        Ok(token) if ui => crate::pages::oidc_logged_in(&state, &headers, &token),
         Ok(token) => Json(token).into_response(),
         Err((error, counts)) => {
             tracing::warn!(addr = %addr.0, status = error.status.as_u16(), reason = %error.message, "OIDC login refused");
             if counts {
                 state.db.login_failed("(oidc)", &addr.0).await?;
             }
-            error.into_response()
+            if ui {
+                crate::pages::oidc_refused(&error)
+            } else {
+                error.into_response()
+            }
         }
     };
-    // The state is spent either way: the cookie goes.
-    response.headers_mut().insert(header::SET_COOKIE, oidc_cookie(&oidc, "", 0));
+    // The state is spent either way: the cookies go.
+    response.headers_mut().append(header::SET_COOKIE, oidc_cookie(&oidc, "", 0));
+    if ui {
+        response.headers_mut().append(header::SET_COOKIE, oidc_ui_cookie(&oidc, "", 0));
+    }
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
@@ -1271,7 +1321,7 @@ async fn audit_verify(State(state): State<AppState>, Auth(principal): Auth) -> A
 /// The projects whose findings and decisions a caller reads (None: all of them). Push and
 /// organisation tokens read neither (they pull only the decisions in force,
 /// `/projects/{p}/decisions`).
-fn readable_ids(principal: &Principal) -> ApiResult<Option<Vec<i64>>> {
+pub(crate) fn readable_ids(principal: &Principal) -> ApiResult<Option<Vec<i64>>> {
     Ok(match principal {
         p if p.reads_everything() => None,
         Principal::User { project_roles, .. } => Some(project_roles.keys().copied().collect()),
@@ -1300,21 +1350,32 @@ async fn propose_decision(
     headers: HeaderMap,
     Body(new): Body<NewDecision>,
 ) -> ApiResult<Response> {
+    let created = propose(&state, &addr, &principal, &new, headers.get("idempotency-key")).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Files a proposal (the API's and the finding page's); see `propose_decision` for the key.
+pub(crate) async fn propose(
+    state: &AppState,
+    addr: &ClientAddr,
+    principal: &Principal,
+    new: &NewDecision,
+    idempotency_key: Option<&HeaderValue>,
+) -> ApiResult<DecisionView> {
     // People decide; tokens of CI do not.
-    let Principal::User { project_roles, org_role, .. } = &principal else { return Err(ApiError::forbidden()) };
+    let Principal::User { project_roles, org_role, .. } = principal else { return Err(ApiError::forbidden()) };
     let project_id = match &new.project {
-        Some(name) => Some(readable_project(&state, &principal, name).await?),
+        Some(name) => Some(readable_project(state, principal, name).await?),
         None if org_role.is_some() || !project_roles.is_empty() => None,
         None => return Err(ApiError::forbidden()),
     };
-    let mut checked = crate::decisions::check(&new, project_id.is_some())
+    let mut checked = crate::decisions::check(new, project_id.is_some())
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m))?;
-    if let Some(value) = headers.get("idempotency-key") {
+    if let Some(value) = idempotency_key {
         checked.idempotency_key =
             Some(crate::decisions::idempotency_key(value.as_bytes()).map_err(ApiError::bad_request)?);
     }
-    let created = state.db.propose_decision(&caller(&principal, &addr), project_id, &checked).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    Ok(state.db.propose_decision(&caller(principal, addr), project_id, &checked).await?)
 }
 
 /// Decisions the caller may see (their projects' and the organisation's), newest first.
@@ -1325,10 +1386,19 @@ async fn list_decisions(
     Auth(principal): Auth,
     Query(query): Query<DecisionQuery>,
 ) -> ApiResult<Json<DecisionPage>> {
+    Ok(Json(decision_page(&state, &principal, &query).await?))
+}
+
+/// A page of the decisions a caller may see (the API's list and the triage page's queue).
+pub(crate) async fn decision_page(
+    state: &AppState,
+    principal: &Principal,
+    query: &DecisionQuery,
+) -> ApiResult<DecisionPage> {
     let limit = page_limit(query.limit)?;
     let projects = match &query.project {
-        Some(name) => Some(vec![readable_project(&state, &principal, name).await?]),
-        None => readable_ids(&principal)?,
+        Some(name) => Some(vec![readable_project(state, principal, name).await?]),
+        None => readable_ids(principal)?,
     };
     if let Some(s) = &query.state {
         if !matches!(s.as_str(), "proposed" | "approved" | "rejected" | "revoked") {
@@ -1346,7 +1416,7 @@ async fn list_decisions(
         let exhausted = (rows.len() as i64) <= limit;
         for (project, view) in rows {
             before = Some(view.id);
-            if awaiting && !may_decide(&principal, project, &view) {
+            if awaiting && !may_decide(principal, project, &view) {
                 continue;
             }
             if items.len() as i64 == limit {
@@ -1359,10 +1429,10 @@ async fn list_decisions(
             break;
         }
     }
-    Ok(Json(DecisionPage { items, next }))
+    Ok(DecisionPage { items, next })
 }
 
-fn may_decide(principal: &Principal, project: Option<i64>, view: &DecisionView) -> bool {
+pub(crate) fn may_decide(principal: &Principal, project: Option<i64>, view: &DecisionView) -> bool {
     let role = match project {
         Some(p) => principal.role_on(p),
         None => principal.org_role(),
@@ -1371,7 +1441,7 @@ fn may_decide(principal: &Principal, project: Option<i64>, view: &DecisionView) 
     view.state == "proposed" && role.is_some_and(|r| r >= required) && view.proposed_by != principal.actor()
 }
 
-async fn visible_decision(state: &AppState, principal: &Principal, id: i64) -> ApiResult<DecisionDetail> {
+pub(crate) async fn visible_decision(state: &AppState, principal: &Principal, id: i64) -> ApiResult<DecisionDetail> {
     let (project, detail) =
         state.db.get_decision(id).await.map_err(|_| ApiError::not_found(format!("no decision {id} you may read")))?;
     let visible = match project {
@@ -1397,7 +1467,7 @@ async fn get_decision(
     Ok(Json(visible_decision(&state, &principal, id).await?))
 }
 
-async fn act(
+pub(crate) async fn act(
     state: &AppState,
     addr: &ClientAddr,
     principal: &Principal,

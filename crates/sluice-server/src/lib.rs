@@ -8,6 +8,7 @@
 //! - [`keys`]: secrets the server holds (its signing key), encrypted under a master key.
 //! - [`api`]: the REST API under `/api/v1`, its OpenAPI document, health and metrics.
 //! - [`oidc`]: OIDC login (authorization code with PKCE), discovery and ID token checks.
+//! - [`pages`]: the security team's web pages under `/ui` (server-rendered, no script).
 //! - [`serve`]: the process — options, first start, listening, graceful shutdown.
 //!
 //! ARCHITECTURE.md ("The server") describes the design and the decisions behind it.
@@ -21,6 +22,7 @@ pub mod ingest;
 pub mod keys;
 pub mod model;
 pub mod oidc;
+pub mod pages;
 pub mod serve;
 pub mod time;
 

@@ -329,6 +329,43 @@ fn login_through_a_real_provider() {
     assert_eq!(server.sql_i64(&format!("SELECT COUNT(*) FROM oidc_logins WHERE state_hash = '{state}'")), 0);
 }
 
+/// Started from the web pages (`/ui/login/oidc`), the callback answers the pages: the session
+/// cookie (HttpOnly, SameSite=Strict, for `/ui`) and a page that refreshes to the portfolio;
+/// a refused login is a page too. Started from the API, it still answers JSON.
+#[test]
+fn a_login_from_the_pages_lands_on_the_pages() {
+    let Some((server, provider)) = start() else { return };
+    let browser = Browser::new();
+    let start = browser.get(&format!("{}/ui/login/oidc", server.base));
+    assert_eq!(start.status, 302, "{}", start.body);
+    let marker = start.set_cookies.iter().find(|c| c.starts_with("sluice_oidc_ui=1")).expect("the pages' marker");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/api/v1/auth/oidc"] {
+        assert!(marker.contains(attribute), "{marker}");
+    }
+    let callback = browser.through_provider(start.location.expect("to the provider"), &provider.issuer, "dora");
+    let page = browser.get(&callback);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("http-equiv=\"refresh\" content=\"0; url=/ui/\""), "{}", page.body);
+    let session =
+        page.set_cookies.iter().find(|c| c.starts_with("sluice_session=sluice_ses_")).expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/ui"] {
+        assert!(session.contains(attribute), "{session}");
+    }
+    assert_eq!(browser.cookie("sluice_oidc_ui"), None, "the marker is cleared");
+    assert_eq!(browser.cookie("sluice_oidc_state"), None, "the state cookie is cleared");
+    // The cookie is a session at the pages (dora has no role yet: an empty portfolio).
+    let portfolio = browser.get(&format!("{}/ui/", server.base));
+    assert_eq!(portfolio.status, 200, "{}", portfolio.body);
+    assert!(portfolio.body.contains("dora"), "{}", portfolio.body);
+    // A replayed callback from the pages: a page saying why, not JSON.
+    let state = callback.split("state=").nth(1).and_then(|s| s.split('&').next()).expect("state").to_owned();
+    browser.set_cookie("sluice_oidc_state", Some(&state));
+    browser.set_cookie("sluice_oidc_ui", Some("1"));
+    let replay = browser.get(&callback);
+    assert_eq!(replay.status, 400);
+    assert!(replay.body.contains("<h1>Login refused</h1>") && replay.body.contains("already used"), "{}", replay.body);
+}
+
 #[test]
 fn a_login_must_come_back_to_its_browser_in_time() {
     let Some((server, provider)) = start() else { return };

@@ -574,3 +574,42 @@ impl Db {
         dispatch!(self.noise_inputs(tool))
     }
 }
+
+/// What the web pages (`crate::pages`) read beyond the API's queries.
+impl Db {
+    /// Per project: (findings first seen since `since`, findings closed since `since`).
+    pub async fn week_counts(&self, since: i64) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
+        dispatch!(self.week_counts(since))
+    }
+
+    /// Per project: its last default-branch run's id and server verdict.
+    pub async fn default_branch_verdicts(&self) -> Result<std::collections::HashMap<i64, (i64, Option<String>)>> {
+        dispatch!(self.default_branch_verdicts())
+    }
+
+    /// Open findings by (stage, rule): (stage, rule, highest severity rank, count).
+    pub async fn finding_groups(&self, project_id: i64, limit: i64) -> Result<Vec<(String, String, i64, i64)>> {
+        dispatch!(self.finding_groups(project_id, limit))
+    }
+
+    /// The decisions that cover a finding, any state, with whether each is in force.
+    pub async fn finding_decisions(&self, project_id: i64, finding: &Finding) -> Result<Vec<(DecisionView, bool)>> {
+        dispatch!(self.finding_decisions(project_id, finding))
+    }
+
+    /// Each project's latest default-branch SBOM: (project id, run id, gzip JSON).
+    pub async fn latest_sboms(&self, only: Option<&[i64]>) -> Result<Vec<(i64, i64, Vec<u8>)>> {
+        dispatch!(self.latest_sboms(only))
+    }
+
+    /// Findings of an advisory, by any of its names, in the projects `only` names.
+    #[allow(clippy::type_complexity)]
+    pub async fn impact_findings(
+        &self,
+        advisory: Option<&str>,
+        only: Option<&[i64]>,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String, i64, String, Option<String>, Option<String>)>> {
+        dispatch!(self.impact_findings(advisory, only, limit))
+    }
+}

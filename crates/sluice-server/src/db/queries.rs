@@ -481,13 +481,21 @@ pub async fn list_projects(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<
     }
     q.push(" ORDER BY name");
     let rows: Vec<(i64, String, Option<String>, String, i64)> = q.build_query_as().fetch_all(pool).await?;
-    // Open counts for all of them in one query, not one per project.
-    let counts: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT project_id, severity_rank, COUNT(*) FROM findings WHERE state = 'open' AND suppressed IS NULL \
-         GROUP BY project_id, severity_rank",
-    )
-    .fetch_all(pool)
-    .await?;
+    // Open counts for all of them in one query, not one per project; only theirs (one
+    // project's page must not count every project's findings).
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT project_id, severity_rank, COUNT(*) FROM findings WHERE state = 'open' AND suppressed IS NULL",
+    );
+    if let Some(ids) = only {
+        q.push(" AND project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    q.push(" GROUP BY project_id, severity_rank");
+    let counts: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
     let mut by_project: HashMap<i64, SeverityCounts> = HashMap::new();
     for (project, rank, n) in counts {
         let c = by_project.entry(project).or_default();
@@ -499,9 +507,26 @@ pub async fn list_projects(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<
             _ => c.info += n,
         }
     }
+    // Each project's last run, in one query (the portfolio lists thousands of projects).
+    let mut q = QueryBuilder::<DB>::new(format!(
+        "SELECT {RUN_COLUMNS} FROM runs r JOIN projects p ON p.id = r.project_id \
+         WHERE r.id IN (SELECT MAX(id) FROM runs"
+    ));
+    if let Some(ids) = only {
+        q.push(" WHERE project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    q.push(" GROUP BY project_id)");
+    let last_runs: Vec<RunRow> = q.build_query_as().fetch_all(pool).await?;
+    let mut last_by_project: HashMap<i64, RunSummary> =
+        last_runs.into_iter().map(|row| (row.project_id, run_summary(row))).collect();
     let mut out = Vec::with_capacity(rows.len());
     for (id, name, default_branch, profile, created_at) in rows {
-        let last = runs_where(pool, "r.project_id = $1", id, None, 1).await?.into_iter().next();
+        let last = last_by_project.remove(&id);
         out.push(Project {
             open: by_project.remove(&id).unwrap_or_default(),
             name,
@@ -1973,4 +1998,164 @@ pub async fn noise_inputs(
     let mut covered: Vec<Covered> = covered.into_values().collect();
     covered.sort();
     Ok((totals, covered))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The web pages (`crate::pages`): what they show beyond what the API answers.
+
+/// Per project: findings first seen since `since`, findings closed since `since`.
+pub async fn week_counts(pool: &Pool<DB>, since: i64) -> Result<HashMap<i64, (i64, i64)>> {
+    let new: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT project_id, COUNT(*) FROM findings WHERE first_seen_at >= $1 GROUP BY project_id")
+            .bind(since)
+            .fetch_all(pool)
+            .await?;
+    let fixed: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT project_id, COUNT(*) FROM findings WHERE closed_at >= $1 AND state = 'not_detected' GROUP BY project_id",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    let mut out: HashMap<i64, (i64, i64)> = HashMap::new();
+    for (p, n) in new {
+        out.entry(p).or_default().0 = n;
+    }
+    for (p, n) in fixed {
+        out.entry(p).or_default().1 = n;
+    }
+    Ok(out)
+}
+
+/// Per project: its last default-branch run (id, server verdict).
+pub async fn default_branch_verdicts(pool: &Pool<DB>) -> Result<HashMap<i64, (i64, Option<String>)>> {
+    let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT r.project_id, r.id, r.verdict FROM runs r WHERE r.id IN \
+         (SELECT MAX(id) FROM runs WHERE on_default = 1 GROUP BY project_id)",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(p, id, v)| (p, (id, v))).collect())
+}
+
+/// A project's open findings by (stage, rule): highest severity rank, how many; most severe
+/// and most numerous first, at most `limit` groups.
+pub async fn finding_groups(pool: &Pool<DB>, project_id: i64, limit: i64) -> Result<Vec<(String, String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT stage, rule_id, MAX(severity_rank) AS top, COUNT(*) AS n FROM findings \
+         WHERE project_id = $1 AND state = 'open' GROUP BY stage, rule_id ORDER BY top DESC, n DESC, stage, rule_id LIMIT $2",
+    )
+    .bind(project_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Every decision (any state) of a finding's project or the organisation that covers the
+/// finding, as `sluice run` would match it (fingerprint; rule and path glob; advisory, by any
+/// alias, and package), newest first, with whether it is in force (approved, not expired).
+pub async fn finding_decisions(pool: &Pool<DB>, project_id: i64, finding: &Finding) -> Result<Vec<(DecisionView, bool)>> {
+    use crate::evidence::{package_matches, path_glob};
+    let (package, purl): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT package, purl FROM findings WHERE project_id = $1 AND fingerprint = $2")
+            .bind(project_id)
+            .bind(&finding.fingerprint)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or((None, None));
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM decisions d LEFT JOIN projects p ON p.id = d.project_id \
+         WHERE (d.project_id = $1 OR d.project_id IS NULL) \
+         AND ((d.scope = 'finding' AND d.fingerprint = $2) OR (d.scope = 'rule' AND d.rule_id = $3) OR d.scope = 'advisory') \
+         ORDER BY d.id DESC LIMIT 1000"
+    );
+    let rows: Vec<DecisionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(project_id)
+        .bind(&finding.fingerprint)
+        .bind(&finding.rule_id)
+        .fetch_all(pool)
+        .await?;
+    let views: Vec<DecisionView> = rows.into_iter().map(|r| decision_view(r).1).collect();
+    let advisories: Vec<String> = views.iter().filter(|d| d.scope == "advisory").filter_map(|d| d.advisory.clone()).collect();
+    let aliases = if advisories.is_empty() { None } else { Some(advisory_names(pool, &advisories).await?.1) };
+    let today = crate::decisions::day(now_ms());
+    let mut out = Vec::new();
+    for d in views {
+        if d.stage.as_deref().is_some_and(|s| s != finding.stage) {
+            continue;
+        }
+        let covers = match d.scope.as_str() {
+            "finding" => true,
+            "rule" => match d.path.as_deref() {
+                None | Some("**") => true,
+                Some(g) => path_glob(g).is_some_and(|m| finding.path.as_deref().is_some_and(|p| m.is_match(p))),
+            },
+            _ => {
+                let named = d.advisory.as_deref().unwrap_or_default();
+                let names = aliases.as_ref().map(|a| a.of(named)).unwrap_or_default();
+                (named == finding.rule_id || names.contains(&finding.rule_id))
+                    && d.package.as_deref().is_some_and(|w| package_matches(w, package.as_deref(), purl.as_deref()))
+            }
+        };
+        if covers {
+            let in_force = d.state == "approved" && d.expires.as_deref().is_none_or(|e| e > today.as_str());
+            out.push((d, in_force));
+        }
+    }
+    Ok(out)
+}
+
+/// The SBOM of each project's last default-branch run that carried one (gzip JSON), for the
+/// projects `only` names (None: all): (project id, run id, body).
+pub async fn latest_sboms(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<(i64, i64, Vec<u8>)>> {
+    if only.is_some_and(<[i64]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT r.project_id, d.run_id, d.body FROM run_documents d JOIN runs r ON r.id = d.run_id \
+         WHERE d.kind = 'sbom' AND d.run_id IN (SELECT MAX(r2.id) FROM runs r2 JOIN run_documents d2 \
+         ON d2.run_id = r2.id AND d2.kind = 'sbom' WHERE r2.on_default = 1",
+    );
+    if let Some(ids) = only {
+        q.push(" AND r2.project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    q.push(" GROUP BY r2.project_id) ORDER BY r.project_id");
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+/// Findings of an advisory (by any of its names) or in a package, in the projects `only`
+/// names: (project id, fingerprint, rule, severity rank, state, package, purl), at most `limit`.
+pub async fn impact_findings(
+    pool: &Pool<DB>,
+    advisory: Option<&str>,
+    only: Option<&[i64]>,
+    limit: i64,
+) -> Result<Vec<(i64, String, String, i64, String, Option<String>, Option<String>)>> {
+    if only.is_some_and(<[i64]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let Some(advisory) = advisory else { return Ok(Vec::new()) };
+    let (names, _) = advisory_names(pool, &[advisory.to_owned()]).await?;
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT project_id, fingerprint, rule_id, severity_rank, state, package, purl FROM findings WHERE rule_id IN (",
+    );
+    let mut sep = q.separated(", ");
+    for n in names.iter().take(CHUNK / 2) {
+        sep.push_bind(n.clone());
+    }
+    q.push(")");
+    if let Some(ids) = only {
+        q.push(" AND project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids.iter().take(CHUNK) {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    q.push(" ORDER BY project_id, severity_rank DESC, id LIMIT ").push_bind(limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
 }
