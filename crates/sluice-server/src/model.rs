@@ -375,8 +375,8 @@ pub struct AuditVerification {
     pub broken_at: Option<i64>,
 }
 
-/// A triage decision proposed on the server.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+/// A triage decision proposed on the server (`sluice triage propose` sends it).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDecision {
     /// The project it applies to; none: every project of the organisation (needs the

@@ -22,6 +22,7 @@ use sluice_pipeline::{safe_fs, Config};
 use sluice_policy::attest;
 use sluice_report::escape::terminal;
 use sluice_sarif::sarif::Sarif;
+use sluice_server::model::NewDecision;
 use sluice_triage::{Date, Decisions, ServerDecision, ServerOptions, WireDecisionSet};
 
 /// The cache of the last decision set, relative to the repository root.
@@ -478,60 +479,58 @@ pub fn propose(args: ProposeArgs) -> Result<u8> {
     let base = api_base(&server)?;
     let token = token().with_context(|| format!("no token: set {TOKEN_VAR} to your personal token of the server"))?;
     let project = project_name(&root, &config);
-    let status = args.status.replace('-', "_");
-    let mut body = serde_json::json!({
-        "project": if args.organisation { serde_json::Value::Null } else { project.clone().into() },
-        "status": status,
-        "reason": args.reason,
-    });
-    let scope = match (&args.fingerprint, &args.rule, &args.advisory) {
+    let selected = |scope: &str| NewDecision {
+        project: (!args.organisation).then(|| project.clone()),
+        scope: scope.to_owned(),
+        fingerprint: None,
+        rule: None,
+        path: None,
+        advisory: None,
+        package: None,
+        stage: None,
+        status: args.status.replace('-', "_"),
+        reason: args.reason.clone(),
+        expires: args.expires.clone(),
+        vex_justification: args.vex_justification.clone(),
+        set_severity: args.set_severity.as_ref().map(|s| s.to_ascii_lowercase()),
+    };
+    let (scope, body) = match (&args.fingerprint, &args.rule, &args.advisory) {
         (Some(fp), _, _) => {
             let fp = fp.trim();
             if !sluice_triage::is_fingerprint(fp) {
                 bail!("`{fp}` is not a sluice/v1 fingerprint (32 hex digits, a colon, a number, as in partialFingerprints[\"sluice/v1\"])");
             }
-            body["fingerprint"] = fp.into();
-            "finding"
+            ("finding", NewDecision { fingerprint: Some(fp.to_owned()), ..selected("finding") })
         }
         (None, Some(rule), _) => {
-            body["rule"] = rule.clone().into();
-            if let Some(p) = &args.path {
-                body["path"] = p.clone().into();
-            }
-            "rule"
+            ("rule", NewDecision { rule: Some(rule.clone()), path: args.path.clone(), ..selected("rule") })
         }
-        (None, None, Some(advisory)) => {
-            body["advisory"] = advisory.clone().into();
-            body["package"] = args.package.clone().unwrap_or_default().into();
-            "advisory"
-        }
+        (None, None, Some(advisory)) => (
+            "advisory",
+            NewDecision {
+                advisory: Some(advisory.clone()),
+                package: Some(args.package.clone().unwrap_or_default()),
+                ..selected("advisory")
+            },
+        ),
         (None, None, None) => {
             bail!("say what the decision covers: a FINGERPRINT, --rule, or --advisory with --package")
         }
     };
-    body["scope"] = scope.into();
-    if let Some(e) = &args.expires {
-        body["expires"] = e.clone().into();
-    }
-    if let Some(j) = &args.vex_justification {
-        body["vex_justification"] = j.clone().into();
-    }
-    if let Some(s) = &args.set_severity {
-        body["set_severity"] = s.to_ascii_lowercase().into();
-    }
+    let status = body.status.clone();
+    let body = serde_json::to_string(&body)?;
     // One key for this proposal, the same on every retry: the server stores it once even when
     // an answer was lost and the request is sent again.
     let key = {
         use sha2::{Digest, Sha256};
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
         let digest = Sha256::new()
-            .chain_update(body.to_string())
+            .chain_update(&body)
             .chain_update(nanos.to_be_bytes())
             .chain_update(std::process::id().to_be_bytes())
             .finalize();
         format!("sluice-propose-{}", hex::encode(&digest[..16]))
     };
-    let body = body.to_string();
     let mut attempt = 0;
     let mut response = loop {
         attempt += 1;

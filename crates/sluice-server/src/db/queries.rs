@@ -687,6 +687,7 @@ pub async fn ingest(
     };
     // One push per project at a time; what the push before this one left is read after it.
     lock_project(&mut tx, project_id).await?;
+    plan_with_values(&mut tx).await?;
     let mut default_branch: Option<String> =
         sqlx::query_scalar("SELECT default_branch FROM projects WHERE id = $1").bind(project_id).fetch_one(&mut *tx).await?;
     if let Some(done) = existing_run(&mut *tx, project_id, &push.project, &push.run_id).await? {
