@@ -113,7 +113,7 @@ mod sqlite {
     }
 
     /// SQLite plans every statement with its values.
-    async fn plan_with_values(_tx: &mut Transaction<'static, DB>) -> sqlx::Result<()> {
+    async fn plan_with_values(_tx: &mut Transaction<'static, DB>, _on: bool) -> sqlx::Result<()> {
         Ok(())
     }
 
@@ -147,12 +147,18 @@ mod postgres {
             .map(|_| ())
     }
 
-    /// A push's statements are planned with their values, not with a generic plan: after five
-    /// runs of a prepared `fingerprint IN ($2, …, $1001)` PostgreSQL switched to a generic plan
-    /// that compares each row with the thousand parameters one by one (270 ms a statement,
-    /// 2.7 s a 10,000-finding re-push; with the values, the list is hashed: a few ms).
-    async fn plan_with_values(tx: &mut Transaction<'static, DB>) -> sqlx::Result<()> {
-        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut **tx).await.map(|_| ())
+    /// A push's fingerprint lookups are planned with their values (`on`), then planning goes
+    /// back to PostgreSQL's choice: after five runs of a prepared `fingerprint IN ($2, …,
+    /// $1001)` PostgreSQL switched to a generic plan that compares each row with the thousand
+    /// parameters one by one (270 ms a statement, 2.7 s a 10,000-finding re-push); with the
+    /// values the list is hashed. Not for the whole push: planning every 1,000-row insert
+    /// afresh costs more than it saves.
+    async fn plan_with_values(tx: &mut Transaction<'static, DB>, on: bool) -> sqlx::Result<()> {
+        let mode = if on { "force_custom_plan" } else { "auto" };
+        sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL plan_cache_mode = {mode}")))
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
     }
 
     include!("queries.rs");

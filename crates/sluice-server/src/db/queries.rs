@@ -687,7 +687,6 @@ pub async fn ingest(
     };
     // One push per project at a time; what the push before this one left is read after it.
     lock_project(&mut tx, project_id).await?;
-    plan_with_values(&mut tx).await?;
     let mut default_branch: Option<String> =
         sqlx::query_scalar("SELECT default_branch FROM projects WHERE id = $1").bind(project_id).fetch_one(&mut *tx).await?;
     if let Some(done) = existing_run(&mut *tx, project_id, &push.project, &push.run_id).await? {
@@ -728,6 +727,7 @@ pub async fn ingest(
     // What the project knows of these fingerprints: one query, not one per finding.
     let mut known: HashMap<String, (i64, String)> = HashMap::new();
     if on_default {
+        plan_with_values(&mut tx, true).await?;
         for chunk in push.findings.chunks(CHUNK) {
             let mut q = QueryBuilder::<DB>::new("SELECT fingerprint, id, state FROM findings WHERE project_id = ");
             q.push_bind(project_id);
@@ -740,6 +740,7 @@ pub async fn ingest(
             let rows: Vec<(String, i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
             known.extend(rows.into_iter().map(|(fp, id, state)| (fp, (id, state))));
         }
+        plan_with_values(&mut tx, false).await?;
     }
 
     let mut new = 0i64;
@@ -839,6 +840,7 @@ pub async fn ingest(
         // A branch or merge-request run changes no finding: what it brings is counted
         // against what is open on the default branch.
         let mut open_known = 0i64;
+        plan_with_values(&mut tx, true).await?;
         for chunk in push.findings.chunks(CHUNK) {
             let mut q = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM findings WHERE state = 'open' AND project_id = ");
             q.push_bind(project_id);
@@ -851,6 +853,7 @@ pub async fn ingest(
             let n: i64 = q.build_query_scalar().fetch_one(&mut *tx).await?;
             open_known += n;
         }
+        plan_with_values(&mut tx, false).await?;
         new = push.findings.len() as i64 - open_known;
     }
     let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings WHERE project_id = $1 AND state = 'open'")
