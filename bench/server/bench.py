@@ -438,6 +438,11 @@ def main():
             phase_load(server, org["token"], args.projects, args.findings, args.loaders, result)
             print(json.dumps(result["load"]), file=sys.stderr)
         if "query" in phases:
+            if "load" in phases and args.backend == "postgres":
+                # The server refreshes PostgreSQL's statistics once a minute (autovacuum may be
+                # off): measure the steady state, after it has analysed what the load wrote,
+                # not an ANALYZE of a million rows running beside the clients.
+                time.sleep(65)
             quiet = Quiet(args.pause)
             phase_query(server, admin, args.projects, args.clients, args.duration, work, result)
             quiet.done()
