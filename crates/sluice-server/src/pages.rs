@@ -683,7 +683,8 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
     let only = api::readable_ids(&s.principal)?;
     let projects = state.db.list_projects(only.as_deref()).await?;
     let ids: HashMap<String, i64> = state.db.project_names().await?.into_iter().map(|(id, name)| (name, id)).collect();
-    let week = state.db.week_counts(crate::time::now_ms() - 7 * 24 * 3600 * 1000).await?;
+    // This week: today and the six UTC days before it.
+    let week = state.db.week_counts(crate::time::now_ms().div_euclid(crate::time::DAY_MS) - 6).await?;
     let verdicts = state.db.default_branch_verdicts().await?;
     let filter = query.get("q").map(str::to_lowercase);
     let min_rank = query.get("severity").map_or(0, crate::db::severity_rank);

@@ -1,5 +1,8 @@
 //! Times: stored as Unix milliseconds on both backends, shown as RFC 3339.
 
+/// A day, in milliseconds; stored days are Unix milliseconds divided by it (UTC days).
+pub const DAY_MS: i64 = 86_400_000;
+
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()

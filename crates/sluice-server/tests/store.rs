@@ -65,6 +65,37 @@ fn finding(server: &Server, project: &str, fingerprint: &str) -> Value {
     server.get(&format!("/api/v1/projects/{project}/findings/{fingerprint}"), Some(&server.admin)).expect(200).json()
 }
 
+/// The counts the server keeps per project at each push (open findings by severity, the last
+/// runs, the week's new and closed findings) equal what its findings and runs say when counted.
+fn assert_kept_counts(server: &Server, project: &str, what: &str) {
+    let id = server.sql_i64(&format!("SELECT id FROM projects WHERE name = '{project}'"));
+    let shown = server.get(&format!("/api/v1/projects/{project}"), Some(&server.admin)).expect(200).json();
+    let open = |rank: &str| {
+        server.sql_i64(&format!(
+            "SELECT COUNT(*) FROM findings WHERE project_id = {id} AND state = 'open' AND suppressed IS NULL AND {rank}"
+        ))
+    };
+    let counted = json!({
+        "critical": open("severity_rank = 4"), "high": open("severity_rank = 3"), "medium": open("severity_rank = 2"),
+        "low": open("severity_rank = 1"), "info": open("severity_rank < 1"),
+    });
+    assert_eq!(shown["open"], counted, "{what}: {shown}");
+    let last = server.sql_i64(&format!("SELECT COALESCE(MAX(id), 0) FROM runs WHERE project_id = {id}"));
+    assert_eq!(shown["last_run"]["id"].as_i64().unwrap_or(0), last, "{what}: {shown}");
+    let kept_default = server.sql_i64(&format!("SELECT COALESCE(last_default_run_id, 0) FROM projects WHERE id = {id}"));
+    let default = server.sql_i64(&format!("SELECT COALESCE(MAX(id), 0) FROM runs WHERE project_id = {id} AND on_default = 1"));
+    assert_eq!(kept_default, default, "{what}: last default-branch run");
+    // Every finding is new once; what was closed is what the default-branch runs closed.
+    let days = |column: &str| {
+        server.sql_i64(&format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) FROM project_days WHERE project_id = {id}"))
+    };
+    assert_eq!(days("new_findings"), server.sql_i64(&format!("SELECT COUNT(*) FROM findings WHERE project_id = {id}")), "{what}");
+    let closed = server.sql_i64(&format!(
+        "SELECT CAST(COALESCE(SUM(closed_findings), 0) AS BIGINT) FROM runs WHERE project_id = {id} AND on_default = 1"
+    ));
+    assert_eq!(days("closed_findings"), closed, "{what}");
+}
+
 fn push_response(resp: &Value) -> (i64, i64, i64, i64, i64) {
     let n = |k: &str| resp[k].as_i64().unwrap_or_else(|| panic!("{k} in {resp}"));
     (n("results"), n("new"), n("closed"), n("reintroduced"), n("open"))
@@ -100,6 +131,7 @@ fn push_is_stored_and_counted(backend: Backend) {
     assert_eq!(project["open"], json!({"critical": 1, "high": 1, "medium": 1, "low": 1, "info": 1}), "{project}");
     assert_eq!(project["default_branch"], json!("main"));
     assert_eq!(project["last_run"]["id"], json!(run));
+    assert_kept_counts(&server, "alpha", "first push");
 
     let runs = server.get("/api/v1/projects/alpha/runs", Some(&server.admin)).expect(200).json();
     assert_eq!(runs["items"].as_array().map(Vec::len), Some(1), "{runs}");
@@ -213,6 +245,7 @@ fn finding_lifecycle(backend: Backend) {
         )
         .expect(201)
         .json();
+    assert_kept_counts(&server, "alpha", "push one");
     assert_eq!(push_response(&one), (3, 3, 0, 0, 3), "{one}");
     // 2: the same again: still open, nothing new.
     let two = server
@@ -222,6 +255,7 @@ fn finding_lifecycle(backend: Backend) {
         )
         .expect(201)
         .json();
+    assert_kept_counts(&server, "alpha", "push two");
     assert_eq!(push_response(&two), (3, 0, 0, 0, 3), "{two}");
     assert_eq!(state("fp-b"), "open");
     // 3: the secrets stage no longer reports B: not detected.
@@ -229,6 +263,7 @@ fn finding_lifecycle(backend: Backend) {
         .push(&push, &push_body("alpha", "r3", &[stage("secrets", vec![a.clone()]), stage("sast", vec![c.clone()])]))
         .expect(201)
         .json();
+    assert_kept_counts(&server, "alpha", "push three");
     assert_eq!(push_response(&three), (2, 0, 1, 0, 2), "{three}");
     let b_closed = finding(&server, "alpha", "fp-b");
     assert_eq!(b_closed["finding"]["state"], json!("not_detected"), "{b_closed}");
@@ -240,6 +275,7 @@ fn finding_lifecycle(backend: Backend) {
         .push(&push, &push_body("alpha", "r4", &[stage("secrets", vec![a.clone(), b.clone()])]))
         .expect(201)
         .json();
+    assert_kept_counts(&server, "alpha", "push four");
     assert_eq!(push_response(&four), (2, 0, 0, 1, 3), "{four}");
     let b_back = finding(&server, "alpha", "fp-b");
     assert_eq!(b_back["finding"]["state"], json!("open"), "{b_back}");
@@ -251,11 +287,20 @@ fn finding_lifecycle(backend: Backend) {
         .push(&push, &push_body("alpha", "r5", &[stage("secrets", vec![a.clone(), b.clone()]), stage("sast", vec![])]))
         .expect(201)
         .json();
+    assert_kept_counts(&server, "alpha", "push five");
     assert_eq!(push_response(&five), (2, 0, 1, 0, 2), "{five}");
     assert_eq!(state("fp-c"), "not_detected");
     // B was seen in runs 1, 2, 4 and 5, newest first.
     let runs: Vec<i64> = [&one, &two, &four, &five].iter().map(|v| v["run"].as_i64().expect("run")).collect();
     assert_eq!(seen_in(&server, "fp-b"), [runs[3], runs[2], runs[1], runs[0]]);
+    // 6: A arrives suppressed (a decision the repository made): no longer counted as open.
+    let mut six = push_body("alpha", "r6", &[stage("secrets", vec![a.clone(), b.clone()]), stage("sast", vec![])]);
+    six["sarif"]["runs"][0]["results"][0]["suppressions"] =
+        json!([{"kind": "external", "status": "accepted", "justification": "test key"}]);
+    server.push(&push, &six).expect(201);
+    let kept = server.get("/api/v1/projects/alpha", Some(&server.admin)).expect(200).json();
+    assert_eq!(kept["open"]["high"], json!(1), "{kept}");
+    assert_kept_counts(&server, "alpha", "push six");
 }
 
 fn seen_in(server: &Server, fp: &str) -> Vec<i64> {
@@ -312,6 +357,7 @@ fn runs_that_close_nothing(backend: Backend) {
         assert_eq!(server.sql_i64("SELECT COUNT(*) FROM findings"), 2, "{what}: a finding was stored");
         let b_seen = seen_in(&server, "fp-b");
         assert_eq!(b_seen.len(), 1, "{what}: fp-b seen in {b_seen:?}");
+        assert_kept_counts(&server, "alpha", what);
     }
     // The merge-request run counts what it brings against the default branch, storing nothing.
     let mr_again = server.push(&push, &cases[3].1).expect(200).json();
@@ -337,6 +383,7 @@ fn runs_that_close_nothing(backend: Backend) {
     assert_eq!(mixed["closed"], json!(1), "{mixed}");
     let open = fingerprints(&server.all_pages("/api/v1/findings?project=alpha", &server.admin));
     assert_eq!(open, ["fp-a", "fp-c"]);
+    assert_kept_counts(&server, "alpha", "mixed");
 }
 
 /// The finding list: every filter, alone and together, and its pages, against the set the

@@ -596,9 +596,9 @@ impl Db {
 
 /// What the web pages (`crate::pages`) read beyond the API's queries.
 impl Db {
-    /// Per project: (findings first seen since `since`, findings closed since `since`).
-    pub async fn week_counts(&self, since: i64) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
-        dispatch!(self.week_counts(since))
+    /// Per project: (findings first seen, findings closed) on the UTC days from `since_day` on.
+    pub async fn week_counts(&self, since_day: i64) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
+        dispatch!(self.week_counts(since_day))
     }
 
     /// Per project: its last default-branch run's id and server verdict.

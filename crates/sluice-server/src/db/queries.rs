@@ -13,7 +13,7 @@ use super::{
 use crate::auth::{self, Principal, Scope, TokenKind};
 use crate::ingest::Prepared;
 use crate::model::*;
-use crate::time::{now_ms, rfc3339};
+use crate::time::{now_ms, rfc3339, DAY_MS};
 
 type Tx = Transaction<'static, DB>;
 
@@ -467,7 +467,12 @@ pub async fn get_project(pool: &Pool<DB>, id: i64) -> Result<Project> {
 }
 
 pub async fn list_projects(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<Project>> {
-    let mut q = QueryBuilder::<DB>::new("SELECT id, name, default_branch, profile, created_at FROM projects");
+    // The open counts are kept on the project by each push (migration 0010), not counted here:
+    // a portfolio of thousands of projects is one read of `projects`.
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT id, name, default_branch, profile, created_at, open_critical, open_high, open_medium, open_low, \
+         open_info, last_run_id FROM projects",
+    );
     if let Some(ids) = only {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -480,60 +485,32 @@ pub async fn list_projects(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<
         q.push(")");
     }
     q.push(" ORDER BY name");
-    let rows: Vec<(i64, String, Option<String>, String, i64)> = q.build_query_as().fetch_all(pool).await?;
-    // Open counts for all of them in one query, not one per project; only theirs (one
-    // project's page must not count every project's findings).
-    let mut q = QueryBuilder::<DB>::new(
-        "SELECT project_id, severity_rank, COUNT(*) FROM findings WHERE state = 'open' AND suppressed IS NULL",
-    );
-    if let Some(ids) = only {
-        q.push(" AND project_id IN (");
+    type ProjectRow = (i64, String, Option<String>, String, i64, i64, i64, i64, i64, i64, Option<i64>);
+    let rows: Vec<ProjectRow> = q.build_query_as().fetch_all(pool).await?;
+    // Each project's last run, by primary key.
+    let last_ids: Vec<i64> = rows.iter().filter_map(|r| r.10).collect();
+    let mut last_by_project: HashMap<i64, RunSummary> = HashMap::new();
+    for chunk in last_ids.chunks(CHUNK) {
+        let mut q = QueryBuilder::<DB>::new(format!(
+            "SELECT {RUN_COLUMNS} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id IN ("
+        ));
         let mut sep = q.separated(", ");
-        for id in ids {
+        for id in chunk {
             sep.push_bind(*id);
         }
         q.push(")");
+        let last_runs: Vec<RunRow> = q.build_query_as().fetch_all(pool).await?;
+        last_by_project.extend(last_runs.into_iter().map(|row| (row.project_id, run_summary(row))));
     }
-    q.push(" GROUP BY project_id, severity_rank");
-    let counts: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
-    let mut by_project: HashMap<i64, SeverityCounts> = HashMap::new();
-    for (project, rank, n) in counts {
-        let c = by_project.entry(project).or_default();
-        match rank {
-            4 => c.critical = n,
-            3 => c.high = n,
-            2 => c.medium = n,
-            1 => c.low = n,
-            _ => c.info += n,
-        }
-    }
-    // Each project's last run, in one query (the portfolio lists thousands of projects).
-    let mut q = QueryBuilder::<DB>::new(format!(
-        "SELECT {RUN_COLUMNS} FROM runs r JOIN projects p ON p.id = r.project_id \
-         WHERE r.id IN (SELECT MAX(id) FROM runs"
-    ));
-    if let Some(ids) = only {
-        q.push(" WHERE project_id IN (");
-        let mut sep = q.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
-        q.push(")");
-    }
-    q.push(" GROUP BY project_id)");
-    let last_runs: Vec<RunRow> = q.build_query_as().fetch_all(pool).await?;
-    let mut last_by_project: HashMap<i64, RunSummary> =
-        last_runs.into_iter().map(|row| (row.project_id, run_summary(row))).collect();
     let mut out = Vec::with_capacity(rows.len());
-    for (id, name, default_branch, profile, created_at) in rows {
-        let last = last_by_project.remove(&id);
+    for (id, name, default_branch, profile, created_at, critical, high, medium, low, info, _) in rows {
         out.push(Project {
-            open: by_project.remove(&id).unwrap_or_default(),
+            open: SeverityCounts { critical, high, medium, low, info },
             name,
             default_branch,
             profile,
             created_at: rfc3339(created_at),
-            last_run: last,
+            last_run: last_by_project.remove(&id),
         });
     }
     Ok(out)
@@ -876,6 +853,45 @@ pub async fn ingest(
     .bind(run_id)
     .execute(&mut *tx)
     .await?;
+
+    // What the portfolio shows, kept where it changes (migration 0010): the project's open
+    // counts and last runs, and the day's new and closed findings.
+    if on_default {
+        let counts: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT severity_rank, COUNT(*) FROM findings WHERE project_id = $1 AND state = 'open' AND suppressed IS NULL \
+             GROUP BY severity_rank",
+        )
+        .bind(project_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let by_rank = |wanted: i64| counts.iter().filter(|(rank, _)| (*rank).clamp(0, 4) == wanted).map(|(_, n)| n).sum::<i64>();
+        sqlx::query(
+            "UPDATE projects SET open_critical = $1, open_high = $2, open_medium = $3, open_low = $4, open_info = $5, \
+             last_run_id = $6, last_default_run_id = $6 WHERE id = $7",
+        )
+        .bind(by_rank(4))
+        .bind(by_rank(3))
+        .bind(by_rank(2))
+        .bind(by_rank(1))
+        .bind(by_rank(0))
+        .bind(run_id)
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO project_days (project_id, day, new_findings, closed_findings) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (project_id, day) DO UPDATE SET new_findings = project_days.new_findings + excluded.new_findings, \
+             closed_findings = project_days.closed_findings + excluded.closed_findings",
+        )
+        .bind(project_id)
+        .bind(now.div_euclid(DAY_MS))
+        .bind(new)
+        .bind(closed)
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        sqlx::query("UPDATE projects SET last_run_id = $1 WHERE id = $2").bind(run_id).bind(project_id).execute(&mut *tx).await?;
+    }
 
     let documents = [("sarif", Some(&push.sarif)), ("sbom", push.sbom.as_ref()), ("attestation", push.attestation.as_ref())];
     for (kind, body) in documents {
@@ -2007,34 +2023,23 @@ pub async fn noise_inputs(
 // ---------------------------------------------------------------------------------------------
 // The web pages (`crate::pages`): what they show beyond what the API answers.
 
-/// Per project: findings first seen since `since`, findings closed since `since`.
-pub async fn week_counts(pool: &Pool<DB>, since: i64) -> Result<HashMap<i64, (i64, i64)>> {
-    let new: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT project_id, COUNT(*) FROM findings WHERE first_seen_at >= $1 GROUP BY project_id")
-            .bind(since)
-            .fetch_all(pool)
-            .await?;
-    let fixed: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT project_id, COUNT(*) FROM findings WHERE closed_at >= $1 AND state = 'not_detected' GROUP BY project_id",
+/// Per project: findings its default-branch runs saw for the first time, and findings they
+/// closed, on the UTC days from `since_day` (days since the epoch) on.
+pub async fn week_counts(pool: &Pool<DB>, since_day: i64) -> Result<HashMap<i64, (i64, i64)>> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT project_id, CAST(SUM(new_findings) AS BIGINT), CAST(SUM(closed_findings) AS BIGINT) FROM project_days \
+         WHERE day >= $1 GROUP BY project_id",
     )
-    .bind(since)
+    .bind(since_day)
     .fetch_all(pool)
     .await?;
-    let mut out: HashMap<i64, (i64, i64)> = HashMap::new();
-    for (p, n) in new {
-        out.entry(p).or_default().0 = n;
-    }
-    for (p, n) in fixed {
-        out.entry(p).or_default().1 = n;
-    }
-    Ok(out)
+    Ok(rows.into_iter().map(|(p, new, fixed)| (p, (new, fixed))).collect())
 }
 
 /// Per project: its last default-branch run (id, server verdict).
 pub async fn default_branch_verdicts(pool: &Pool<DB>) -> Result<HashMap<i64, (i64, Option<String>)>> {
     let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
-        "SELECT r.project_id, r.id, r.verdict FROM runs r WHERE r.id IN \
-         (SELECT MAX(id) FROM runs WHERE on_default = 1 GROUP BY project_id)",
+        "SELECT p.id, r.id, r.verdict FROM projects p JOIN runs r ON r.id = p.last_default_run_id",
     )
     .fetch_all(pool)
     .await?;
