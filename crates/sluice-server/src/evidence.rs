@@ -46,6 +46,86 @@ pub fn path_glob(pattern: &str) -> Option<globset::GlobMatcher> {
 }
 
 /// `pkg:npm/lodash@4.17.20?x=y` → `pkg:npm/lodash`.
+/// A package an SBOM lists, with the keys impact search looks it up by (lowercased: the
+/// comparison is ASCII case-insensitive, as [`package_matches`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    pub name: String,
+    pub version: Option<String>,
+    pub purl: Option<String>,
+}
+
+impl Component {
+    /// (name, purl without version, the purl's last path segment), lowercased.
+    pub fn keys(&self) -> (String, Option<String>, Option<String>) {
+        let purl = self.purl.as_deref().map(|p| purl_base(p).to_ascii_lowercase());
+        let purl_name = purl.as_deref().and_then(|p| p.rsplit('/').next()).map(str::to_owned);
+        (self.name.to_ascii_lowercase(), purl, purl_name)
+    }
+}
+
+/// How impact search finds `wanted` among [`Component::keys`]: by purl (without version) when
+/// it is one, else by name or the purl's last segment — what [`package_matches`] accepts.
+pub enum ComponentKey {
+    Purl(String),
+    Name(String),
+}
+
+impl ComponentKey {
+    pub fn new(wanted: &str) -> ComponentKey {
+        if wanted.starts_with("pkg:") {
+            ComponentKey::Purl(purl_base(wanted).to_ascii_lowercase())
+        } else {
+            ComponentKey::Name(wanted.to_ascii_lowercase())
+        }
+    }
+}
+
+/// Components an SBOM more than this lists are not indexed past it (a bound, not a real size).
+pub const MAX_COMPONENTS: usize = 100_000;
+
+/// The packages of a CycloneDX (`components`, nested) or SPDX (`packages`) JSON SBOM.
+pub fn sbom_components(doc: &serde_json::Value) -> Vec<Component> {
+    fn text(v: &serde_json::Value, key: &str) -> Option<String> {
+        v.get(key).and_then(serde_json::Value::as_str).map(str::to_owned)
+    }
+    fn walk(list: &serde_json::Value, out: &mut Vec<Component>, depth: usize) {
+        let Some(items) = list.as_array() else { return };
+        for c in items {
+            if out.len() >= MAX_COMPONENTS {
+                return;
+            }
+            if let Some(name) = text(c, "name") {
+                out.push(Component { name, version: text(c, "version"), purl: text(c, "purl") });
+            }
+            if depth < 16 {
+                if let Some(nested) = c.get("components") {
+                    walk(nested, out, depth + 1);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(components) = doc.get("components") {
+        walk(components, &mut out, 0);
+    }
+    if let Some(packages) = doc.get("packages").and_then(serde_json::Value::as_array) {
+        for p in packages {
+            if out.len() >= MAX_COMPONENTS {
+                break;
+            }
+            let Some(name) = text(p, "name") else { continue };
+            let purl = p.get("externalRefs").and_then(serde_json::Value::as_array).and_then(|refs| {
+                refs.iter()
+                    .find(|r| text(r, "referenceType").as_deref() == Some("purl"))
+                    .and_then(|r| text(r, "referenceLocator"))
+            });
+            out.push(Component { name, version: text(p, "versionInfo"), purl });
+        }
+    }
+    out
+}
+
 fn purl_base(purl: &str) -> &str {
     let core = purl.split(['?', '#']).next().unwrap_or(purl);
     match core.rfind('@') {

@@ -94,6 +94,9 @@ pub struct Prepared {
     /// The redacted log, as JSON.
     pub sarif: Vec<u8>,
     pub sbom: Option<Vec<u8>>,
+    /// The SBOM's packages, for impact search (kept per project from its latest default-branch
+    /// SBOM).
+    pub components: Vec<crate::evidence::Component>,
     pub attestation: Option<Vec<u8>>,
     /// The client's verdict's decision (`allowed`/`denied`), kept as a claim.
     pub claimed_verdict: Option<String>,
@@ -305,7 +308,9 @@ pub fn prepare(push: PushRequest, limits: &Limits) -> Result<Prepared, IngestErr
         sluice_sarif::redact_json(&mut value);
         Ok(Some(value))
     };
-    let sbom = document("sbom", push.sbom)?.map(|v| serde_json::to_vec(&v).unwrap_or_default());
+    let sbom = document("sbom", push.sbom)?;
+    let components = sbom.as_ref().map(crate::evidence::sbom_components).unwrap_or_default();
+    let sbom = sbom.map(|v| serde_json::to_vec(&v).unwrap_or_default());
     let attestation = document("attestation", push.attestation)?.map(|v| serde_json::to_vec(&v).unwrap_or_default());
     let claimed_verdict = document("verdict", push.verdict)?
         .map(|v| v.get("decision").and_then(Value::as_str).map(|d| cut(d, 32)).unwrap_or_else(|| "unknown".into()));
@@ -324,6 +329,7 @@ pub fn prepare(push: PushRequest, limits: &Limits) -> Result<Prepared, IngestErr
         findings: by_fingerprint.into_values().collect(),
         sarif,
         sbom,
+        components,
         attestation,
         claimed_verdict,
         events,

@@ -1366,42 +1366,6 @@ struct Shipped {
     purl: Option<String>,
 }
 
-/// Components of a CycloneDX (nested too) or SPDX JSON SBOM: (name, version, purl).
-fn sbom_packages(doc: &serde_json::Value) -> Vec<(String, Option<String>, Option<String>)> {
-    fn text(v: &serde_json::Value, key: &str) -> Option<String> {
-        v.get(key).and_then(serde_json::Value::as_str).map(str::to_owned)
-    }
-    fn walk(list: &serde_json::Value, out: &mut Vec<(String, Option<String>, Option<String>)>, depth: usize) {
-        let Some(items) = list.as_array() else { return };
-        for c in items {
-            if let Some(name) = text(c, "name") {
-                out.push((name, text(c, "version"), text(c, "purl")));
-            }
-            if depth < 16 {
-                if let Some(nested) = c.get("components") {
-                    walk(nested, out, depth + 1);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if let Some(components) = doc.get("components") {
-        walk(components, &mut out, 0);
-    }
-    if let Some(packages) = doc.get("packages").and_then(serde_json::Value::as_array) {
-        for p in packages {
-            let Some(name) = text(p, "name") else { continue };
-            let purl = p.get("externalRefs").and_then(serde_json::Value::as_array).and_then(|refs| {
-                refs.iter()
-                    .find(|r| text(r, "referenceType").as_deref() == Some("purl"))
-                    .and_then(|r| text(r, "referenceLocator"))
-            });
-            out.push((name, text(p, "versionInfo"), purl));
-        }
-    }
-    out
-}
-
 /// A version range: comparisons joined by commas (`>=1.2, <2`), or one version (`=` implied).
 /// Versions compare by their dot-separated parts, numerically where both are numbers.
 pub fn version_matches(range: &str, version: &str) -> bool {
@@ -1453,37 +1417,25 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
     let only = api::readable_ids(&s.principal)?;
     let names = state.db.project_names().await?;
     let mut shipped: Vec<Shipped> = Vec::new();
-    let mut sboms_read = 0usize;
+    let mut truncated = false;
     if let Some(wanted) = package.clone() {
-        let sboms = state.db.latest_sboms(only.as_deref()).await?;
-        sboms_read = sboms.len();
-        let names = names.clone();
-        let range = range.clone();
-        shipped = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::new();
-            for (project_id, run, body) in sboms {
-                let Some(doc) = gunzip_json(&body) else { continue };
-                for (name, version, purl) in sbom_packages(&doc) {
-                    if !crate::evidence::package_matches(&wanted, Some(&name), purl.as_deref()) {
-                        continue;
-                    }
-                    if let Some(r) = &range {
-                        if !version.as_deref().is_some_and(|v| version_matches(r, v)) {
-                            continue;
-                        }
-                    }
-                    let project = names.get(&project_id).cloned().unwrap_or_default();
-                    out.push(Shipped { project, run, name, version, purl });
+        // From the index of each project's latest default-branch SBOM (kept at push).
+        const LIMIT: usize = 5000;
+        let key = crate::evidence::ComponentKey::new(&wanted);
+        let rows = state.db.impact_components(&key, only.as_deref(), LIMIT as i64 + 1).await?;
+        truncated = rows.len() > LIMIT;
+        for (project_id, run, name, version, purl) in rows.into_iter().take(LIMIT) {
+            if let Some(r) = &range {
+                if !version.as_deref().is_some_and(|v| version_matches(r, v)) {
+                    continue;
                 }
             }
-            out.sort_by(|a, b| (&a.project, &a.name, &a.version).cmp(&(&b.project, &b.name, &b.version)));
-            out.dedup_by(|a, b| {
-                a.project == b.project && a.name == b.name && a.version == b.version && a.purl == b.purl
-            });
-            out
-        })
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the SBOMs could not be read"))?;
+            let project = names.get(&project_id).cloned().unwrap_or_default();
+            shipped.push(Shipped { project, run, name, version, purl });
+        }
+        shipped.sort_by(|a, b| (&a.project, &a.name, &a.version).cmp(&(&b.project, &b.name, &b.version)));
+        shipped
+            .dedup_by(|a, b| a.project == b.project && a.name == b.name && a.version == b.version && a.purl == b.purl);
     }
     let affected = state.db.impact_findings(advisory.as_deref(), only.as_deref(), 1000).await?;
     let projects_shipping: std::collections::BTreeSet<&str> = shipped.iter().map(|s| s.project.as_str()).collect();
@@ -1500,7 +1452,7 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
         @if let Some(p) = &package {
             h2 #shipping { (plural(projects_shipping.len(), "project ships", "projects ship")) " " code { (clean(p)) }
                 @if let Some(r) = &range { " " code { (clean(r)) } } }
-            p.muted { (plural(sboms_read, "SBOM", "SBOMs")) " read." }
+            @if truncated { p.muted { "Only the first 5,000 packages that match are shown; narrow the search." } }
             table #shipped {
                 thead { tr { th { "Project" } th { "Package" } th { "Version" } th { "purl" } th { "From run" } } }
                 tbody {
@@ -1538,14 +1490,6 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
         }
     };
     Ok(html_page("Impact", Some(&s), "impact", body))
-}
-
-/// A stored document (gzip JSON), read back within a bound.
-fn gunzip_json(body: &[u8]) -> Option<serde_json::Value> {
-    use std::io::Read;
-    let mut text = Vec::new();
-    flate2::read::GzDecoder::new(body).take(256 * 1024 * 1024).read_to_end(&mut text).ok()?;
-    serde_json::from_slice(&text).ok()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -255,6 +255,74 @@ impl<'a> Browser<'a> {
     }
 }
 
+/// Impact search by package answers from each project's latest default-branch SBOM (indexed at
+/// push): by name or purl, any case, within a version range; a later SBOM replaces the earlier
+/// one, a push without one keeps it; SBOMs stored before the index are indexed at start.
+fn impact_search_reads_the_latest_sboms(backend: Backend) {
+    let server = Server::start(backend);
+    seed(&server);
+    let lead = server.user("lead", &[(None, "security")]);
+    let mut b = Browser::new(&server);
+    assert_eq!(b.login(&lead.name, &lead.password).status, 303);
+    let mut ships = |query: &str| -> (String, Vec<String>) {
+        let page = b.get(&format!("/ui/impact?{query}"));
+        assert_eq!(page.status, 200, "{query}: {}", page.body);
+        let heading =
+            page.body.split("<h2 id=\"shipping\">").nth(1).and_then(|h| h.split(' ').next()).unwrap_or("?").to_owned();
+        let versions = page
+            .body
+            .split("<table id=\"shipped\">")
+            .nth(1)
+            .unwrap_or_default()
+            .split("</table>")
+            .next()
+            .unwrap_or_default()
+            .split("<td><code>")
+            .skip(1)
+            .map(|cell| cell.split('<').next().unwrap_or_default().to_owned())
+            .collect();
+        (heading, versions)
+    };
+    let (n, cells) = ships("package=lodash");
+    assert_eq!(n, "2", "{cells:?}");
+    assert!(cells.contains(&"4.17.20".to_owned()) && cells.contains(&"4.17.21".to_owned()), "{cells:?}");
+    assert_eq!(ships("package=LoDash&version=%3C4.17.21").0, "1");
+    assert_eq!(ships("package=pkg%3Anpm%2Flodash%409.9.9").0, "2", "a purl's version is not part of the match");
+    assert_eq!(ships("package=pkg%3Apypi%2Flodash").0, "0", "another ecosystem");
+    assert_eq!(ships("package=express").0, "1");
+    assert_eq!(ships("package=lodas").0, "0", "no prefix match");
+
+    // A default-branch push without an SBOM keeps the project's; one with an SBOM replaces it.
+    server.push(&server.admin, &push_body(PROJECT, "run-2", &[stage("sast", vec![])])).expect(201);
+    assert_eq!(ships("package=express").0, "1");
+    let mut next = push_body(PROJECT, "run-3", &[stage("sast", vec![])]);
+    next["sbom"] = sbom(&[("left-pad", "1.3.0")]);
+    server.push(&server.admin, &next).expect(201);
+    assert_eq!(ships("package=express").0, "0");
+    assert_eq!(ships("package=lodash").0, "1");
+    assert_eq!(ships("package=left-pad").0, "1");
+    // A merge-request run's SBOM is not what the project ships.
+    let mut mr = push_body(PROJECT, "run-4", &[stage("sast", vec![])]);
+    mr["merge_request"] = json!("7");
+    mr["branch"] = json!("feature");
+    mr["sbom"] = sbom(&[("express", "5.0.0")]);
+    server.push(&server.admin, &mr).expect(201);
+    assert_eq!(ships("package=express").0, "0");
+
+    // As stored before the index existed: opening the database indexes them again.
+    server.sql("DELETE FROM sbom_components").expect("delete");
+    server.sql("UPDATE projects SET components_run_id = NULL").expect("update");
+    assert_eq!(ships("package=lodash").0, "0");
+    let url = server.db_url.clone();
+    let indexed = server.block_on(async move {
+        sluice_server::db::Db::open(&url).await.expect("open").index_stored_sboms().await.expect("index")
+    });
+    assert_eq!(indexed, 0, "opening the database already indexed both projects");
+    assert_eq!(ships("package=lodash").0, "1");
+    assert_eq!(ships("package=left-pad").0, "1");
+    assert_eq!(ships("package=lodash&version=4.17.21").0, "1");
+}
+
 fn sessions_and_csrf(backend: Backend) {
     let server = Server::start(backend);
     let seeded = seed(&server);
@@ -623,6 +691,7 @@ fn openapi_has_no_pages(backend: Backend) {
 backends! {
     sessions_and_csrf => sqlite_sessions_and_csrf, postgres_sessions_and_csrf;
     who_sees_what => sqlite_who_sees_what, postgres_who_sees_what;
+    impact_search_reads_the_latest_sboms => sqlite_impact_search_reads_the_latest_sboms, postgres_impact_search_reads_the_latest_sboms;
     escaped_everywhere => sqlite_escaped_everywhere, postgres_escaped_everywhere;
     propose_from_the_finding_page => sqlite_propose_from_the_finding_page, postgres_propose_from_the_finding_page;
     csv_is_not_formulas => sqlite_csv_is_not_formulas, postgres_csv_is_not_formulas;

@@ -82,14 +82,22 @@ fn assert_kept_counts(server: &Server, project: &str, what: &str) {
     assert_eq!(shown["open"], counted, "{what}: {shown}");
     let last = server.sql_i64(&format!("SELECT COALESCE(MAX(id), 0) FROM runs WHERE project_id = {id}"));
     assert_eq!(shown["last_run"]["id"].as_i64().unwrap_or(0), last, "{what}: {shown}");
-    let kept_default = server.sql_i64(&format!("SELECT COALESCE(last_default_run_id, 0) FROM projects WHERE id = {id}"));
-    let default = server.sql_i64(&format!("SELECT COALESCE(MAX(id), 0) FROM runs WHERE project_id = {id} AND on_default = 1"));
+    let kept_default =
+        server.sql_i64(&format!("SELECT COALESCE(last_default_run_id, 0) FROM projects WHERE id = {id}"));
+    let default =
+        server.sql_i64(&format!("SELECT COALESCE(MAX(id), 0) FROM runs WHERE project_id = {id} AND on_default = 1"));
     assert_eq!(kept_default, default, "{what}: last default-branch run");
     // Every finding is new once; what was closed is what the default-branch runs closed.
     let days = |column: &str| {
-        server.sql_i64(&format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) FROM project_days WHERE project_id = {id}"))
+        server.sql_i64(&format!(
+            "SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) FROM project_days WHERE project_id = {id}"
+        ))
     };
-    assert_eq!(days("new_findings"), server.sql_i64(&format!("SELECT COUNT(*) FROM findings WHERE project_id = {id}")), "{what}");
+    assert_eq!(
+        days("new_findings"),
+        server.sql_i64(&format!("SELECT COUNT(*) FROM findings WHERE project_id = {id}")),
+        "{what}"
+    );
     let closed = server.sql_i64(&format!(
         "SELECT CAST(COALESCE(SUM(closed_findings), 0) AS BIGINT) FROM runs WHERE project_id = {id} AND on_default = 1"
     ));

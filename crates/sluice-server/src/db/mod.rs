@@ -200,7 +200,9 @@ impl Db {
                 .connect_with(options)
                 .await?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
-            return Ok(Db { pool: Pool::Postgres(pool) });
+            let db = Db { pool: Pool::Postgres(pool) };
+            db.index_stored_sboms().await?;
+            return Ok(db);
         }
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
         Db::open_sqlite(Path::new(path)).await
@@ -221,7 +223,9 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Db { pool: Pool::Sqlite(pool) })
+        let db = Db { pool: Pool::Sqlite(pool) };
+        db.index_stored_sboms().await?;
+        Ok(db)
     }
 
     pub fn backend(&self) -> &'static str {
@@ -541,6 +545,14 @@ pub fn audit_hash(prev: &str, at: i64, actor: &str, action: &str, target: &str, 
 
 pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// A stored (gzip) JSON document, read back; `None` if it is not one. Bounded at 256 MiB.
+pub fn gunzip_json(body: &[u8]) -> Option<serde_json::Value> {
+    use std::io::Read;
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(body).take(256 * 1024 * 1024).read_to_end(&mut text).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -596,6 +608,21 @@ impl Db {
 
 /// What the web pages (`crate::pages`) read beyond the API's queries.
 impl Db {
+    /// Indexes for impact search the latest default-branch SBOMs not yet indexed (at start).
+    pub async fn index_stored_sboms(&self) -> Result<usize> {
+        dispatch!(self.index_stored_sboms())
+    }
+
+    /// Packages of the projects' latest default-branch SBOMs that `key` names.
+    pub async fn impact_components(
+        &self,
+        key: &crate::evidence::ComponentKey,
+        only: Option<&[i64]>,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, String, Option<String>, Option<String>)>> {
+        dispatch!(self.impact_components(key, only, limit))
+    }
+
     /// Per project: (findings first seen, findings closed) on the UTC days from `since_day` on.
     pub async fn week_counts(&self, since_day: i64) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
         dispatch!(self.week_counts(since_day))
@@ -614,11 +641,6 @@ impl Db {
     /// The decisions that cover a finding, any state, with whether each is in force.
     pub async fn finding_decisions(&self, project_id: i64, finding: &Finding) -> Result<Vec<(DecisionView, bool)>> {
         dispatch!(self.finding_decisions(project_id, finding))
-    }
-
-    /// Each project's latest default-branch SBOM: (project id, run id, gzip JSON).
-    pub async fn latest_sboms(&self, only: Option<&[i64]>) -> Result<Vec<(i64, i64, Vec<u8>)>> {
-        dispatch!(self.latest_sboms(only))
     }
 
     /// Findings of an advisory, by any of its names, in the projects `only` names.

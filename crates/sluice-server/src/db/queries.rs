@@ -892,6 +892,10 @@ pub async fn ingest(
     } else {
         sqlx::query("UPDATE projects SET last_run_id = $1 WHERE id = $2").bind(run_id).bind(project_id).execute(&mut *tx).await?;
     }
+    // Impact search reads the latest default-branch SBOM's packages from an index.
+    if on_default && push.sbom.is_some() {
+        replace_components(&mut tx, project_id, run_id, &push.components).await?;
+    }
 
     let documents = [("sarif", Some(&push.sarif)), ("sbom", push.sbom.as_ref()), ("attestation", push.attestation.as_ref())];
     for (kind, body) in documents {
@@ -2023,6 +2027,102 @@ pub async fn noise_inputs(
 // ---------------------------------------------------------------------------------------------
 // The web pages (`crate::pages`): what they show beyond what the API answers.
 
+/// A project's indexed SBOM packages become `components`, from run `run_id`'s SBOM.
+async fn replace_components(
+    tx: &mut Tx,
+    project_id: i64,
+    run_id: i64,
+    components: &[crate::evidence::Component],
+) -> Result<()> {
+    sqlx::query("DELETE FROM sbom_components WHERE project_id = $1").bind(project_id).execute(&mut **tx).await?;
+    for chunk in components.chunks(CHUNK) {
+        let mut q = QueryBuilder::<DB>::new(
+            "INSERT INTO sbom_components (project_id, run_id, name, version, purl, name_key, purl_key, purl_name) ",
+        );
+        q.push_values(chunk, |mut b, c| {
+            let (name_key, purl_key, purl_name) = c.keys();
+            b.push_bind(project_id)
+                .push_bind(run_id)
+                .push_bind(&c.name)
+                .push_bind(&c.version)
+                .push_bind(&c.purl)
+                .push_bind(name_key)
+                .push_bind(purl_key)
+                .push_bind(purl_name);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    sqlx::query("UPDATE projects SET components_run_id = $1 WHERE id = $2").bind(run_id).bind(project_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Indexes the SBOMs stored before the index existed (or by a replica that did not keep it):
+/// each project whose latest default-branch SBOM is not the one indexed. Run at start; a push
+/// indexing a newer SBOM meanwhile is not undone (checked under the project's lock).
+pub async fn index_stored_sboms(pool: &Pool<DB>) -> Result<usize> {
+    let todo: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT p.id, x.run FROM projects p JOIN (SELECT r.project_id, MAX(r.id) AS run FROM runs r \
+         JOIN run_documents d ON d.run_id = r.id AND d.kind = 'sbom' WHERE r.on_default = 1 GROUP BY r.project_id) x \
+         ON x.project_id = p.id WHERE p.components_run_id IS NULL OR p.components_run_id < x.run",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut done = 0;
+    for (project_id, run_id) in todo {
+        let mut tx = begin(pool).await?;
+        lock_project(&mut tx, project_id).await?;
+        let indexed: Option<i64> = sqlx::query_scalar("SELECT components_run_id FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if indexed.is_some_and(|i| i >= run_id) {
+            continue;
+        }
+        let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM run_documents WHERE run_id = $1 AND kind = 'sbom'")
+            .bind(run_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let components = super::gunzip_json(&body).map(|doc| crate::evidence::sbom_components(&doc)).unwrap_or_default();
+        replace_components(&mut tx, project_id, run_id, &components).await?;
+        tx.commit().await?;
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// Packages of the projects' latest default-branch SBOMs that `key` names, in the projects
+/// `only` names: (project id, run id, name, version, purl), at most `limit`.
+pub async fn impact_components(
+    pool: &Pool<DB>,
+    key: &crate::evidence::ComponentKey,
+    only: Option<&[i64]>,
+    limit: i64,
+) -> Result<Vec<(i64, i64, String, Option<String>, Option<String>)>> {
+    use crate::evidence::ComponentKey;
+    if only.is_some_and(<[i64]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<DB>::new("SELECT project_id, run_id, name, version, purl FROM sbom_components WHERE ");
+    match key {
+        ComponentKey::Purl(purl) => {
+            q.push("purl_key = ").push_bind(purl.clone());
+        }
+        ComponentKey::Name(name) => {
+            q.push("(name_key = ").push_bind(name.clone()).push(" OR purl_name = ").push_bind(name.clone()).push(")");
+        }
+    }
+    if let Some(ids) = only {
+        q.push(" AND project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    q.push(" ORDER BY project_id, name, version LIMIT ").push_bind(limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
 /// Per project: findings its default-branch runs saw for the first time, and findings they
 /// closed, on the UTC days from `since_day` (days since the epoch) on.
 pub async fn week_counts(pool: &Pool<DB>, since_day: i64) -> Result<HashMap<i64, (i64, i64)>> {
@@ -2111,29 +2211,6 @@ pub async fn finding_decisions(pool: &Pool<DB>, project_id: i64, finding: &Findi
         }
     }
     Ok(out)
-}
-
-/// The SBOM of each project's last default-branch run that carried one (gzip JSON), for the
-/// projects `only` names (None: all): (project id, run id, body).
-pub async fn latest_sboms(pool: &Pool<DB>, only: Option<&[i64]>) -> Result<Vec<(i64, i64, Vec<u8>)>> {
-    if only.is_some_and(<[i64]>::is_empty) {
-        return Ok(Vec::new());
-    }
-    let mut q = QueryBuilder::<DB>::new(
-        "SELECT r.project_id, d.run_id, d.body FROM run_documents d JOIN runs r ON r.id = d.run_id \
-         WHERE d.kind = 'sbom' AND d.run_id IN (SELECT MAX(r2.id) FROM runs r2 JOIN run_documents d2 \
-         ON d2.run_id = r2.id AND d2.kind = 'sbom' WHERE r2.on_default = 1",
-    );
-    if let Some(ids) = only {
-        q.push(" AND r2.project_id IN (");
-        let mut sep = q.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
-        q.push(")");
-    }
-    q.push(" GROUP BY r2.project_id) ORDER BY r.project_id");
-    Ok(q.build_query_as().fetch_all(pool).await?)
 }
 
 /// Findings of an advisory (by any of its names) or in a package, in the projects `only`

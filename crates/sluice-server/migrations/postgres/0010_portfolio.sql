@@ -35,5 +35,26 @@ INSERT INTO project_days (project_id, day, new_findings, closed_findings)
     SELECT project_id, created_at / 86400000, SUM(new_findings), SUM(closed_findings)
     FROM runs WHERE on_default = 1 GROUP BY project_id, created_at / 86400000;
 
+-- Impact search ("which projects ship package P?") reads each project's latest default-branch
+-- SBOM. Parsing every one per search cost a second and more at 2,000 projects; a push with an
+-- SBOM on the default branch now replaces its project's rows here, looked up by index.
+-- `components_run_id` names the run whose SBOM they are (the server indexes SBOMs stored before
+-- this migration at start).
+ALTER TABLE projects ADD COLUMN components_run_id BIGINT;
+CREATE TABLE sbom_components (
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    run_id     BIGINT NOT NULL,
+    name       TEXT NOT NULL,
+    version    TEXT,
+    purl       TEXT,
+    name_key   TEXT NOT NULL,
+    purl_key   TEXT,
+    purl_name  TEXT
+);
+CREATE INDEX sbom_components_project ON sbom_components(project_id);
+CREATE INDEX sbom_components_name ON sbom_components(name_key);
+CREATE INDEX sbom_components_purl ON sbom_components(purl_key);
+CREATE INDEX sbom_components_purl_name ON sbom_components(purl_name);
+
 -- Only the per-request week count read it.
 DROP INDEX findings_closed;
