@@ -253,15 +253,32 @@ def phase_push(server, sluice, token, n, work, result):
     }
 
 
-def phase_load(server, token, projects, findings, loaders, result):
-    """projects x findings through POST /api/v1/runs, `loaders` pushes at a time."""
+PACKAGES = [f"pkg-{i:03}" for i in range(500)]
+
+
+def sbom(project, n=60):
+    """A CycloneDX SBOM of `n` packages drawn from 500 names (npm purls, seeded per project)."""
+    rnd = random.Random(f"sbom/{project}")
+    components = []
+    for name in rnd.sample(PACKAGES, n):
+        version = f"{rnd.randrange(5)}.{rnd.randrange(20)}.{rnd.randrange(10)}"
+        components.append({"type": "library", "name": name, "version": version,
+                           "purl": f"pkg:npm/{name}@{version}"})
+    return {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": components}
+
+
+def phase_load(server, token, projects, findings, loaders, result, with_sbom=False):
+    """projects x findings through POST /api/v1/runs, `loaders` pushes at a time (each with an
+    SBOM when `with_sbom`)."""
     errors = []
 
     def push(i):
         project = f"load-{i:05}"
-        body = json.dumps({"project": project, "run_id": "load-1", "branch": "main", "default_branch": "main",
-                           "commit": hashlib.sha1(project.encode()).hexdigest(),
-                           "sarif": sarif(project, findings)}).encode()
+        doc = {"project": project, "run_id": "load-1", "branch": "main", "default_branch": "main",
+               "commit": hashlib.sha1(project.encode()).hexdigest(), "sarif": sarif(project, findings)}
+        if with_sbom:
+            doc["sbom"] = sbom(project)
+        body = json.dumps(doc).encode()
         start = time.perf_counter()
         status, answer = server.call("POST", "/runs", token, body)
         elapsed = time.perf_counter() - start

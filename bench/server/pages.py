@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 
@@ -72,6 +73,27 @@ def login(server, user, password):
     raise SystemExit("login did not give a session cookie")
 
 
+def propose(server, admin, password, projects, n, seed=7):
+    """A developer (organisation-wide role) proposes `n` decisions on findings of random
+    projects, so the triage queue has something to list. Returns how many were stored."""
+    rnd = random.Random(seed)
+    server.call("POST", "/users", admin, {"username": "dev", "password": password})
+    server.call("POST", "/users/dev/roles", admin, {"project": None, "role": "developer"})
+    status, session = server.call("POST", "/auth/login", body={"username": "dev", "password": password})
+    dev = session["token"]
+    stored = 0
+    for p in rnd.sample([f"load-{i:05}" for i in range(projects)], min(n, projects)):
+        status, page = server.call("GET", f"/findings?project={p}&limit=1", admin)
+        if status != 200 or not page["items"]:
+            continue
+        fp = page["items"][0]["fingerprint"]
+        status, _ = server.call("POST", "/decisions", dev, {
+            "project": p, "scope": "finding", "fingerprint": fp, "status": "false_positive",
+            "reason": "test fixture, not shipped"})
+        stored += status == 201
+    return stored
+
+
 def page_mix(server, admin, projects, seed=11):
     """Per page kind, a randomised list of URLs."""
     rnd = random.Random(seed)
@@ -108,7 +130,16 @@ def page_mix(server, admin, projects, seed=11):
             fp = rnd.choice(findings)
             mix["finding"].append(f"/ui/projects/{fp[0]}/findings/{fp[1]}")
         mix["triage"].append("/ui/triage")
-        mix["impact"].append("/ui/impact?advisory=" + f"{rnd.choice(bench.STAGES)}.rule-{rnd.randrange(50):03}")
+        r = rnd.random()
+        if r < 0.5:
+            mix["impact"].append("/ui/impact?advisory=" + f"{rnd.choice(bench.STAGES)}.rule-{rnd.randrange(50):03}")
+        else:
+            # Which projects ship a package (about 240 of 2,000 do), sometimes in a range or by purl.
+            name = rnd.choice(bench.PACKAGES)
+            q = "package=" + (urllib.parse.quote(f"pkg:npm/{name}") if r < 0.65 else name)
+            if rnd.random() < 0.5:
+                q += "&version=" + urllib.parse.quote(f">={rnd.randrange(3)}.0, <{rnd.randrange(3, 6)}")
+            mix["impact"].append("/ui/impact?" + q)
         if runs:
             mix["run"].append(f"/ui/runs/{rnd.choice(runs)}")
     return {k: v for k, v in mix.items() if v}
@@ -142,6 +173,8 @@ def main():
     ap.add_argument("--loaders", type=int, default=4)
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--proposals", type=int, default=300,
+                    help="proposals a developer makes before the pages are read (the triage queue)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -156,8 +189,13 @@ def main():
         password = "bench-password-long-enough"
         server.call("PUT", "/users/admin/password", admin, {"password": password})
         status, org = server.call("POST", "/tokens", admin, {"name": "bench", "kind": "organisation"})
-        bench.phase_load(server, org["token"], args.projects, args.findings, args.loaders, result)
+        bench.phase_load(server, org["token"], args.projects, args.findings, args.loaders, result, with_sbom=True)
         print(json.dumps(result["load"]), file=sys.stderr)
+        if args.backend == "postgres":
+            # As bench.py: measure after the server's once-a-minute statistics refresh has
+            # analysed what the load wrote, not beside it.
+            time.sleep(65)
+        result["proposals"] = propose(server, admin, password, args.projects, args.proposals)
         mix = page_mix(server, admin, args.projects)
         result["pages"] = {}
         for kind, paths in mix.items():
