@@ -173,6 +173,8 @@ def main():
     ap.add_argument("--loaders", type=int, default=4)
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--pause", default="",
+                    help="pgrep -f pattern of other processes to SIGSTOP while pages are timed (a shared machine)")
     ap.add_argument("--proposals", type=int, default=300,
                     help="proposals a developer makes before the pages are read (the triage queue)")
     args = ap.parse_args()
@@ -202,7 +204,11 @@ def main():
             # A session of its own per page kind (sessions are cheap; the token's use is
             # recorded at most once a minute).
             cookie = login(server, "admin", password)
-            figures = measure(server, cookie, paths, args.sessions, args.duration, work, kind)
+            quiet = bench.Quiet(args.pause)
+            try:
+                figures = measure(server, cookie, paths, args.sessions, args.duration, work, kind)
+            finally:
+                quiet.done()
             result["pages"][kind] = figures
             print(kind, json.dumps(figures), file=sys.stderr)
     finally:

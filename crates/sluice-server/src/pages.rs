@@ -20,7 +20,7 @@
 //!   label); a post without it, or from another site (`Sec-Fetch-Site`), is refused. The login
 //!   form, before there is a session, uses a random cookie and the same value in the form.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -654,19 +654,8 @@ async fn logout(
 // ---------------------------------------------------------------------------------------------
 // Portfolio
 
-struct Row {
-    project: Project,
-    new_week: i64,
-    fixed_week: i64,
-    default_run: Option<(i64, Option<String>)>,
-}
-
-impl Row {
-    fn open(&self) -> i64 {
-        let o = &self.project.open;
-        o.critical + o.high + o.medium + o.low + o.info
-    }
-}
+/// Rows the portfolio shows at most; a filter narrows the rest.
+const PORTFOLIO_ROWS: usize = 500;
 
 const SORTS: [(&str, &str); 6] = [
     ("name", "Project"),
@@ -680,64 +669,22 @@ const SORTS: [(&str, &str); 6] = [
 async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(raw): RawQuery) -> PageResult {
     let s = require(&state, &headers, &uri).await?;
     let query = Form::query(raw.as_deref())?;
-    let only = api::readable_ids(&s.principal)?;
-    let projects = state.db.list_projects(only.as_deref()).await?;
-    let ids: HashMap<String, i64> = state.db.project_names().await?.into_iter().map(|(id, name)| (name, id)).collect();
-    // This week: today and the six UTC days before it.
-    let week = state.db.week_counts(crate::time::now_ms().div_euclid(crate::time::DAY_MS) - 6).await?;
-    let verdicts = state.db.default_branch_verdicts().await?;
-    let filter = query.get("q").map(str::to_lowercase);
-    let min_rank = query.get("severity").map_or(0, crate::db::severity_rank);
-    let verdict_filter = query.get("verdict");
-    let mut rows: Vec<Row> = projects
-        .into_iter()
-        .filter(|p| filter.as_ref().is_none_or(|f| p.name.to_lowercase().contains(f.as_str())))
-        .map(|project| {
-            let id = ids.get(&project.name).copied().unwrap_or_default();
-            let (new_week, fixed_week) = week.get(&id).copied().unwrap_or_default();
-            Row { project, new_week, fixed_week, default_run: verdicts.get(&id).cloned() }
-        })
-        .filter(|r| {
-            let o = &r.project.open;
-            match min_rank {
-                4 => o.critical > 0,
-                3 => o.critical + o.high > 0,
-                2 => o.critical + o.high + o.medium > 0,
-                1 => o.critical + o.high + o.medium + o.low > 0,
-                _ => true,
-            }
-        })
-        .filter(|r| match verdict_filter {
-            None => true,
-            Some("none") => r.default_run.as_ref().is_none_or(|(_, v)| v.is_none()),
-            Some(v) => r.default_run.as_ref().and_then(|(_, d)| d.as_deref()) == Some(v),
-        })
-        .collect();
     let sort = query.get("sort").filter(|s| SORTS.iter().any(|(k, _)| k == s)).unwrap_or("severity");
-    let severity_key = |r: &Row| {
-        let o = &r.project.open;
-        std::cmp::Reverse((o.critical, o.high, o.medium, o.low, o.info))
-    };
-    match sort {
-        "name" => rows.sort_by(|a, b| a.project.name.cmp(&b.project.name)),
-        "open" => rows.sort_by_key(|r| (std::cmp::Reverse(r.open()), r.project.name.clone())),
-        "new" => rows.sort_by_key(|r| (std::cmp::Reverse(r.new_week), r.project.name.clone())),
-        "fixed" => rows.sort_by_key(|r| (std::cmp::Reverse(r.fixed_week), r.project.name.clone())),
-        "last_run" => rows.sort_by_key(|r| {
-            (std::cmp::Reverse(r.project.last_run.as_ref().map(|l| l.id).unwrap_or_default()), r.project.name.clone())
-        }),
-        _ => rows.sort_by_key(|r| (severity_key(r), r.project.name.clone())),
-    }
-    let total = rows.len();
-    let mut totals = SeverityCounts::default();
-    for r in &rows {
-        totals.critical += r.project.open.critical;
-        totals.high += r.project.open.high;
-        totals.medium += r.project.open.medium;
-        totals.low += r.project.open.low;
-        totals.info += r.project.open.info;
-    }
-    let shown: Vec<&Row> = rows.iter().take(500).collect();
+    let verdict_filter = query.get("verdict");
+    let (shown, total, totals) = state
+        .db
+        .portfolio(&crate::db::PortfolioQuery {
+            readable: api::readable_ids(&s.principal)?,
+            name_contains: query.get("q").filter(|q| !q.is_empty()).map(|q| q.chars().take(256).collect()),
+            min_rank: query.get("severity").map_or(0, crate::db::severity_rank),
+            verdict: verdict_filter.map(str::to_owned),
+            sort: sort.to_owned(),
+            // This week: today and the six UTC days before it.
+            since_day: crate::time::now_ms().div_euclid(crate::time::DAY_MS) - 6,
+            limit: PORTFOLIO_ROWS as i64,
+        })
+        .await?;
+    let total = total as usize;
     let keep = |sort_key: &str| {
         let mut parts = vec![format!("sort={}", qs(sort_key))];
         for name in ["q", "severity", "verdict"] {
@@ -794,10 +741,11 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
             tbody {
                 @for r in &shown {
                     tr {
-                        td { a href=(project_href(&r.project.name)) { (clean(&r.project.name)) } }
-                        (count_cell(r.project.open.critical)) (count_cell(r.project.open.high))
-                        (count_cell(r.project.open.medium)) (count_cell(r.project.open.low))
-                        (count_cell(r.open())) (count_cell(r.new_week)) (count_cell(r.fixed_week))
+                        td { a href=(project_href(&r.name)) { (clean(&r.name)) } }
+                        (count_cell(r.open.critical)) (count_cell(r.open.high))
+                        (count_cell(r.open.medium)) (count_cell(r.open.low))
+                        (count_cell(r.open.critical + r.open.high + r.open.medium + r.open.low + r.open.info))
+                        (count_cell(r.new_week)) (count_cell(r.fixed_week))
                         td {
                             @match &r.default_run {
                                 Some((id, v)) => { a href=(format!("/ui/runs/{id}")) { (verdict(v.as_deref())) } }
@@ -805,8 +753,8 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
                             }
                         }
                         td {
-                            @match &r.project.last_run {
-                                Some(run) => { a href=(format!("/ui/runs/{}", run.id)) { (when(&run.created_at)) } }
+                            @match r.last_run {
+                                Some((id, at)) => { a href=(format!("/ui/runs/{id}")) { (when(&crate::time::rfc3339(at))) } }
                                 None => { span.muted { "never" } }
                             }
                         }

@@ -255,6 +255,55 @@ impl<'a> Browser<'a> {
     }
 }
 
+/// The portfolio's filters and sorts, answered by the database: the projects listed, in order.
+fn portfolio_filters_and_sorts(backend: Backend) {
+    let server = Server::start(backend);
+    seed(&server);
+    // A project with one low finding, pushed last; one that never pushed.
+    server.project("a_b", "main");
+    server
+        .push(&server.admin, &push_body("a_b", "run-1", &[stage("sast", vec![r("fp-low", "rule.low", 2.0)])]))
+        .expect(201);
+    server.project("zeta", "main");
+    let lead = server.user("lead", &[(None, "security")]);
+    let mut b = Browser::new(&server);
+    assert_eq!(b.login(&lead.name, &lead.password).status, 303);
+    let mut listed = |query: &str| -> Vec<String> {
+        let page = b.get(&format!("/ui/?{query}"));
+        assert_eq!(page.status, 200, "{query}: {}", page.body);
+        let table = page
+            .body
+            .split("<table id=\"portfolio\">")
+            .nth(1)
+            .unwrap_or_default()
+            .split("</table>")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        table
+            .split("<td><a href=\"/ui/projects/")
+            .skip(1)
+            .map(|cell| cell.split('"').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    // Most severe first: billing has a critical, payments-api a high, a_b a low, zeta nothing.
+    assert_eq!(listed(""), ["billing", "payments-api", "a_b", "zeta"]);
+    assert_eq!(listed("sort=name"), ["a_b", "billing", "payments-api", "zeta"]);
+    assert_eq!(listed("sort=last_run"), ["a_b", "billing", "payments-api", "zeta"]);
+    assert_eq!(listed("sort=open")[0], "payments-api", "the most open findings");
+    assert_eq!(listed("sort=new")[3], "zeta");
+    // A name filter is a substring, any case; `_` is a character, not a wildcard.
+    assert_eq!(listed("q=BILL"), ["billing"]);
+    assert_eq!(listed("q=_"), ["a_b"]);
+    assert_eq!(listed("q=nothing-like-it"), Vec::<String>::new());
+    assert_eq!(listed("severity=critical"), ["billing"]);
+    assert_eq!(listed("severity=low&sort=name"), ["a_b", "billing", "payments-api"]);
+    assert_eq!(listed("verdict=none"), ["zeta"], "only the project without a default-branch run has no verdict");
+    assert_eq!(listed("sort=name&q=payments"), ["payments-api"]);
+    let page = b.get("/ui/?severity=high");
+    assert!(page.body.contains("2 projects"), "{}", page.body);
+}
+
 /// Impact search by package answers from each project's latest default-branch SBOM (indexed at
 /// push): by name or purl, any case, within a version range; a later SBOM replaces the earlier
 /// one, a push without one keeps it; SBOMs stored before the index are indexed at start.
@@ -692,6 +741,7 @@ backends! {
     sessions_and_csrf => sqlite_sessions_and_csrf, postgres_sessions_and_csrf;
     who_sees_what => sqlite_who_sees_what, postgres_who_sees_what;
     impact_search_reads_the_latest_sboms => sqlite_impact_search_reads_the_latest_sboms, postgres_impact_search_reads_the_latest_sboms;
+    portfolio_filters_and_sorts => sqlite_portfolio_filters_and_sorts, postgres_portfolio_filters_and_sorts;
     escaped_everywhere => sqlite_escaped_everywhere, postgres_escaped_everywhere;
     propose_from_the_finding_page => sqlite_propose_from_the_finding_page, postgres_propose_from_the_finding_page;
     csv_is_not_formulas => sqlite_csv_is_not_formulas, postgres_csv_is_not_formulas;

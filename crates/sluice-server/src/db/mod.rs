@@ -68,6 +68,37 @@ impl Caller<'_> {
     }
 }
 
+/// The portfolio's question: which projects, in what order, how many at most.
+#[derive(Debug, Clone, Default)]
+pub struct PortfolioQuery {
+    /// None: every project; Some: only these.
+    pub readable: Option<Vec<i64>>,
+    /// Name contains this (ASCII case-insensitive).
+    pub name_contains: Option<String>,
+    /// Has an open finding at least this severe (rank; 0: any project).
+    pub min_rank: i64,
+    /// The default branch's last verdict: `allowed`, `denied`, or `none` (no verdict, no run).
+    pub verdict: Option<String>,
+    /// `name`, `severity`, `open`, `new`, `fixed` or `last_run`.
+    pub sort: String,
+    /// Findings new and fixed on the UTC days from this one on.
+    pub since_day: i64,
+    pub limit: i64,
+}
+
+/// A row of the portfolio.
+#[derive(Debug, Clone)]
+pub struct PortfolioRow {
+    pub name: String,
+    pub open: crate::model::SeverityCounts,
+    pub new_week: i64,
+    pub fixed_week: i64,
+    /// The default branch's last run: id and server verdict.
+    pub default_run: Option<(i64, Option<String>)>,
+    /// The last run: id and when (Unix ms).
+    pub last_run: Option<(i64, i64)>,
+}
+
 /// Filters of the finding list, checked.
 #[derive(Debug, Clone, Default)]
 pub struct FindingFilter {
@@ -623,14 +654,13 @@ impl Db {
         dispatch!(self.impact_components(key, only, limit))
     }
 
-    /// Per project: (findings first seen, findings closed) on the UTC days from `since_day` on.
-    pub async fn week_counts(&self, since_day: i64) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
-        dispatch!(self.week_counts(since_day))
-    }
-
-    /// Per project: its last default-branch run's id and server verdict.
-    pub async fn default_branch_verdicts(&self) -> Result<std::collections::HashMap<i64, (i64, Option<String>)>> {
-        dispatch!(self.default_branch_verdicts())
+    /// The portfolio: at most `limit` projects, filtered and sorted in the database; how many
+    /// match; their open findings by severity, summed.
+    pub async fn portfolio(
+        &self,
+        query: &PortfolioQuery,
+    ) -> Result<(Vec<PortfolioRow>, i64, crate::model::SeverityCounts)> {
+        dispatch!(self.portfolio(query))
     }
 
     /// Open findings by (stage, rule): (stage, rule, highest severity rank, count).

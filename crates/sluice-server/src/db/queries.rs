@@ -2123,27 +2123,98 @@ pub async fn impact_components(
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
 
-/// Per project: findings its default-branch runs saw for the first time, and findings they
-/// closed, on the UTC days from `since_day` (days since the epoch) on.
-pub async fn week_counts(pool: &Pool<DB>, since_day: i64) -> Result<HashMap<i64, (i64, i64)>> {
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT project_id, CAST(SUM(new_findings) AS BIGINT), CAST(SUM(closed_findings) AS BIGINT) FROM project_days \
-         WHERE day >= $1 GROUP BY project_id",
-    )
-    .bind(since_day)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(p, new, fixed)| (p, (new, fixed))).collect())
-}
-
-/// Per project: its last default-branch run (id, server verdict).
-pub async fn default_branch_verdicts(pool: &Pool<DB>) -> Result<HashMap<i64, (i64, Option<String>)>> {
-    let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
-        "SELECT p.id, r.id, r.verdict FROM projects p JOIN runs r ON r.id = p.last_default_run_id",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(p, id, v)| (p, (id, v))).collect())
+/// The portfolio, from what each push keeps on its project (migration 0010): one query for the
+/// page's rows (filtered, sorted and cut in the database, so a page view moves at most `limit`
+/// rows, not one per project per table), one for the totals.
+pub async fn portfolio(
+    pool: &Pool<DB>,
+    query: &super::PortfolioQuery,
+) -> Result<(Vec<super::PortfolioRow>, i64, SeverityCounts)> {
+    if query.readable.as_ref().is_some_and(Vec::is_empty) {
+        return Ok((Vec::new(), 0, SeverityCounts::default()));
+    }
+    fn conditions(q: &mut QueryBuilder<DB>, query: &super::PortfolioQuery) {
+        q.push(" WHERE 1 = 1");
+        if let Some(ids) = &query.readable {
+            q.push(" AND p.id IN (");
+            let mut sep = q.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+        }
+        if let Some(text) = &query.name_contains {
+            let escaped: String = text
+                .to_ascii_lowercase()
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            q.push(" AND LOWER(p.name) LIKE ").push_bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+        }
+        let open = ["p.open_critical", "p.open_high", "p.open_medium", "p.open_low"];
+        if (1..=4).contains(&query.min_rank) {
+            let wanted = &open[..(5 - query.min_rank) as usize];
+            q.push(format!(" AND ({}) > 0", wanted.join(" + ")));
+        }
+        match query.verdict.as_deref() {
+            None => {}
+            Some("none") => {
+                q.push(" AND d.verdict IS NULL");
+            }
+            Some(v) => {
+                q.push(" AND d.verdict = ").push_bind(v.to_owned());
+            }
+        }
+    }
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT p.name, p.open_critical, p.open_high, p.open_medium, p.open_low, p.open_info, \
+         CAST(COALESCE(w.new, 0) AS BIGINT), CAST(COALESCE(w.fixed, 0) AS BIGINT), p.last_default_run_id, d.verdict, \
+         p.last_run_id, l.created_at FROM projects p \
+         LEFT JOIN (SELECT project_id, SUM(new_findings) AS new, SUM(closed_findings) AS fixed FROM project_days \
+         WHERE day >= ",
+    );
+    q.push_bind(query.since_day);
+    q.push(
+        " GROUP BY project_id) w ON w.project_id = p.id \
+         LEFT JOIN runs d ON d.id = p.last_default_run_id LEFT JOIN runs l ON l.id = p.last_run_id",
+    );
+    conditions(&mut q, query);
+    q.push(match query.sort.as_str() {
+        "name" => " ORDER BY p.name",
+        "open" => " ORDER BY p.open_critical + p.open_high + p.open_medium + p.open_low + p.open_info DESC, p.name",
+        "new" => " ORDER BY COALESCE(w.new, 0) DESC, p.name",
+        "fixed" => " ORDER BY COALESCE(w.fixed, 0) DESC, p.name",
+        "last_run" => " ORDER BY COALESCE(p.last_run_id, 0) DESC, p.name",
+        _ => " ORDER BY p.open_critical DESC, p.open_high DESC, p.open_medium DESC, p.open_low DESC, p.open_info DESC, p.name",
+    });
+    q.push(" LIMIT ").push_bind(query.limit);
+    type Row = (String, i64, i64, i64, i64, i64, i64, i64, Option<i64>, Option<String>, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
+    let rows = rows
+        .into_iter()
+        .map(|(name, critical, high, medium, low, info, new_week, fixed_week, default_run, verdict, last, last_at)| {
+            super::PortfolioRow {
+                name,
+                open: SeverityCounts { critical, high, medium, low, info },
+                new_week,
+                fixed_week,
+                default_run: default_run.map(|id| (id, verdict)),
+                last_run: last.zip(last_at),
+            }
+        })
+        .collect();
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(p.open_critical), 0) AS BIGINT), CAST(COALESCE(SUM(p.open_high), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(p.open_medium), 0) AS BIGINT), CAST(COALESCE(SUM(p.open_low), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(p.open_info), 0) AS BIGINT) FROM projects p LEFT JOIN runs d ON d.id = p.last_default_run_id",
+    );
+    conditions(&mut q, query);
+    let (total, critical, high, medium, low, info): (i64, i64, i64, i64, i64, i64) =
+        q.build_query_as().fetch_one(pool).await?;
+    Ok((rows, total, SeverityCounts { critical, high, medium, low, info }))
 }
 
 /// A project's open findings by (stage, rule): highest severity rank, how many; most severe
