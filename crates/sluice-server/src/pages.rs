@@ -1363,7 +1363,6 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
     let range = query.get("version").map(|v| v.chars().take(256).collect::<String>());
     let advisory = query.get("advisory").map(|a| a.chars().take(256).collect::<String>());
     let only = api::readable_ids(&s.principal)?;
-    let names = state.db.project_names().await?;
     let mut shipped: Vec<Shipped> = Vec::new();
     let mut truncated = false;
     if let Some(wanted) = package.clone() {
@@ -1372,22 +1371,26 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
         let key = crate::evidence::ComponentKey::new(&wanted);
         let rows = state.db.impact_components(&key, only.as_deref(), LIMIT as i64 + 1).await?;
         truncated = rows.len() > LIMIT;
-        for (project_id, run, name, version, purl) in rows.into_iter().take(LIMIT) {
+        for (project, run, name, version, purl) in rows.into_iter().take(LIMIT) {
             if let Some(r) = &range {
                 if !version.as_deref().is_some_and(|v| version_matches(r, v)) {
                     continue;
                 }
             }
-            let project = names.get(&project_id).cloned().unwrap_or_default();
             shipped.push(Shipped { project, run, name, version, purl });
         }
         shipped.sort_by(|a, b| (&a.project, &a.name, &a.version).cmp(&(&b.project, &b.name, &b.version)));
         shipped
             .dedup_by(|a, b| a.project == b.project && a.name == b.name && a.version == b.version && a.purl == b.purl);
     }
-    let affected = state.db.impact_findings(advisory.as_deref(), only.as_deref(), 1000).await?;
+    const AFFECTED: usize = 2000;
+    let mut affected = match &advisory {
+        Some(a) => state.db.impact_projects(a, only.as_deref(), AFFECTED as i64 + 1).await?,
+        None => Vec::new(),
+    };
+    let affected_cut = affected.len() > AFFECTED;
+    affected.truncate(AFFECTED);
     let projects_shipping: std::collections::BTreeSet<&str> = shipped.iter().map(|s| s.project.as_str()).collect();
-    let projects_affected: std::collections::BTreeSet<i64> = affected.iter().map(|a| a.0).collect();
     let body = html! {
         h1 { "Impact search" }
         p.sub { "Which projects ship a package (from each project's latest default-branch SBOM), and which are affected by an advisory (from their findings, by any of its aliases)." }
@@ -1418,18 +1421,17 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
             }
         }
         @if let Some(a) = &advisory {
-            h2 #affected { (plural(projects_affected.len(), "project", "projects")) " affected by " code { (clean(a)) } }
+            h2 #affected { (plural(affected.len(), "project", "projects")) " affected by " code { (clean(a)) } }
+            @if affected_cut { p.muted { "Only the first 2,000 projects are listed." } }
             table #advisory-findings {
-                thead { tr { th { "Project" } th { "Finding" } th { "Severity" } th { "State" } th { "Package" } } }
+                thead { tr { th { "Project" } th { "Worst severity" } th.num { "Open findings" } th.num { "All findings" } th { "Advisory id there" } } }
                 tbody {
-                    @for (pid, fp, rule, rank, st, pkg, purl) in &affected {
-                        @let project = names.get(pid).cloned().unwrap_or_default();
+                    @for (project, all, open, rank, rule) in &affected {
                         tr {
-                            td { a href=(project_href(&project)) { (clean(&project)) } }
-                            td { a href=(finding_href(&project, fp)) { code { (clean(rule)) } } }
+                            td { a href=(project_href(project)) { (clean(project)) } }
                             td { (severity_badge(crate::db::rank_name(*rank))) }
-                            td { (clean(st)) }
-                            td { code { (clean(purl.as_deref().or(pkg.as_deref()).unwrap_or("-"))) } }
+                            (count_cell(*open)) (count_cell(*all))
+                            td { a href=(format!("{}?rule={}", project_href(project), qs(rule))) { code { (clean(rule)) } } }
                         }
                     }
                     @if affected.is_empty() { tr { td colspan="5" .muted { "No finding of this advisory." } } }

@@ -370,6 +370,13 @@ fn impact_search_reads_the_latest_sboms(backend: Backend) {
     assert_eq!(ships("package=lodash").0, "1");
     assert_eq!(ships("package=left-pad").0, "1");
     assert_eq!(ships("package=lodash&version=4.17.21").0, "1");
+
+    // By advisory, under its alias: one row per project, counted.
+    let page = b.get("/ui/impact?advisory=CVE-2021-23337");
+    assert!(page.body.contains("<h2 id=\"affected\">1 project affected by"), "{}", page.body);
+    let table = page.body.split("<table id=\"advisory-findings\">").nth(1).unwrap_or_default();
+    assert!(table.contains(&format!("href=\"/ui/projects/{PROJECT}\"")) && !table.contains(OTHER), "{table}");
+    assert!(b.get("/ui/impact?advisory=CVE-0000-0000").body.contains("No finding of this advisory."));
 }
 
 fn sessions_and_csrf(backend: Backend) {

@@ -650,7 +650,7 @@ impl Db {
         key: &crate::evidence::ComponentKey,
         only: Option<&[i64]>,
         limit: i64,
-    ) -> Result<Vec<(i64, i64, String, Option<String>, Option<String>)>> {
+    ) -> Result<Vec<(String, i64, String, Option<String>, Option<String>)>> {
         dispatch!(self.impact_components(key, only, limit))
     }
 
@@ -673,14 +673,14 @@ impl Db {
         dispatch!(self.finding_decisions(project_id, finding))
     }
 
-    /// Findings of an advisory, by any of its names, in the projects `only` names.
-    #[allow(clippy::type_complexity)]
-    pub async fn impact_findings(
+    /// The projects with findings of an advisory, by any of its names: (project, findings,
+    /// open, worst severity rank, a rule id), worst first.
+    pub async fn impact_projects(
         &self,
-        advisory: Option<&str>,
+        advisory: &str,
         only: Option<&[i64]>,
         limit: i64,
-    ) -> Result<Vec<(i64, String, String, i64, String, Option<String>, Option<String>)>> {
-        dispatch!(self.impact_findings(advisory, only, limit))
+    ) -> Result<Vec<(String, i64, i64, i64, String)>> {
+        dispatch!(self.impact_projects(advisory, only, limit))
     }
 }

@@ -2091,35 +2091,37 @@ pub async fn index_stored_sboms(pool: &Pool<DB>) -> Result<usize> {
 }
 
 /// Packages of the projects' latest default-branch SBOMs that `key` names, in the projects
-/// `only` names: (project id, run id, name, version, purl), at most `limit`.
+/// `only` names: (project, run id, name, version, purl), at most `limit`.
 pub async fn impact_components(
     pool: &Pool<DB>,
     key: &crate::evidence::ComponentKey,
     only: Option<&[i64]>,
     limit: i64,
-) -> Result<Vec<(i64, i64, String, Option<String>, Option<String>)>> {
+) -> Result<Vec<(String, i64, String, Option<String>, Option<String>)>> {
     use crate::evidence::ComponentKey;
     if only.is_some_and(<[i64]>::is_empty) {
         return Ok(Vec::new());
     }
-    let mut q = QueryBuilder::<DB>::new("SELECT project_id, run_id, name, version, purl FROM sbom_components WHERE ");
+    let mut q = QueryBuilder::<DB>::new(
+        "SELECT p.name, c.run_id, c.name, c.version, c.purl FROM sbom_components c JOIN projects p ON p.id = c.project_id WHERE ",
+    );
     match key {
         ComponentKey::Purl(purl) => {
-            q.push("purl_key = ").push_bind(purl.clone());
+            q.push("c.purl_key = ").push_bind(purl.clone());
         }
         ComponentKey::Name(name) => {
-            q.push("(name_key = ").push_bind(name.clone()).push(" OR purl_name = ").push_bind(name.clone()).push(")");
+            q.push("(c.name_key = ").push_bind(name.clone()).push(" OR c.purl_name = ").push_bind(name.clone()).push(")");
         }
     }
     if let Some(ids) = only {
-        q.push(" AND project_id IN (");
+        q.push(" AND c.project_id IN (");
         let mut sep = q.separated(", ");
         for id in ids {
             sep.push_bind(*id);
         }
         q.push(")");
     }
-    q.push(" ORDER BY project_id, name, version LIMIT ").push_bind(limit);
+    q.push(" ORDER BY p.name, c.name, c.version LIMIT ").push_bind(limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
 
@@ -2284,21 +2286,23 @@ pub async fn finding_decisions(pool: &Pool<DB>, project_id: i64, finding: &Findi
     Ok(out)
 }
 
-/// Findings of an advisory (by any of its names) or in a package, in the projects `only`
-/// names: (project id, fingerprint, rule, severity rank, state, package, purl), at most `limit`.
-pub async fn impact_findings(
+/// The projects (of those `only` names) with findings of an advisory, by any of its names: (project,
+/// findings, open findings, worst severity rank, a rule id it goes by there), worst first, at
+/// most `limit`. Counted in the database from `findings_rule` alone (it covers project and
+/// state), so an advisory every project has is one index range, not a row read per finding.
+pub async fn impact_projects(
     pool: &Pool<DB>,
-    advisory: Option<&str>,
+    advisory: &str,
     only: Option<&[i64]>,
     limit: i64,
-) -> Result<Vec<(i64, String, String, i64, String, Option<String>, Option<String>)>> {
+) -> Result<Vec<(String, i64, i64, i64, String)>> {
     if only.is_some_and(<[i64]>::is_empty) {
         return Ok(Vec::new());
     }
-    let Some(advisory) = advisory else { return Ok(Vec::new()) };
     let (names, _) = advisory_names(pool, &[advisory.to_owned()]).await?;
     let mut q = QueryBuilder::<DB>::new(
-        "SELECT project_id, fingerprint, rule_id, severity_rank, state, package, purl FROM findings WHERE rule_id IN (",
+        "SELECT p.name, COUNT(*), CAST(SUM(CASE WHEN f.state = 'open' THEN 1 ELSE 0 END) AS BIGINT), \
+         MAX(f.severity_rank), MIN(f.rule_id) FROM findings f JOIN projects p ON p.id = f.project_id WHERE f.rule_id IN (",
     );
     let mut sep = q.separated(", ");
     for n in names.iter().take(CHUNK / 2) {
@@ -2306,13 +2310,13 @@ pub async fn impact_findings(
     }
     q.push(")");
     if let Some(ids) = only {
-        q.push(" AND project_id IN (");
+        q.push(" AND f.project_id IN (");
         let mut sep = q.separated(", ");
         for id in ids.iter().take(CHUNK) {
             sep.push_bind(*id);
         }
         q.push(")");
     }
-    q.push(" ORDER BY project_id, severity_rank DESC, id LIMIT ").push_bind(limit);
+    q.push(" GROUP BY p.name ORDER BY 4 DESC, 3 DESC, 1 LIMIT ").push_bind(limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
