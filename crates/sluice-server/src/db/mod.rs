@@ -571,6 +571,13 @@ pub fn severity_rank(severity: &str) -> i64 {
     }
 }
 
+/// The server's SLA: days from a finding's first sighting within which it should be fixed, by
+/// severity rank (critical 7, high 30, medium 90, low 180; info has none). The same defaults as
+/// `sluice metrics` (`sluice_metrics::security::Sla::defaults`); the server has no setting for
+/// them yet. Counted in UTC days: a finding first seen on day D is within its SLA of N days
+/// through day D + N and past it from day D + N + 1 on.
+pub const SLA_DAYS: [(i64, i64); 4] = [(4, 7), (3, 30), (2, 90), (1, 180)];
+
 pub fn rank_name(rank: i64) -> &'static str {
     match rank {
         4 => "critical",
@@ -626,6 +633,25 @@ impl Db {
     /// Per project: (findings first seen, findings closed) on the UTC days from `since_day` on.
     pub async fn week_counts(&self, since_day: i64) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
         dispatch!(self.week_counts(since_day))
+    }
+
+    /// A project's weekly trend inputs from `since_day` on: (day, new, closed) rows, each ISO
+    /// week's last default-branch run as (created_at, open_after), and the open findings after
+    /// the last default-branch run before `since_day`.
+    #[allow(clippy::type_complexity)]
+    pub async fn project_weeks(
+        &self,
+        project_id: i64,
+        since_day: i64,
+    ) -> Result<(Vec<(i64, i64, i64)>, Vec<(i64, i64)>, Option<i64>)> {
+        dispatch!(self.project_weeks(project_id, since_day))
+    }
+
+    /// Per project (those `only` names, or all): its open findings past their SLA
+    /// ([`SLA_DAYS`]) on the UTC day `today`. Kept on the project; the projects last counted on
+    /// an earlier day are recounted here and the counts kept.
+    pub async fn sla_breaches(&self, only: Option<&[i64]>, today: i64) -> Result<std::collections::HashMap<i64, i64>> {
+        dispatch!(self.sla_breaches(only, today))
     }
 
     /// Per project: its last default-branch run's id and server verdict.

@@ -9,6 +9,7 @@ use sqlx::{QueryBuilder, Row};
 
 use super::{
     audit_hash, gzip, rank_name, severity_rank, Caller, FindingFilter, Login, Result, StoreError, AUDIT_GENESIS,
+    SLA_DAYS,
 };
 use crate::auth::{self, Principal, Scope, TokenKind};
 use crate::ingest::Prepared;
@@ -889,6 +890,7 @@ pub async fn ingest(
         .bind(closed)
         .execute(&mut *tx)
         .await?;
+        keep_breaches(&mut tx, project_id, now).await?;
     } else {
         sqlx::query("UPDATE projects SET last_run_id = $1 WHERE id = $2").bind(run_id).bind(project_id).execute(&mut *tx).await?;
     }
@@ -2134,6 +2136,122 @@ pub async fn week_counts(pool: &Pool<DB>, since_day: i64) -> Result<HashMap<i64,
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|(p, new, fixed)| (p, (new, fixed))).collect())
+}
+
+/// One project's default-branch history from the UTC day `since_day` on, for the weekly trend:
+/// its `project_days` rows (day, new, closed), the last default-branch run of each ISO week
+/// (weeks start on Mondays, UTC) as (created_at, open_after), oldest first, and the open
+/// findings after its last default-branch run before the window (None: there was none).
+#[allow(clippy::type_complexity)]
+pub async fn project_weeks(
+    pool: &Pool<DB>,
+    project_id: i64,
+    since_day: i64,
+) -> Result<(Vec<(i64, i64, i64)>, Vec<(i64, i64)>, Option<i64>)> {
+    let days: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT day, new_findings, closed_findings FROM project_days WHERE project_id = $1 AND day >= $2 ORDER BY day",
+    )
+    .bind(project_id)
+    .bind(since_day)
+    .fetch_all(pool)
+    .await?;
+    let since = since_day * DAY_MS;
+    // Day 0 (1970-01-01) was a Thursday: (day + 3) / 7 numbers the weeks from Monday.
+    let ends: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT created_at, open_after FROM runs WHERE id IN (SELECT MAX(id) FROM runs \
+         WHERE project_id = $1 AND on_default = 1 AND created_at >= $2 GROUP BY (created_at / 86400000 + 3) / 7) \
+         ORDER BY id",
+    )
+    .bind(project_id)
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    let before: Option<i64> = sqlx::query_scalar(
+        "SELECT open_after FROM runs WHERE project_id = $1 AND on_default = 1 AND created_at < $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(project_id)
+    .bind(since)
+    .fetch_optional(pool)
+    .await?;
+    Ok((days, ends, before))
+}
+
+/// One project's open findings past their SLA on the UTC day `today`: one range of
+/// `findings_open_age` per severity.
+async fn count_breaches<'e, E: sqlx::Executor<'e, Database = DB>>(e: E, project_id: i64, today: i64) -> Result<i64> {
+    let one = "SELECT COUNT(*) FROM findings WHERE project_id = $1 AND state = 'open' AND suppressed IS NULL \
+               AND severity_rank = ";
+    let parts: Vec<String> = SLA_DAYS
+        .iter()
+        .enumerate()
+        .map(|(i, (rank, _))| format!("({one}{rank} AND first_seen_at < ${})", i + 2))
+        .collect();
+    let sql = format!("SELECT {}", parts.join(" + "));
+    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(project_id);
+    for (_, days) in SLA_DAYS {
+        q = q.bind((today - days) * DAY_MS);
+    }
+    Ok(q.fetch_one(e).await?)
+}
+
+/// Recounts a project's SLA breaches for today, in a push's transaction.
+async fn keep_breaches(tx: &mut Tx, project_id: i64, now: i64) -> Result<()> {
+    let today = now.div_euclid(DAY_MS);
+    let n = count_breaches(&mut **tx, project_id, today).await?;
+    sqlx::query("UPDATE projects SET sla_breaches = $1, sla_day = $2 WHERE id = $3")
+        .bind(n)
+        .bind(today)
+        .bind(project_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn sla_breaches(pool: &Pool<DB>, only: Option<&[i64]>, today: i64) -> Result<HashMap<i64, i64>> {
+    let mut q = QueryBuilder::<DB>::new("SELECT id, sla_breaches, sla_day FROM projects");
+    if let Some(ids) = only {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        q.push(" WHERE id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    let rows: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    let mut recounted = Vec::new();
+    for (id, kept, day) in rows {
+        if day == today {
+            out.insert(id, kept);
+        } else {
+            let n = count_breaches(pool, id, today).await?;
+            out.insert(id, n);
+            recounted.push((id, n));
+        }
+    }
+    if !recounted.is_empty() {
+        // Kept only where no push has counted today since (a push counts what it wrote).
+        let kept = async {
+            let mut tx = begin(pool).await?;
+            for (id, n) in &recounted {
+                sqlx::query("UPDATE projects SET sla_breaches = $1, sla_day = $2 WHERE id = $3 AND sla_day < $2")
+                    .bind(*n)
+                    .bind(today)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        };
+        // The counts are right either way; keeping them only saves the next view the work.
+        if let Err(e) = kept.await {
+            tracing::warn!(error = %e, "keeping recounted SLA breaches");
+        }
+    }
+    Ok(out)
 }
 
 /// Per project: its last default-branch run (id, server verdict).
