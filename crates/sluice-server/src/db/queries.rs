@@ -2176,28 +2176,34 @@ pub async fn project_weeks(
     Ok((days, ends, before))
 }
 
-/// One project's open findings past their SLA on the UTC day `today`: one range of
-/// `findings_open_age` per severity.
-async fn count_breaches<'e, E: sqlx::Executor<'e, Database = DB>>(e: E, project_id: i64, today: i64) -> Result<i64> {
-    let one = "SELECT COUNT(*) FROM findings WHERE project_id = $1 AND state = 'open' AND suppressed IS NULL \
-               AND severity_rank = ";
-    let parts: Vec<String> = SLA_DAYS
-        .iter()
-        .enumerate()
-        .map(|(i, (rank, _))| format!("({one}{rank} AND first_seen_at < ${})", i + 2))
-        .collect();
-    let sql = format!("SELECT {}", parts.join(" + "));
-    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(project_id);
-    for (_, days) in SLA_DAYS {
-        q = q.bind((today - days) * DAY_MS);
+/// Each project's (of `ids`, at most [`CHUNK`]) open findings past their SLA on the UTC day
+/// `today`: one range of `findings_open_age` per project and severity, as (project, count).
+async fn count_breaches<'e, E: sqlx::Executor<'e, Database = DB>>(e: E, ids: &[i64], today: i64) -> Result<Vec<(i64, i64)>> {
+    let mut q = QueryBuilder::<DB>::new("SELECT p.id, ");
+    for (i, (rank, days)) in SLA_DAYS.iter().enumerate() {
+        if i > 0 {
+            q.push(" + ");
+        }
+        q.push(format!(
+            "(SELECT COUNT(*) FROM findings f WHERE f.project_id = p.id AND f.state = 'open' AND f.suppressed IS NULL \
+             AND f.severity_rank = {rank} AND f.first_seen_at < "
+        ));
+        q.push_bind((today - days) * DAY_MS);
+        q.push(")");
     }
-    Ok(q.fetch_one(e).await?)
+    q.push(" FROM projects p WHERE p.id IN (");
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    q.push(")");
+    Ok(q.build_query_as().fetch_all(e).await?)
 }
 
 /// Recounts a project's SLA breaches for today, in a push's transaction.
 async fn keep_breaches(tx: &mut Tx, project_id: i64, now: i64) -> Result<()> {
     let today = now.div_euclid(DAY_MS);
-    let n = count_breaches(&mut **tx, project_id, today).await?;
+    let n = count_breaches(&mut **tx, &[project_id], today).await?.first().map_or(0, |(_, n)| *n);
     sqlx::query("UPDATE projects SET sla_breaches = $1, sla_day = $2 WHERE id = $3")
         .bind(n)
         .bind(today)
@@ -2222,16 +2228,20 @@ pub async fn sla_breaches(pool: &Pool<DB>, only: Option<&[i64]>, today: i64) -> 
     }
     let rows: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
     let mut out = HashMap::with_capacity(rows.len());
-    let mut recounted = Vec::new();
+    let mut stale = Vec::new();
     for (id, kept, day) in rows {
         if day == today {
             out.insert(id, kept);
         } else {
-            let n = count_breaches(pool, id, today).await?;
-            out.insert(id, n);
-            recounted.push((id, n));
+            stale.push(id);
         }
     }
+    // Counted on an earlier day (or never): recounted, 1,000 projects a statement.
+    let mut recounted = Vec::with_capacity(stale.len());
+    for chunk in stale.chunks(CHUNK) {
+        recounted.extend(count_breaches(pool, chunk, today).await?);
+    }
+    out.extend(recounted.iter().copied());
     if !recounted.is_empty() {
         // Kept only where no push has counted today since (a push counts what it wrote).
         let kept = async {
