@@ -1834,6 +1834,15 @@ async fn run_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, P
             documents.push((kind, body.len()));
         }
     }
+    // Whether the attestation's signature verifies with a key the server was given.
+    let signature = match documents.iter().any(|(k, _)| *k == "attestation") {
+        true => {
+            state.db.run_document(run, "attestation").await?.as_deref().and_then(crate::db::gunzip_json).map(|doc| {
+                (crate::attestations::check(&doc, &state.attestation_keys), crate::attestations::payload_decodes(&doc))
+            })
+        }
+        false => None,
+    };
     let stages: Vec<(String, String)> = match &r.stages {
         serde_json::Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
         serde_json::Value::Array(items) => {
@@ -1869,6 +1878,10 @@ async fn run_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, P
             }
         }
         @if !documents.iter().any(|(k, _)| *k == "attestation") { p.muted { "This run carried no attestation." } }
+        @if let Some((check, decodes)) = &signature {
+            h2 { "Attestation signature" }
+            (signature_banner(check, *decodes, r.commit.as_deref(), state.attestation_keys.len()))
+        }
         @if !stages.is_empty() {
             h2 { "Stages" }
             table { thead { tr { th { "Stage" } th { "Outcome" } } }
@@ -1876,6 +1889,56 @@ async fn run_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, P
         }
     };
     Ok(html_page(&format!("Run {run}"), Some(&s), "portfolio", body))
+}
+
+/// What the run page says about its attestation's signature ([`crate::attestations::check`]).
+fn signature_banner(
+    check: &crate::attestations::Check,
+    decodes: bool,
+    run_commit: Option<&str>,
+    keys: usize,
+) -> Markup {
+    use crate::attestations::Check;
+    let verify = html! { " Check the download with " code { "sluice verify --key KEY.pub" } "." };
+    html! {
+        @match check {
+            Check::Valid { key, keyid, commit } => {
+                div.banner.banner-ok #signature {
+                    "Signature valid for key " strong { (clean(key)) } " (" code { (clean(keyid)) } ")."
+                    @match (commit.as_deref(), run_commit) {
+                        (Some(c), Some(run)) if c == run => { " It attests this run's commit " code { (clean(c)) } "." }
+                        (Some(c), _) => { " But it attests commit " code { (clean(c)) } ", not this run's." }
+                        (None, _) => { " It names no commit." }
+                    }
+                }
+            }
+            Check::Invalid { key, keyid } => {
+                div.banner.banner-bad #signature {
+                    "Invalid: the signature does not verify with key " strong { (clean(key)) } " (" code { (clean(keyid)) } "), "
+                    @if decodes { "the attestation was changed after it was signed, or signed by another key." }
+                    @else { "and the stored copy's payload is not what was signed (the server redacts what runs send)." }
+                }
+            }
+            Check::NoKey { keyids } => {
+                div.banner.banner-warn #signature {
+                    "No key to check against: signed with "
+                    @if keyids.is_empty() { "no key id" } @else {
+                        "key " @for (i, id) in keyids.iter().enumerate() { @if i > 0 { ", " } code { (clean(id)) } }
+                    }
+                    ", and the server trusts " (plural(keys, "key", "keys")) " (" code { "DATA/attestation-keys/*.pub" } "), none of them this."
+                    (verify)
+                }
+            }
+            Check::Unsigned => {
+                div.banner.banner-warn #signature {
+                    "Not signed: an in-toto statement without a signature envelope; nothing says who wrote it."
+                }
+            }
+            Check::Unknown => {
+                div.banner.banner-warn #signature { "Not an attestation sluice reads (neither a DSSE envelope nor an in-toto statement)." }
+            }
+        }
+    }
 }
 
 /// A run's evidence as a download: the documents it carried (as stored, gzip), or the server's

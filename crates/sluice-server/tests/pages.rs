@@ -919,6 +919,67 @@ fn sla_breaches_on_the_portfolio(backend: Backend) {
     assert!(page.body.contains(" · 0 past their SLA") && !page.body.contains(">slow</a>"));
 }
 
+/// The run page says whether the attestation's signature verifies with a key the server was
+/// given (`DATA/attestation-keys/*.pub`): valid (and whether it attests the run's commit),
+/// invalid (changed after signing), no key to check against, or not signed at all.
+fn attestation_signatures(backend: Backend) {
+    use base64::Engine as _;
+    use sluice_policy::attest;
+    let ci = attest::SigningKey::from_bytes(&[7; 32]);
+    let stranger = attest::SigningKey::from_bytes(&[9; 32]);
+    let trusted = sluice_server::attestations::TrustedKey::from_pem("ci", &attest::public_key_pem(&ci.verifying_key()))
+        .expect("a public key");
+    let server = Server::start_attest(backend, vec![trusted.clone()]);
+    server.project("signed", "main");
+    let commit = push_body("signed", "x", &[])["commit"].as_str().expect("a commit").to_owned();
+    let other_commit = "fedcba9876543210fedcba9876543210fedcba98";
+    let statement = |commit: &str| {
+        json!({ "_type": attest::STATEMENT_TYPE, "predicateType": attest::PREDICATE_TYPE,
+                "subject": [{ "name": "signed", "digest": { "gitCommit": commit } }],
+                "predicate": { "verdict": "allowed" } })
+    };
+    let mut tampered = attest::sign(&statement(&commit), &ci);
+    tampered["payload"] =
+        json!(base64::engine::general_purpose::STANDARD
+            .encode(serde_json::to_vec(&statement(other_commit)).expect("JSON")));
+    let mut hostile_id = attest::sign(&statement(&commit), &stranger);
+    hostile_id["signatures"][0]["keyid"] = json!(SCRIPT);
+    let sec = server.user("sec", &[(None, "security")]);
+    let mut b = Browser::new(&server);
+    assert_eq!(b.login(&sec.name, &sec.password).status, 303);
+    let stranger_id = attest::key_id(&stranger.verifying_key());
+    let cases = [
+        ("valid", attest::sign(&statement(&commit), &ci),
+         format!("Signature valid for key <strong>ci</strong> (<code>{}</code>). It attests this run's commit <code>{commit}</code>.", trusted.keyid)),
+        ("other-commit", attest::sign(&statement(other_commit), &ci),
+         format!("Signature valid for key <strong>ci</strong> (<code>{}</code>). But it attests commit <code>{other_commit}</code>, not this run's.", trusted.keyid)),
+        ("tampered", tampered,
+         format!("Invalid: the signature does not verify with key <strong>ci</strong> (<code>{}</code>), the attestation was changed", trusted.keyid)),
+        ("stranger", attest::sign(&statement(&commit), &stranger),
+         format!("No key to check against: signed with key <code>{stranger_id}</code>, and the server trusts 1 key")),
+        ("hostile-id", hostile_id,
+         "No key to check against: signed with key <code>&lt;script&gt;window.__pwned=1&lt;/script&gt;</code>".to_owned()),
+        ("unsigned", statement(&commit), "Not signed: an in-toto statement without a signature envelope".to_owned()),
+    ];
+    for (name, attestation, expected) in cases {
+        let mut body = push_body("signed", name, &[stage("sast", vec![])]);
+        body["attestation"] = attestation;
+        let run = server.push(&server.admin, &body).expect(201).json()["run"].as_i64().expect("a run id");
+        let page = b.get(&format!("/ui/runs/{run}"));
+        assert_eq!(page.status, 200, "{name}: {}", page.body);
+        let banner =
+            page.body.split("id=\"signature\">").nth(1).unwrap_or_else(|| panic!("{name}: no banner: {}", page.body));
+        assert!(banner.starts_with(&expected), "{name}: {banner}");
+        assert!(!page.body.contains("<script"), "{name}");
+    }
+    // A run without an attestation has no banner.
+    let run = server.push(&server.admin, &push_body("signed", "none", &[stage("sast", vec![])])).expect(201).json()
+        ["run"]
+        .as_i64()
+        .expect("a run id");
+    assert!(!b.get(&format!("/ui/runs/{run}")).body.contains("id=\"signature\""));
+}
+
 fn openapi_has_no_pages(backend: Backend) {
     let server = Server::start(backend);
     let doc = server.get("/api/openapi.json", None).expect(200).json();
@@ -946,6 +1007,7 @@ backends! {
     openapi_has_no_pages => sqlite_openapi_has_no_pages, postgres_openapi_has_no_pages;
     weekly_trends => sqlite_weekly_trends, postgres_weekly_trends;
     sla_breaches_on_the_portfolio => sqlite_sla_breaches_on_the_portfolio, postgres_sla_breaches_on_the_portfolio;
+    attestation_signatures => sqlite_attestation_signatures, postgres_attestation_signatures;
 }
 
 // ---------------------------------------------------------------------------------------------
