@@ -688,13 +688,20 @@ fn iso_day(day: i64) -> String {
         .to_string()
 }
 
-/// Moves a project's pushes so far `days` into the past: its runs and their days' counts.
+/// Moves a project's pushes so far `days` into the past: its runs, their days' counts and its
+/// findings' times (and forgets its SLA count, which those change).
 fn age_pushes(server: &Server, project: &str, days: i64) {
     let id = server.sql_i64(&format!("SELECT id FROM projects WHERE name = '{project}'"));
-    server
-        .sql(&format!("UPDATE runs SET created_at = created_at - {} WHERE project_id = {id}", days * DAY_MS))
-        .expect("aging runs");
+    let ms = days * DAY_MS;
+    server.sql(&format!("UPDATE runs SET created_at = created_at - {ms} WHERE project_id = {id}")).expect("aging runs");
     server.sql(&format!("UPDATE project_days SET day = day - {days} WHERE project_id = {id}")).expect("aging days");
+    server
+        .sql(&format!(
+            "UPDATE findings SET first_seen_at = first_seen_at - {ms}, last_seen_at = last_seen_at - {ms}, \
+             closed_at = closed_at - {ms} WHERE project_id = {id}"
+        ))
+        .expect("aging findings");
+    server.sql(&format!("UPDATE projects SET sla_day = -1 WHERE id = {id}")).expect("forgetting the SLA count");
 }
 
 /// The project page's weekly trend: new and fixed per ISO week (from what each default-branch
