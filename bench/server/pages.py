@@ -114,7 +114,7 @@ def page_mix(server, admin, projects, seed=11):
             q.append("q=" + str(rnd.randrange(100)))
         if rnd.random() < 0.3:
             q.append("severity=" + rnd.choice(["critical", "high", "medium", "low"]))
-        q.append("sort=" + rnd.choice(["severity", "name", "open", "new", "fixed", "last_run"]))
+        q.append("sort=" + rnd.choice(["severity", "name", "open", "new", "fixed", "last_run", "sla"]))
         mix["portfolio"].append("/ui/?" + "&".join(q))
         p = rnd.choice(names)
         q = []

@@ -42,6 +42,8 @@ pub struct AppState {
     pub oidc: Option<Arc<crate::oidc::Oidc>>,
     /// The server's signing key (decision sets, the decision log's export).
     pub keys: Arc<crate::keys::ServerKeys>,
+    /// Public keys attestations may be signed with (`DATA/attestation-keys/*.pub`).
+    pub attestation_keys: Arc<Vec<crate::attestations::TrustedKey>>,
 }
 
 /// An error answer: a status and a JSON body naming the problem.

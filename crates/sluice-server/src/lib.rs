@@ -14,6 +14,7 @@
 //! ARCHITECTURE.md ("The server") describes the design and the decisions behind it.
 
 pub mod api;
+pub mod attestations;
 pub mod auth;
 pub mod db;
 pub mod decisions;

@@ -75,6 +75,8 @@ pub fn router() -> axum::Router<AppState> {
         .route("/ui/projects/{project}", get(project_page))
         .route("/ui/projects/{project}/findings.csv", get(findings_csv))
         .route("/ui/projects/{project}/trend.csv", get(trend_csv))
+        .route("/ui/projects/{project}/trends.csv", get(trends_csv))
+        .route("/ui/projects/{project}/trends.json", get(trends_json))
         .route("/ui/projects/{project}/findings/{fingerprint}", get(finding_page))
         .route("/ui/projects/{project}/findings/{fingerprint}/propose", post(propose))
         .route("/ui/triage", get(triage).post(triage_act))
@@ -440,6 +442,28 @@ fn outcome(value: &str) -> String {
     }
 }
 
+/// A count of findings past their SLA: marked when there is one.
+fn sla_cell(n: i64) -> Markup {
+    if n == 0 {
+        html! { td.num.zero { "0" } }
+    } else {
+        html! { td.num.past-sla { (n) } }
+    }
+}
+
+/// The SLA as people read it: `critical 7 days, high 30, medium 90, low 180`.
+fn sla_terms() -> String {
+    let parts: Vec<String> = crate::db::SLA_DAYS
+        .iter()
+        .enumerate()
+        .map(|(i, (rank, days))| {
+            let unit = if i == 0 { " days" } else { "" };
+            format!("{} {days}{unit}", crate::db::rank_name(*rank))
+        })
+        .collect();
+    parts.join(", ")
+}
+
 fn count_cell(n: i64) -> Markup {
     if n == 0 {
         html! { td.num.zero { "0" } }
@@ -468,7 +492,8 @@ fn layout(title: &str, session: Option<&Session>, active: &str, body: Markup) ->
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="referrer" content="same-origin";
-                title { (title) " · sluice" }
+                // Titles hold repository strings (a project name, a rule id).
+                title { (clean(title)) " · sluice" }
                 link rel="stylesheet" href=(css_path());
             }
             body {
@@ -657,10 +682,11 @@ async fn logout(
 /// Rows the portfolio shows at most; a filter narrows the rest.
 const PORTFOLIO_ROWS: usize = 500;
 
-const SORTS: [(&str, &str); 6] = [
+const SORTS: [(&str, &str); 7] = [
     ("name", "Project"),
     ("severity", "Most severe"),
     ("open", "Open"),
+    ("sla", "Past SLA"),
     ("new", "New this week"),
     ("fixed", "Fixed this week"),
     ("last_run", "Last run"),
@@ -669,18 +695,22 @@ const SORTS: [(&str, &str); 6] = [
 async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, RawQuery(raw): RawQuery) -> PageResult {
     let s = require(&state, &headers, &uri).await?;
     let query = Form::query(raw.as_deref())?;
+    let today = crate::time::now_ms().div_euclid(crate::time::DAY_MS);
+    let only = api::readable_ids(&s.principal)?;
+    // The SLA counts kept on projects last counted on an earlier UTC day are brought up to date.
+    state.db.refresh_sla(only.as_deref(), today).await?;
     let sort = query.get("sort").filter(|s| SORTS.iter().any(|(k, _)| k == s)).unwrap_or("severity");
     let verdict_filter = query.get("verdict");
-    let (shown, total, totals) = state
+    let (shown, total, totals, past_sla) = state
         .db
         .portfolio(&crate::db::PortfolioQuery {
-            readable: api::readable_ids(&s.principal)?,
+            readable: only,
             name_contains: query.get("q").filter(|q| !q.is_empty()).map(|q| q.chars().take(256).collect()),
             min_rank: query.get("severity").map_or(0, crate::db::severity_rank),
             verdict: verdict_filter.map(str::to_owned),
             sort: sort.to_owned(),
             // This week: today and the six UTC days before it.
-            since_day: crate::time::now_ms().div_euclid(crate::time::DAY_MS) - 6,
+            since_day: today - 6,
             limit: PORTFOLIO_ROWS as i64,
         })
         .await?;
@@ -706,7 +736,8 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
     let body = html! {
         h1 { "Portfolio" }
         p.sub { (plural(total, "project", "projects")) " · open findings: "
-            (totals.critical) " critical, " (totals.high) " high, " (totals.medium) " medium, " (totals.low) " low" }
+            (totals.critical) " critical, " (totals.high) " high, " (totals.medium) " medium, " (totals.low) " low"
+            " · " (past_sla) " past their SLA" }
         form.filters method="get" action="/ui/" {
             div { label for="q" { "Project name contains" } input #q type="search" name="q" value=[query.get("q")]; }
             div { label for="severity" { "With open findings of at least" }
@@ -733,6 +764,7 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
                 (header("name", "Project", false))
                 th.num { "Critical" } th.num { "High" } th.num { "Medium" } th.num { "Low" }
                 (header("open", "Open", true))
+                (header("sla", "Past SLA", true))
                 (header("new", "New this week", true))
                 (header("fixed", "Fixed this week", true))
                 th { "Default-branch verdict" }
@@ -745,7 +777,7 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
                         (count_cell(r.open.critical)) (count_cell(r.open.high))
                         (count_cell(r.open.medium)) (count_cell(r.open.low))
                         (count_cell(r.open.critical + r.open.high + r.open.medium + r.open.low + r.open.info))
-                        (count_cell(r.new_week)) (count_cell(r.fixed_week))
+                        (sla_cell(r.past_sla)) (count_cell(r.new_week)) (count_cell(r.fixed_week))
                         td {
                             @match &r.default_run {
                                 Some((id, v)) => { a href=(format!("/ui/runs/{id}")) { (verdict(v.as_deref())) } }
@@ -760,9 +792,11 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
                         }
                     }
                 }
-                @if shown.is_empty() { tr { td colspan="10" .muted { "No project matches." } } }
+                @if shown.is_empty() { tr { td colspan="11" .muted { "No project matches." } } }
             }
         }
+        p.muted #sla-note { "Past SLA: open findings first seen longer ago than their severity allows ("
+            (sla_terms()) "), counted in UTC days." }
         @if total > shown.len() { p.muted { "Showing " (shown.len()) " of " (total) "; filter to narrow." } }
     };
     Ok(html_page("Portfolio", Some(&s), "portfolio", body))
@@ -798,6 +832,9 @@ async fn project_page(
     let findings = state.db.list_findings(&filter).await?;
     let runs = state.db.list_runs(id, None, 15).await?;
     let trend = trend_points(&state, id).await?;
+    let weeks = weekly_trends(&state, id).await?;
+    let today = crate::time::now_ms().div_euclid(crate::time::DAY_MS);
+    let past_sla = state.db.sla_breaches(Some(&[id]), today).await?.get(&id).copied().unwrap_or_default();
     let o = &project.open;
     let filtered = filter.stage.is_some() || filter.rule.is_some() || filter.min_rank > 0;
     let next_href = findings.next.as_ref().map(|c| {
@@ -819,10 +856,24 @@ async fn project_page(
             span { (severity_badge("medium")) " " (o.medium) }
             span { (severity_badge("low")) " " (o.low) }
             span { (severity_badge("info")) " " (o.info) }
+            span #past-sla title=(format!("open findings first seen longer ago than their severity allows: {}", sla_terms())) {
+                @if past_sla > 0 { strong.past-sla { (past_sla) } } @else { (past_sla) }
+                " past their SLA"
+            }
         }
         p.downloads {
             a href=(format!("{}/findings.csv", project_href(&name))) download { "Open findings (CSV)" }
             a href=(format!("{}/findings.csv?state=all", project_href(&name))) download { "All findings (CSV)" }
+        }
+        h2 #trends { "The last " (WEEKS) " weeks" }
+        (weekly_chart(&project.name, &weeks))
+        details.numbers {
+            summary { "The numbers" }
+            (weekly_table(&weeks))
+        }
+        p.downloads {
+            a href=(format!("{}/trends.csv", project_href(&name))) download { "The same data (CSV)" }
+            a href=(format!("{}/trends.json", project_href(&name))) download { "The same data (JSON)" }
         }
         h2 { "Open findings by stage and rule" }
         table #groups {
@@ -842,7 +893,7 @@ async fn project_page(
         h2 { "Open findings" @if filtered { " (filtered) " a href=(project_href(&name)) { "show all" } } }
         (findings_table(&findings.items))
         @if let Some(href) = next_href { p.pager { a href=(href) { "Next page" } } }
-        h2 { "Trend" }
+        h2 { "Open findings per run" }
         (trend_chart(&trend))
         p.downloads { a href=(format!("{}/trend.csv", project_href(&name))) download { "The same data (CSV)" } }
         h2 { "Recent runs" }
@@ -941,6 +992,281 @@ async fn trend_csv(
         response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The weekly trend: new, fixed and open findings over the last 12 ISO weeks (Monday to Sunday,
+// UTC), from what each default-branch push keeps (`project_days`, `runs.open_after`).
+
+/// Weeks the trend shows, the current one (to date) last.
+const WEEKS: i64 = 12;
+
+/// One week of a project's default branch.
+#[derive(Debug, Clone, PartialEq)]
+struct Week {
+    /// The Monday that starts it, in UTC days since the epoch.
+    start: i64,
+    /// Findings its default-branch runs saw for the first time.
+    new: i64,
+    /// Findings its default-branch runs closed (no longer detected).
+    fixed: i64,
+    /// Open findings after its last default-branch run, or after the last one before it (None:
+    /// the default branch had no run yet).
+    open: Option<i64>,
+}
+
+/// The Monday (UTC day number) of the ISO week holding `day` (1970-01-01 was a Thursday).
+fn week_start(day: i64) -> i64 {
+    day - (day + 3).rem_euclid(7)
+}
+
+/// `day` (UTC days since the epoch) as `2026-11-30`.
+fn iso_day(day: i64) -> String {
+    jiff::Timestamp::from_millisecond(day * crate::time::DAY_MS)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+        .unwrap_or_default()
+}
+
+/// `day` as `Nov 30`, for the chart's axis.
+fn short_day(day: i64) -> String {
+    jiff::Timestamp::from_millisecond(day * crate::time::DAY_MS)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%b %-d").to_string())
+        .unwrap_or_default()
+}
+
+/// The weeks from the kept rows (see [`crate::db::Db::project_weeks`]), `today` a UTC day.
+fn weeks_from(today: i64, days: &[(i64, i64, i64)], ends: &[(i64, i64)], before: Option<i64>) -> Vec<Week> {
+    let first = week_start(today) - 7 * (WEEKS - 1);
+    let mut weeks: Vec<Week> =
+        (0..WEEKS).map(|k| Week { start: first + 7 * k, new: 0, fixed: 0, open: None }).collect();
+    for &(day, new, closed) in days {
+        let k = (week_start(day) - first) / 7;
+        if let Some(w) = usize::try_from(k).ok().and_then(|k| weeks.get_mut(k)) {
+            w.new += new;
+            w.fixed += closed;
+        }
+    }
+    let mut open = before;
+    let mut ends = ends.iter().peekable();
+    for w in &mut weeks {
+        while let Some(&&(at, after)) = ends.peek() {
+            if week_start(at.div_euclid(crate::time::DAY_MS)) > w.start {
+                break;
+            }
+            open = Some(after);
+            ends.next();
+        }
+        w.open = open;
+    }
+    weeks
+}
+
+async fn weekly_trends(state: &AppState, project_id: i64) -> Result<Vec<Week>, PageError> {
+    let today = crate::time::now_ms().div_euclid(crate::time::DAY_MS);
+    let first = week_start(today) - 7 * (WEEKS - 1);
+    let (days, ends, before) = state.db.project_weeks(project_id, first).await?;
+    Ok(weeks_from(today, &days, &ends, before))
+}
+
+/// A round top for an axis: 1, 2 or 5 times a power of ten, at least `max` (and at least 1).
+fn axis_top(max: i64) -> i64 {
+    let max = max.max(1);
+    let mut base = 1_i64;
+    loop {
+        for m in [1, 2, 5] {
+            if base * m >= max {
+                return base * m;
+            }
+        }
+        base *= 10;
+    }
+}
+
+/// The ticks of an axis from 0 to `top`: 0, the middle, the top (once each).
+fn ticks(top: i64) -> Vec<i64> {
+    let mut t = vec![0, top / 2, top];
+    t.dedup();
+    t
+}
+
+/// Two panels over the same weeks, as SVG in the page: open findings at the end of each week
+/// (a line), and findings new and fixed in each week (bars), each with its axis, units, a legend,
+/// a title and a description for screen readers. The project's name is the only repository
+/// string in it (escaped, and its hidden characters shown).
+fn weekly_chart(project: &str, weeks: &[Week]) -> Markup {
+    let (width, height) = (760.0_f64, 420.0_f64);
+    let (left, right) = (64.0_f64, 16.0_f64);
+    let (open_top, open_bottom) = (64.0_f64, 184.0_f64);
+    let (bars_top, bars_bottom) = (236.0_f64, 356.0_f64);
+    let n = weeks.len().max(1);
+    let slot = (width - left - right) / n as f64;
+    let centre = |i: usize| left + slot * (i as f64 + 0.5);
+    let open_max = axis_top(weeks.iter().filter_map(|w| w.open).max().unwrap_or(0));
+    let bars_max = axis_top(weeks.iter().map(|w| w.new.max(w.fixed)).max().unwrap_or(0));
+    let y_open = |v: i64| open_bottom - (open_bottom - open_top) * v as f64 / open_max as f64;
+    let y_bars = |v: i64| bars_bottom - (bars_bottom - bars_top) * v as f64 / bars_max as f64;
+    let line: Vec<String> = weeks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| w.open.map(|o| format!("{:.1},{:.1}", centre(i), y_open(o))))
+        .collect();
+    let bar = slot * 0.32;
+    let new_total: i64 = weeks.iter().map(|w| w.new).sum();
+    let fixed_total: i64 = weeks.iter().map(|w| w.fixed).sum();
+    let first_open = weeks.iter().find_map(|w| w.open);
+    let last_open = weeks.last().and_then(|w| w.open);
+    let (from, to) = (
+        weeks.first().map(|w| iso_day(w.start)).unwrap_or_default(),
+        weeks.last().map(|w| iso_day(w.start + 6)).unwrap_or_default(),
+    );
+    let summary = match (first_open, last_open) {
+        (Some(a), Some(b)) => format!(
+            "From {from} to {to}: {new_total} findings new and {fixed_total} fixed on the default branch; \
+             open findings went from {a} to {b}."
+        ),
+        _ => format!("From {from} to {to}: no default-branch run yet."),
+    };
+    let mid = |top: f64, bottom: f64| (top + bottom) / 2.0;
+    let f1 = |v: f64| format!("{v:.1}");
+    html! {
+        svg.chart.weekly viewBox=(format!("0 0 {width} {height}")) role="img" aria-labelledby="trends-title trends-desc" {
+            title #trends-title { "Findings of " (clean(project)) " per week, last " (WEEKS) " weeks" }
+            desc #trends-desc { (summary) }
+            text.heading x=(left) y="22" { "Findings of " (clean(project)) ", last " (WEEKS) " weeks (default branch)" }
+            // The legend.
+            line.open-line x1=(left) x2=(left + 22.0) y1="40" y2="40" {}
+            text.label x=(left + 28.0) y="44" { "open at the end of the week" }
+            rect.bar-new x=(left + 220.0) y="34" width="12" height="12" {}
+            text.label x=(left + 238.0) y="44" { "new in the week" }
+            rect.bar-fixed x=(left + 350.0) y="34" width="12" height="12" {}
+            text.label x=(left + 368.0) y="44" { "fixed in the week" }
+            // Open findings.
+            @for t in ticks(open_max) {
+                line.grid x1=(left) x2=(width - right) y1=(f1(y_open(t))) y2=(f1(y_open(t))) {}
+                text.tick x=(left - 6.0) y=(f1(y_open(t) + 4.0)) text-anchor="end" { (t) }
+            }
+            line.axis x1=(left) x2=(left) y1=(open_top) y2=(open_bottom) {}
+            line.axis x1=(left) x2=(width - right) y1=(open_bottom) y2=(open_bottom) {}
+            text.label x="16" y=(f1(mid(open_top, open_bottom))) text-anchor="middle"
+                transform=(format!("rotate(-90 16 {})", f1(mid(open_top, open_bottom)))) { "open (findings)" }
+            @if line.len() > 1 { polyline.open-line points=(line.join(" ")) {} }
+            @for (i, w) in weeks.iter().enumerate() {
+                @if let Some(o) = w.open {
+                    circle.open-point cx=(f1(centre(i))) cy=(f1(y_open(o))) r="3" {
+                        title { "week of " (iso_day(w.start)) ": " (o) " open at the end" }
+                    }
+                }
+            }
+            // New and fixed.
+            @for t in ticks(bars_max) {
+                line.grid x1=(left) x2=(width - right) y1=(f1(y_bars(t))) y2=(f1(y_bars(t))) {}
+                text.tick x=(left - 6.0) y=(f1(y_bars(t) + 4.0)) text-anchor="end" { (t) }
+            }
+            line.axis x1=(left) x2=(left) y1=(bars_top) y2=(bars_bottom) {}
+            line.axis x1=(left) x2=(width - right) y1=(bars_bottom) y2=(bars_bottom) {}
+            text.label x="16" y=(f1(mid(bars_top, bars_bottom))) text-anchor="middle"
+                transform=(format!("rotate(-90 16 {})", f1(mid(bars_top, bars_bottom)))) { "per week (findings)" }
+            @for (i, w) in weeks.iter().enumerate() {
+                rect.bar-new x=(f1(centre(i) - bar - 1.0)) y=(f1(y_bars(w.new))) width=(f1(bar))
+                    height=(f1(bars_bottom - y_bars(w.new))) {
+                    title { "week of " (iso_day(w.start)) ": " (w.new) " new" }
+                }
+                rect.bar-fixed x=(f1(centre(i) + 1.0)) y=(f1(y_bars(w.fixed))) width=(f1(bar))
+                    height=(f1(bars_bottom - y_bars(w.fixed))) {
+                    title { "week of " (iso_day(w.start)) ": " (w.fixed) " fixed" }
+                }
+                text.tick x=(f1(centre(i))) y=(f1(bars_bottom + 16.0)) text-anchor="middle" { (short_day(w.start)) }
+            }
+            text.label x=(f1(mid(left, width - right))) y=(f1(height - 22.0)) text-anchor="middle" {
+                "week starting Monday (UTC); the last week is the current one, to date"
+            }
+        }
+    }
+}
+
+/// The weekly numbers as a table (under the chart, folded).
+fn weekly_table(weeks: &[Week]) -> Markup {
+    html! {
+        table #trends-table {
+            thead { tr { th { "Week starting" } th.num { "New" } th.num { "Fixed" } th.num { "Open at the end" } } }
+            tbody {
+                @for w in weeks {
+                    tr {
+                        td.when { (iso_day(w.start)) }
+                        (count_cell(w.new)) (count_cell(w.fixed))
+                        td.num { @match w.open { Some(o) => { (o) } None => { span.muted { "no run yet" } } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn trends_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(name): Path<String>,
+) -> PageResult {
+    let s = require(&state, &headers, &uri).await?;
+    let id = api::readable_project(&state, &s.principal, &name).await?;
+    let project = state.db.get_project(id).await?;
+    let mut out = String::from("project,week_start,week_end,new,fixed,open_at_end\r\n");
+    for w in weekly_trends(&state, id).await? {
+        let open = w.open.map(|o| o.to_string()).unwrap_or_default();
+        let cells = [
+            project.name.clone(),
+            iso_day(w.start),
+            iso_day(w.start + 6),
+            w.new.to_string(),
+            w.fixed.to_string(),
+            open,
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    Ok(download(out, "text/csv; charset=utf-8", &format!("{}-trends.csv", seg(&name))))
+}
+
+async fn trends_json(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(name): Path<String>,
+) -> PageResult {
+    let s = require(&state, &headers, &uri).await?;
+    let id = api::readable_project(&state, &s.principal, &name).await?;
+    let project = state.db.get_project(id).await?;
+    let weeks: Vec<serde_json::Value> = weekly_trends(&state, id)
+        .await?
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "week_start": iso_day(w.start), "week_end": iso_day(w.start + 6),
+                "new": w.new, "fixed": w.fixed, "open_at_end": w.open,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "project": project.name,
+        "weeks_start_on": "Monday, UTC",
+        "new": "findings default-branch runs saw for the first time in the week",
+        "fixed": "findings default-branch runs closed in the week",
+        "open_at_end": "open findings after the week's last default-branch run (or the last before it; null: none yet)",
+        "weeks": weeks,
+    });
+    let text = serde_json::to_string_pretty(&body).unwrap_or_default();
+    Ok(download(text, "application/json", &format!("{}-trends.json", seg(&name))))
+}
+
+/// An attachment: `file` must already be safe in a header (made of [`seg`]'s characters).
+fn download(body: String, kind: &'static str, file: &str) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, kind)], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
 }
 
 fn findings_table(items: &[Finding]) -> Markup {
@@ -1455,6 +1781,15 @@ async fn run_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, P
             documents.push((kind, body.len()));
         }
     }
+    // Whether the attestation's signature verifies with a key the server was given.
+    let signature = match documents.iter().any(|(k, _)| *k == "attestation") {
+        true => {
+            state.db.run_document(run, "attestation").await?.as_deref().and_then(crate::db::gunzip_json).map(|doc| {
+                (crate::attestations::check(&doc, &state.attestation_keys), crate::attestations::payload_decodes(&doc))
+            })
+        }
+        false => None,
+    };
     let stages: Vec<(String, String)> = match &r.stages {
         serde_json::Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
         serde_json::Value::Array(items) => {
@@ -1490,6 +1825,10 @@ async fn run_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, P
             }
         }
         @if !documents.iter().any(|(k, _)| *k == "attestation") { p.muted { "This run carried no attestation." } }
+        @if let Some((check, decodes)) = &signature {
+            h2 { "Attestation signature" }
+            (signature_banner(check, *decodes, r.commit.as_deref(), state.attestation_keys.len()))
+        }
         @if !stages.is_empty() {
             h2 { "Stages" }
             table { thead { tr { th { "Stage" } th { "Outcome" } } }
@@ -1497,6 +1836,56 @@ async fn run_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, P
         }
     };
     Ok(html_page(&format!("Run {run}"), Some(&s), "portfolio", body))
+}
+
+/// What the run page says about its attestation's signature ([`crate::attestations::check`]).
+fn signature_banner(
+    check: &crate::attestations::Check,
+    decodes: bool,
+    run_commit: Option<&str>,
+    keys: usize,
+) -> Markup {
+    use crate::attestations::Check;
+    let verify = html! { " Check the download with " code { "sluice verify --key KEY.pub" } "." };
+    html! {
+        @match check {
+            Check::Valid { key, keyid, commit } => {
+                div.banner.banner-ok #signature {
+                    "Signature valid for key " strong { (clean(key)) } " (" code { (clean(keyid)) } ")."
+                    @match (commit.as_deref(), run_commit) {
+                        (Some(c), Some(run)) if c == run => { " It attests this run's commit " code { (clean(c)) } "." }
+                        (Some(c), _) => { " But it attests commit " code { (clean(c)) } ", not this run's." }
+                        (None, _) => { " It names no commit." }
+                    }
+                }
+            }
+            Check::Invalid { key, keyid } => {
+                div.banner.banner-bad #signature {
+                    "Invalid: the signature does not verify with key " strong { (clean(key)) } " (" code { (clean(keyid)) } "), "
+                    @if decodes { "the attestation was changed after it was signed, or signed by another key." }
+                    @else { "and the stored copy's payload is not what was signed (the server redacts what runs send)." }
+                }
+            }
+            Check::NoKey { keyids } => {
+                div.banner.banner-warn #signature {
+                    "No key to check against: signed with "
+                    @if keyids.is_empty() { "no key id" } @else {
+                        "key " @for (i, id) in keyids.iter().enumerate() { @if i > 0 { ", " } code { (clean(id)) } }
+                    }
+                    ", and the server trusts " (plural(keys, "key", "keys")) " (" code { "DATA/attestation-keys/*.pub" } "), none of them this."
+                    (verify)
+                }
+            }
+            Check::Unsigned => {
+                div.banner.banner-warn #signature {
+                    "Not signed: an in-toto statement without a signature envelope; nothing says who wrote it."
+                }
+            }
+            Check::Unknown => {
+                div.banner.banner-warn #signature { "Not an attestation sluice reads (neither a DSSE envelope nor an in-toto statement)." }
+            }
+        }
+    }
 }
 
 /// A run's evidence as a download: the documents it carried (as stored, gzip), or the server's
@@ -1672,6 +2061,41 @@ mod tests {
         assert!(!over_https(false, &[proxy], &HeaderMap::new(), from_proxy));
         assert!(session_cookie("t", 60, true).to_str().is_ok_and(|c| c.ends_with("; Secure")));
         assert!(session_cookie("t", 60, false).to_str().is_ok_and(|c| !c.contains("Secure")));
+    }
+
+    #[test]
+    fn weeks_start_on_monday_utc() {
+        // 2026-11-30 is a Monday, day 20,787; 2026-12-06 the Sunday after it.
+        assert_eq!(iso_day(20_787), "2026-11-30");
+        for day in 20_787..20_794 {
+            assert_eq!(week_start(day), 20_787, "{}", iso_day(day));
+        }
+        assert_eq!(week_start(20_794), 20_794);
+        assert_eq!(week_start(4), 4, "1970-01-05 was a Monday");
+        assert_eq!(short_day(20_787), "Nov 30");
+    }
+
+    #[test]
+    fn weeks_carry_the_open_count_forward() {
+        let today = 20_790; // Thursday 2026-12-03
+        let day_ms = crate::time::DAY_MS;
+        let first = 20_787 - 7 * 11;
+        // New and closed on three days of two weeks; one day before the window is ignored.
+        let days = [(first - 1, 50, 50), (first, 3, 0), (first + 6, 2, 1), (20_788, 1, 4)];
+        // Week 0 ends at 5 open, week 2 at 7 (its last run), the current week at 4.
+        let ends = [(first * day_ms + 1, 5), (((first + 14) * day_ms) + 3_600_000, 7), (20_789 * day_ms, 4)];
+        let weeks = weeks_from(today, &days, &ends, Some(2));
+        assert_eq!(weeks.len(), 12);
+        assert_eq!(weeks[0], Week { start: first, new: 5, fixed: 1, open: Some(5) });
+        assert_eq!(weeks[1].open, Some(5), "no run in week 1: the count carries");
+        assert_eq!(weeks[2].open, Some(7));
+        assert_eq!(weeks[11], Week { start: 20_787, new: 1, fixed: 4, open: Some(4) });
+        assert!(weeks_from(today, &[], &[], None).iter().all(|w| w.open.is_none() && w.new == 0));
+        assert_eq!(
+            [axis_top(0), axis_top(1), axis_top(3), axis_top(20), axis_top(21), axis_top(501)],
+            [1, 1, 5, 20, 50, 1000]
+        );
+        assert_eq!(ticks(1), [0, 1]);
     }
 
     #[test]

@@ -170,9 +170,13 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     let keys = crate::keys::ServerKeys::load(&db, &master).await?;
     drop(master);
     tracing::info!(keyid = keys.keyid(), "signing key ready");
+    let attestation_keys = crate::attestations::load_dir(&options.data.join("attestation-keys"))
+        .context("the attestation keys (DATA/attestation-keys/*.pub)")?;
+    tracing::info!(keys = attestation_keys.len(), "attestation keys read");
     let state = AppState {
         db: db.clone(),
         keys: Arc::new(keys),
+        attestation_keys: Arc::new(attestation_keys),
         limits: options.limits.clone(),
         metrics: Arc::new(Metrics::default()),
         trusted_proxies: Arc::new(options.trusted_proxies.clone()),

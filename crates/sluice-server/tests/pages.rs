@@ -727,6 +727,322 @@ fn csv_is_not_formulas(backend: Backend) {
     );
 }
 
+const DAY_MS: i64 = 86_400_000;
+
+/// The UTC day, and the Monday starting its ISO week, as the server counts them.
+fn today_and_monday() -> (i64, i64) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("a clock after 1970");
+    let today = now.as_millis() as i64 / DAY_MS;
+    (today, today - (today + 3).rem_euclid(7))
+}
+
+fn iso_day(day: i64) -> String {
+    jiff::Timestamp::from_millisecond(day * DAY_MS)
+        .expect("a time")
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+/// Moves a project's pushes so far `days` into the past: its runs, their days' counts and its
+/// findings' times (and forgets its SLA count, which those change).
+fn age_pushes(server: &Server, project: &str, days: i64) {
+    let id = server.sql_i64(&format!("SELECT id FROM projects WHERE name = '{project}'"));
+    let ms = days * DAY_MS;
+    server.sql(&format!("UPDATE runs SET created_at = created_at - {ms} WHERE project_id = {id}")).expect("aging runs");
+    server.sql(&format!("UPDATE project_days SET day = day - {days} WHERE project_id = {id}")).expect("aging days");
+    server
+        .sql(&format!(
+            "UPDATE findings SET first_seen_at = first_seen_at - {ms}, last_seen_at = last_seen_at - {ms}, \
+             closed_at = closed_at - {ms} WHERE project_id = {id}"
+        ))
+        .expect("aging findings");
+    server.sql(&format!("UPDATE projects SET sla_day = -1 WHERE id = {id}")).expect("forgetting the SLA count");
+}
+
+/// The project page's weekly trend: new and fixed per ISO week (from what each default-branch
+/// push keeps) and open at each week's end (carried over a week without a run), as an SVG chart
+/// with axes, units, legend and title, a table, CSV and JSON; a hostile project name escaped.
+fn weekly_trends(backend: Backend) {
+    const WEEKLY: &str = "weekly";
+    let server = Server::start(backend);
+    server.project(WEEKLY, "main");
+    let push = |run: &str, fingerprints: &[&str]| {
+        let results = fingerprints.iter().map(|f| r(f, "rule.weekly", 7.5)).collect();
+        server.push(&server.admin, &push_body(WEEKLY, run, &[stage("sast", results)])).expect(201);
+    };
+    // Three weeks ago: 3 new, 3 open. Last week: 1 new, 2 fixed, 2 open. This week: 2 new, 4 open.
+    push("w-3", &["a", "b", "c"]);
+    age_pushes(&server, WEEKLY, 14);
+    push("w-1", &["a", "d"]);
+    age_pushes(&server, WEEKLY, 7);
+    push("w-0", &["a", "d", "e", "f"]);
+    // The first push is now 21 days old, the second 7: 3 and 1 weeks back, whatever today is.
+    let (_, monday) = today_and_monday();
+    let sec = server.user("sec", &[(None, "security")]);
+    server.project(PROJECT, "main");
+    let outsider = server.user("outsider", &[(Some(PROJECT), "developer")]);
+    let mut b = Browser::new(&server);
+    assert_eq!(b.login(&sec.name, &sec.password).status, 303);
+
+    let json = b.get(&format!("/ui/projects/{WEEKLY}/trends.json"));
+    assert_eq!(json.status, 200, "{}", json.body);
+    assert!(json.header("content-type").is_some_and(|t| t.starts_with("application/json")));
+    assert!(json.header("content-disposition").is_some_and(|d| d.contains("weekly-trends.json")));
+    let data: Value = serde_json::from_str(&json.body).expect("JSON");
+    let weeks = data["weeks"].as_array().expect("weeks");
+    assert_eq!(weeks.len(), 12);
+    let expected = |k: i64, new: i64, fixed: i64, open: Value| {
+        let start = monday - 7 * (11 - k);
+        json!({ "week_start": iso_day(start), "week_end": iso_day(start + 6), "new": new, "fixed": fixed, "open_at_end": open })
+    };
+    for k in 0..8 {
+        assert_eq!(weeks[k as usize], expected(k, 0, 0, Value::Null), "week {k}");
+    }
+    assert_eq!(weeks[8], expected(8, 3, 0, json!(3)));
+    assert_eq!(weeks[9], expected(9, 0, 0, json!(3)), "a week without a run keeps the last count");
+    assert_eq!(weeks[10], expected(10, 1, 2, json!(2)));
+    assert_eq!(weeks[11], expected(11, 2, 0, json!(4)));
+    assert_eq!(data["project"], WEEKLY);
+
+    let csv = b.get(&format!("/ui/projects/{WEEKLY}/trends.csv"));
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").is_some_and(|t| t.starts_with("text/csv")));
+    let rows = parse_csv(&csv.body);
+    assert_eq!(rows[0], ["project", "week_start", "week_end", "new", "fixed", "open_at_end"]);
+    assert_eq!(rows.len(), 13, "{rows:?}");
+    assert_eq!(rows[1][5], "", "no run yet: no count");
+    let week = |k: i64| iso_day(monday - 7 * (11 - k));
+    assert_eq!(rows[11], [WEEKLY.to_owned(), week(10), iso_day(monday - 1), "1".into(), "2".into(), "2".into()]);
+    assert_eq!(rows[12][3..], ["2", "0", "4"]);
+
+    let page = b.get(&format!("/ui/projects/{WEEKLY}"));
+    assert_eq!(page.status, 200);
+    let chart = page
+        .body
+        .split("<svg class=\"chart weekly\"")
+        .nth(1)
+        .expect("the weekly chart")
+        .split("</svg>")
+        .next()
+        .unwrap_or_default();
+    for part in [
+        "role=\"img\"",
+        "aria-labelledby=\"trends-title trends-desc\"",
+        "<title id=\"trends-title\">Findings of weekly per week, last 12 weeks</title>",
+        "6 findings new and 2 fixed on the default branch; open findings went from 3 to 4.",
+        "open (findings)",
+        "per week (findings)",
+        "open at the end of the week",
+        "new in the week",
+        "fixed in the week",
+        "week starting Monday (UTC)",
+    ] {
+        assert!(chart.contains(part), "{part:?} is not in the chart: {chart}");
+    }
+    assert_eq!(chart.matches("class=\"bar-new\"").count(), 13, "12 bars and the legend's");
+    assert_eq!(chart.matches("class=\"open-point\"").count(), 4, "a point for each week with a count");
+    assert!(chart.contains(&format!("week of {}: 1 new", week(10))));
+    assert!(chart.contains(&format!("week of {}: 2 open at the end", week(10))));
+    assert!(!chart.contains("style="), "no inline style (the CSP allows none)");
+    assert!(
+        page.body.contains("/ui/projects/weekly/trends.csv") && page.body.contains("/ui/projects/weekly/trends.json")
+    );
+    assert!(page.body.contains("<table id=\"trends-table\">"));
+
+    // Who may not read the project gets nothing of it.
+    let mut other = Browser::new(&server);
+    assert_eq!(other.login(&outsider.name, &outsider.password).status, 303);
+    for path in ["/ui/projects/weekly/trends.csv", "/ui/projects/weekly/trends.json"] {
+        assert_eq!(other.get(path).status, 404, "{path}");
+    }
+
+    // A hostile project name (names pushed are checked, but one may come from elsewhere): shown
+    // as text in the chart, a text cell in the CSV, a JSON string.
+    let hostile = format!("=1+{SCRIPT}\u{202E}");
+    server.sql(&format!("UPDATE projects SET name = '{hostile}' WHERE name = '{WEEKLY}'")).expect("renaming");
+    let base = format!("/ui/projects/{}", urlencode(&hostile).replace('+', "%20"));
+    let page = b.get(&base);
+    assert_eq!(page.status, 200, "{}", page.body);
+    for raw in ["<script", "\u{202E}"] {
+        assert!(!page.body.contains(raw), "{raw:?} is in the page unescaped");
+    }
+    assert!(
+        page.body.contains(
+            "<title id=\"trends-title\">Findings of =1+&lt;script&gt;window.__pwned=1&lt;/script&gt;\\u{202E} per week"
+        ),
+        "{}",
+        page.body
+    );
+    let rows = parse_csv(&b.get(&format!("{base}/trends.csv")).body);
+    assert_eq!(rows[12][0], format!("'{hostile}"), "a text cell, not a formula");
+    let data: Value = serde_json::from_str(&b.get(&format!("{base}/trends.json")).body).expect("JSON");
+    assert_eq!(data["project"], hostile.as_str());
+}
+
+/// The cells of a project's row of the portfolio, as text.
+fn portfolio_cells(body: &str, project: &str) -> Vec<String> {
+    let table = body.split("<table id=\"portfolio\">").nth(1).expect("the portfolio table");
+    let row = table
+        .split("<tr>")
+        .find(|row| row.contains(&format!(">{project}</a>")))
+        .unwrap_or_else(|| panic!("no row of {project}"));
+    row.split("<td")
+        .skip(1)
+        .map(|cell| {
+            let mut text = String::new();
+            let mut in_tag = true; // the rest of the `<td …>` tag first
+            for c in cell.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text.trim().to_owned()
+        })
+        .collect()
+}
+
+/// The portfolio's "Past SLA": open findings first seen longer ago than their severity's SLA
+/// (critical 7 days, high 30, medium 90, low 180, in UTC days), kept per project by each push and
+/// recounted by the portfolio once a day; sortable.
+fn sla_breaches_on_the_portfolio(backend: Backend) {
+    let server = Server::start(backend);
+    server.project("slow", "main");
+    server.project("fast", "main");
+    let slow = |run: &str, fixed_critical: bool| {
+        let mut results = vec![
+            r("c2", "rule.c", 9.5),
+            r("h1", "rule.h", 7.5),
+            r("h2", "rule.h", 7.5),
+            r("m1", "rule.m", 5.0),
+            r("l1", "rule.l", 2.0),
+            r("i1", "rule.i", 0.0),
+        ];
+        if !fixed_critical {
+            results.push(r("c1", "rule.c", 9.5));
+        }
+        server.push(&server.admin, &push_body("slow", run, &[stage("sast", results)])).expect(201);
+    };
+    slow("s-1", false);
+    server.push(&server.admin, &push_body("fast", "f-1", &[stage("sast", vec![r("x1", "rule.c", 9.5)])])).expect(201);
+    let (today, _) = today_and_monday();
+    let slow_id = server.sql_i64("SELECT id FROM projects WHERE name = 'slow'");
+    // First seen: c1 8 days ago (past 7), c2 7 days ago (its last day within), h1 31 days ago
+    // (past 30), h2 30, m1 89 (within 90), l1 181 (past 180), i1 1,000 (info has no SLA).
+    let last_ms = DAY_MS - 1;
+    for (fp, days) in [("c1", 8), ("c2", 7), ("h1", 31), ("h2", 30), ("m1", 89), ("l1", 181), ("i1", 1000)] {
+        let at = (today - days) * DAY_MS + last_ms;
+        server
+            .sql(&format!(
+                "UPDATE findings SET first_seen_at = {at} WHERE project_id = {slow_id} AND fingerprint = '{fp}'"
+            ))
+            .expect("aging a finding");
+    }
+    // The push counted today, before the findings aged: as if that count were yesterday's.
+    assert_eq!(server.sql_i64(&format!("SELECT sla_breaches FROM projects WHERE id = {slow_id}")), 0);
+    server.sql(&format!("UPDATE projects SET sla_day = {} WHERE id = {slow_id}", today - 1)).expect("a day passes");
+
+    let sec = server.user("sec", &[(None, "security")]);
+    let mut b = Browser::new(&server);
+    assert_eq!(b.login(&sec.name, &sec.password).status, 303);
+    let page = b.get("/ui/?sort=sla");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let cells = portfolio_cells(&page.body, "slow");
+    // Project, critical, high, medium, low, open, past SLA, …
+    assert_eq!(cells[5..7], ["7", "3"], "{cells:?}");
+    assert_eq!(portfolio_cells(&page.body, "fast")[6], "0");
+    assert!(
+        page.body.contains("<th class=\"num sorted\"><a href=\"/ui/?sort=sla\">Past SLA</a></th>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.find(">slow</a>") < page.body.find(">fast</a>"), "most past SLA first");
+    assert!(b.get("/ui/?sort=name").body.find(">fast</a>") < b.get("/ui/?sort=name").body.find(">slow</a>"));
+    assert!(page.body.contains(" · 3 past their SLA"));
+    assert!(page.body.contains("critical 7 days, high 30, medium 90, low 180"));
+    // The recount is kept for the day.
+    assert_eq!(server.sql_i64(&format!("SELECT sla_breaches FROM projects WHERE id = {slow_id}")), 3);
+    assert_eq!(server.sql_i64(&format!("SELECT sla_day FROM projects WHERE id = {slow_id}")), today);
+    let project = b.get("/ui/projects/slow");
+    assert!(project.body.contains("<strong class=\"past-sla\">3</strong> past their SLA"), "{}", project.body);
+
+    // A push fixes the late critical finding and counts again.
+    slow("s-2", true);
+    assert_eq!(server.sql_i64(&format!("SELECT sla_breaches FROM projects WHERE id = {slow_id}")), 2);
+    let page = b.get("/ui/");
+    assert_eq!(portfolio_cells(&page.body, "slow")[5..7], ["6", "2"]);
+    // Only what the viewer may read is counted.
+    let outsider = server.user("outsider", &[(Some("fast"), "developer")]);
+    let mut other = Browser::new(&server);
+    assert_eq!(other.login(&outsider.name, &outsider.password).status, 303);
+    let page = other.get("/ui/");
+    assert!(page.body.contains(" · 0 past their SLA") && !page.body.contains(">slow</a>"));
+}
+
+/// The run page says whether the attestation's signature verifies with a key the server was
+/// given (`DATA/attestation-keys/*.pub`): valid (and whether it attests the run's commit),
+/// invalid (changed after signing), no key to check against, or not signed at all.
+fn attestation_signatures(backend: Backend) {
+    use base64::Engine as _;
+    use sluice_policy::attest;
+    let ci = attest::SigningKey::from_bytes(&[7; 32]);
+    let stranger = attest::SigningKey::from_bytes(&[9; 32]);
+    let trusted = sluice_server::attestations::TrustedKey::from_pem("ci", &attest::public_key_pem(&ci.verifying_key()))
+        .expect("a public key");
+    let server = Server::start_attest(backend, vec![trusted.clone()]);
+    server.project("signed", "main");
+    let commit = push_body("signed", "x", &[])["commit"].as_str().expect("a commit").to_owned();
+    let other_commit = "fedcba9876543210fedcba9876543210fedcba98";
+    let statement = |commit: &str| {
+        json!({ "_type": attest::STATEMENT_TYPE, "predicateType": attest::PREDICATE_TYPE,
+                "subject": [{ "name": "signed", "digest": { "gitCommit": commit } }],
+                "predicate": { "verdict": "allowed" } })
+    };
+    let mut tampered = attest::sign(&statement(&commit), &ci);
+    tampered["payload"] =
+        json!(base64::engine::general_purpose::STANDARD
+            .encode(serde_json::to_vec(&statement(other_commit)).expect("JSON")));
+    let mut hostile_id = attest::sign(&statement(&commit), &stranger);
+    hostile_id["signatures"][0]["keyid"] = json!(SCRIPT);
+    let sec = server.user("sec", &[(None, "security")]);
+    let mut b = Browser::new(&server);
+    assert_eq!(b.login(&sec.name, &sec.password).status, 303);
+    let stranger_id = attest::key_id(&stranger.verifying_key());
+    let cases = [
+        ("valid", attest::sign(&statement(&commit), &ci),
+         format!("Signature valid for key <strong>ci</strong> (<code>{}</code>). It attests this run's commit <code>{commit}</code>.", trusted.keyid)),
+        ("other-commit", attest::sign(&statement(other_commit), &ci),
+         format!("Signature valid for key <strong>ci</strong> (<code>{}</code>). But it attests commit <code>{other_commit}</code>, not this run's.", trusted.keyid)),
+        ("tampered", tampered,
+         format!("Invalid: the signature does not verify with key <strong>ci</strong> (<code>{}</code>), the attestation was changed", trusted.keyid)),
+        ("stranger", attest::sign(&statement(&commit), &stranger),
+         format!("No key to check against: signed with key <code>{stranger_id}</code>, and the server trusts 1 key")),
+        ("hostile-id", hostile_id,
+         "No key to check against: signed with key <code>&lt;script&gt;window.__pwned=1&lt;/script&gt;</code>".to_owned()),
+        ("unsigned", statement(&commit), "Not signed: an in-toto statement without a signature envelope".to_owned()),
+    ];
+    for (name, attestation, expected) in cases {
+        let mut body = push_body("signed", name, &[stage("sast", vec![])]);
+        body["attestation"] = attestation;
+        let run = server.push(&server.admin, &body).expect(201).json()["run"].as_i64().expect("a run id");
+        let page = b.get(&format!("/ui/runs/{run}"));
+        assert_eq!(page.status, 200, "{name}: {}", page.body);
+        let banner =
+            page.body.split("id=\"signature\">").nth(1).unwrap_or_else(|| panic!("{name}: no banner: {}", page.body));
+        assert!(banner.starts_with(&expected), "{name}: {banner}");
+        assert!(!page.body.contains("<script"), "{name}");
+    }
+    // A run without an attestation has no banner.
+    let run = server.push(&server.admin, &push_body("signed", "none", &[stage("sast", vec![])])).expect(201).json()
+        ["run"]
+        .as_i64()
+        .expect("a run id");
+    assert!(!b.get(&format!("/ui/runs/{run}")).body.contains("id=\"signature\""));
+}
+
 fn openapi_has_no_pages(backend: Backend) {
     let server = Server::start(backend);
     let doc = server.get("/api/openapi.json", None).expect(200).json();
@@ -753,6 +1069,9 @@ backends! {
     propose_from_the_finding_page => sqlite_propose_from_the_finding_page, postgres_propose_from_the_finding_page;
     csv_is_not_formulas => sqlite_csv_is_not_formulas, postgres_csv_is_not_formulas;
     openapi_has_no_pages => sqlite_openapi_has_no_pages, postgres_openapi_has_no_pages;
+    weekly_trends => sqlite_weekly_trends, postgres_weekly_trends;
+    sla_breaches_on_the_portfolio => sqlite_sla_breaches_on_the_portfolio, postgres_sla_breaches_on_the_portfolio;
+    attestation_signatures => sqlite_attestation_signatures, postgres_attestation_signatures;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -902,14 +1221,18 @@ fn screenshots() {
             .collect();
         server.push(&server.admin, &push_body(name, "run-1", &[stage("sast", results)])).expect(201);
     }
-    // A trend worth a chart: checkout-web's default branch over ten runs.
+    // A trend worth a chart: checkout-web's default branch over ten runs, a week apart.
     for run in 0..10_usize {
         let n = [12, 14, 15, 13, 16, 11, 9, 10, 7, 5][run];
-        let results: Vec<R> =
-            (0..n).map(|k| r(&format!("trend-{k}"), &format!("rule.{}", k % 3), [7.5, 5.0, 2.0][k % 3])).collect();
+        let results: Vec<R> = (0..n)
+            .map(|k| r(&format!("trend-{}", k + run % 3), &format!("rule.{}", k % 3), [7.5, 5.0, 2.0][k % 3]))
+            .collect();
         server
             .push(&server.admin, &push_body("checkout-web", &format!("trend-{run}"), &[stage("sast", results)]))
             .expect(201);
+        if run < 9 {
+            age_pushes(&server, "checkout-web", 7);
+        }
     }
     let viewer = server.user("sec", &[(None, "security")]);
     let config = json!({

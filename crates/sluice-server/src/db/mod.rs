@@ -97,6 +97,8 @@ pub struct PortfolioRow {
     pub default_run: Option<(i64, Option<String>)>,
     /// The last run: id and when (Unix ms).
     pub last_run: Option<(i64, i64)>,
+    /// Open findings past their severity's SLA, as last counted.
+    pub past_sla: i64,
 }
 
 /// Filters of the finding list, checked.
@@ -602,6 +604,13 @@ pub fn severity_rank(severity: &str) -> i64 {
     }
 }
 
+/// The server's SLA: days from a finding's first sighting within which it should be fixed, by
+/// severity rank (critical 7, high 30, medium 90, low 180; info has none). The same defaults as
+/// `sluice metrics` (`sluice_metrics::security::Sla::defaults`); the server has no setting for
+/// them yet. Counted in UTC days: a finding first seen on day D is within its SLA of N days
+/// through day D + N and past it from day D + N + 1 on.
+pub const SLA_DAYS: [(i64, i64); 4] = [(4, 7), (3, 30), (2, 90), (1, 180)];
+
 pub fn rank_name(rank: i64) -> &'static str {
     match rank {
         4 => "critical",
@@ -655,12 +664,37 @@ impl Db {
     }
 
     /// The portfolio: at most `limit` projects, filtered and sorted in the database; how many
-    /// match; their open findings by severity, summed.
+    /// match; their open findings by severity and past their SLA, summed.
     pub async fn portfolio(
         &self,
         query: &PortfolioQuery,
-    ) -> Result<(Vec<PortfolioRow>, i64, crate::model::SeverityCounts)> {
+    ) -> Result<(Vec<PortfolioRow>, i64, crate::model::SeverityCounts, i64)> {
         dispatch!(self.portfolio(query))
+    }
+
+    /// Brings the SLA counts kept on projects (those `only` names, or all) last counted before
+    /// the UTC day `today` up to date.
+    pub async fn refresh_sla(&self, only: Option<&[i64]>, today: i64) -> Result<()> {
+        dispatch!(self.refresh_sla(only, today)).map(|_| ())
+    }
+
+    /// A project's weekly trend inputs from `since_day` on: (day, new, closed) rows, each ISO
+    /// week's last default-branch run as (created_at, open_after), and the open findings after
+    /// the last default-branch run before `since_day`.
+    #[allow(clippy::type_complexity)]
+    pub async fn project_weeks(
+        &self,
+        project_id: i64,
+        since_day: i64,
+    ) -> Result<(Vec<(i64, i64, i64)>, Vec<(i64, i64)>, Option<i64>)> {
+        dispatch!(self.project_weeks(project_id, since_day))
+    }
+
+    /// Per project (those `only` names, or all): its open findings past their SLA
+    /// ([`SLA_DAYS`]) on the UTC day `today`. Kept on the project; the projects last counted on
+    /// an earlier day are recounted here and the counts kept.
+    pub async fn sla_breaches(&self, only: Option<&[i64]>, today: i64) -> Result<std::collections::HashMap<i64, i64>> {
+        dispatch!(self.sla_breaches(only, today))
     }
 
     /// Open findings by (stage, rule): (stage, rule, highest severity rank, count).

@@ -9,6 +9,7 @@ use sqlx::{QueryBuilder, Row};
 
 use super::{
     audit_hash, gzip, rank_name, severity_rank, Caller, FindingFilter, Login, Result, StoreError, AUDIT_GENESIS,
+    SLA_DAYS,
 };
 use crate::auth::{self, Principal, Scope, TokenKind};
 use crate::ingest::Prepared;
@@ -889,6 +890,7 @@ pub async fn ingest(
         .bind(closed)
         .execute(&mut *tx)
         .await?;
+        keep_breaches(&mut tx, project_id, now).await?;
     } else {
         sqlx::query("UPDATE projects SET last_run_id = $1 WHERE id = $2").bind(run_id).bind(project_id).execute(&mut *tx).await?;
     }
@@ -2131,9 +2133,9 @@ pub async fn impact_components(
 pub async fn portfolio(
     pool: &Pool<DB>,
     query: &super::PortfolioQuery,
-) -> Result<(Vec<super::PortfolioRow>, i64, SeverityCounts)> {
+) -> Result<(Vec<super::PortfolioRow>, i64, SeverityCounts, i64)> {
     if query.readable.as_ref().is_some_and(Vec::is_empty) {
-        return Ok((Vec::new(), 0, SeverityCounts::default()));
+        return Ok((Vec::new(), 0, SeverityCounts::default(), 0));
     }
     fn conditions(q: &mut QueryBuilder<DB>, query: &super::PortfolioQuery) {
         q.push(" WHERE 1 = 1");
@@ -2174,7 +2176,7 @@ pub async fn portfolio(
     let mut q = QueryBuilder::<DB>::new(
         "SELECT p.name, p.open_critical, p.open_high, p.open_medium, p.open_low, p.open_info, \
          CAST(COALESCE(w.new, 0) AS BIGINT), CAST(COALESCE(w.fixed, 0) AS BIGINT), p.last_default_run_id, d.verdict, \
-         p.last_run_id, l.created_at FROM projects p \
+         p.last_run_id, l.created_at, p.sla_breaches FROM projects p \
          LEFT JOIN (SELECT project_id, SUM(new_findings) AS new, SUM(closed_findings) AS fixed FROM project_days \
          WHERE day >= ",
     );
@@ -2190,14 +2192,15 @@ pub async fn portfolio(
         "new" => " ORDER BY COALESCE(w.new, 0) DESC, p.name",
         "fixed" => " ORDER BY COALESCE(w.fixed, 0) DESC, p.name",
         "last_run" => " ORDER BY COALESCE(p.last_run_id, 0) DESC, p.name",
+        "sla" => " ORDER BY p.sla_breaches DESC, p.name",
         _ => " ORDER BY p.open_critical DESC, p.open_high DESC, p.open_medium DESC, p.open_low DESC, p.open_info DESC, p.name",
     });
     q.push(" LIMIT ").push_bind(query.limit);
-    type Row = (String, i64, i64, i64, i64, i64, i64, i64, Option<i64>, Option<String>, Option<i64>, Option<i64>);
+    type Row = (String, i64, i64, i64, i64, i64, i64, i64, Option<i64>, Option<String>, Option<i64>, Option<i64>, i64);
     let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
     let rows = rows
         .into_iter()
-        .map(|(name, critical, high, medium, low, info, new_week, fixed_week, default_run, verdict, last, last_at)| {
+        .map(|(name, critical, high, medium, low, info, new_week, fixed_week, default_run, verdict, last, last_at, past_sla)| {
             super::PortfolioRow {
                 name,
                 open: SeverityCounts { critical, high, medium, low, info },
@@ -2205,18 +2208,162 @@ pub async fn portfolio(
                 fixed_week,
                 default_run: default_run.map(|id| (id, verdict)),
                 last_run: last.zip(last_at),
+                past_sla,
             }
         })
         .collect();
     let mut q = QueryBuilder::<DB>::new(
         "SELECT COUNT(*), CAST(COALESCE(SUM(p.open_critical), 0) AS BIGINT), CAST(COALESCE(SUM(p.open_high), 0) AS BIGINT), \
          CAST(COALESCE(SUM(p.open_medium), 0) AS BIGINT), CAST(COALESCE(SUM(p.open_low), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(p.open_info), 0) AS BIGINT) FROM projects p LEFT JOIN runs d ON d.id = p.last_default_run_id",
+         CAST(COALESCE(SUM(p.open_info), 0) AS BIGINT), CAST(COALESCE(SUM(p.sla_breaches), 0) AS BIGINT) \
+         FROM projects p LEFT JOIN runs d ON d.id = p.last_default_run_id",
     );
     conditions(&mut q, query);
-    let (total, critical, high, medium, low, info): (i64, i64, i64, i64, i64, i64) =
+    let (total, critical, high, medium, low, info, past_sla): (i64, i64, i64, i64, i64, i64, i64) =
         q.build_query_as().fetch_one(pool).await?;
-    Ok((rows, total, SeverityCounts { critical, high, medium, low, info }))
+    Ok((rows, total, SeverityCounts { critical, high, medium, low, info }, past_sla))
+}
+
+/// One project's default-branch history from the UTC day `since_day` on, for the weekly trend:
+/// its `project_days` rows (day, new, closed), the last default-branch run of each ISO week
+/// (weeks start on Mondays, UTC) as (created_at, open_after), oldest first, and the open
+/// findings after its last default-branch run before the window (None: there was none).
+#[allow(clippy::type_complexity)]
+pub async fn project_weeks(
+    pool: &Pool<DB>,
+    project_id: i64,
+    since_day: i64,
+) -> Result<(Vec<(i64, i64, i64)>, Vec<(i64, i64)>, Option<i64>)> {
+    let days: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT day, new_findings, closed_findings FROM project_days WHERE project_id = $1 AND day >= $2 ORDER BY day",
+    )
+    .bind(project_id)
+    .bind(since_day)
+    .fetch_all(pool)
+    .await?;
+    let since = since_day * DAY_MS;
+    // Day 0 (1970-01-01) was a Thursday: (day + 3) / 7 numbers the weeks from Monday.
+    let ends: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT created_at, open_after FROM runs WHERE id IN (SELECT MAX(id) FROM runs \
+         WHERE project_id = $1 AND on_default = 1 AND created_at >= $2 GROUP BY (created_at / 86400000 + 3) / 7) \
+         ORDER BY id",
+    )
+    .bind(project_id)
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    let before: Option<i64> = sqlx::query_scalar(
+        "SELECT open_after FROM runs WHERE project_id = $1 AND on_default = 1 AND created_at < $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(project_id)
+    .bind(since)
+    .fetch_optional(pool)
+    .await?;
+    Ok((days, ends, before))
+}
+
+/// Each project's (of `ids`, at most [`CHUNK`]) open findings past their SLA on the UTC day
+/// `today`: one range of `findings_open_age` per project and severity, as (project, count).
+async fn count_breaches<'e, E: sqlx::Executor<'e, Database = DB>>(e: E, ids: &[i64], today: i64) -> Result<Vec<(i64, i64)>> {
+    let mut q = QueryBuilder::<DB>::new("SELECT p.id, ");
+    for (i, (rank, days)) in SLA_DAYS.iter().enumerate() {
+        if i > 0 {
+            q.push(" + ");
+        }
+        q.push(format!(
+            "(SELECT COUNT(*) FROM findings f WHERE f.project_id = p.id AND f.state = 'open' AND f.suppressed IS NULL \
+             AND f.severity_rank = {rank} AND f.first_seen_at < "
+        ));
+        q.push_bind((today - days) * DAY_MS);
+        q.push(")");
+    }
+    q.push(" FROM projects p WHERE p.id IN (");
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    q.push(")");
+    Ok(q.build_query_as().fetch_all(e).await?)
+}
+
+/// Recounts a project's SLA breaches for today, in a push's transaction.
+async fn keep_breaches(tx: &mut Tx, project_id: i64, now: i64) -> Result<()> {
+    let today = now.div_euclid(DAY_MS);
+    let n = count_breaches(&mut **tx, &[project_id], today).await?.first().map_or(0, |(_, n)| *n);
+    sqlx::query("UPDATE projects SET sla_breaches = $1, sla_day = $2 WHERE id = $3")
+        .bind(n)
+        .bind(today)
+        .bind(project_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn sla_breaches(pool: &Pool<DB>, only: Option<&[i64]>, today: i64) -> Result<HashMap<i64, i64>> {
+    let mut out = refresh_sla(pool, only, today).await?;
+    let mut q = QueryBuilder::<DB>::new("SELECT id, sla_breaches FROM projects WHERE sla_day = ");
+    q.push_bind(today);
+    if let Some(ids) = only {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        q.push(" AND id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    let rows: Vec<(i64, i64)> = q.build_query_as().fetch_all(pool).await?;
+    for (id, kept) in rows {
+        out.entry(id).or_insert(kept);
+    }
+    Ok(out)
+}
+
+/// Recounts the SLA breaches of the projects (those `only` names, or all) last counted before
+/// the UTC day `today` — on most views none — and keeps the counts; returns what it counted.
+pub async fn refresh_sla(pool: &Pool<DB>, only: Option<&[i64]>, today: i64) -> Result<HashMap<i64, i64>> {
+    let mut q = QueryBuilder::<DB>::new("SELECT id FROM projects WHERE sla_day < ");
+    q.push_bind(today);
+    if let Some(ids) = only {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        q.push(" AND id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    let stale: Vec<i64> = q.build_query_scalar().fetch_all(pool).await?;
+    // Counted on an earlier day (or never): recounted, 1,000 projects a statement.
+    let mut recounted = Vec::with_capacity(stale.len());
+    for chunk in stale.chunks(CHUNK) {
+        recounted.extend(count_breaches(pool, chunk, today).await?);
+    }
+    if !recounted.is_empty() {
+        // Kept only where no push has counted today since (a push counts what it wrote).
+        let kept = async {
+            let mut tx = begin(pool).await?;
+            for (id, n) in &recounted {
+                sqlx::query("UPDATE projects SET sla_breaches = $1, sla_day = $2 WHERE id = $3 AND sla_day < $2")
+                    .bind(*n)
+                    .bind(today)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        };
+        // The counts are right either way; a page that reads the kept ones (the portfolio)
+        // shows the day before's until a later view keeps them.
+        if let Err(e) = kept.await {
+            tracing::warn!(error = %e, "keeping recounted SLA breaches");
+        }
+    }
+    Ok(recounted.into_iter().collect())
 }
 
 /// A project's open findings by (stage, rule): highest severity rank, how many; most severe

@@ -158,6 +158,14 @@ async function journey() {
   await visit(`/ui/projects/${encodeURIComponent(cfg.project)}`, 'project for CSV');
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('a[href$="findings.csv?state=all"]')]);
   await csv.saveAs(path.join(downloads, 'findings.csv'));
+  // The weekly trend: a chart with its title, and its data as JSON.
+  step('weekly trend');
+  check(await page.locator('svg.weekly title#trends-title').count() === 1, 'no titled weekly chart on the project page');
+  check(await page.locator('svg.weekly rect.bar-new').count() === 13, 'the weekly chart has not 12 weeks of bars');
+  const [trends] = await Promise.all([page.waitForEvent('download'), page.click('a[href$="/trends.json"]')]);
+  await trends.saveAs(path.join(downloads, 'trends.json'));
+  const weeks = JSON.parse(fs.readFileSync(path.join(downloads, 'trends.json'), 'utf8')).weeks;
+  check(weeks.length === 12 && weeks[11].open_at_end !== null, `trends.json: ${JSON.stringify(weeks[11])}`);
   // Log out: the cookie goes and the pages ask to log in again.
   await page.click('header.top form button');
   await page.waitForURL(/\/ui\/login/);

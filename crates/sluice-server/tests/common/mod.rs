@@ -141,6 +141,21 @@ impl Server {
         max_body: usize,
         oidc: impl FnOnce(&str) -> Option<sluice_server::oidc::OidcConfig>,
     ) -> Server {
+        Server::start_keys(backend, limits, max_body, oidc, Vec::new())
+    }
+
+    /// A server that trusts these attestation keys (`DATA/attestation-keys/*.pub`).
+    pub fn start_attest(backend: Backend, keys: Vec<sluice_server::attestations::TrustedKey>) -> Server {
+        Server::start_keys(backend, test_limits(), MAX_BODY, |_| None, keys)
+    }
+
+    fn start_keys(
+        backend: Backend,
+        limits: Limits,
+        max_body: usize,
+        oidc: impl FnOnce(&str) -> Option<sluice_server::oidc::OidcConfig>,
+        attestation_keys: Vec<sluice_server::attestations::TrustedKey>,
+    ) -> Server {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -175,6 +190,7 @@ impl Server {
         let state = AppState {
             db: db.clone(),
             keys: Arc::new(keys),
+            attestation_keys: Arc::new(attestation_keys),
             limits,
             metrics: Arc::new(Metrics::default()),
             trusted_proxies: Arc::new(Vec::new()),
