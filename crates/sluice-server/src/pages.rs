@@ -679,8 +679,8 @@ async fn logout(
 // ---------------------------------------------------------------------------------------------
 // Portfolio
 
-/// Rows the portfolio shows at most; a filter narrows the rest.
-const PORTFOLIO_ROWS: usize = 500;
+/// Rows a page of the portfolio shows; `page=N` shows the next ones.
+const PORTFOLIO_ROWS: usize = 100;
 
 const SORTS: [(&str, &str); 7] = [
     ("name", "Project"),
@@ -701,6 +701,8 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
     state.db.refresh_sla(only.as_deref(), today).await?;
     let sort = query.get("sort").filter(|s| SORTS.iter().any(|(k, _)| k == s)).unwrap_or("severity");
     let verdict_filter = query.get("verdict");
+    // 1-based; past the end is an empty page that says so.
+    let page: usize = query.get("page").and_then(|p| p.parse().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
     let (shown, total, totals, past_sla) = state
         .db
         .portfolio(&crate::db::PortfolioQuery {
@@ -712,6 +714,7 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
             // This week: today and the six UTC days before it.
             since_day: today - 6,
             limit: PORTFOLIO_ROWS as i64,
+            offset: ((page - 1) * PORTFOLIO_ROWS) as i64,
         })
         .await?;
     let total = total as usize;
@@ -797,7 +800,14 @@ async fn portfolio(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
         }
         p.muted #sla-note { "Past SLA: open findings first seen longer ago than their severity allows ("
             (sla_terms()) "), counted in UTC days." }
-        @if total > shown.len() { p.muted { "Showing " (shown.len()) " of " (total) "; filter to narrow." } }
+        @if total > shown.len() {
+            @let first = (page - 1) * PORTFOLIO_ROWS;
+            p.pages {
+                @if shown.is_empty() { "No project on this page; " } @else { "Projects " (first + 1) "–" (first + shown.len()) " of " (total) ". " }
+                @if page > 1 { a rel="prev" href=(format!("{}&page={}", keep(sort), page - 1)) { "Previous page" } " " }
+                @if first + shown.len() < total { a rel="next" href=(format!("{}&page={}", keep(sort), page + 1)) { "Next page" } }
+            }
+        }
     };
     Ok(html_page("Portfolio", Some(&s), "portfolio", body))
 }
@@ -1709,13 +1719,12 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
         shipped
             .dedup_by(|a, b| a.project == b.project && a.name == b.name && a.version == b.version && a.purl == b.purl);
     }
-    const AFFECTED: usize = 2000;
-    let mut affected = match &advisory {
-        Some(a) => state.db.impact_projects(a, only.as_deref(), AFFECTED as i64 + 1).await?,
-        None => Vec::new(),
+    // The worst projects first; how many in all.
+    const AFFECTED: usize = 200;
+    let (affected, affected_total) = match &advisory {
+        Some(a) => state.db.impact_projects(a, only.as_deref(), AFFECTED as i64).await?,
+        None => (Vec::new(), 0),
     };
-    let affected_cut = affected.len() > AFFECTED;
-    affected.truncate(AFFECTED);
     let projects_shipping: std::collections::BTreeSet<&str> = shipped.iter().map(|s| s.project.as_str()).collect();
     let body = html! {
         h1 { "Impact search" }
@@ -1747,8 +1756,8 @@ async fn impact(State(state): State<AppState>, headers: HeaderMap, uri: Uri, Raw
             }
         }
         @if let Some(a) = &advisory {
-            h2 #affected { (plural(affected.len(), "project", "projects")) " affected by " code { (clean(a)) } }
-            @if affected_cut { p.muted { "Only the first 2,000 projects are listed." } }
+            h2 #affected { (plural(affected_total as usize, "project", "projects")) " affected by " code { (clean(a)) } }
+            @if (affected.len() as i64) < affected_total { p.muted { "The " (affected.len()) " with the most severe findings are listed." } }
             table #advisory-findings {
                 thead { tr { th { "Project" } th { "Worst severity" } th.num { "Open findings" } th.num { "All findings" } th { "Advisory id there" } } }
                 tbody {

@@ -300,8 +300,20 @@ fn portfolio_filters_and_sorts(backend: Backend) {
     assert_eq!(listed("severity=low&sort=name"), ["a_b", "billing", "payments-api"]);
     assert_eq!(listed("verdict=none"), ["zeta"], "only the project without a default-branch run has no verdict");
     assert_eq!(listed("sort=name&q=payments"), ["payments-api"]);
+    // A hundred projects a page.
+    for i in 0..100 {
+        server.project(&format!("p-{i:03}"), "main");
+    }
+    let first = listed("sort=name");
+    assert_eq!(first.len(), 100);
+    assert_eq!(first[..3], ["a_b", "billing", "p-000"]);
+    let second = listed("sort=name&page=2");
+    assert_eq!(second, ["p-098", "p-099", "payments-api", "zeta"]);
+    assert!(listed("sort=name&page=3").is_empty());
     let page = b.get("/ui/?severity=high");
     assert!(page.body.contains("2 projects"), "{}", page.body);
+    let page = b.get("/ui/?sort=name");
+    assert!(page.body.contains("Projects 1–100 of 104.") && page.body.contains("page=2\">Next page"), "{}", page.body);
 }
 
 /// Impact search by package answers from each project's latest default-branch SBOM (indexed at

@@ -84,6 +84,8 @@ pub struct PortfolioQuery {
     /// Findings new and fixed on the UTC days from this one on.
     pub since_day: i64,
     pub limit: i64,
+    /// Rows of the sorted list skipped (pages after the first).
+    pub offset: i64,
 }
 
 /// A row of the portfolio.
@@ -714,7 +716,7 @@ impl Db {
         advisory: &str,
         only: Option<&[i64]>,
         limit: i64,
-    ) -> Result<Vec<(String, i64, i64, i64, String)>> {
+    ) -> Result<(Vec<(String, i64, i64, i64, String)>, i64)> {
         dispatch!(self.impact_projects(advisory, only, limit))
     }
 }

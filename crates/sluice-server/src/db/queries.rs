@@ -2195,7 +2195,7 @@ pub async fn portfolio(
         "sla" => " ORDER BY p.sla_breaches DESC, p.name",
         _ => " ORDER BY p.open_critical DESC, p.open_high DESC, p.open_medium DESC, p.open_low DESC, p.open_info DESC, p.name",
     });
-    q.push(" LIMIT ").push_bind(query.limit);
+    q.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
     type Row = (String, i64, i64, i64, i64, i64, i64, i64, Option<i64>, Option<String>, Option<i64>, Option<i64>, i64);
     let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
     let rows = rows
@@ -2437,14 +2437,15 @@ pub async fn finding_decisions(pool: &Pool<DB>, project_id: i64, finding: &Findi
 /// findings, open findings, worst severity rank, a rule id it goes by there), worst first, at
 /// most `limit`. Counted in the database from `findings_rule` alone (it covers project and
 /// state), so an advisory every project has is one index range, not a row read per finding.
+/// Also how many projects there are in all (more than `limit` rows: counted apart).
 pub async fn impact_projects(
     pool: &Pool<DB>,
     advisory: &str,
     only: Option<&[i64]>,
     limit: i64,
-) -> Result<Vec<(String, i64, i64, i64, String)>> {
+) -> Result<(Vec<(String, i64, i64, i64, String)>, i64)> {
     if only.is_some_and(<[i64]>::is_empty) {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     let (names, _) = advisory_names(pool, &[advisory.to_owned()]).await?;
     let mut q = QueryBuilder::<DB>::new(
@@ -2465,5 +2466,25 @@ pub async fn impact_projects(
         q.push(")");
     }
     q.push(" GROUP BY p.name ORDER BY 4 DESC, 3 DESC, 1 LIMIT ").push_bind(limit);
-    Ok(q.build_query_as().fetch_all(pool).await?)
+    let rows = q.build_query_as().fetch_all(pool).await?;
+    if (rows.len() as i64) < limit {
+        let n = rows.len() as i64;
+        return Ok((rows, n));
+    }
+    let mut q = QueryBuilder::<DB>::new("SELECT COUNT(DISTINCT project_id) FROM findings WHERE rule_id IN (");
+    let mut sep = q.separated(", ");
+    for n in names.iter().take(CHUNK / 2) {
+        sep.push_bind(n.clone());
+    }
+    q.push(")");
+    if let Some(ids) = only {
+        q.push(" AND project_id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids.iter().take(CHUNK) {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+    }
+    let total: i64 = q.build_query_scalar().fetch_one(pool).await?;
+    Ok((rows, total))
 }
