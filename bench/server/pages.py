@@ -115,6 +115,8 @@ def page_mix(server, admin, projects, seed=11):
         if rnd.random() < 0.3:
             q.append("severity=" + rnd.choice(["critical", "high", "medium", "low"]))
         q.append("sort=" + rnd.choice(["severity", "name", "open", "new", "fixed", "last_run", "sla"]))
+        if rnd.random() < 0.2:
+            q.append(f"page={rnd.randrange(2, 21)}")
         mix["portfolio"].append("/ui/?" + "&".join(q))
         p = rnd.choice(names)
         q = []
