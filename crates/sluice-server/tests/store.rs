@@ -48,6 +48,10 @@ fn postgres_statistics_are_refreshed_after_a_load() {
     };
     assert!(analysed.contains(&"findings".to_owned()) && analysed.contains(&"sightings".to_owned()), "{analysed:?}");
     assert_eq!(never("findings"), 0);
+    // Vacuumed too: the visibility map lets index-only scans skip the table.
+    let vacuumed = server
+        .sql_i64("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'findings' AND last_vacuum IS NOT NULL");
+    assert_eq!(vacuumed, 1);
     assert!(
         server.block_on(server.db.refresh_statistics()).expect("refresh").is_empty(),
         "fresh statistics refreshed again"

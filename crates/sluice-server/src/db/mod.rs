@@ -270,9 +270,10 @@ impl Db {
         }
     }
 
-    /// Keeps the query planner's statistics current on PostgreSQL: a table whose rows changed by
-    /// more than a tenth since it was last analysed (or that never was) is analysed, by one
-    /// replica at a time (a transaction-scoped advisory lock; the others skip). Autovacuum does
+    /// Keeps the query planner's statistics and the visibility map current on PostgreSQL: a
+    /// table whose rows changed by more than a tenth since it was last analysed (or that never
+    /// was) is vacuumed and analysed, by one replica at a time (a session advisory lock; the
+    /// others skip). Autovacuum does
     /// this where it runs, but it can be off, and a planner without statistics sorted every open
     /// finding for an organisation-wide page (a p99 of 5 s at 1,000,000 findings). Returns the
     /// tables analysed. SQLite needs nothing: its plans here do not depend on statistics.
@@ -290,19 +291,29 @@ impl Db {
         if stale.is_empty() {
             return Ok(stale);
         }
-        let mut tx = pool.begin().await?;
-        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-            .bind(STATISTICS_LOCK)
-            .fetch_one(&mut *tx)
-            .await?;
+        // VACUUM cannot run in a transaction: the lock is the session's, released after (or
+        // with the connection, if this one dies).
+        let mut conn = pool.acquire().await?;
+        let mine: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(STATISTICS_LOCK).fetch_one(&mut *conn).await?;
         if !mine {
             return Ok(Vec::new());
         }
+        let mut done = Ok(());
         for table in &stale {
-            // The names come from the fixed list above, never from input.
-            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}"))).execute(&mut *tx).await?;
+            // The names come from the fixed list above, never from input. VACUUM also marks the
+            // pages all-visible, so index-only scans (impact search's per-project counts) read
+            // no table rows; without it a million-row table answered in 40 ms instead of 5.
+            done = sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM (ANALYZE) {table}")))
+                .execute(&mut *conn)
+                .await
+                .map(|_| ());
+            if done.is_err() {
+                break;
+            }
         }
-        tx.commit().await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(STATISTICS_LOCK).execute(&mut *conn).await?;
+        done?;
         Ok(stale)
     }
 
