@@ -91,6 +91,15 @@ fn assert_kept_counts(server: &Server, project: &str, what: &str) {
     let default =
         server.sql_i64(&format!("SELECT COALESCE(MAX(id), 0) FROM runs WHERE project_id = {id} AND on_default = 1"));
     assert_eq!(kept_default, default, "{what}: last default-branch run");
+    let kept_verdict =
+        server.sql_texts(&format!("SELECT COALESCE(default_verdict, '-') FROM projects WHERE id = {id}"));
+    let verdict = server.sql_texts(&format!(
+        "SELECT COALESCE((SELECT verdict FROM runs WHERE id = {default}), '-') FROM projects WHERE id = {id}"
+    ));
+    assert_eq!(kept_verdict, verdict, "{what}: the default branch's verdict");
+    let kept_at = server.sql_i64(&format!("SELECT COALESCE(last_run_at, 0) FROM projects WHERE id = {id}"));
+    let at = server.sql_i64(&format!("SELECT COALESCE(MAX(created_at), 0) FROM runs WHERE project_id = {id}"));
+    assert_eq!(kept_at, at, "{what}: when the last run was");
     // Every finding is new once; what was closed is what the default-branch runs closed.
     let days = |column: &str| {
         server.sql_i64(&format!(

@@ -11,6 +11,8 @@ ALTER TABLE projects ADD COLUMN open_low BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE projects ADD COLUMN open_info BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE projects ADD COLUMN last_run_id BIGINT;
 ALTER TABLE projects ADD COLUMN last_default_run_id BIGINT;
+ALTER TABLE projects ADD COLUMN last_run_at BIGINT;
+ALTER TABLE projects ADD COLUMN default_verdict TEXT;
 
 UPDATE projects SET
     open_critical = (SELECT COUNT(*) FROM findings f WHERE f.project_id = projects.id AND f.state = 'open' AND f.suppressed IS NULL AND f.severity_rank = 4),
@@ -20,6 +22,9 @@ UPDATE projects SET
     open_info     = (SELECT COUNT(*) FROM findings f WHERE f.project_id = projects.id AND f.state = 'open' AND f.suppressed IS NULL AND f.severity_rank < 1),
     last_run_id   = (SELECT MAX(r.id) FROM runs r WHERE r.project_id = projects.id),
     last_default_run_id = (SELECT MAX(r.id) FROM runs r WHERE r.project_id = projects.id AND r.on_default = 1);
+UPDATE projects SET
+    last_run_at = (SELECT r.created_at FROM runs r WHERE r.id = projects.last_run_id),
+    default_verdict = (SELECT r.verdict FROM runs r WHERE r.id = projects.last_default_run_id);
 
 -- Per project and UTC day (milliseconds since the epoch / 86,400,000): findings a
 -- default-branch run saw for the first time, and findings it closed.

@@ -868,7 +868,7 @@ pub async fn ingest(
         let by_rank = |wanted: i64| counts.iter().filter(|(rank, _)| (*rank).clamp(0, 4) == wanted).map(|(_, n)| n).sum::<i64>();
         sqlx::query(
             "UPDATE projects SET open_critical = $1, open_high = $2, open_medium = $3, open_low = $4, open_info = $5, \
-             last_run_id = $6, last_default_run_id = $6 WHERE id = $7",
+             last_run_id = $6, last_default_run_id = $6, last_run_at = $7, default_verdict = $8 WHERE id = $9",
         )
         .bind(by_rank(4))
         .bind(by_rank(3))
@@ -876,6 +876,8 @@ pub async fn ingest(
         .bind(by_rank(1))
         .bind(by_rank(0))
         .bind(run_id)
+        .bind(now)
+        .bind(&verdict)
         .bind(project_id)
         .execute(&mut *tx)
         .await?;
@@ -892,7 +894,12 @@ pub async fn ingest(
         .await?;
         keep_breaches(&mut tx, project_id, now).await?;
     } else {
-        sqlx::query("UPDATE projects SET last_run_id = $1 WHERE id = $2").bind(run_id).bind(project_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE projects SET last_run_id = $1, last_run_at = $2 WHERE id = $3")
+            .bind(run_id)
+            .bind(now)
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
     }
     // Impact search reads the latest default-branch SBOM's packages from an index.
     if on_default && push.sbom.is_some() {
@@ -2166,24 +2173,23 @@ pub async fn portfolio(
         match query.verdict.as_deref() {
             None => {}
             Some("none") => {
-                q.push(" AND d.verdict IS NULL");
+                q.push(" AND p.default_verdict IS NULL");
             }
             Some(v) => {
-                q.push(" AND d.verdict = ").push_bind(v.to_owned());
+                q.push(" AND p.default_verdict = ").push_bind(v.to_owned());
             }
         }
     }
     let mut q = QueryBuilder::<DB>::new(
         "SELECT p.name, p.open_critical, p.open_high, p.open_medium, p.open_low, p.open_info, \
-         CAST(COALESCE(w.new, 0) AS BIGINT), CAST(COALESCE(w.fixed, 0) AS BIGINT), p.last_default_run_id, d.verdict, \
-         p.last_run_id, l.created_at, p.sla_breaches FROM projects p \
+         CAST(COALESCE(w.new, 0) AS BIGINT), CAST(COALESCE(w.fixed, 0) AS BIGINT), p.last_default_run_id, \
+         p.default_verdict, p.last_run_id, p.last_run_at, p.sla_breaches FROM projects p \
          LEFT JOIN (SELECT project_id, SUM(new_findings) AS new, SUM(closed_findings) AS fixed FROM project_days \
          WHERE day >= ",
     );
     q.push_bind(query.since_day);
     q.push(
-        " GROUP BY project_id) w ON w.project_id = p.id \
-         LEFT JOIN runs d ON d.id = p.last_default_run_id LEFT JOIN runs l ON l.id = p.last_run_id",
+        " GROUP BY project_id) w ON w.project_id = p.id",
     );
     conditions(&mut q, query);
     q.push(match query.sort.as_str() {
@@ -2216,7 +2222,7 @@ pub async fn portfolio(
         "SELECT COUNT(*), CAST(COALESCE(SUM(p.open_critical), 0) AS BIGINT), CAST(COALESCE(SUM(p.open_high), 0) AS BIGINT), \
          CAST(COALESCE(SUM(p.open_medium), 0) AS BIGINT), CAST(COALESCE(SUM(p.open_low), 0) AS BIGINT), \
          CAST(COALESCE(SUM(p.open_info), 0) AS BIGINT), CAST(COALESCE(SUM(p.sla_breaches), 0) AS BIGINT) \
-         FROM projects p LEFT JOIN runs d ON d.id = p.last_default_run_id",
+         FROM projects p",
     );
     conditions(&mut q, query);
     let (total, critical, high, medium, low, info, past_sla): (i64, i64, i64, i64, i64, i64, i64) =
