@@ -61,11 +61,11 @@ CREATE INDEX sbom_components_name ON sbom_components(name_key);
 CREATE INDEX sbom_components_purl ON sbom_components(purl_key);
 CREATE INDEX sbom_components_purl_name ON sbom_components(purl_name);
 
--- Impact search by advisory counts, per project, the findings of an advisory's names: with the
--- project and state in the rule index, that is one index range, not a row read per finding.
--- The finding list's rule filter keeps its order (rule, severity, id).
-DROP INDEX findings_rule;
-CREATE INDEX findings_rule ON findings(rule_id, severity_rank DESC, id, project_id, state);
+-- Impact search by advisory counts, per project, the findings of an advisory's names: from this
+-- covering index that is one index range, not a row read per finding. (Widening
+-- `findings_rule` instead made SQLite walk `findings_org` for the finding list's rule filter:
+-- 1.5 s a page.)
+CREATE INDEX findings_impact ON findings(rule_id, project_id, state, severity_rank);
 
 -- Only the per-request week count read it.
 DROP INDEX findings_closed;

@@ -2441,8 +2441,8 @@ pub async fn finding_decisions(pool: &Pool<DB>, project_id: i64, finding: &Findi
 
 /// The projects (of those `only` names) with findings of an advisory, by any of its names: (project,
 /// findings, open findings, worst severity rank, a rule id it goes by there), worst first, at
-/// most `limit`. Counted in the database from `findings_rule` alone (it covers project and
-/// state), so an advisory every project has is one index range, not a row read per finding.
+/// most `limit`. Counted in the database from the covering index `findings_impact`, so an
+/// advisory every project has is one index range, not a row read per finding.
 /// Also how many projects there are in all (more than `limit` rows: counted apart).
 pub async fn impact_projects(
     pool: &Pool<DB>,
