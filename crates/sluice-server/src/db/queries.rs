@@ -21,6 +21,16 @@ type Tx = Transaction<'static, DB>;
 /// Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const CHUNK: usize = 1000;
 
+/// ` AND {column} IN (…ids)`, the ids bound.
+fn push_in(q: &mut QueryBuilder<DB>, column: &str, ids: &[i64]) {
+    q.push(format!(" AND {column} IN ("));
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    q.push(")");
+}
+
 /// Session tokens from a login last this long.
 const SESSION_MS: i64 = 12 * 3600 * 1000;
 /// The first admin's login token lasts this long.
@@ -2123,12 +2133,7 @@ pub async fn impact_components(
         }
     }
     if let Some(ids) = only {
-        q.push(" AND c.project_id IN (");
-        let mut sep = q.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
-        q.push(")");
+        push_in(&mut q, "c.project_id", ids);
     }
     q.push(" ORDER BY p.name, c.name, c.version LIMIT ").push_bind(limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
@@ -2147,12 +2152,7 @@ pub async fn portfolio(
     fn conditions(q: &mut QueryBuilder<DB>, query: &super::PortfolioQuery) {
         q.push(" WHERE 1 = 1");
         if let Some(ids) = &query.readable {
-            q.push(" AND p.id IN (");
-            let mut sep = q.separated(", ");
-            for id in ids {
-                sep.push_bind(*id);
-            }
-            q.push(")");
+            push_in(q, "p.id", ids);
         }
         if let Some(text) = &query.name_contains {
             let escaped: String = text
@@ -2313,12 +2313,7 @@ pub async fn sla_breaches(pool: &Pool<DB>, only: Option<&[i64]>, today: i64) -> 
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        q.push(" AND id IN (");
-        let mut sep = q.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
-        q.push(")");
+        push_in(&mut q, "id", ids);
     }
     let rows: Vec<(i64, i64)> = q.build_query_as().fetch_all(pool).await?;
     for (id, kept) in rows {
@@ -2336,12 +2331,7 @@ pub async fn refresh_sla(pool: &Pool<DB>, only: Option<&[i64]>, today: i64) -> R
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        q.push(" AND id IN (");
-        let mut sep = q.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
-        q.push(")");
+        push_in(&mut q, "id", ids);
     }
     let stale: Vec<i64> = q.build_query_scalar().fetch_all(pool).await?;
     // Counted on an earlier day (or never): recounted, 1,000 projects a statement.
