@@ -174,6 +174,8 @@ for i in range(n_adv):
     decision("advisory", PROJECT if i % 2 else None, advisory=cve if i % 3 == 0 else adv.lower() if i % 3 == 1 else adv, package=pkg)
 
 # Sign it as the server does: DSSE, Ed25519 over the PAE of type and payload.
+# As the server writes a decision set: the fields without a value left out.
+decisions = [{k: v for k, v in d.items() if v is not None} for d in decisions]
 payload = json.dumps({"_type": "https://github.com/sluice-sec/sluice/decision-set/v1", "project": PROJECT,
                       "issued_at": os.environ.get("ISSUED_AT", "2026-12-07T00:00:00Z"), "decisions": decisions},
                      separators=(",", ":")).encode()
@@ -185,7 +187,7 @@ envelope = {"payloadType": ptype, "payload": base64.b64encode(payload).decode(),
             "signatures": [{"keyid": "sha256:" + hashlib.sha256(der).hexdigest(),
                             "sig": base64.b64encode(key.sign(pae)).decode()}]}
 cache = {"server": "https://sluice.example", "project": PROJECT, "etag": '"bench"',
-         "validated_at": "2026-12-07T00:00:00Z", "envelope": envelope}
+         "fetched_at": "2026-12-07T00:00:00Z", "envelope": envelope}
 with open(os.path.join(root, ".sluice", "cache", "decision-set.json"), "w") as f:
     json.dump(cache, f, indent=2)
 with open(os.path.join(root, "server-key.pem"), "wb") as f:

@@ -1,23 +1,7 @@
 //! The Dockerfile rules as data: what each checks, why it matters, how to fix it, an example
 //! that fires and one that does not (the test suite runs both), and how it maps to hadolint.
 
-/// SARIF level of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Error,
-    Warning,
-    Note,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Note => "note",
-        }
-    }
-}
+pub use sluice_sarif::Level;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RuleInfo {

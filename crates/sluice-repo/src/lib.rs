@@ -11,5 +11,5 @@ mod walk;
 
 pub use git::{Git, GitError};
 pub use walk::{
-    is_binary, read_capped, read_probe, relative, Listing, Visit, WalkError, WalkFile, Walker, BINARY_PROBE,
+    is_binary, read_capped, read_probe, relative, Listing, Target, Visit, WalkError, WalkFile, Walker, BINARY_PROBE,
 };

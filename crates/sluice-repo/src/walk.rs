@@ -16,6 +16,43 @@ use ignore::{WalkBuilder, WalkState};
 /// How much of a file's start is inspected for a NUL byte, as git and ripgrep do.
 pub const BINARY_PROBE: usize = 8 * 1024;
 
+/// What a stage scans.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Everything under a directory (or that one file), honouring `.gitignore`, `.ignore` and
+    /// `.git/info/exclude` even outside a git repository; `.git` itself is never read.
+    Dir(&'a Path),
+    /// Only these files, relative to `root` (diff-aware mode). Files that do not exist were
+    /// deleted by the change and are skipped silently; ignore files do not apply.
+    Files { root: &'a Path, files: &'a [PathBuf] },
+}
+
+impl Target<'_> {
+    /// The directory (or file) the target's paths are relative to.
+    pub fn root(&self) -> &Path {
+        match self {
+            Target::Dir(root) | Target::Files { root, .. } => root,
+        }
+    }
+
+    /// Visits the target's files as [`Walker::for_each`] (a directory) or
+    /// [`Walker::for_each_listed`] (a list) do. The one error is a root that cannot be read:
+    /// the stage cannot scan at all; every other problem is a [`Visit::Error`].
+    pub fn visit<E, M, V>(&self, exclude: &E, make: M) -> std::io::Result<()>
+    where
+        E: Fn(&str, bool) -> bool + Sync,
+        M: Fn() -> V + Sync,
+        V: FnMut(Visit<'_>) + Send,
+    {
+        std::fs::metadata(self.root())?;
+        match self {
+            Target::Dir(root) => Walker::new(root).for_each(exclude, make),
+            Target::Files { root, files } => Walker::new(root).for_each_listed(files, exclude, make),
+        }
+        Ok(())
+    }
+}
+
 /// The walk of one root. [`Walker::files`] lists; [`Walker::for_each`] visits in parallel;
 /// [`Walker::for_each_listed`] visits a given list of files (diff-aware runs).
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@
 mod fingerprint;
 mod io;
 pub mod keys;
+mod level;
 mod merge;
 mod normalize;
 mod provenance;
@@ -17,6 +18,7 @@ mod source;
 
 pub use fingerprint::{assign_fingerprints, content_hash, is_sluice_fingerprint, normalize_content};
 pub use io::{empty_log, empty_run, read_log, write_log, write_log_pretty, ReadError, SCHEMA_URI};
+pub use level::Level;
 pub use merge::{MergeError, Merger, SerializedRun};
 pub use normalize::{
     artifact_path, decode_uri_path, failure_notification, normalize_run, primary_region, result_cwes, rule_for,

@@ -49,23 +49,7 @@ pub struct Config {
     pub languages: Vec<Lang>,
 }
 
-/// SARIF's `level` of a rule's results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    Error,
-    Warning,
-    Note,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Note => "note",
-        }
-    }
-}
+pub use sluice_sarif::Level;
 
 /// How often a rule's findings are real, in GitHub code scanning's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

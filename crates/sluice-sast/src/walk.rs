@@ -2,27 +2,18 @@
 //! explicit list of changed files. Per-file problems become [`Skipped`] or [`Warning`]
 //! entries, never errors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use sluice_repo::{Visit, Walker};
+use sluice_repo::Visit;
 
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::finding::Finding;
 use crate::lang::Lang;
 
-/// What to scan.
-#[derive(Debug, Clone, Copy)]
-pub enum Target<'a> {
-    /// Everything under a directory (or that one file), honouring `.gitignore`, `.ignore` and
-    /// `.git/info/exclude` even outside a git repository; `.git` itself is never read.
-    Dir(&'a Path),
-    /// Only these files, relative to `root` (diff-aware mode). Files that do not exist were
-    /// deleted by the change and are skipped silently; ignore files do not apply.
-    Files { root: &'a Path, files: &'a [PathBuf] },
-}
+pub use sluice_repo::Target;
 
 /// The result of a scan.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -203,25 +194,11 @@ impl Engine {
     /// Scans a target with this engine's rules, in parallel over files.
     pub fn scan(&self, target: Target<'_>) -> Result<Scan, Error> {
         let collector = Collector::default();
-        match target {
-            Target::Dir(root) => self.scan_dir(root, &collector)?,
-            Target::Files { root, files } => self.scan_files(root, files, &collector)?,
-        }
+        let exclude = |rel: &str, is_dir: bool| self.is_excluded(rel, is_dir);
+        target
+            .visit(&exclude, || self.visitor(&collector))
+            .map_err(|source| Error::Root { path: target.root().to_owned(), source })?;
         Ok(collector.finish())
-    }
-
-    fn scan_dir(&self, root: &Path, collector: &Collector) -> Result<(), Error> {
-        std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
-        let exclude = |rel: &str, is_dir: bool| self.is_excluded(rel, is_dir);
-        Walker::new(root).for_each(&exclude, || self.visitor(collector));
-        Ok(())
-    }
-
-    fn scan_files(&self, root: &Path, files: &[PathBuf], collector: &Collector) -> Result<(), Error> {
-        std::fs::metadata(root).map_err(|source| Error::Root { path: root.to_owned(), source })?;
-        let exclude = |rel: &str, is_dir: bool| self.is_excluded(rel, is_dir);
-        Walker::new(root).for_each_listed(files, &exclude, || self.visitor(collector));
-        Ok(())
     }
 
     /// One walker thread's visitor: a buffer reused across its files.

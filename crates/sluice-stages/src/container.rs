@@ -238,20 +238,12 @@ fn read_dockerfile(path: &Path) -> std::result::Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
 }
 
-fn level(level: sluice_container::Level) -> Level {
-    match level {
-        sluice_container::Level::Error => Level::Error,
-        sluice_container::Level::Warning => Level::Warning,
-        sluice_container::Level::Note => Level::Note,
-    }
-}
-
 fn hit(f: &Finding, path: &str) -> Hit {
     let mut properties = Props::new();
     properties.severity(f64::from(f.rule.security_severity), SEVERITY_SOURCE).cwe(f.rule.cwe);
     Hit {
         rule_id: f.rule.id.to_owned(),
-        level: level(f.rule.level),
+        level: f.rule.level,
         message: f.message.clone(),
         uri: path.to_owned(),
         span: Span {
@@ -280,7 +272,7 @@ fn descriptor(rule: &RuleInfo) -> Rule {
         rule.good,
         rule.cwe.map(|c| format!("\n{c}\n")).unwrap_or_default()
     );
-    let mut descriptor = Rule::new(rule.id, level(rule.level));
+    let mut descriptor = Rule::new(rule.id, rule.level);
     descriptor.short_description = rule.title.to_owned();
     descriptor.full_description = rule.description.to_owned();
     descriptor.help_text = format!("How to fix: {}\n\n{}", rule.help, rule.description);

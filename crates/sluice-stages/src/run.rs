@@ -13,8 +13,8 @@ use serde_json::Value;
 use sluice_sarif::keys;
 use sluice_sarif::sarif::{
     ArtifactContent, ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Run, Suppression,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, Run,
+    Suppression,
 };
 
 /// sluice's version: every built-in stage's `tool.driver.version`.
@@ -24,40 +24,7 @@ pub const INFORMATION_URI: &str = "https://github.com/sluice-sec/sluice";
 /// The base every built-in stage's locations are relative to.
 pub const SRCROOT: &str = "%SRCROOT%";
 
-/// The levels a built-in stage reports at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Error,
-    Warning,
-    Note,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Note => "note",
-        }
-    }
-
-    /// GitHub code scanning's `problem.severity` of a rule at this level.
-    pub fn problem_severity(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Note => "recommendation",
-        }
-    }
-
-    fn result_level(self) -> ResultLevel {
-        match self {
-            Level::Error => ResultLevel::Error,
-            Level::Warning => ResultLevel::Warning,
-            Level::Note => ResultLevel::Note,
-        }
-    }
-}
+pub use sluice_sarif::Level;
 
 /// A SARIF property bag under construction: sluice's keys ([`keys`]) and the conventional
 /// ones, with typed setters for what every stage writes the same way.

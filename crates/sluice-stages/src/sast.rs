@@ -100,7 +100,7 @@ pub fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &P
             .cwe(rule.map(|r| r.cwe.as_slice()).unwrap_or_default());
         run.hit(Hit {
             rule_id: f.rule_id.clone(),
-            level: rule.map_or(Level::Warning, |r| level(r.level)),
+            level: rule.map_or(Level::Warning, |r| r.level),
             message: f.message.clone(),
             uri: f.path.clone(),
             span: Span {
@@ -146,14 +146,6 @@ pub fn sast_run(engine: &sluice_sast::Engine, scan: &sluice_sast::Scan, root: &P
     run.build()
 }
 
-fn level(level: sluice_sast::Level) -> Level {
-    match level {
-        sluice_sast::Level::Error => Level::Error,
-        sluice_sast::Level::Warning => Level::Warning,
-        sluice_sast::Level::Note => Level::Note,
-    }
-}
-
 /// A SAST rule as a descriptor, with what GitHub code scanning and editors show: short and
 /// full descriptions, help with the fix and examples, CWE and OWASP, precision and severity.
 fn descriptor(rule: &sluice_sast::Rule, root: &Path) -> Rule {
@@ -170,7 +162,7 @@ fn descriptor(rule: &sluice_sast::Rule, root: &Path) -> Rule {
         refs.extend(rule.owasp.iter().cloned());
         markdown.push_str(&format!("\n{}\n", refs.join(" · ")));
     }
-    let mut descriptor = Rule::new(&rule.id, level(rule.level));
+    let mut descriptor = Rule::new(&rule.id, rule.level);
     descriptor.short_description = rule.title.clone();
     descriptor.full_description = rule.description.trim().to_owned();
     descriptor.help_text = format!("How to fix: {}\n\n{}", rule.help.trim(), rule.description.trim());

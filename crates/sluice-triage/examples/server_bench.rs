@@ -2,7 +2,7 @@
 //! `bench/triage/gen_server_decisions.py`: reading the cached decision set, verifying its
 //! signature, parsing it, applying it (`apply_server`), and writing the larger log. The steps
 //! are the ones `sluice run` takes (`crates/sluice/src/decision_sync.rs`: `read_cache`, `check`,
-//! `WireDecision::to_server`; `commands.rs`: the `Merger` that writes results.sarif), with the
+//! `WireDecision::into_server`; `commands.rs`: the `Merger` that writes results.sarif), with the
 //! same types.
 //!
 //! usage: cargo run --release -p sluice-triage --example server_bench -- DIR [apply|none] [RUNS]
@@ -13,24 +13,28 @@
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use sha2::Digest as _;
 use sluice_policy::attest;
 use sluice_sarif::sarif::Sarif;
 use sluice_sarif::Merger;
-use sluice_triage::{apply_server, Date, ServerDecision, ServerOptions, WireDecisionSet};
+use sluice_triage::{apply_server, Date, ServerDecision, ServerOptions, WireDecision, WireDecisionSet};
 
+/// `decision_sync::Cache`: the envelope borrowed from the bytes read.
 #[derive(Deserialize)]
-struct Cache {
-    envelope: Box<serde_json::value::RawValue>,
+struct Cache<'a> {
+    #[serde(borrow)]
+    envelope: &'a serde_json::value::RawValue,
 }
 
-fn write(log: &Sarif) -> Result<usize, Box<dyn std::error::Error>> {
+/// The log as `sluice run` writes it: its size and SHA-256 (to compare outputs across changes).
+fn write(log: &Sarif) -> Result<(usize, String), Box<dyn std::error::Error>> {
     let mut merger = Merger::new();
     for run in &log.runs {
         merger.add_run(run)?;
     }
     let mut bytes = Vec::new();
     merger.write(&mut bytes)?;
-    Ok(bytes.len())
+    Ok((bytes.len(), hex::encode(sha2::Sha256::digest(&bytes))))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -55,14 +59,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if mode == "none" {
         let t = Instant::now();
         let size = write(&pristine)?;
-        println!("{results} results; write without server decisions {:.1} ms, {size} bytes", ms(t.elapsed()));
+        println!("{results} results; write without server decisions {:.1} ms, {} bytes", ms(t.elapsed()), size.0);
         return Ok(());
     }
     let pem = std::fs::read_to_string(root.join("server-key.pem"))?;
     let key = attest::verifying_key("server-key.pem", &pem)?;
     let today = Date::parse("2026-12-07").ok_or("date")?;
 
-    let mut steps: [Vec<Duration>; 7] = Default::default();
+    let mut steps: [Vec<Duration>; 6] = Default::default();
     let mut summary = String::new();
     for _ in 0..runs {
         let mut log = pristine.clone();
@@ -70,27 +74,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // decision_sync::read_cache
         let t = Instant::now();
         let bytes = std::fs::read(root.join(".sluice/cache/decision-set.json"))?;
-        let cache: Cache = serde_json::from_slice(&bytes)?;
-        drop(bytes);
+        let cache: Cache<'_> = serde_json::from_slice(&bytes)?;
         steps[0].push(t.elapsed());
-        // decision_sync::check: the envelope as read, verified, its payload parsed.
+        // decision_sync::check: the envelope as read, its signature verified while its payload
+        // is parsed.
         let t = Instant::now();
-        let (payload_type, payload) = attest::verify_envelope("cache", cache.envelope.get(), &key)?;
-        steps[1].push(t.elapsed());
-        let t = Instant::now();
-        let set: WireDecisionSet = serde_json::from_slice(&payload)?;
+        let (payload_type, parsed) = attest::verify_and_parse::<WireDecisionSet>("cache", cache.envelope.get(), &key)?;
+        let set = parsed?;
         if payload_type != attest::DECISIONS_PAYLOAD_TYPE
             || set.type_ != attest::DECISION_SET_TYPE
             || set.project != "bench"
         {
             return Err("not the bench decision set".into());
         }
-        steps[2].push(t.elapsed());
+        steps[1].push(t.elapsed());
         let t = Instant::now();
-        let decisions: Vec<ServerDecision> = set.decisions.iter().filter_map(|d| d.to_server()).collect();
-        drop(set);
-        drop(cache);
-        steps[3].push(t.elapsed());
+        let decisions: Vec<ServerDecision> = set.decisions.into_iter().filter_map(WireDecision::into_server).collect();
+        drop(bytes);
+        steps[2].push(t.elapsed());
         let t = Instant::now();
         let opts = ServerOptions {
             today,
@@ -99,24 +100,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             repository: None,
         };
         let outcome = apply_server(&mut log, &decisions, &opts);
-        steps[4].push(t.elapsed());
-        steps[5].push(total.elapsed());
+        steps[3].push(t.elapsed());
+        steps[4].push(total.elapsed());
         let t = Instant::now();
         let size = write(&log)?;
-        steps[6].push(t.elapsed());
+        steps[5].push(t.elapsed());
         summary = format!(
-            "{} decisions, {results} results: {} suppressed, {} confirmed, {} expired; log written {size} bytes",
+            "{} decisions, {results} results: {} suppressed, {} confirmed, {} expired; log written {} bytes, sha256 {}",
             decisions.len(),
             outcome.suppressed,
             outcome.confirmed,
-            outcome.expired
+            outcome.expired,
+            size.0,
+            size.1
         );
     }
     println!("{summary}");
     let names = [
         "read the cache",
-        "verify the signature",
-        "parse the decision set",
+        "verify and parse (two threads)",
         "to ServerDecision",
         "apply_server",
         "total added before writing",

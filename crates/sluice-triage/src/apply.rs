@@ -94,16 +94,16 @@ fn render_conflicts(origin: &str, conflicts: &[Conflict]) -> String {
     out.join("\n")
 }
 
-/// The facts about a result that decisions match on.
-pub(crate) struct Facts {
-    pub(crate) fingerprint: Option<String>,
-    pub(crate) rule: String,
+/// The facts about a result that decisions match on, borrowed from it where they can be.
+pub(crate) struct Facts<'r> {
+    pub(crate) fingerprint: Option<&'r str>,
+    pub(crate) rule: &'r str,
     path: Option<String>,
-    stage: String,
+    stage: &'r str,
     /// Lowercased advisory ids: `sluice/advisory`, `sluice/aliases`, the rule id.
     advisories: Vec<String>,
-    package: Option<String>,
-    purl: Option<String>,
+    package: Option<&'r str>,
+    purl: Option<&'r str>,
     version: Option<Version>,
     /// The package's ecosystem's version order, from its purl type.
     scheme: Option<sluice_advisory::version::Scheme>,
@@ -113,11 +113,13 @@ pub(crate) fn prop<'r>(result: &'r SarifResult, key: &str) -> Option<&'r Value> 
     result.properties.as_ref()?.additional_properties.get(key)
 }
 
-pub(crate) fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> Facts {
-    let rule = result.rule_id.clone().unwrap_or_default();
-    let str_prop = |key: &str| prop(result, key).and_then(Value::as_str).map(str::to_owned);
-    let (mut advisories, mut package, mut purl, mut version, mut scheme) = (Vec::new(), None, None, None, None);
-    if want_deps {
+pub(crate) fn facts<'r>(result: &'r SarifResult, run_stage: &'r str, want_deps: bool) -> Facts<'r> {
+    let rule = result.rule_id.as_deref().unwrap_or_default();
+    let str_prop = |key: &str| prop(result, key).and_then(Value::as_str);
+    let (mut advisories, mut version, mut scheme) = (Vec::new(), None, None);
+    let (package, purl) = if want_deps { (str_prop(keys::PACKAGE), str_prop(keys::PURL)) } else { (None, None) };
+    // An advisory decision names a package: a result without one (code, secrets) cannot match.
+    if package.is_some() || purl.is_some() {
         advisories.push(rule.to_ascii_lowercase());
         if let Some(a) = str_prop(keys::ADVISORY) {
             advisories.push(a.to_ascii_lowercase());
@@ -127,20 +129,17 @@ pub(crate) fn facts(result: &SarifResult, run_stage: &str, want_deps: bool) -> F
                 advisories.push(a.to_ascii_lowercase());
             }
         }
-        package = str_prop(keys::PACKAGE);
-        purl = str_prop(keys::PURL);
-        let purl_version = purl.as_deref().and_then(|p| split_purl(p).1.map(str::to_owned));
-        version = str_prop(keys::PACKAGE_VERSION).or(purl_version).and_then(|v| Version::parse(&v));
+        let purl_version = purl.and_then(|p| split_purl(p).1);
+        version = str_prop(keys::PACKAGE_VERSION).or(purl_version).and_then(Version::parse);
         scheme = purl
-            .as_deref()
             .and_then(sluice_inventory::purl::parse)
             .and_then(|p| sluice_advisory::version::Scheme::for_ecosystem(p.ecosystem));
     }
     Facts {
-        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(keys::FINGERPRINT).cloned()),
+        fingerprint: result.partial_fingerprints.as_ref().and_then(|f| f.get(keys::FINGERPRINT)).map(String::as_str),
         rule,
         path: artifact_path(result),
-        stage: run_stage.to_owned(),
+        stage: run_stage,
         advisories,
         package,
         purl,
@@ -177,19 +176,26 @@ pub(crate) fn is_triage_run(run: &Run) -> bool {
     run.automation_details.as_ref().and_then(|d| d.id.as_deref()) == Some(keys::TRIAGE_CATEGORY)
 }
 
+/// Decisions by what they select: a fingerprint, a rule (its globs compiled into one set), an
+/// advisory id. Built over the selectors and stages of a list of decisions; a match is an index
+/// into that list.
 pub(crate) struct Index<'d> {
     by_fingerprint: HashMap<&'d str, usize>,
-    by_rule: HashMap<&'d str, (GlobSet, Vec<usize>)>,
+    by_rule: HashMap<&'d str, RuleGlobs<'d>>,
     pub(crate) by_advisory: HashMap<String, Vec<usize>>,
+    selectors: Vec<&'d Selector>,
+    stages: Vec<Option<&'d str>>,
 }
 
 impl<'d> Index<'d> {
-    pub(crate) fn new(items: &'d [Decision]) -> Index<'d> {
-        let mut by_fingerprint = HashMap::new();
+    /// `decisions`: each one's selector and stage, in the list's order.
+    pub(crate) fn new(decisions: impl IntoIterator<Item = (&'d Selector, Option<&'d str>)>) -> Index<'d> {
         let mut rule_globs: BTreeMap<&str, Vec<(usize, &str)>> = BTreeMap::new();
         let mut by_advisory: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, d) in items.iter().enumerate() {
-            match &d.selector {
+        let (selectors, stages): (Vec<&Selector>, Vec<_>) = decisions.into_iter().unzip();
+        let mut by_fingerprint = HashMap::with_capacity(selectors.len());
+        for (i, selector) in selectors.iter().enumerate() {
+            match selector {
                 Selector::Fingerprint { fingerprint, .. } => {
                     by_fingerprint.insert(fingerprint.as_str(), i);
                 }
@@ -199,53 +205,89 @@ impl<'d> Index<'d> {
                 }
             }
         }
-        let mut by_rule = HashMap::new();
-        for (rule, globs) in rule_globs {
-            let mut builder = GlobSetBuilder::new();
-            let mut ids = Vec::new();
-            for (i, glob) in globs {
-                // Globs were compiled when the file was parsed; one that fails here cannot match.
-                if let Ok(g) = crate::decisions::glob(glob) {
-                    builder.add(g);
-                    ids.push(i);
-                }
-            }
-            if let Ok(set) = builder.build() {
-                by_rule.insert(rule, (set, ids));
-            }
-        }
-        Index { by_fingerprint, by_rule, by_advisory }
+        let by_rule = rule_globs.into_iter().map(|(rule, globs)| (rule, RuleGlobs::new(globs))).collect();
+        Index { by_fingerprint, by_rule, by_advisory, selectors, stages }
     }
 
-    pub(crate) fn matches(&self, items: &[Decision], f: &Facts, out: &mut Vec<usize>) {
+    /// The decisions that select the result `f` describes, into `out` (cleared first).
+    pub(crate) fn matches(&self, f: &Facts<'_>, out: &mut Vec<usize>) {
         out.clear();
-        if let Some(&i) = f.fingerprint.as_deref().and_then(|fp| self.by_fingerprint.get(fp)) {
+        if let Some(&i) = f.fingerprint.and_then(|fp| self.by_fingerprint.get(fp)) {
             out.push(i);
         }
-        if let (Some((set, ids)), Some(path)) = (self.by_rule.get(f.rule.as_str()), &f.path) {
-            out.extend(set.matches(path).into_iter().map(|k| ids[k]));
+        if let (Some(globs), Some(path)) = (self.by_rule.get(f.rule), &f.path) {
+            globs.matches(path, out);
         }
         if !self.by_advisory.is_empty() {
             for adv in &f.advisories {
                 for &i in self.by_advisory.get(adv).into_iter().flatten() {
-                    if !out.contains(&i) && advisory_matches(&items[i], f) {
+                    if !out.contains(&i) && advisory_matches(self.selectors[i], f) {
                         out.push(i);
                     }
                 }
             }
         }
-        out.retain(|&i| items[i].stage.as_deref().is_none_or(|s| s == f.stage));
+        out.retain(|&i| self.stages[i].is_none_or(|s| s == f.stage));
     }
 }
 
-fn advisory_matches(d: &Decision, f: &Facts) -> bool {
-    let Selector::Advisory { package, versions, .. } = &d.selector else { return false };
+/// One rule's path globs. The common `dir/**` is a literal directory, looked up by the path's
+/// parent directories (a compiled set per rule costs megabytes of automaton when an
+/// organisation has thousands of such decisions); the rest are one compiled set.
+struct RuleGlobs<'d> {
+    /// `dir/` (with its slash) → decisions whose glob is `dir/**`.
+    under: HashMap<&'d str, Vec<usize>>,
+    other: Option<(GlobSet, Vec<usize>)>,
+}
+
+impl<'d> RuleGlobs<'d> {
+    fn new(globs: Vec<(usize, &'d str)>) -> RuleGlobs<'d> {
+        let mut under: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut builder = GlobSetBuilder::new();
+        let mut ids = Vec::new();
+        for (i, glob) in globs {
+            if let Some(dir) = literal_directory(glob) {
+                under.entry(dir).or_default().push(i);
+            // Globs were compiled when the file was parsed; one that fails here cannot match.
+            } else if let Ok(g) = crate::decisions::glob(glob) {
+                builder.add(g);
+                ids.push(i);
+            }
+        }
+        let other = if ids.is_empty() { None } else { builder.build().ok().map(|set| (set, ids)) };
+        RuleGlobs { under, other }
+    }
+
+    fn matches(&self, path: &str, out: &mut Vec<usize>) {
+        if !self.under.is_empty() {
+            for (at, _) in path.match_indices('/') {
+                if let Some(ids) = self.under.get(&path[..=at]) {
+                    out.extend_from_slice(ids);
+                }
+            }
+        }
+        if let Some((set, ids)) = &self.other {
+            out.extend(set.matches(path).into_iter().map(|k| ids[k]));
+        }
+    }
+}
+
+/// `dir/sub/**` → `dir/sub/`: a glob that matches exactly the paths under a literal directory
+/// (as globset compiles it: `^dir/sub/.*$`). `None` for any other glob.
+fn literal_directory(glob: &str) -> Option<&str> {
+    let dir = glob.strip_suffix("**")?;
+    let ok = dir.len() > 1 && dir.ends_with('/') && !dir.contains(['*', '?', '[', ']', '{', '}', '\\']);
+    ok.then_some(dir)
+}
+
+fn advisory_matches(selector: &Selector, f: &Facts<'_>) -> bool {
+    let Selector::Advisory { package, versions, .. } = selector else { return false };
     let (wanted, pinned) = if package.starts_with("pkg:") { split_purl(package) } else { (package.as_str(), None) };
     let package_ok = if wanted.starts_with("pkg:") {
-        f.purl.as_deref().is_some_and(|p| split_purl(p).0.eq_ignore_ascii_case(wanted))
+        f.purl.is_some_and(|p| split_purl(p).0.eq_ignore_ascii_case(wanted))
     } else {
-        f.package.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(wanted))
-            || f.purl.as_deref().is_some_and(|p| purl_name(p).eq_ignore_ascii_case(wanted))
+        f.package.is_some_and(|p| p.eq_ignore_ascii_case(wanted))
+            || f.purl.is_some_and(|p| purl_name(p).eq_ignore_ascii_case(wanted))
     };
     if !package_ok {
         return false;
@@ -265,7 +307,7 @@ fn advisory_matches(d: &Decision, f: &Facts) -> bool {
     pinned_ok && range_ok
 }
 
-fn describe_finding(f: &Facts, result: &SarifResult) -> String {
+fn describe_finding(f: &Facts<'_>, result: &SarifResult) -> String {
     let line = primary_region(result).and_then(|r| r.start_line);
     let place = match (&f.path, line) {
         (Some(p), Some(l)) => format!("{p}:{l}"),
@@ -311,7 +353,7 @@ pub fn apply(
 ) -> Result<TriageOutcome, ConflictError> {
     clear(log);
     let items = &decisions.items;
-    let index = Index::new(items);
+    let index = Index::new(items.iter().map(|d| (&d.selector, d.stage.as_deref())));
     let want_deps = !index.by_advisory.is_empty();
     let expired: Vec<bool> = items.iter().map(|d| d.is_expired(opts.today)).collect();
     let mut outcome = TriageOutcome { matches: vec![0; items.len()], ..TriageOutcome::default() };
@@ -330,7 +372,7 @@ pub fn apply(
         let stage = run_stage(run);
         for (xi, result) in run.results.iter().flatten().enumerate() {
             let f = facts(result, &stage, want_deps);
-            index.matches(items, &f, &mut found);
+            index.matches(&f, &mut found);
             let mut live = Vec::new();
             for &i in &found {
                 if expired[i] {
@@ -343,7 +385,7 @@ pub fn apply(
                 [] => {
                     if follow_candidates {
                         if let Some(path) = &f.path {
-                            undecided.entry((f.rule.clone(), path.clone())).or_default().push((ri, xi));
+                            undecided.entry((f.rule.to_owned(), path.clone())).or_default().push((ri, xi));
                         }
                     }
                 }
@@ -659,5 +701,41 @@ mod tests {
         assert_eq!(split_purl("pkg:npm/%40types/node@20.1.0?x=1"), ("pkg:npm/%40types/node", Some("20.1.0")));
         assert_eq!(split_purl("pkg:pypi/requests"), ("pkg:pypi/requests", None));
         assert_eq!(purl_name("pkg:npm/lodash@4.17.20"), "lodash");
+    }
+
+    /// What globset says of each glob alone, as the ids of the globs that match `path`.
+    fn globset_matches(globs: &[String], path: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = globs
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| crate::decisions::glob(g).is_ok_and(|g| g.compile_matcher().is_match(path)))
+            .map(|(i, _)| i)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn literal_directories_are_the_globs_that_match_under_a_directory() {
+        assert_eq!(literal_directory("vendor/**"), Some("vendor/"));
+        assert_eq!(literal_directory("src/gen/**"), Some("src/gen/"));
+        for not in ["**", "/**", "vendor/*", "vendor/**/x", "v*/**", "v[ab]/**", "{a,b}/**", "a\\b/**", "vendor"] {
+            assert_eq!(literal_directory(not), None, "{not}");
+        }
+    }
+
+    proptest::proptest! {
+        /// A rule's globs, shortcut or not, match exactly what globset matches.
+        #[test]
+        fn rule_globs_match_what_globset_matches(
+            globs in proptest::collection::vec("(a|b|ab|\\.|x\\*|\\*\\*)(/(a|b|\\*|\\*\\*)){0,3}(/\\*\\*)?", 1..8),
+            path in "(a|b|ab|\\.)(/(a|b|c\\.py|\\.)){0,4}/?",
+        ) {
+            let set = RuleGlobs::new(globs.iter().enumerate().map(|(i, g)| (i, g.as_str())).collect());
+            let mut got = Vec::new();
+            set.matches(&path, &mut got);
+            got.sort_unstable();
+            proptest::prop_assert_eq!(got, globset_matches(&globs, &path), "globs {:?} path {}", globs, path);
+        }
     }
 }

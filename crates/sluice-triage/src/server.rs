@@ -15,14 +15,15 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sluice_sarif::sarif::{PropertyBag, ResultLevel, Sarif, Suppression};
+use sluice_sarif::sarif::{PropertyBag, ResultLevel, Run, Sarif, Suppression};
 use sluice_sarif::{keys, rule_for, severity_of, Severity};
 
 use crate::apply::{facts, prop, run_stage, Index};
 use crate::date::Date;
-use crate::decisions::{Decision, Decisions, Selector, Status};
+use crate::decisions::{Decisions, Selector, Status};
 
 /// One approved decision of the server, as its decision set carries it.
 #[derive(Debug, Clone)]
@@ -101,48 +102,42 @@ pub struct WireDecisionSet {
 impl WireDecision {
     /// The engine's form of an approved decision; `None` for a proposal, a rejected or revoked
     /// decision, or one whose scope, selector, status or severity this version does not know.
-    pub fn to_server(&self) -> Option<ServerDecision> {
+    pub fn into_server(self) -> Option<ServerDecision> {
         if self.state != "approved" {
             return None;
         }
-        self.decision()
+        self.into_decision()
     }
 
     /// The engine's form of a proposal awaiting approval, to mark what it covers.
-    pub fn to_pending(&self) -> Option<ServerDecision> {
+    pub fn into_pending(self) -> Option<ServerDecision> {
         if self.state != "proposed" {
             return None;
         }
-        self.decision()
+        self.into_decision()
     }
 
-    fn decision(&self) -> Option<ServerDecision> {
+    fn into_decision(self) -> Option<ServerDecision> {
         let selector = match self.scope.as_str() {
-            "finding" => {
-                Selector::Fingerprint { fingerprint: self.fingerprint.clone()?, rule: None, path: None, commit: None }
-            }
-            "rule" => {
-                Selector::RulePath { rule: self.rule.clone()?, glob: self.path.clone().unwrap_or_else(|| "**".into()) }
-            }
-            "advisory" => {
-                Selector::Advisory { advisory: self.advisory.clone()?, package: self.package.clone()?, versions: None }
-            }
+            "finding" => Selector::Fingerprint { fingerprint: self.fingerprint?, rule: None, path: None, commit: None },
+            "rule" => Selector::RulePath { rule: self.rule?, glob: self.path.unwrap_or_else(|| "**".into()) },
+            "advisory" => Selector::Advisory { advisory: self.advisory?, package: self.package?, versions: None },
             _ => return None,
         };
         Some(ServerDecision {
             id: self.id,
-            project: self.project.clone(),
+            project: self.project,
             selector,
-            stage: self.stage.clone(),
+            stage: self.stage,
             status: Status::parse(&self.status)?,
-            reason: self.reason.clone(),
-            vex_justification: self.vex_justification.clone(),
+            reason: self.reason,
+            vex_justification: self.vex_justification,
             expires: self.expires.as_deref().and_then(Date::parse),
-            proposed_by: self.proposed_by.clone(),
-            decided_by: self.decided_by.clone(),
-            decided_role: self.decided_role.clone(),
-            approved_at: self.decided_at.clone(),
-            required_role: Some(self.required_role.clone()).filter(|r| !r.is_empty()),
+            proposed_by: self.proposed_by,
+            decided_by: self.decided_by,
+            decided_role: self.decided_role,
+            approved_at: self.decided_at,
+            required_role: Some(self.required_role).filter(|r| !r.is_empty()),
             set_severity: match &self.set_severity {
                 None => None,
                 // A severity this version cannot read: the decision is not applied at all.
@@ -190,7 +185,11 @@ pub struct ServerOutcome {
     pub rerated: usize,
 }
 
-/// Applies `decisions` to `log` in place (see the module's precedence).
+/// Results handled by one task when a run's results are shared between threads.
+const CHUNK: usize = 2048;
+
+/// Applies `decisions` to `log` in place (see the module's precedence). A large run's results
+/// are matched and rendered on every core (each result is decided on its own).
 pub fn apply_server(log: &mut Sarif, decisions: &[ServerDecision], opts: &ServerOptions<'_>) -> ServerOutcome {
     let mut outcome = ServerOutcome::default();
     let live: Vec<&ServerDecision> = decisions
@@ -205,34 +204,46 @@ pub fn apply_server(log: &mut Sarif, decisions: &[ServerDecision], opts: &Server
         return outcome;
     }
     // The repository's matcher, over the server's selectors.
-    let items: Vec<Decision> = live
-        .iter()
-        .map(|d| Decision {
-            line: 0,
-            selector: d.selector.clone(),
-            stage: d.stage.clone(),
-            status: d.status,
-            reason: d.reason.clone(),
-            who: d.proposed_by.clone(),
-            when: opts.today,
-            expires: d.expires,
-            source: None,
-            vex_status: None,
-            vex_justification: d.vex_justification.clone(),
-        })
-        .collect();
-    // Several decisions of one fingerprint: the index keeps one; make it the newest.
-    let index = Index::new(&items);
+    let index = Index::new(live.iter().map(|d| (&d.selector, d.stage.as_deref())));
     let want_deps = !index.by_advisory.is_empty();
-    let mut rendered: HashMap<usize, (Value, Option<Suppression>)> = HashMap::new();
-    let mut found = Vec::new();
+    let ctx = Ctx { live: &live, index: &index, want_deps, opts };
     for run in &mut log.runs {
         let stage = run_stage(run);
         // Out of the run while they change, so the run's rules can be read beside them.
-        let mut results = run.results.take();
-        for result in results.iter_mut().flatten() {
-            let f = facts(result, &stage, want_deps);
-            index.matches(&items, &f, &mut found);
+        let mut results = run.results.take().unwrap_or_default();
+        let shared: &Run = run;
+        let counts = if results.len() > CHUNK {
+            results
+                .par_chunks_mut(CHUNK)
+                .map(|chunk| ctx.decide(chunk, shared, &stage))
+                .reduce(ServerOutcome::default, ServerOutcome::sum)
+        } else {
+            ctx.decide(&mut results, shared, &stage)
+        };
+        outcome = outcome.sum(counts);
+        run.results = Some(results);
+    }
+    outcome
+}
+
+/// What deciding a run's results needs, shared by the threads that do it.
+struct Ctx<'a> {
+    live: &'a [&'a ServerDecision],
+    index: &'a Index<'a>,
+    want_deps: bool,
+    opts: &'a ServerOptions<'a>,
+}
+
+impl Ctx<'_> {
+    /// Decides `results` (of `run`, whose results are out of it); the counts of what it did.
+    fn decide(&self, results: &mut [sluice_sarif::sarif::Result], run: &Run, stage: &str) -> ServerOutcome {
+        let (live, opts) = (self.live, self.opts);
+        let mut outcome = ServerOutcome::default();
+        let mut rendered: HashMap<usize, (Value, Option<Suppression>)> = HashMap::new();
+        let mut found = Vec::new();
+        for result in results {
+            let f = facts(result, stage, self.want_deps);
+            self.index.matches(&f, &mut found);
             let Some(&best) = found.iter().max_by_key(|&&i| (live[i].specificity(), live[i].id)) else { continue };
             let repo = prop(result, keys::TRIAGE).map(|t| repository_specificity(t, opts.repository));
             if let Some(repo) = repo {
@@ -278,9 +289,21 @@ pub fn apply_server(log: &mut Sarif, decisions: &[ServerDecision], opts: &Server
                 outcome.rerated += 1;
             }
         }
-        run.results = results;
+        outcome
     }
-    outcome
+}
+
+impl ServerOutcome {
+    fn sum(self, o: ServerOutcome) -> ServerOutcome {
+        ServerOutcome {
+            suppressed: self.suppressed + o.suppressed,
+            confirmed: self.confirmed + o.confirmed,
+            overrode: self.overrode + o.overrode,
+            kept: self.kept + o.kept,
+            expired: self.expired + o.expired,
+            rerated: self.rerated + o.rerated,
+        }
+    }
 }
 
 /// The score and level a re-rated result carries: the middle of the severity's band
@@ -316,23 +339,7 @@ pub fn mark_pending(log: &mut Sarif, pending: &[ServerDecision], decision_base: 
     if pending.is_empty() {
         return 0;
     }
-    let items: Vec<Decision> = pending
-        .iter()
-        .map(|d| Decision {
-            line: 0,
-            selector: d.selector.clone(),
-            stage: d.stage.clone(),
-            status: d.status,
-            reason: d.reason.clone(),
-            who: d.proposed_by.clone(),
-            when: Date::today(),
-            expires: None,
-            source: None,
-            vex_status: None,
-            vex_justification: d.vex_justification.clone(),
-        })
-        .collect();
-    let index = Index::new(&items);
+    let index = Index::new(pending.iter().map(|d| (&d.selector, d.stage.as_deref())));
     let want_deps = !index.by_advisory.is_empty();
     let mut found = Vec::new();
     let mut marked = 0;
@@ -343,7 +350,7 @@ pub fn mark_pending(log: &mut Sarif, pending: &[ServerDecision], decision_base: 
                 continue;
             }
             let f = facts(result, &stage, want_deps);
-            index.matches(&items, &f, &mut found);
+            index.matches(&f, &mut found);
             // The most specific, then the oldest proposal: the one filed first waits longest.
             let Some(&best) = found.iter().max_by_key(|&&i| (pending[i].specificity(), -pending[i].id)) else {
                 continue;

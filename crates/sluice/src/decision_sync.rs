@@ -4,7 +4,7 @@
 //! files a proposal.
 //!
 //! The cache (`.sluice/cache/decision-set.json`, replaced atomically) holds the last envelope
-//! exactly as the server signed it, its `ETag`, and when the server last confirmed it. It is
+//! exactly as the server signed it, its `ETag`, and when it was fetched. It is
 //! verified again at every use, so a changed cache applies nothing. Its age is the server's
 //! signed issue time: while that is younger than half the maximum age the run revalidates with
 //! `If-None-Match` (a 304 costs nothing); older, it fetches a freshly signed set, so a set that
@@ -23,7 +23,7 @@ use sluice_policy::attest;
 use sluice_report::escape::terminal;
 use sluice_sarif::sarif::Sarif;
 use sluice_server::model::NewDecision;
-use sluice_triage::{Date, Decisions, ServerDecision, ServerOptions, WireDecisionSet};
+use sluice_triage::{Date, Decisions, ServerDecision, ServerOptions, WireDecision, WireDecisionSet};
 
 /// The cache of the last decision set, relative to the repository root.
 pub const CACHE_FILE: &str = ".sluice/cache/decision-set.json";
@@ -37,20 +37,25 @@ const MAX_BODY: u64 = 256 * 1024 * 1024;
 /// Tries of `sluice triage propose` (its `Idempotency-Key` makes a retry safe).
 const PROPOSE_ATTEMPTS: u32 = 3;
 
+/// The cache file, its envelope borrowed from the text read (or from the server's answer when
+/// written): tens of megabytes for a large decision set, never copied.
 #[derive(Debug, Serialize, Deserialize)]
-struct Cache {
+struct Cache<'a> {
     server: String,
     project: String,
     etag: Option<String>,
-    /// When the server last answered 200 or 304 for it (RFC 3339).
-    validated_at: String,
+    /// When the server sent it (RFC 3339). A 304 does not rewrite the file: its age that counts
+    /// is the signed issue time.
+    #[serde(alias = "validated_at")]
+    fetched_at: String,
     /// The signed issue time, copied out when the set verified: only to decide whether to
     /// revalidate (the age that counts is read from the verified payload at every use).
     #[serde(default)]
     issued_at: Option<String>,
     /// The DSSE envelope, byte for byte as the server sent it: verified as read, never
     /// re-serialised.
-    envelope: Box<RawValue>,
+    #[serde(borrow)]
+    envelope: &'a RawValue,
 }
 
 /// What `sluice run` applies, with what trust.
@@ -136,12 +141,12 @@ struct PinnedKey {
     origin: String,
 }
 
-fn read_cache(root: &Path) -> Option<Cache> {
-    let bytes = std::fs::read(root.join(CACHE_FILE)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// The cache file's bytes, for [`Cache`] to borrow from.
+fn read_cache(root: &Path) -> Option<Vec<u8>> {
+    std::fs::read(root.join(CACHE_FILE)).ok()
 }
 
-fn write_cache(root: &Path, cache: &Cache) -> Result<()> {
+fn write_cache(root: &Path, cache: &Cache<'_>) -> Result<()> {
     let dir = Path::new(CACHE_FILE).parent().unwrap_or(Path::new(".sluice/cache"));
     safe_fs::create_dir_in(root, dir).context("cannot create .sluice/cache")?;
     if std::fs::symlink_metadata(root.join(dir).join(".gitignore")).is_err() {
@@ -223,7 +228,7 @@ fn check(
     whose: &str,
     project: &str,
 ) -> Result<WireDecisionSet, String> {
-    let (payload_type, payload) = attest::verify_envelope(CACHE_FILE, envelope.get(), key).map_err(|e| match e {
+    let (payload_type, parsed) = attest::verify_and_parse::<WireDecisionSet>(CACHE_FILE, envelope.get(), key).map_err(|e| match e {
         attest::AttestError::BadSignature { .. } => format!(
             "the decision set's signature does not verify with {whose}: it was changed, or the server's key changed (compare with GET /api/v1/server-key)"
         ),
@@ -232,8 +237,7 @@ fn check(
     if payload_type != attest::DECISIONS_PAYLOAD_TYPE {
         return Err(format!("the envelope holds {}, not decisions", terminal(&payload_type)));
     }
-    let set: WireDecisionSet =
-        serde_json::from_slice(&payload).map_err(|e| format!("the signed payload is not a decision set: {e}"))?;
+    let set = parsed.map_err(|e| format!("the signed payload is not a decision set: {e}"))?;
     if set.type_ != attest::DECISION_SET_TYPE || set.project != project {
         return Err(format!(
             "the signed payload is a `{}` for project `{}`, not a decision set for `{}`",
@@ -254,7 +258,11 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
     let max_age = max_age(config);
     let pinned = pinned_key(root, config)?;
     let now = now_ts();
-    let mut cache = read_cache(root).filter(|c| c.server == server && c.project == project);
+    let cache_bytes = read_cache(root);
+    let cache = cache_bytes
+        .as_deref()
+        .and_then(|b| serde_json::from_slice::<Cache<'_>>(b).ok())
+        .filter(|c| c.server == server && c.project == project);
     let cached_issue = cache.as_ref().and_then(|c| c.issued_at.as_deref()?.parse::<jiff::Timestamp>().ok());
     let fresh_enough = cached_issue.is_some_and(|t| now.duration_since(t).unsigned_abs() < max_age / 2);
     let etag = cache.as_ref().filter(|_| fresh_enough).and_then(|c| c.etag.clone());
@@ -298,16 +306,16 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
         (Some(token), None) => fetch(&base, &project, token, etag.as_deref()),
     };
     let not_applied = |why: &str| note(&format!("error: server decisions not applied: {why}"));
-    let set = match fetched {
+    let mut set = match fetched {
         Fetched::Fresh { envelope, etag } => match check(&envelope, &key, &whose, &project) {
             Ok(set) => {
                 let fresh = Cache {
                     server: server.clone(),
                     project: project.clone(),
                     etag,
-                    validated_at: now.to_string(),
+                    fetched_at: now.to_string(),
                     issued_at: Some(set.issued_at.clone()),
-                    envelope,
+                    envelope: &envelope,
                 };
                 write_cache(root, &fresh)?;
                 set
@@ -319,13 +327,11 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
             }
         },
         Fetched::NotModified => {
-            let Some(c) = cache.as_mut() else {
+            let Some(c) = cache.as_ref() else {
                 not_applied("the server answered 304 to a request that had no ETag");
                 return Ok(None);
             };
-            c.validated_at = now.to_string();
-            write_cache(root, c)?;
-            match check(&c.envelope, &key, &whose, &project) {
+            match check(c.envelope, &key, &whose, &project) {
                 Ok(set) => set,
                 Err(why) => {
                     not_applied(&why);
@@ -338,7 +344,7 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
                 note(&format!("warning: server decisions not applied: {why}, and there is no cached decision set"));
                 return Ok(None);
             };
-            match check(&c.envelope, &key, &whose, &project) {
+            match check(c.envelope, &key, &whose, &project) {
                 Ok(set) => {
                     let age = set
                         .issued_at
@@ -368,8 +374,10 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
         ));
         return Ok(None);
     }
-    let decisions: Vec<ServerDecision> = set.decisions.iter().filter_map(|d| d.to_server()).collect();
-    let pending: Vec<ServerDecision> = set.pending.iter().filter_map(|d| d.to_pending()).collect();
+    let decisions: Vec<ServerDecision> =
+        std::mem::take(&mut set.decisions).into_iter().filter_map(WireDecision::into_server).collect();
+    let pending: Vec<ServerDecision> =
+        std::mem::take(&mut set.pending).into_iter().filter_map(WireDecision::into_pending).collect();
     note(&format!(
         "server decisions: {} for `{}` from {}, signed {} ({})",
         decisions.len(),
@@ -579,7 +587,7 @@ pub fn propose(args: ProposeArgs) -> Result<u8> {
 #[cfg(test)]
 mod tests {
     use sluice_server::model::{DecisionSet, DecisionView};
-    use sluice_triage::{Selector, Status, WireDecisionSet};
+    use sluice_triage::{Selector, Status, WireDecision, WireDecisionSet};
 
     fn view(id: i64, scope: &str, state: &str) -> DecisionView {
         DecisionView {
@@ -625,10 +633,15 @@ mod tests {
             ],
             pending: vec![view(5, "rule", "proposed")],
         };
-        let wire: WireDecisionSet = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
+        let text = serde_json::to_string(&set).unwrap();
+        // Sent without its empty fields, read back whole.
+        assert!(!text.contains("null"), "{text}");
+        let back: DecisionSet = serde_json::from_str(&text).unwrap();
+        assert_eq!((back.decisions, back.pending), (set.decisions.clone(), set.pending.clone()));
+        let wire: WireDecisionSet = serde_json::from_str(&text).unwrap();
         assert_eq!((wire.type_.as_str(), wire.project.as_str()), (set.type_.as_str(), "shop"));
         assert_eq!(wire.issued_at, set.issued_at);
-        let applied: Vec<_> = wire.decisions.iter().filter_map(|d| d.to_server()).collect();
+        let applied: Vec<_> = wire.decisions.clone().into_iter().filter_map(WireDecision::into_server).collect();
         assert_eq!(applied.iter().map(|d| d.id).collect::<Vec<_>>(), [1, 2, 3], "a proposal does not apply");
         let rule = &applied[1];
         assert!(
@@ -645,7 +658,7 @@ mod tests {
         assert_eq!((rule.decided_by.as_deref(), rule.decided_role.as_deref()), (Some("sec"), Some("security")));
         assert_eq!(rule.approved_at.as_deref(), Some("2026-12-02T00:00:00Z"));
         assert_eq!(applied[2].project, None, "organisation-wide");
-        let pending: Vec<_> = wire.pending.iter().filter_map(|d| d.to_pending()).collect();
+        let pending: Vec<_> = wire.pending.into_iter().filter_map(WireDecision::into_pending).collect();
         assert_eq!(
             pending.iter().map(|d| (d.id, d.required_role.as_deref())).collect::<Vec<_>>(),
             [(5, Some("security"))]
