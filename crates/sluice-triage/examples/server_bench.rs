@@ -47,6 +47,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `sluice run` has run its stages on threads before it applies decisions: the allocator is
+    // in its multi-threaded mode by then, and is here from the start, whatever the steps do.
+    std::thread::spawn(|| ()).join().map_err(|_| "thread")?;
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().ok_or("usage: server_bench DIR [apply|none] [RUNS]")?);
     let mode = args.next().unwrap_or_else(|| "apply".into());
