@@ -51,6 +51,25 @@ impl Target<'_> {
         }
         Ok(())
     }
+
+    /// Reads the target's files as an engine does: [`Target::visit`] with, on each walker
+    /// thread, one buffer reused across its files. `file(path, rel, size, buf)` for each file;
+    /// `error(e)` for what could not be walked.
+    pub fn for_each_file<E, F, R>(&self, exclude: &E, file: F, error: R) -> std::io::Result<()>
+    where
+        E: Fn(&str, bool) -> bool + Sync,
+        F: Fn(&Path, String, Option<u64>, &mut Vec<u8>) + Sync,
+        R: Fn(WalkError) + Sync,
+    {
+        let (file, error) = (&file, &error);
+        self.visit(exclude, || {
+            let mut buf = Vec::new();
+            move |visit: Visit<'_>| match visit {
+                Visit::File { path, rel, size } => file(path, rel, size, &mut buf),
+                Visit::Error(e) => error(e),
+            }
+        })
+    }
 }
 
 /// The walk of one root. [`Walker::files`] lists; [`Walker::for_each`] visits in parallel;

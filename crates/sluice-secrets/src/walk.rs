@@ -6,8 +6,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use sluice_repo::Visit;
-
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::finding::Finding;
@@ -95,19 +93,12 @@ impl Engine {
     pub fn scan(&self, target: Target<'_>) -> Result<Scan, Error> {
         let collector = Collector::default();
         let exclude = |rel: &str, is_dir: bool| self.is_allowed_path(rel, is_dir);
+        let file = |path: &Path, rel, size, buf: &mut Vec<u8>| self.scan_file(path, rel, size, buf, &collector);
+        let unreadable = |e: sluice_repo::WalkError| collector.skip(e.path, SkipReason::Unreadable(e.message));
         target
-            .visit(&exclude, || self.visitor(&collector))
+            .for_each_file(&exclude, file, unreadable)
             .map_err(|source| Error::Root { path: target.root().to_owned(), source })?;
         Ok(collector.finish())
-    }
-
-    /// One walker thread's visitor: a buffer reused across its files.
-    fn visitor<'a>(&'a self, collector: &'a Collector) -> impl FnMut(Visit<'_>) + Send + 'a {
-        let mut buf = Vec::new();
-        move |visit| match visit {
-            Visit::File { path, rel, size } => self.scan_file(path, rel, size, &mut buf, collector),
-            Visit::Error(e) => collector.skip(e.path, SkipReason::Unreadable(e.message)),
-        }
     }
 
     /// Reads one file into `buf` (reused across files by a worker) and scans it, and its name.
