@@ -203,14 +203,16 @@ pub fn apply_server(log: &mut Sarif, decisions: &[ServerDecision], opts: &Server
     if live.is_empty() {
         return outcome;
     }
-    // The repository's matcher, over the server's selectors.
+    // The repository's matcher, over the server's selectors. Several decisions of one
+    // fingerprint: the index keeps the last, the newest (the set is sorted by id).
     let index = Index::new(live.iter().map(|d| (&d.selector, d.stage.as_deref())));
     let want_deps = !index.by_advisory.is_empty();
     let ctx = Ctx { live: &live, index: &index, want_deps, opts };
     for run in &mut log.runs {
         let stage = run_stage(run);
         // Out of the run while they change, so the run's rules can be read beside them.
-        let mut results = run.results.take().unwrap_or_default();
+        // (A run without `results` keeps none: absent is not the same as empty in SARIF.)
+        let Some(mut results) = run.results.take() else { continue };
         let shared: &Run = run;
         let counts = if results.len() > CHUNK {
             results
@@ -518,6 +520,25 @@ mod tests {
         assert_eq!(p[keys::ORGANISATION_WIDE], true);
         assert_eq!(p[keys::SIGNATURE_VERIFIED], true);
         assert!(suppression_props(&log, 0).is_none(), "the SAST finding is another one");
+    }
+
+    #[test]
+    fn a_run_without_results_keeps_none_and_a_large_run_is_decided_whole() {
+        let mut log = log();
+        log.runs[1].results = None;
+        // More results than one thread's chunk: every copy of the finding is decided.
+        let one = log.runs[0].results.as_ref().unwrap()[0].clone();
+        log.runs[0].results = Some(vec![one; 3 * CHUNK + 5]);
+        let fp = Selector::Fingerprint { fingerprint: FP.into(), rule: None, path: None, commit: None };
+        let out = apply_server(&mut log, &[decision(1, Some("p"), fp, Status::FalsePositive)], &opts(None));
+        assert_eq!(out.suppressed, 3 * CHUNK + 5);
+        assert!(log.runs[0]
+            .results
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|r| r.suppressions.as_ref().is_some_and(|s| s.len() == 1)));
+        assert!(log.runs[1].results.is_none(), "absent results are not made empty");
     }
 
     #[test]
