@@ -159,9 +159,9 @@ pub fn sign_payload(payload_type: &str, payload: &[u8], key: &SigningKey) -> Jso
 
 /// A DSSE envelope as read: its payload decoded, its signatures not yet checked.
 #[derive(Debug)]
-pub struct Envelope {
-    pub payload_type: String,
-    pub payload: Vec<u8>,
+struct Envelope {
+    payload_type: String,
+    payload: Vec<u8>,
     /// Each signature's bytes; one that is not base64 is kept empty (it cannot verify).
     signatures: Vec<Vec<u8>>,
 }
@@ -186,7 +186,7 @@ struct RawSignature<'a> {
 
 /// Reads a DSSE envelope (`path` names it in errors) without checking its signatures: see
 /// [`Envelope::verify`]. Nothing in it may be trusted before that.
-pub fn open_envelope(path: &str, envelope: &str) -> Result<Envelope, AttestError> {
+fn open_envelope(path: &str, envelope: &str) -> Result<Envelope, AttestError> {
     let env_err = |message: String| AttestError::Envelope { path: path.to_owned(), message };
     let raw: RawEnvelope<'_> = serde_json::from_str(envelope).map_err(|e| env_err(e.to_string()))?;
     let payload = decode_payload(raw.payload.as_bytes()).map_err(|e| env_err(format!("payload is not base64: {e}")))?;
@@ -223,7 +223,7 @@ fn decode_payload(text: &[u8]) -> Result<Vec<u8>, base64::DecodeSliceError> {
 impl Envelope {
     /// Whether some signature verifies with `key` over the PAE of the type and payload. The
     /// PAE is hashed as a stream (header, then payload), never copied.
-    pub fn verify(&self, path: &str, key: &VerifyingKey) -> Result<(), AttestError> {
+    fn verify(&self, path: &str, key: &VerifyingKey) -> Result<(), AttestError> {
         let header = format!("DSSEv1 {} {} {} ", self.payload_type.len(), self.payload_type, self.payload.len());
         let verified = self.signatures.iter().any(|sig| {
             let Ok(sig) = Signature::from_slice(sig) else { return false };

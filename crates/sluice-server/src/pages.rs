@@ -1212,17 +1212,28 @@ fn weekly_table(weeks: &[Week]) -> Markup {
     }
 }
 
+/// The downloads' common part: a signed-in reader of the project, the project and its weeks.
+async fn project_trends(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    name: &str,
+) -> Result<(crate::model::Project, Vec<Week>), PageError> {
+    let s = require(state, headers, uri).await?;
+    let id = api::readable_project(state, &s.principal, name).await?;
+    let project = state.db.get_project(id).await?;
+    Ok((project, weekly_trends(state, id).await?))
+}
+
 async fn trends_csv(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
     Path(name): Path<String>,
 ) -> PageResult {
-    let s = require(&state, &headers, &uri).await?;
-    let id = api::readable_project(&state, &s.principal, &name).await?;
-    let project = state.db.get_project(id).await?;
+    let (project, weeks) = project_trends(&state, &headers, &uri, &name).await?;
     let mut out = String::from("project,week_start,week_end,new,fixed,open_at_end\r\n");
-    for w in weekly_trends(&state, id).await? {
+    for w in weeks {
         let open = w.open.map(|o| o.to_string()).unwrap_or_default();
         let cells = [
             project.name.clone(),
@@ -1245,11 +1256,8 @@ async fn trends_json(
     uri: Uri,
     Path(name): Path<String>,
 ) -> PageResult {
-    let s = require(&state, &headers, &uri).await?;
-    let id = api::readable_project(&state, &s.principal, &name).await?;
-    let project = state.db.get_project(id).await?;
-    let weeks: Vec<serde_json::Value> = weekly_trends(&state, id)
-        .await?
+    let (project, weeks) = project_trends(&state, &headers, &uri, &name).await?;
+    let weeks: Vec<serde_json::Value> = weeks
         .iter()
         .map(|w| {
             serde_json::json!({

@@ -589,6 +589,18 @@ mod tests {
     use sluice_server::model::{DecisionSet, DecisionView};
     use sluice_triage::{Selector, Status, WireDecision, WireDecisionSet};
 
+    #[test]
+    fn a_cache_written_by_an_earlier_version_still_reads_and_borrows_its_envelope() {
+        let text = br#"{"server":"https://s","project":"p","etag":"\"e\"","validated_at":"2026-12-01T00:00:00Z","issued_at":null,"envelope":{"payloadType":"t","payload":"","signatures":[]}}"#;
+        let cache: super::Cache<'_> = serde_json::from_slice(text).unwrap();
+        assert_eq!(cache.fetched_at, "2026-12-01T00:00:00Z");
+        assert_eq!(cache.envelope.get(), r#"{"payloadType":"t","payload":"","signatures":[]}"#);
+        // Written back under the new name, the envelope byte for byte.
+        let out = serde_json::to_string(&cache).unwrap();
+        assert!(out.contains(r#""fetched_at":"2026-12-01T00:00:00Z""#) && out.contains(cache.envelope.get()), "{out}");
+        assert!(serde_json::from_slice::<super::Cache<'_>>(b"{\"server\": 1}").is_err());
+    }
+
     fn view(id: i64, scope: &str, state: &str) -> DecisionView {
         DecisionView {
             id,
