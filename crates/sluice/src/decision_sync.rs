@@ -141,9 +141,17 @@ struct PinnedKey {
     origin: String,
 }
 
-/// The cache file's bytes, for [`Cache`] to borrow from.
+/// The cache file's bytes, for [`Cache`] to borrow from. A file larger than any set the server
+/// may send (its envelope is base64, a third larger) is not read: it is not one sluice wrote.
 fn read_cache(root: &Path) -> Option<Vec<u8>> {
-    std::fs::read(root.join(CACHE_FILE)).ok()
+    read_at_most(&root.join(CACHE_FILE), MAX_BODY * 2)
+}
+
+/// A file's bytes when it has at most `limit` of them.
+fn read_at_most(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).ok()?.take(limit + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= limit).then_some(bytes)
 }
 
 fn write_cache(root: &Path, cache: &Cache<'_>) -> Result<()> {
@@ -599,6 +607,16 @@ mod tests {
         let out = serde_json::to_string(&cache).unwrap();
         assert!(out.contains(r#""fetched_at":"2026-12-01T00:00:00Z""#) && out.contains(cache.envelope.get()), "{out}");
         assert!(serde_json::from_slice::<super::Cache<'_>>(b"{\"server\": 1}").is_err());
+    }
+
+    #[test]
+    fn a_cache_larger_than_any_set_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json");
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(super::read_at_most(&path, 10).as_deref(), Some(&b"0123456789"[..]));
+        assert_eq!(super::read_at_most(&path, 9), None);
+        assert_eq!(super::read_at_most(&dir.path().join("none"), 9), None);
     }
 
     fn view(id: i64, scope: &str, state: &str) -> DecisionView {
