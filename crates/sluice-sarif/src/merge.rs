@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 
+use rayon::prelude::*;
 use serde_sarif::sarif::{Run, Sarif};
 use sha2::{Digest, Sha256};
 
@@ -17,7 +18,8 @@ use crate::io::SCHEMA_URI;
 pub struct SerializedRun {
     tool: String,
     category: String,
-    json: Vec<u8>,
+    /// The run's JSON, in pieces to be written one after the other.
+    json: Vec<Vec<u8>>,
 }
 
 impl SerializedRun {
@@ -25,8 +27,117 @@ impl SerializedRun {
         Ok(SerializedRun {
             tool: run.tool.driver.name.clone(),
             category: run.automation_details.as_ref().and_then(|d| d.id.clone()).unwrap_or_default(),
-            json: serde_json::to_vec(run)?,
+            json: run_json(run)?,
         })
+    }
+}
+
+/// Results in a run before they are serialized on every core, and in each thread's share.
+const PARALLEL_RESULTS: usize = 4_096;
+const CHUNK: usize = 1_024;
+
+/// A run as compact JSON, in pieces whose concatenation is `serde_json::to_vec(run)`, byte for
+/// byte. A run with many results (tens of megabytes for a large repository) has them
+/// serialized on every core, then put where `results` goes in the serialization of the rest.
+fn run_json(run: &Run) -> serde_json::Result<Vec<Vec<u8>>> {
+    let Some(results) = run.results.as_deref().filter(|r| r.len() >= PARALLEL_RESULTS) else {
+        return Ok(vec![serde_json::to_vec(run)?]);
+    };
+    let chunks = results
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut out = Vec::with_capacity(chunk.len() * 512);
+            for (j, result) in chunk.iter().enumerate() {
+                if i > 0 || j > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, result)?;
+            }
+            Ok(out)
+        })
+        .collect::<serde_json::Result<Vec<Vec<u8>>>>()?;
+    let mut head = serde_json::to_vec(&without_results(run))?;
+    // Where the empty `results` array is: read back from the run's own JSON (a key of a nested
+    // property bag could spell `"results":[]` too, so it is not searched for as text).
+    #[derive(serde::Deserialize)]
+    struct Shell<'a> {
+        #[serde(borrow)]
+        results: &'a serde_json::value::RawValue,
+    }
+    let shell: Shell<'_> = serde_json::from_slice(&head)?;
+    let start = shell.results.get().as_ptr() as usize - head.as_ptr() as usize;
+    // `[]`: the head ends with its `[`, the tail starts with its `]`.
+    let tail = head.split_off(start + 1);
+    let mut json = Vec::with_capacity(chunks.len() + 2);
+    json.push(head);
+    json.extend(chunks);
+    json.push(tail);
+    Ok(json)
+}
+
+/// The run with an empty `results` array, everything else cloned. Every field is named, so a
+/// field a new serde-sarif adds fails to compile here instead of going missing.
+fn without_results(run: &Run) -> Run {
+    let Run {
+        addresses,
+        artifacts,
+        automation_details,
+        baseline_guid,
+        column_kind,
+        conversion,
+        default_encoding,
+        default_source_language,
+        external_property_file_references,
+        graphs,
+        invocations,
+        language,
+        logical_locations,
+        newline_sequences,
+        original_uri_base_ids,
+        policies,
+        properties,
+        redaction_tokens,
+        results: _,
+        run_aggregates,
+        special_locations,
+        taxonomies,
+        thread_flow_locations,
+        tool,
+        translations,
+        version_control_provenance,
+        web_requests,
+        web_responses,
+    } = run;
+    Run {
+        addresses: addresses.clone(),
+        artifacts: artifacts.clone(),
+        automation_details: automation_details.clone(),
+        baseline_guid: baseline_guid.clone(),
+        column_kind: column_kind.clone(),
+        conversion: conversion.clone(),
+        default_encoding: default_encoding.clone(),
+        default_source_language: default_source_language.clone(),
+        external_property_file_references: external_property_file_references.clone(),
+        graphs: graphs.clone(),
+        invocations: invocations.clone(),
+        language: language.clone(),
+        logical_locations: logical_locations.clone(),
+        newline_sequences: newline_sequences.clone(),
+        original_uri_base_ids: original_uri_base_ids.clone(),
+        policies: policies.clone(),
+        properties: properties.clone(),
+        redaction_tokens: redaction_tokens.clone(),
+        results: Some(Vec::new()),
+        run_aggregates: run_aggregates.clone(),
+        special_locations: special_locations.clone(),
+        taxonomies: taxonomies.clone(),
+        thread_flow_locations: thread_flow_locations.clone(),
+        tool: tool.clone(),
+        translations: translations.clone(),
+        version_control_provenance: version_control_provenance.clone(),
+        web_requests: web_requests.clone(),
+        web_responses: web_responses.clone(),
     }
 }
 
@@ -75,12 +186,17 @@ impl Merger {
             Some(spool) => spool,
             None => self.spool.insert(BufWriter::new(tempfile::tempfile().map_err(MergeError::Spool)?)),
         };
-        spool.write_all(&run.json).map_err(MergeError::Spool)?;
-        let len = run.json.len() as u64;
+        let mut digest = Sha256::new();
+        let mut len = 0;
+        for piece in &run.json {
+            spool.write_all(piece).map_err(MergeError::Spool)?;
+            digest.update(piece);
+            len += piece.len() as u64;
+        }
         self.runs.push(Spooled {
             tool: run.tool,
             category: run.category,
-            digest: Sha256::digest(&run.json).into(),
+            digest: digest.finalize().into(),
             offset: self.spooled,
             len,
         });
@@ -118,5 +234,50 @@ impl Merger {
             }
         }
         out.write_all(b"]}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A run with `n` results, whose property bags (the run's, the driver's, the results') have
+    /// keys that spell `"results":[]` in JSON.
+    fn run(n: usize) -> Run {
+        let results: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                serde_json::json!({
+                    "ruleId": format!("r{}", i % 7),
+                    "message": {"text": format!("line {i}: \"quoted\" \u{1F600} \\ tab\t")},
+                    "properties": {"x\"results": [], "results": [i]},
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "properties": {"x\"results": [], "a": {"results": []}},
+            "results": results,
+            "tool": {"driver": {"name": "t", "properties": {"results": []}}},
+            "automationDetails": {"id": "sluice/t/"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_run_is_written_as_serde_json_writes_it_in_one_piece_or_in_parallel() {
+        for n in [0, 1, PARALLEL_RESULTS - 1, PARALLEL_RESULTS, PARALLEL_RESULTS + CHUNK * 3 + 5] {
+            let run = run(n);
+            let pieces = run_json(&run).unwrap();
+            assert_eq!(pieces.len() > 1, n >= PARALLEL_RESULTS, "{n} results");
+            let (got, want) = (String::from_utf8(pieces.concat()).unwrap(), serde_json::to_string(&run).unwrap());
+            assert!(
+                got == want,
+                "{n} results: differ from byte {:?}",
+                got.bytes().zip(want.bytes()).position(|(a, b)| a != b)
+            );
+        }
+        let mut none = run(0);
+        none.results = None;
+        assert!(run_json(&none).unwrap().concat() == serde_json::to_vec(&none).unwrap());
     }
 }
