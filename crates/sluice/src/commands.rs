@@ -242,7 +242,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     for run in &runs {
         merger.add_run(run)?;
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout();
     merger.write(&mut out)?;
     out.flush()?;
     Ok(code)
@@ -302,7 +302,7 @@ fn merge(args: MergeArgs) -> Result<u8> {
         let run = sluice_pipeline::failed_run("sluice-merge", &failures.join("; "), None);
         merger.add_run(&run)?;
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout();
     merger.write(&mut out)?;
     out.flush()?;
     Ok(if failures.is_empty() { exit::OK } else { exit::FAILED })
@@ -323,7 +323,7 @@ fn report(args: ReportArgs, color: bool) -> Result<u8> {
     let root = args.root.canonicalize().ok();
     let now = sluice_report::utc_timestamp(SystemTime::now());
     let color = color && std::io::stdout().is_terminal();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout();
     let Some(format) = args.format.to_report() else {
         crate::policy_cmd::ssdf_report(&log, args.file.as_deref().filter(|f| *f != Path::new("-")), &mut out)?;
         out.flush()?;
@@ -358,7 +358,9 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
         display.note(failure);
     }
     let failed = !outcome.failures.is_empty();
-    let mut log: Sarif = empty_log(outcome.runs);
+    // Never freed: the process ends after the run, and freeing a large log piece by piece
+    // takes longer than writing it (tens of thousands of results with their decisions).
+    let mut log: std::mem::ManuallyDrop<Sarif> = std::mem::ManuallyDrop::new(empty_log(outcome.runs));
     // Decisions (.sluice/triage.toml) and the baseline (.sluice/baseline.sarif), when present.
     let repository = crate::triage_cmd::apply_in_run(&root, &scope, &mut log, &|note| display.note(note))?;
     // Then the server's (org-wide triage), when `[server] url` is set.
@@ -377,7 +379,7 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     let (s, f) = (sluice_report::utc_timestamp(started), sluice_report::utc_timestamp(finished));
     let stdout_color = color && std::io::stdout().is_terminal();
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::stdout();
         match args.format.to_report() {
             Some(format) => {
                 sluice_report::render(&log, format, &report_options(Some(&root), stdout_color, &s, &f), &mut out)?

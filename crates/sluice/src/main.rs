@@ -33,6 +33,13 @@ pub mod exit {
     pub const UNREACHABLE: u8 = 69;
 }
 
+/// Standard output for a report or a log: buffered. A locked stdout flushes at every newline,
+/// which is a system call per line of a pretty-printed log (a million for a large one); callers
+/// flush at the end, so a failed write is still an error.
+pub fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::dispatch(cli) {

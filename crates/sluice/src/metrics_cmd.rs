@@ -420,7 +420,7 @@ fn dora(c: &MetricsCommon) -> Result<u8> {
         MetricsFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         MetricsFormat::Svg => sluice_metrics::dora_svg(&report),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(exit::OK)
@@ -440,7 +440,7 @@ fn security(c: &MetricsCommon) -> Result<u8> {
         MetricsFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         MetricsFormat::Svg => sluice_metrics::security_svg(&report),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(exit::OK)

@@ -483,7 +483,7 @@ impl GatedOutput {
         let run = gate.runs.pop().context("internal error: no gate run was recorded")?;
         let run = serde_json::to_vec(&run).context("cannot serialize the gate run")?;
         self.spool.seek(std::io::SeekFrom::Start(0)).context("cannot read back the gated log")?;
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::stdout();
         std::io::copy(&mut self.spool, &mut out)?;
         if self.runs > 0 {
             out.write_all(b",")?;

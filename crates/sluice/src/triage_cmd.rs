@@ -545,7 +545,7 @@ fn apply_command(args: ApplyArgs) -> Result<u8> {
     }
     let mut merger = Merger::new();
     merger.add_log(log)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout();
     merger.write(&mut out)?;
     out.flush()?;
     Ok(exit::OK)
@@ -658,7 +658,7 @@ fn list(args: ListArgs) -> Result<u8> {
         return Ok(exit::OK);
     };
     let today = Date::today();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout();
     for d in &decisions.items {
         let state = match d.expires {
             Some(e) if d.is_expired(today) => format!("expired {e}"),
@@ -864,7 +864,7 @@ fn export(args: ExportArgs) -> Result<u8> {
         Date::today(),
         &format!("sluice {}", crate::VERSION),
     );
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout();
     serde_json::to_writer_pretty(&mut out, &doc)?;
     writeln!(out)?;
     out.flush()?;
