@@ -147,34 +147,10 @@ pub const LAYER_CREATED_BY: &str = "sluice/layer-created-by";
 
 /// Result: the decision that applies to the result (also for `confirmed`).
 pub const TRIAGE: &str = "sluice/triage";
-/// Suppression: the decision that made it (`file:line`); marks suppressions sluice made, so
-/// applying decisions again replaces them instead of adding more.
+/// Suppression: the decision that made it (`file:line`, or the server decision's URL); marks
+/// suppressions sluice made, so applying decisions again replaces them instead of adding more.
+/// Who decided, when, with what role and under which signature is in [`TRIAGE`] on the result.
 pub const DECISION: &str = "sluice/decision";
-/// Suppression: the decision's status (`accepted-risk`, `false-positive`, …).
-pub const STATUS: &str = "sluice/status";
-/// Suppression: who decided.
-pub const WHO: &str = "sluice/who";
-/// Suppression: when they decided.
-pub const WHEN: &str = "sluice/when";
-/// Suppression: when the decision expires.
-pub const EXPIRES: &str = "sluice/expires";
-/// Suppression: who rated the finding a vulnerability, as the decision recorded it.
-pub const SOURCE: &str = "sluice/source";
-/// Suppression: where the decision was made, `repository` or `server` (org-wide triage).
-pub const DECISION_ORIGIN: &str = "sluice/decision-origin";
-/// Suppression of a server decision: `finding`, `rule` or `advisory`.
-pub const DECISION_SCOPE: &str = "sluice/decision-scope";
-/// Suppression of a server decision: it applies to every project of the organisation.
-pub const ORGANISATION_WIDE: &str = "sluice/organisation-wide";
-/// Suppression of a server decision: who approved it.
-pub const DECIDED_BY: &str = "sluice/decided-by";
-/// Suppression of a server decision: the approver's role (`champion`, `security`, `admin`).
-pub const DECIDED_ROLE: &str = "sluice/decided-role";
-/// Suppression of a server decision: when it was approved (RFC 3339).
-pub const APPROVED_AT: &str = "sluice/approved-at";
-/// Suppression of a server decision: whether the decision set's signature held with the key
-/// pinned in `sluice.toml` (false: a key trusted on first use).
-pub const SIGNATURE_VERIFIED: &str = "sluice/signature-verified";
 /// Result: a server decision re-rated it: `{"from", "to", "decision"}` (severities and the
 /// decision's URL); `security-severity` and `level` now say the new severity.
 pub const SEVERITY_CHANGED: &str = "sluice/severity-changed";
@@ -293,21 +269,9 @@ pub const ALL: &[&str] = &[
     LAYER_INDEX,
     LAYER_CREATED_BY,
     TRIAGE,
-    DECISION_ORIGIN,
-    DECISION_SCOPE,
-    ORGANISATION_WIDE,
-    DECIDED_BY,
-    DECIDED_ROLE,
-    APPROVED_AT,
-    SIGNATURE_VERIFIED,
     SEVERITY_CHANGED,
     PENDING_DECISION,
     DECISION,
-    STATUS,
-    WHO,
-    WHEN,
-    EXPIRES,
-    SOURCE,
     DECISIONS,
     SUPPRESSED,
     CONFIRMED,

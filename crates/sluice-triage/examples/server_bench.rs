@@ -2,7 +2,7 @@
 //! `bench/triage/gen_server_decisions.py`: reading the cached decision set, verifying its
 //! signature, parsing it, applying it (`apply_server`), and writing the larger log. The steps
 //! are the ones `sluice run` takes (`crates/sluice/src/decision_sync.rs`: `read_cache`, `check`,
-//! `WireDecision::into_server`; `commands.rs`: the `Merger` that writes results.sarif), with the
+//! `ServerDecisionSet::parse`; `commands.rs`: the `Merger` that writes results.sarif), with the
 //! same types.
 //!
 //! usage: cargo run --release -p sluice-triage --example server_bench -- DIR [apply|none] [RUNS]
@@ -17,7 +17,7 @@ use sha2::Digest as _;
 use sluice_policy::attest;
 use sluice_sarif::sarif::Sarif;
 use sluice_sarif::Merger;
-use sluice_triage::{apply_server, Date, ServerDecision, ServerOptions, WireDecision, WireDecisionSet};
+use sluice_triage::{apply_server, Date, ServerDecision, ServerDecisionSet, ServerOptions};
 
 /// `decision_sync::Cache`: the envelope borrowed from the bytes read.
 #[derive(Deserialize)]
@@ -82,7 +82,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // decision_sync::check: the envelope as read, its signature verified while its payload
         // is parsed.
         let t = Instant::now();
-        let (payload_type, parsed) = attest::verify_and_parse::<WireDecisionSet>("cache", cache.envelope.get(), &key)?;
+        let (payload_type, parsed) =
+            attest::verify_and_parse("cache", cache.envelope.get(), &key, ServerDecisionSet::parse)?;
         let set = parsed?;
         if payload_type != attest::DECISIONS_PAYLOAD_TYPE
             || set.type_ != attest::DECISION_SET_TYPE
@@ -92,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         steps[1].push(t.elapsed());
         let t = Instant::now();
-        let decisions: Vec<ServerDecision> = set.decisions.into_iter().filter_map(WireDecision::into_server).collect();
+        let decisions: Vec<ServerDecision> = set.decisions;
         drop(bytes);
         steps[2].push(t.elapsed());
         let t = Instant::now();
@@ -122,7 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let names = [
         "read the cache",
         "verify and parse (two threads)",
-        "to ServerDecision",
+        "drop the cache's bytes",
         "apply_server",
         "total added before writing",
         "write the log (with decisions)",

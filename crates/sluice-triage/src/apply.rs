@@ -495,17 +495,9 @@ fn render_decision(d: &Decision, decisions_uri: &str) -> (Value, Option<Suppress
     }
     triage.insert("decision".into(), json!(format!("{decisions_uri}:{}", d.line)));
     let suppression = d.status.suppresses().then(|| {
+        // The suppression points at its decision; the rest is in `sluice/triage` beside it.
         let mut props = serde_json::Map::new();
         props.insert(keys::DECISION.into(), json!(format!("{decisions_uri}:{}", d.line)));
-        props.insert(keys::STATUS.into(), json!(d.status.as_str()));
-        props.insert(keys::WHO.into(), json!(d.who));
-        props.insert(keys::WHEN.into(), json!(d.when.to_string()));
-        if let Some(e) = d.expires {
-            props.insert(keys::EXPIRES.into(), json!(e.to_string()));
-        }
-        if let Some(s) = &d.source {
-            props.insert(keys::SOURCE.into(), json!(s));
-        }
         let value = json!({
             "kind": "external",
             "status": "accepted",
@@ -600,8 +592,11 @@ mod tests {
         assert_eq!(s.status, Some(json!("accepted")));
         assert_eq!(s.justification.as_deref(), Some("false_positive: r"));
         let props = &s.properties.as_ref().unwrap().additional_properties;
+        assert_eq!(props.keys().collect::<Vec<_>>(), [keys::DECISION], "the suppression points at its decision");
         assert_eq!(props[keys::DECISION], ".sluice/triage.toml:1");
-        assert_eq!(props["sluice/source"], "tool:bandit");
+        let record = &r[0].properties.as_ref().unwrap().additional_properties[keys::TRIAGE];
+        assert_eq!(record["source"], "tool:bandit");
+        assert_eq!(record["decision"], ".sluice/triage.toml:1");
         // The tool's own suppression stays next to sluice's.
         assert_eq!(r[1].suppressions.as_ref().unwrap().len(), 2);
         // confirmed: recorded, not suppressed; the version outside the range is untouched.

@@ -30,7 +30,8 @@ pub use decisions::{
 pub use edit::{remove, upsert, Edit, EditError, NewDecision, NewSelector, HEADER};
 pub use renames::RenameMap;
 pub use server::{
-    apply_server, mark_pending, ServerDecision, ServerOptions, ServerOutcome, WireDecision, WireDecisionSet,
+    apply_server, mark_pending, ServerDecision, ServerDecisionSet, ServerOptions, ServerOutcome, WireDecision,
+    WireDecisionSet, WireStr,
 };
 pub use summary::{triage_run, Summary};
 pub use version::{Version, VersionRange};

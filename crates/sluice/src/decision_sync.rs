@@ -23,7 +23,7 @@ use sluice_policy::attest;
 use sluice_report::escape::terminal;
 use sluice_sarif::sarif::Sarif;
 use sluice_server::model::NewDecision;
-use sluice_triage::{Date, Decisions, ServerDecision, ServerOptions, WireDecision, WireDecisionSet};
+use sluice_triage::{Date, Decisions, ServerDecision, ServerDecisionSet, ServerOptions};
 
 /// The cache of the last decision set, relative to the repository root.
 pub const CACHE_FILE: &str = ".sluice/cache/decision-set.json";
@@ -235,8 +235,8 @@ fn check(
     key: &attest::VerifyingKey,
     whose: &str,
     project: &str,
-) -> Result<WireDecisionSet, String> {
-    let (payload_type, parsed) = attest::verify_and_parse::<WireDecisionSet>(CACHE_FILE, envelope.get(), key).map_err(|e| match e {
+) -> Result<ServerDecisionSet, String> {
+    let (payload_type, parsed) = attest::verify_and_parse(CACHE_FILE, envelope.get(), key, ServerDecisionSet::parse).map_err(|e| match e {
         attest::AttestError::BadSignature { .. } => format!(
             "the decision set's signature does not verify with {whose}: it was changed, or the server's key changed (compare with GET /api/v1/server-key)"
         ),
@@ -382,10 +382,8 @@ pub fn pull(root: &Path, config: &Config, note: &dyn Fn(&str)) -> Result<Option<
         ));
         return Ok(None);
     }
-    let decisions: Vec<ServerDecision> =
-        std::mem::take(&mut set.decisions).into_iter().filter_map(WireDecision::into_server).collect();
-    let pending: Vec<ServerDecision> =
-        std::mem::take(&mut set.pending).into_iter().filter_map(WireDecision::into_pending).collect();
+    let decisions = std::mem::take(&mut set.decisions);
+    let pending = std::mem::take(&mut set.pending);
     note(&format!(
         "server decisions: {} for `{}` from {}, signed {} ({})",
         decisions.len(),
@@ -595,7 +593,7 @@ pub fn propose(args: ProposeArgs) -> Result<u8> {
 #[cfg(test)]
 mod tests {
     use sluice_server::model::{DecisionSet, DecisionView};
-    use sluice_triage::{Selector, Status, WireDecision, WireDecisionSet};
+    use sluice_triage::{Selector, ServerDecisionSet, Status};
 
     #[test]
     fn a_cache_written_by_an_earlier_version_still_reads_and_borrows_its_envelope() {
@@ -647,8 +645,9 @@ mod tests {
         }
     }
 
-    /// The server writes `DecisionSet`, the client reads `WireDecisionSet`: a field renamed on
-    /// one side only would silently stop decisions applying.
+    /// The server writes `DecisionSet`, the client reads `WireDecisionSet` (through
+    /// `ServerDecisionSet::parse`): a field renamed on one side only would silently stop
+    /// decisions applying.
     #[test]
     fn the_servers_decision_set_reads_as_the_engines_wire_form() {
         let set = DecisionSet {
@@ -668,10 +667,10 @@ mod tests {
         assert!(!text.contains("null"), "{text}");
         let back: DecisionSet = serde_json::from_str(&text).unwrap();
         assert_eq!((back.decisions, back.pending), (set.decisions.clone(), set.pending.clone()));
-        let wire: WireDecisionSet = serde_json::from_str(&text).unwrap();
+        let wire = ServerDecisionSet::parse(text.as_bytes()).unwrap();
         assert_eq!((wire.type_.as_str(), wire.project.as_str()), (set.type_.as_str(), "shop"));
         assert_eq!(wire.issued_at, set.issued_at);
-        let applied: Vec<_> = wire.decisions.clone().into_iter().filter_map(WireDecision::into_server).collect();
+        let applied = wire.decisions;
         assert_eq!(applied.iter().map(|d| d.id).collect::<Vec<_>>(), [1, 2, 3], "a proposal does not apply");
         let rule = &applied[1];
         assert!(
@@ -688,7 +687,7 @@ mod tests {
         assert_eq!((rule.decided_by.as_deref(), rule.decided_role.as_deref()), (Some("sec"), Some("security")));
         assert_eq!(rule.approved_at.as_deref(), Some("2026-12-02T00:00:00Z"));
         assert_eq!(applied[2].project, None, "organisation-wide");
-        let pending: Vec<_> = wire.pending.into_iter().filter_map(WireDecision::into_pending).collect();
+        let pending = wire.pending;
         assert_eq!(
             pending.iter().map(|d| (d.id, d.required_role.as_deref())).collect::<Vec<_>>(),
             [(5, Some("security"))]

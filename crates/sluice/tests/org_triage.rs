@@ -213,9 +213,16 @@ fn finding<'l>(log: &'l Value, package: &str) -> &'l Value {
         .unwrap_or_else(|| panic!("no finding for {package}"))
 }
 
-/// The suppression a server decision made, if any.
-fn server_suppression(result: &Value) -> Option<&Value> {
-    result["suppressions"].as_array()?.iter().find(|s| s["properties"]["sluice/decision-origin"] == "server")
+/// The suppression a server decision made, if any, and the decision's record (`sluice/triage`,
+/// which the suppression points at by the decision's URL).
+fn server_suppression(result: &Value) -> Option<(&Value, &Value)> {
+    let record = &result["properties"]["sluice/triage"];
+    if record["origin"] != "server" {
+        return None;
+    }
+    let s =
+        result["suppressions"].as_array()?.iter().find(|s| s["properties"]["sluice/decision"] == record["decision"])?;
+    Some((s, record))
 }
 
 fn suppressed(result: &Value) -> bool {
@@ -379,12 +386,12 @@ fn org_wide_triage_from_the_developers_side() {
     let (out, log) = sluice_run(&alpha, &push_alpha);
     assert!(out.stderr.contains("1 finding suppressed by server decisions"), "{}", out.stderr);
     assert!(out.stderr.contains("1 repository decision replaced"), "{}", out.stderr);
-    let s = server_suppression(finding(&log, "smallvec")).expect("suppressed by the server decision");
+    let (s, record) = server_suppression(finding(&log, "smallvec")).expect("suppressed by the server decision");
     assert_eq!(s["kind"], "external");
-    assert_eq!(s["properties"]["sluice/decided-by"], "user:sec");
-    assert_eq!(s["properties"]["sluice/decided-role"], "security");
-    assert_eq!(s["properties"]["sluice/signature-verified"], true);
-    assert_eq!(s["properties"]["sluice/decision-scope"], "finding");
+    assert_eq!(record["decided_by"], "user:sec");
+    assert_eq!(record["role"], "security");
+    assert_eq!(record["signature_verified"], true);
+    assert_eq!(record["scope"], "finding");
     assert!(s["justification"].as_str().unwrap().contains("only used with Copy types"), "{s}");
     assert_eq!(finding(&log, "smallvec")["suppressions"].as_array().unwrap().len(), 1, "one decision per finding");
     let (code, denials) = gate(&alpha);
@@ -421,11 +428,12 @@ fn org_wide_triage_from_the_developers_side() {
     ok(&serve, "POST", &format!("/decisions/{org_id}/approve"), Some(&sec2), Some(json!({})), 200);
     for (root, token, verified) in [(&alpha, &push_alpha, true), (&beta, &read_beta, false)] {
         let (out, log) = sluice_run(root, token);
-        let s = server_suppression(finding(&log, "time")).unwrap_or_else(|| panic!("time suppressed: {}", out.stderr));
-        assert_eq!(s["properties"]["sluice/decided-by"], "user:sec2");
-        assert_eq!(s["properties"]["sluice/who"], "user:sec");
-        assert_eq!(s["properties"]["sluice/organisation-wide"], true);
-        assert_eq!(s["properties"]["sluice/signature-verified"], verified);
+        let (s, record) =
+            server_suppression(finding(&log, "time")).unwrap_or_else(|| panic!("time suppressed: {}", out.stderr));
+        assert_eq!(record["decided_by"], "user:sec2");
+        assert_eq!(record["who"], "user:sec");
+        assert_eq!(record["organisation_wide"], true);
+        assert_eq!(record["signature_verified"], verified);
         assert!(
             s["justification"]
                 .as_str()

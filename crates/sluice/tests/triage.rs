@@ -588,7 +588,12 @@ fn triage_is_a_transform_stage_that_suppresses_without_deleting() {
     assert_eq!(s["justification"], "false_positive: r");
     assert_eq!(s["location"]["physicalLocation"]["artifactLocation"]["uri"], ".sluice/triage.toml");
     assert_eq!(s["location"]["physicalLocation"]["region"]["startLine"], 3);
-    assert_eq!(s["properties"]["sluice/source"], "sluice secrets rules");
+    assert_eq!(
+        s["properties"],
+        serde_json::json!({"sluice/decision": ".sluice/triage.toml:3"}),
+        "it points at its decision"
+    );
+    assert_eq!(r[0]["properties"]["sluice/triage"]["source"], "sluice secrets rules");
     assert!(r[1]["suppressions"].is_null(), "confirmed is recorded, not suppressed");
     assert_eq!(r[1]["properties"]["sluice/triage"]["status"], "confirmed");
     // Through the pipe again: the same bytes.
