@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "sluice",
     version,
     about = "Security stages that speak SARIF, run in parallel, piped like Unix tools",
-    after_help = "Exit codes: 0 ran (findings or not), 1 a gate refused, 2 a stage failed or the input was unusable."
+    after_help = "Exit codes: 0 ran (findings or not), 1 a gate refused, 2 a stage failed or the input was unusable, 64 the command line was wrong."
 )]
 pub struct Cli {
     #[command(subcommand)]

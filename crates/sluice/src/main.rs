@@ -31,6 +31,38 @@ pub mod exit {
     pub const FAILED: u8 = 2;
     /// A server could not be reached (`push`): nothing was sent, the local results are as they were.
     pub const UNREACHABLE: u8 = 69;
+    /// The command line was wrong (an unknown command or option, a bad value): nothing ran.
+    /// sysexits' `EX_USAGE`, so a script can tell a typo from a failed stage (2).
+    pub const USAGE: u8 = 64;
+}
+
+/// A command line clap refused, said as clap says it, with a suggestion for a mistyped
+/// command clap has none for (`rnu` for `run`: clap's similarity misses transpositions); help
+/// and version exit 0, every other refusal [`exit::USAGE`].
+fn usage_error(mut err: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() == ErrorKind::InvalidSubcommand && err.get(ContextKind::SuggestedSubcommand).is_none() {
+        let typed = match err.get(ContextKind::InvalidSubcommand) {
+            Some(ContextValue::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let command = <cli::Cli as clap::CommandFactory>::command();
+        let closest = command
+            .get_subcommands()
+            .map(|c| c.get_name())
+            .map(|name| (strsim::damerau_levenshtein(&typed, name), name))
+            .filter(|&(distance, name)| distance <= 2 && distance < name.len())
+            .min();
+        if let Some((_, name)) = closest {
+            err.insert(ContextKind::SuggestedSubcommand, ContextValue::Strings(vec![name.to_owned()]));
+        }
+    }
+    // Printing fails only when stderr (or stdout for help) is closed: nothing left to tell.
+    let _ = err.print();
+    match err.exit_code() {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(exit::USAGE),
+    }
 }
 
 /// Standard output for a report or a log: buffered. A locked stdout flushes at every newline,
@@ -41,7 +73,10 @@ pub fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
 }
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     match commands::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

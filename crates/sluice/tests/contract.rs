@@ -202,6 +202,35 @@ fn secret_fingerprints_follow_the_secret_not_the_line() {
     assert_ne!(before, fp(&format!("{padding}token: {other}\n")));
 }
 
+/// A wrong command line is not a failed stage: its own exit code (64, sysexits' EX_USAGE), and a
+/// suggestion for a mistyped command, including the transpositions clap's own misses.
+#[test]
+fn a_wrong_command_line_exits_64_and_a_typo_gets_a_suggestion() {
+    sluice()
+        .arg("rnu")
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("unrecognized subcommand 'rnu'"))
+        .stderr(predicate::str::contains("a similar subcommand exists: 'run'"));
+    sluice().arg("gtae").assert().code(64).stderr(predicate::str::contains("'gate'"));
+    // Nothing close: no made-up suggestion.
+    sluice()
+        .arg("frobnicate")
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("unrecognized subcommand 'frobnicate'"))
+        .stderr(predicate::str::contains("similar").not());
+    sluice()
+        .args(["run", "--formt", "json"])
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("a similar argument exists: '--format'"));
+    sluice().args(["run", "--format", "yaml"]).assert().code(64).stderr(predicate::str::contains("yaml"));
+    // Help and version are answers, not errors.
+    sluice().arg("--help").assert().code(0).stdout(predicate::str::contains("64 the command line was wrong"));
+    sluice().arg("--version").assert().code(0);
+}
+
 #[test]
 fn bad_input_gets_a_clear_message_and_exit_2() {
     sluice()
