@@ -100,6 +100,11 @@ pub struct FailureRate {
     pub tier: Option<Tier>,
     /// Ids of the failed deployments, ascending.
     pub failed_deployments: Vec<i64>,
+    /// Why there is no rate when there were deployments: with no incident on record and no
+    /// deployment recorded as failed, a change that broke production cannot be told from one
+    /// that did not, so the rate is unknown, not 0 % (which would read as elite).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_because: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -417,7 +422,11 @@ pub fn compute(
             .collect(),
         tier: frequency_tier(per_day),
     };
-    let rate = (n > 0).then(|| failed_ids.len() as f64 / n as f64);
+    let tracked = !incidents.is_empty() || !failed_ids.is_empty();
+    let rate = (n > 0 && tracked).then(|| failed_ids.len() as f64 / n as f64);
+    let unknown_because = (n > 0 && !tracked).then(|| {
+        "no incident recorded and no deployment recorded as failed (`sluice record incident`, `sluice record deploy --status failure`)".to_owned()
+    });
     warnings.sort();
     let mut warning_counts = BTreeMap::new();
     for w in &warnings {
@@ -436,6 +445,7 @@ pub fn compute(
             rate: rate.map(|r| round(r, 4)),
             tier: rate.map(failure_rate_tier),
             failed_deployments: failed_ids,
+            unknown_because,
         },
         recovery_time: Distribution::new(recovery_samples, recovery_tier),
         merge_commits_skipped: merges,

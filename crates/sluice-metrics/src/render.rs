@@ -53,7 +53,10 @@ pub fn dora_text(r: &DoraReport) -> String {
         s,
         "{:<34} {:<22} {:<7} {:>9} {:>9} {:>8}",
         "change failure rate",
-        format!("{} ({}/{})", pct(c.rate), c.failed, c.deployments),
+        match c.unknown_because {
+            Some(_) => "unknown: no incidents recorded".to_owned(),
+            None => format!("{} ({}/{})", pct(c.rate), c.failed, c.deployments),
+        },
         tier(c.tier),
         "",
         "",
@@ -191,7 +194,7 @@ pub fn dora_svg(r: &DoraReport) -> String {
     let tiles = [
         ("Deployment frequency", format!("{:.2} / week", f.per_week), Some(f.tier)),
         ("Lead time (median)", r.lead_time.p50.clone().unwrap_or_else(|| "-".into()), r.lead_time.tier),
-        ("Change failure rate", pct(c.rate), c.tier),
+        ("Change failure rate", if c.unknown_because.is_some() { "unknown".to_owned() } else { pct(c.rate) }, c.tier),
         ("Recovery time (median)", r.recovery_time.p50.clone().unwrap_or_else(|| "-".into()), r.recovery_time.tier),
     ];
     for (i, (name, value, t)) in tiles.iter().enumerate() {

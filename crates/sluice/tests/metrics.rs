@@ -357,6 +357,41 @@ fn failed_deployments_and_unresolved_incidents() {
     assert_eq!(report["lead_time"]["p90_seconds"], 3 * HOUR);
 }
 
+/// No incident on record and no failed deployment: the change failure rate is unknown, never
+/// 0 % (elite); one incident anywhere makes it a rate.
+#[test]
+fn no_incidents_recorded_is_an_unknown_failure_rate_not_elite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    let t0 = 1_700_000_000;
+    let a = commit(dir, "a", t0, t0);
+    deploy(dir, &a, t0 + HOUR, "success");
+    let b = commit(dir, "a", t0 + 2 * HOUR, t0 + 2 * HOUR);
+    let d = deploy(dir, &b, t0 + 3 * HOUR, "success");
+    let until = format!("@{}", t0 + DAY);
+    let report = metrics_json(dir, &["--until", &until]);
+    let cfr = &report["change_failure_rate"];
+    assert_eq!((cfr["deployments"].as_u64(), cfr["failed"].as_u64()), (Some(2), Some(0)));
+    assert!(cfr["rate"].is_null() && cfr["tier"].is_null(), "{cfr}");
+    assert!(cfr["unknown_because"].as_str().unwrap().contains("no incident recorded"), "{cfr}");
+    let text = sluice().arg("metrics").arg("--repo").arg(dir).args(["--until", &until]).assert().success();
+    let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    let line = text.lines().find(|l| l.starts_with("change failure rate")).unwrap();
+    assert!(line.contains("unknown: no incidents recorded") && !line.contains("elite"), "{line}");
+    let svg =
+        sluice().arg("metrics").arg("--repo").arg(dir).args(["--until", &until, "--format", "svg"]).assert().success();
+    let svg = String::from_utf8(svg.get_output().stdout.clone()).unwrap();
+    assert!(svg.contains(">unknown<") && !svg.contains("0.0%"), "the chart says unknown");
+
+    // An incident (resolved) on the second deployment: now a rate, 1 of 2.
+    record(dir, &["incident", "open", "--deploy", &d, "--at", &format!("@{}", t0 + 4 * HOUR)]);
+    let report = metrics_json(dir, &["--until", &until]);
+    let cfr = &report["change_failure_rate"];
+    assert_eq!(cfr["rate"], 0.5);
+    assert!(cfr.get("unknown_because").is_none(), "{cfr}");
+}
+
 /// --path: only commits touching the directory, only deployments of that service (or
 /// whole-repository deployments that ship a change to it).
 #[test]
