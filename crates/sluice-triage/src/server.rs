@@ -619,6 +619,32 @@ mod tests {
         assert!(suppression_props(&log, 0).is_none(), "the SAST finding is another one");
     }
 
+    /// Strings without escapes are borrowed from the payload, the others decoded; both read
+    /// the same as owned strings would. A payload that is not UTF-8 is refused.
+    #[test]
+    fn the_set_reads_strings_with_and_without_escapes() {
+        let payload = br#"{"_type":"t","project":"p","issued_at":"2026-12-07T00:00:00Z","decisions":[
+            {"id":1,"scope":"rule","rule":"py.sql","path":"src\/db\/**","status":"false_positive",
+             "reason":"a \"quoted\" reason\nwith a line and \u00e9","state":"approved","proposed_by":"user:dev",
+             "decided_by":"user:sec","decided_role":"security","decided_at":"2026-12-01T00:00:00Z"},
+            {"id":2,"scope":"finding","fingerprint":"ab:1","status":"confirmed","reason":"plain",
+             "state":"proposed","proposed_by":"user:dev","required_role":"champion"}],
+            "pending":[{"id":2,"scope":"finding","fingerprint":"ab:1","status":"confirmed","reason":"plain",
+             "state":"proposed","proposed_by":"user:dev","required_role":"champion"}]}"#;
+        let set = ServerDecisionSet::parse(payload).unwrap();
+        assert_eq!(set.decisions.len(), 1, "a proposal is not applied");
+        let d = &set.decisions[0];
+        assert_eq!(d.reason, "a \"quoted\" reason\nwith a line and \u{e9}");
+        assert!(matches!(&d.selector, Selector::RulePath { rule, glob } if rule == "py.sql" && glob == "src/db/**"));
+        assert_eq!((d.decided_by.as_deref(), d.decided_role.as_deref()), (Some("user:sec"), Some("security")));
+        assert_eq!(set.pending.len(), 1);
+        assert_eq!(set.pending[0].required_role.as_deref(), Some("champion"));
+        let mut bad = payload.to_vec();
+        bad[60] = 0xff;
+        let err = ServerDecisionSet::parse(&bad).unwrap_err().to_string();
+        assert!(err.contains("not UTF-8"), "{err}");
+    }
+
     #[test]
     fn a_run_without_results_keeps_none_and_a_large_run_is_decided_whole() {
         let mut log = log();
