@@ -495,20 +495,31 @@ fn render_decision(d: &Decision, decisions_uri: &str) -> (Value, Option<Suppress
     }
     triage.insert("decision".into(), json!(format!("{decisions_uri}:{}", d.line)));
     let suppression = d.status.suppresses().then(|| {
-        // The suppression points at its decision; the rest is in `sluice/triage` beside it.
-        let mut props = serde_json::Map::new();
-        props.insert(keys::DECISION.into(), json!(format!("{decisions_uri}:{}", d.line)));
-        let value = json!({
-            "kind": "external",
-            "status": "accepted",
-            "justification": format!("{}: {}", d.status.as_str(), d.reason),
-            "location": artifact_location(decisions_uri, d.line),
-            "properties": props,
-        });
-        // The JSON above is a valid SARIF suppression by construction.
-        serde_json::from_value(value).ok()
+        // The JSON location is a valid SARIF location by construction.
+        let location = serde_json::from_value(artifact_location(decisions_uri, d.line)).ok();
+        let uri = format!("{decisions_uri}:{}", d.line);
+        decision_suppression(uri, format!("{}: {}", d.status.as_str(), d.reason), location)
     });
-    (Value::Object(triage), suppression.flatten())
+    (Value::Object(triage), suppression)
+}
+
+/// The suppression a decision makes (a repository's or the server's): `external`, `accepted`,
+/// the justification, and `sluice/decision` pointing at the decision, whose record
+/// (`sluice/triage`, beside it on the result) says who decided and how.
+pub(crate) fn decision_suppression(
+    decision: String,
+    justification: String,
+    location: Option<sluice_sarif::sarif::Location>,
+) -> Suppression {
+    let props = BTreeMap::from([(keys::DECISION.to_owned(), Value::String(decision))]);
+    Suppression {
+        guid: None,
+        justification: Some(justification),
+        kind: json!("external"),
+        location,
+        properties: Some(sluice_sarif::sarif::PropertyBag { tags: None, additional_properties: props }),
+        status: Some(json!("accepted")),
+    }
 }
 
 /// A SARIF location of a line in a file given by a `%SRCROOT%`-relative URI (or a `file://`

@@ -19,10 +19,10 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sluice_sarif::sarif::{PropertyBag, ResultLevel, Run, Sarif, Suppression};
+use sluice_sarif::sarif::{ResultLevel, Run, Sarif, Suppression};
 use sluice_sarif::{keys, rule_for, severity_of, Severity};
 
-use crate::apply::{facts, prop, run_stage, Index};
+use crate::apply::{decision_suppression, facts, prop, run_stage, Index};
 use crate::date::Date;
 use crate::decisions::{Decisions, Selector, Status};
 
@@ -520,26 +520,13 @@ fn render(d: &ServerDecision, opts: &ServerOptions<'_>) -> (Value, Option<Suppre
         fields.push(("set_severity", json!(s.as_str())));
     }
     let triage: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    // Built directly (not through `serde_json::from_value`): this runs once per decision that
-    // matched, 40,000 times in the 100,000-decision benchmark.
-    // The suppression points at its decision; who decided, with what role and under which
-    // signature is in `sluice/triage` beside it (one record per result, not two).
     let suppression = d.status.suppresses().then(|| {
-        let mut props = std::collections::BTreeMap::new();
-        props.insert(keys::DECISION.into(), json!(uri));
         let by = match (&d.decided_by, &role) {
             (Some(who), Some(role)) => format!(" (approved by {who}, {role})"),
             (Some(who), None) => format!(" (approved by {who})"),
             _ => String::new(),
         };
-        Suppression {
-            guid: None,
-            justification: Some(format!("{}: {}{by}", d.status.as_str(), d.reason)),
-            kind: json!("external"),
-            location: None,
-            properties: Some(PropertyBag { tags: None, additional_properties: props }),
-            status: Some(json!("accepted")),
-        }
+        decision_suppression(uri, format!("{}: {}{by}", d.status.as_str(), d.reason), None)
     });
     (Value::Object(triage), suppression)
 }
