@@ -14,8 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${BENCH_DIR:-/tmp/sluice-bench/server-decisions}
 [ -f "$W/root/.sluice/cache/decision-set.json" ] || python3 bench/triage/gen_server_decisions.py "$W" 50000 100000
-cargo build --release -q -p sluice
-BIN=$(realpath "${CARGO_TARGET_DIR:-target}/release/sluice")
+# SLUICE_BIN: a binary to time instead of building this checkout's (to compare two versions).
+if [ -z "${SLUICE_BIN:-}" ]; then cargo build --release -q -p sluice; fi
+BIN=$(realpath "${SLUICE_BIN:-${CARGO_TARGET_DIR:-target}/release/sluice}")
 R=$W/e2e
 rm -rf "$R" && mkdir -p "$R/.sluice/cache"
 cp "$W/root/server-key.pem" "$R/"

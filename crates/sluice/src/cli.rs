@@ -179,7 +179,7 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A SARIF file; `-` or nothing reads stdin.
+    /// A SARIF file; `-` reads stdin. Default: stdin when piped, else sluice-out/results.sarif.
     pub file: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -89,6 +89,11 @@ impl OutDir {
     fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
         Ok(safe_fs::write_in(&self.base, &self.rel.join(name), bytes, None)?)
     }
+
+    /// Where [`OutDir::write`] puts `name`.
+    fn path(&self, name: &str) -> PathBuf {
+        self.base.join(&self.rel).join(name)
+    }
 }
 
 /// How built-in stages are told the scope: `--staged` and `--since` as such, anything else
@@ -318,9 +323,14 @@ fn report_options<'a>(
 }
 
 fn report(args: ReportArgs, color: bool) -> Result<u8> {
-    let (bytes, origin) = read_input(args.file.as_deref())?;
-    let log = read_log(&bytes, &origin)?;
     let root = args.root.canonicalize().ok();
+    let (bytes, origin) = crate::policy_cmd::read_sarif_bytes(
+        args.file.as_deref(),
+        root.as_deref().unwrap_or(&args.root),
+        "report",
+        u64::MAX,
+    )?;
+    let log = read_log(&bytes, &origin)?;
     let now = sluice_report::utc_timestamp(SystemTime::now());
     let color = color && std::io::stdout().is_terminal();
     let mut out = crate::stdout();
@@ -352,7 +362,14 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
         only: args.stages.as_deref(),
         exe: &exe,
     };
-    let outcome = sluice_pipeline::orchestrate::run(&request, &display)?;
+    // The server's decisions (org-wide triage), when `[server] url` is set, are fetched,
+    // verified and parsed while the stages run.
+    let (outcome, (pulled, pull_notes)) = std::thread::scope(|s| {
+        let pull = s.spawn(|| crate::decision_sync::pull_aside(&root, &config));
+        let outcome = sluice_pipeline::orchestrate::run(&request, &display);
+        (outcome, pull.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let outcome = outcome?;
     display.finish();
     for failure in &outcome.failures {
         display.note(failure);
@@ -363,8 +380,11 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     let mut log: std::mem::ManuallyDrop<Sarif> = std::mem::ManuallyDrop::new(empty_log(outcome.runs));
     // Decisions (.sluice/triage.toml) and the baseline (.sluice/baseline.sarif), when present.
     let repository = crate::triage_cmd::apply_in_run(&root, &scope, &mut log, &|note| display.note(note))?;
-    // Then the server's (org-wide triage), when `[server] url` is set.
-    crate::decision_sync::apply_in_run(&root, &config, &mut log, repository.as_ref(), &|note| display.note(note))?;
+    // Then the server's.
+    for note in &pull_notes {
+        display.note(note);
+    }
+    crate::decision_sync::apply_in_run(pulled?, &mut log, repository.as_ref(), &|note| display.note(note))?;
 
     let mut merger = Merger::new();
     for run in &log.runs {
@@ -372,22 +392,32 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     }
     let mut bytes = Vec::new();
     merger.write(&mut bytes)?;
-    let results_path = out_dir.write("results.sarif", &bytes)?;
-    drop(bytes);
+    let results_path = out_dir.path("results.sarif");
 
     let finished = SystemTime::now();
     let (s, f) = (sluice_report::utc_timestamp(started), sluice_report::utc_timestamp(finished));
     let stdout_color = color && std::io::stdout().is_terminal();
-    {
-        let mut out = crate::stdout();
-        match args.format.to_report() {
-            Some(format) => {
-                sluice_report::render(&log, format, &report_options(Some(&root), stdout_color, &s, &f), &mut out)?
+    // results.sarif is written and synced to disk while the report renders.
+    let (written, shown) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| out_dir.write("results.sarif", &bytes));
+        let shown = (|| -> Result<()> {
+            let mut out = crate::stdout();
+            match args.format.to_report() {
+                // The log on stdout is results.sarif, byte for byte (compact, its runs sorted).
+                Some(sluice_report::Format::Sarif) => out.write_all(&bytes)?,
+                Some(format) => {
+                    sluice_report::render(&log, format, &report_options(Some(&root), stdout_color, &s, &f), &mut out)?
+                }
+                None => crate::policy_cmd::ssdf_report(&log, Some(&results_path), &mut out)?,
             }
-            None => crate::policy_cmd::ssdf_report(&log, Some(&results_path), &mut out)?,
-        }
-        out.flush()?;
-    }
+            out.flush()?;
+            Ok(())
+        })();
+        (writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), shown)
+    });
+    written?;
+    shown?;
+    drop(bytes);
     display.note(&format!("results: {}", results_path.display()));
     let complete = !failed && args.stages.is_none() && !scope.is_diff_aware();
     crate::metrics_cmd::record_run(&root, &config, &log, complete, &|note| display.note(note));

@@ -408,15 +408,23 @@ fn write_cache_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The `sluice run` hook, after the repository's decisions: pulls and applies the server's.
+/// [`pull`] with its notes kept, not printed: `sluice run` pulls on a thread of its own while
+/// the stages run (fetching, verifying and parsing a large set takes as long as a small scan)
+/// and prints the notes after the repository's decisions, in the order a sequential run would.
+pub fn pull_aside(root: &Path, config: &Config) -> (Result<Option<Pulled>>, Vec<String>) {
+    let notes = std::cell::RefCell::new(Vec::new());
+    let pulled = pull(root, config, &|n| notes.borrow_mut().push(n.to_owned()));
+    (pulled, notes.into_inner())
+}
+
+/// The `sluice run` hook, after the repository's decisions: applies what [`pull`] brought.
 pub fn apply_in_run(
-    root: &Path,
-    config: &Config,
+    pulled: Option<Pulled>,
     log: &mut Sarif,
     repository: Option<&Decisions>,
     note: &dyn Fn(&str),
 ) -> Result<()> {
-    let Some(pulled) = pull(root, config, note)? else { return Ok(()) };
+    let Some(pulled) = pulled else { return Ok(()) };
     let opts = ServerOptions {
         today: Date::today(),
         verified: pulled.verified,

@@ -15,6 +15,9 @@ mod triage_cmd;
 
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// sluice's version, as its reports and records name it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -245,9 +245,15 @@ fn read_file_capped(path: &Path, limit: u64) -> Result<Vec<u8>> {
     read_capped(file, &origin, limit)
 }
 
-/// The log a policy command reads: a file, `-`/piped stdin, else `<root>/sluice-out/results.sarif`;
-/// at most `limit` bytes of it.
-fn read_sarif_bytes(file: Option<&Path>, root: &Path, limit: u64) -> Result<(Vec<u8>, String)> {
+/// The log `gate`, `report`, `triage` and `policy input` read: a file, `-`/piped stdin,
+/// else `<root>/sluice-out/results.sarif` (the last run's); at most `limit` bytes of it.
+/// `command` names the command in the advice an empty stdin gets.
+pub(crate) fn read_sarif_bytes(
+    file: Option<&Path>,
+    root: &Path,
+    command: &str,
+    limit: u64,
+) -> Result<(Vec<u8>, String)> {
     use crate::commands::Stdin;
     let (bytes, origin) = match file {
         Some(p) if p != Path::new("-") => (read_file_capped(p, limit)?, p.display().to_string()),
@@ -255,7 +261,7 @@ fn read_sarif_bytes(file: Option<&Path>, root: &Path, limit: u64) -> Result<(Vec
         None => match crate::commands::stdin_input()? {
             Stdin::Bytes(bytes) => (bytes, "stdin".to_owned()),
             Stdin::Empty => bail!(
-                "{}; to decide on the last run's results name them: `sluice gate sluice-out/results.sarif` (CI runners such as GitHub Actions give each step an empty stdin)",
+                "{}; for the last run's results name them: `sluice {command} sluice-out/results.sarif` (CI runners such as GitHub Actions give each step an empty stdin)",
                 crate::commands::EMPTY_STDIN
             ),
             Stdin::NotPiped => {
@@ -373,7 +379,7 @@ fn policy_ref(policy: &Policy) -> PolicyRef {
 pub fn gate(args: GateArgs) -> Result<u8> {
     let root =
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
-    let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, max_input(args.max_input)?)?;
+    let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, "gate", max_input(args.max_input)?)?;
     // Run by run: the output is serialized and the input's findings taken from each run, then
     // the run is dropped, so the whole typed log is never held (docs/benchmarks.md, policy).
     let (output, builder) = GatedOutput::read(&bytes, &origin, true)?;
@@ -664,7 +670,7 @@ fn policy_test(args: PolicyTestArgs) -> Result<u8> {
 fn policy_input(args: PolicyInputArgs) -> Result<u8> {
     let root =
         args.root.canonicalize().with_context(|| format!("{}: cannot open the repository", args.root.display()))?;
-    let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, max_input(args.max_input)?)?;
+    let (bytes, origin) = read_sarif_bytes(args.file.as_deref(), &root, "policy input", max_input(args.max_input)?)?;
     // As the gate reads it: result by result (the output part is not needed here).
     let (_, builder) = GatedOutput::read(&bytes, &origin, false)?;
     drop(bytes);

@@ -42,7 +42,7 @@ pub struct DecisionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// A SARIF file; `-` or nothing reads stdin.
+    /// A SARIF file; `-` reads stdin. Default: stdin when piped, else sluice-out/results.sarif.
     pub file: Option<PathBuf>,
     #[command(flatten)]
     pub at: DecisionsArgs,
@@ -515,13 +515,7 @@ pub fn apply_in_run(root: &Path, scope: &Scope, log: &mut Sarif, note: &dyn Fn(&
 
 fn apply_command(args: ApplyArgs) -> Result<u8> {
     let root = canonical_root(&args.at.root)?;
-    let (bytes, origin) = match args.file.as_deref() {
-        None => read_stdin()?,
-        Some(p) if p == Path::new("-") => read_stdin()?,
-        Some(p) => {
-            (std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?, p.display().to_string())
-        }
-    };
+    let (bytes, origin) = crate::policy_cmd::read_sarif_bytes(args.file.as_deref(), &root, "triage", u64::MAX)?;
     let mut log = read_log(&bytes, &origin)?;
     drop(bytes);
     // Logs straight from a tool (`semgrep --sarif | sluice triage`) get sluice's fingerprints
@@ -549,10 +543,6 @@ fn apply_command(args: ApplyArgs) -> Result<u8> {
     merger.write(&mut out)?;
     out.flush()?;
     Ok(exit::OK)
-}
-
-fn read_stdin() -> Result<(Vec<u8>, String)> {
-    crate::commands::read_stdin()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -129,3 +129,48 @@ fn markdown_and_json_reports() {
     assert_eq!(json["counts"]["critical"], 1);
     assert_eq!(json["findings"].as_array().unwrap().len(), 2);
 }
+
+/// `sluice run --format sarif` prints results.sarif byte for byte; `report` and `triage`, given
+/// no file and nothing piped in, read it as `gate` does; an empty pipe says which file to name.
+#[test]
+fn report_and_triage_read_the_last_run_when_nothing_is_piped() {
+    let repo = tempfile::tempdir().unwrap();
+    let token = github_token("Zq3vT9LmR2wXk8PbN5cY7dHj4FsA1e");
+    std::fs::write(repo.path().join("config.yml"), format!("token: {token}\n")).unwrap();
+    let run = sluice().args(["run", "--stages", "secrets", "--format", "sarif"]).arg(repo.path()).assert().success();
+    let written = std::fs::read(repo.path().join("sluice-out/results.sarif")).unwrap();
+    assert!(run.get_output().stdout == written, "stdout is not results.sarif");
+    assert_eq!(results(&parse(&written)).len(), 1);
+
+    // stdin /dev/null, as on a terminal: nothing piped in.
+    let no_stdin = |dir: &std::path::Path, command: &str| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("sluice"))
+            .env("NO_COLOR", "1")
+            .arg(command)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let report = no_stdin(repo.path(), "report");
+    assert!(report.status.success(), "{report:?}");
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&report.stdout).into_owned(), String::from_utf8_lossy(&report.stderr).into_owned());
+    assert!(stdout.contains("github-pat-classic"), "{stdout}");
+    assert!(stderr.contains("sluice-out/results.sarif (no SARIF file given, none piped in)"), "{stderr}");
+
+    let triage = no_stdin(repo.path(), "triage");
+    assert!(triage.status.success(), "{triage:?}");
+    assert_eq!(results(&parse(&triage.stdout)).len(), 1);
+
+    // Piped but empty (a CI step's stdin): an error naming the file to give.
+    let empty = sluice().current_dir(repo.path()).arg("report").write_stdin("").assert().code(2);
+    let stderr = String::from_utf8_lossy(&empty.get_output().stderr).into_owned();
+    assert!(stderr.contains("`sluice report sluice-out/results.sarif`"), "{stderr}");
+    // No run yet: says what to do.
+    let fresh = tempfile::tempdir().unwrap();
+    let none = no_stdin(fresh.path(), "report");
+    assert_eq!(none.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&none.stderr).into_owned();
+    assert!(stderr.contains("run `sluice run` first"), "{stderr}");
+}
