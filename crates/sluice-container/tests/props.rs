@@ -19,8 +19,12 @@ fn limits() -> Limits {
 fn engine() -> &'static sluice_secrets::Engine {
     static E: std::sync::OnceLock<sluice_secrets::Engine> = std::sync::OnceLock::new();
     E.get_or_init(|| {
-        let config =
-            sluice_secrets::Config { max_file_size: 1 << 20, extra_rules: Vec::new(), allow_paths: Vec::new() };
+        let config = sluice_secrets::Config {
+            max_file_size: 1 << 20,
+            extra_rules: Vec::new(),
+            allow_paths: Vec::new(),
+            peer_annotations: true,
+        };
         sluice_secrets::Engine::new(&config).unwrap()
     })
 }

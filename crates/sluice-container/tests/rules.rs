@@ -4,7 +4,12 @@
 use sluice_container::{check, parse, CheckConfig, RULES};
 
 fn engine() -> sluice_secrets::Engine {
-    let config = sluice_secrets::Config { max_file_size: 1 << 20, extra_rules: Vec::new(), allow_paths: Vec::new() };
+    let config = sluice_secrets::Config {
+        max_file_size: 1 << 20,
+        extra_rules: Vec::new(),
+        allow_paths: Vec::new(),
+        peer_annotations: true,
+    };
     sluice_secrets::Engine::new(&config).unwrap()
 }
 

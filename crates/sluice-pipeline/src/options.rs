@@ -21,6 +21,8 @@ pub struct SecretsOptions {
     /// User rules (`[[stages.secrets.rules]]`), the embedded rules' format.
     #[serde(default)]
     pub rules: Vec<sluice_secrets::RuleSpec>,
+    /// Honour other tools' allow comments (`gitleaks:allow`) as `sluice:allow` (default true).
+    pub peer_annotations: Option<bool>,
 }
 
 /// `[stages.sast]`.
@@ -45,6 +47,9 @@ pub struct SastOptions {
     /// In diff-aware runs (`--since`, `--staged`), report only findings on changed lines.
     #[serde(default)]
     pub changed_lines: bool,
+    /// Honour other tools' suppression comments (`# nosec`, `# nosemgrep`) as
+    /// `sluice:ignore` (default true).
+    pub peer_annotations: Option<bool>,
 }
 
 /// `[stages.container]`.

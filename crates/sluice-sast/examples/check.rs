@@ -29,6 +29,7 @@ fn main() {
         disabled_rules: vec![],
         exclude_paths: vec![],
         languages: vec![],
+        peer_annotations: true,
     };
     let engine = Engine::new(&config).unwrap();
     for file in args {

@@ -19,6 +19,7 @@ fn main() {
         disabled_rules: vec![],
         exclude_paths: vec![],
         languages: vec![],
+        peer_annotations: true,
     };
     let all: Vec<String> = Engine::new(&base).unwrap().rules().iter().map(|r| r.id.clone()).collect();
     let mut config = base.clone();

@@ -47,6 +47,8 @@ pub struct Config {
     /// Only rules written for these languages run (empty: all). JavaScript rules still run
     /// on TypeScript files when `javascript` is selected.
     pub languages: Vec<Lang>,
+    /// Honour other tools' suppression comments (`nosec`, `nosemgrep`) as `sluice:ignore`.
+    pub peer_annotations: bool,
 }
 
 pub use sluice_sarif::Level;
@@ -152,6 +154,8 @@ pub struct Engine {
     pub(crate) max_file_size: u64,
     max_depth: usize,
     file_timeout: Duration,
+    /// [`Config::peer_annotations`].
+    peer_annotations: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -279,6 +283,7 @@ impl Engine {
             exclude,
             max_file_size: config.max_file_size,
             max_depth: config.max_depth,
+            peer_annotations: config.peer_annotations,
             file_timeout: config.file_timeout,
         })
     }
@@ -346,7 +351,7 @@ impl Engine {
         let needs_model = active.iter().zip(&index.compiled).any(|(&on, c)| on && !c.semantic.is_empty());
 
         let mut model = Model::new(lang.syntax());
-        let mut suppressions = Suppressions::default();
+        let mut suppressions = Suppressions::new(self.peer_annotations);
         let mut candidates = Vec::new();
         let mut errors = 0usize;
         let mut first_error = None;

@@ -23,6 +23,7 @@
 //!     disabled_rules: vec![],
 //!     exclude_paths: vec![],
 //!     languages: vec![],
+//!     peer_annotations: true,
 //! };
 //! let engine = Engine::new(&config)?;
 //! let scan = engine.scan(Target::Dir(std::path::Path::new(".")))?;

@@ -18,6 +18,7 @@ fn engine() -> Engine {
         disabled_rules: Vec::new(),
         exclude_paths: Vec::new(),
         languages: Vec::new(),
+        peer_annotations: true,
     };
     Engine::new(&config).expect("embedded rules compile")
 }

@@ -8,10 +8,18 @@
 
 const DIRECTIVE: &str = "sluice:ignore";
 
+/// Other tools' directives, honoured like `sluice:ignore` unless `peer_annotations = false`:
+/// bandit's and gosec's `nosec` (`# nosec`, `# nosec B602,B607`: a list names their own rule
+/// ids, so it silences only findings of a rule with that id) and semgrep's `nosemgrep`
+/// (`# nosemgrep`, `# nosemgrep: rule-id, …`).
+const PEER_DIRECTIVES: [&str; 2] = ["nosemgrep", "nosec"];
+
 /// The suppressions of one file.
 #[derive(Debug, Default)]
 pub(crate) struct Suppressions {
     entries: Vec<Entry>,
+    /// Whether [`PEER_DIRECTIVES`] count.
+    peer: bool,
 }
 
 #[derive(Debug)]
@@ -34,8 +42,17 @@ const MAX_JUSTIFICATION: usize = 120;
 impl Suppressions {
     /// Records a comment if it holds a directive. `code_before` says whether anything but
     /// whitespace precedes it on its line.
+    pub(crate) fn new(peer: bool) -> Suppressions {
+        Suppressions { entries: Vec::new(), peer }
+    }
+
     pub(crate) fn observe_comment(&mut self, text: &str, line: u32, code_before: bool) {
-        let Some(at) = text.find(DIRECTIVE) else { return };
+        let Some(at) = text.find(DIRECTIVE) else {
+            if self.peer {
+                self.observe_peer(text, line, code_before);
+            }
+            return;
+        };
         let rest = &text[at + DIRECTIVE.len()..];
         let (rules, reason) = match rest.strip_prefix('[') {
             Some(list) => match list.split_once(']') {
@@ -56,6 +73,37 @@ impl Suppressions {
         self.entries.push(Entry { line, trailing: code_before, rules, justification });
     }
 
+    /// A `nosec` or `nosemgrep` directive: a word of its own in the comment, optionally
+    /// followed by `:` and a list of rule ids (for `nosec`, ids like `B602` without the colon).
+    fn observe_peer(&mut self, text: &str, line: u32, code_before: bool) {
+        for directive in PEER_DIRECTIVES {
+            // Right after a comment marker (`# nosec`, `//nosemgrep`, `/* nosemgrep */`), as
+            // bandit and semgrep read them: "see nosec docs" in prose is not a directive.
+            let Some(at) = text.match_indices(directive).map(|(i, _)| i).find(|&i| {
+                let before = text[..i].trim_end().chars().next_back();
+                let after = text[i + directive.len()..].chars().next();
+                before.is_none_or(|c| "#/*-!<;".contains(c))
+                    && !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            }) else {
+                continue;
+            };
+            let rest = &text[at + directive.len()..];
+            let listed = rest.trim_start();
+            let (ids, reason) = match listed.strip_prefix(':') {
+                Some(list) => split_ids(list, |_| true),
+                // `# nosec B602, B607`: bandit's and gosec's ids without a colon.
+                None if directive == "nosec" => split_ids(listed, |id| {
+                    id.len() > 1 && id[1..].bytes().all(|b| b.is_ascii_digit()) && id.starts_with(['B', 'G'])
+                }),
+                None => (Vec::new(), rest),
+            };
+            let rules = (!ids.is_empty()).then_some(ids);
+            let justification = justification(reason).unwrap_or_else(|| directive.to_owned());
+            self.entries.push(Entry { line, trailing: code_before, rules, justification });
+            return;
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -71,6 +119,27 @@ impl Suppressions {
                 placed && e.rules.as_ref().is_none_or(|ids| ids.iter().any(|id| id == rule))
             })
             .map(|e| e.justification.as_str())
+    }
+}
+
+/// `a, b -- reason` → (`[a, b]`, `-- reason`): the leading comma-separated ids that `is_id`
+/// accepts, and the rest.
+fn split_ids(text: &str, is_id: impl Fn(&str) -> bool) -> (Vec<String>, &str) {
+    let mut ids = Vec::new();
+    let mut rest = text;
+    loop {
+        let trimmed = rest.trim_start();
+        let end = trimmed.find(|c: char| c.is_whitespace() || c == ',').unwrap_or(trimmed.len());
+        let id = &trimmed[..end];
+        if id.is_empty() || !is_id(id) || !id.chars().all(|c| c.is_alphanumeric() || "._-/".contains(c)) {
+            return (ids, rest);
+        }
+        ids.push(id.to_owned());
+        rest = &trimmed[end..];
+        match rest.trim_start().strip_prefix(',') {
+            Some(more) => rest = more,
+            None => return (ids, rest),
+        }
     }
 }
 
@@ -96,6 +165,38 @@ fn justification(reason: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peer_directives_when_honoured() {
+        let mut s = Suppressions::new(true);
+        s.observe_comment("# nosec", 1, true);
+        s.observe_comment("# nosec B602, B607 -- shell is fixed", 2, true);
+        s.observe_comment("// nosemgrep: python.sql-injection, other", 3, true);
+        s.observe_comment("/* nosemgrep */", 4, false);
+        s.observe_comment("# see the nosec docs", 10, true);
+        s.observe_comment("# nosecurity", 11, true);
+        s.observe_comment("# nosemgrep-like", 12, true);
+        s.observe_comment("#nosec because the input is a constant", 13, true);
+        assert_eq!(s.covers("python.any", 1, 1), Some("nosec"));
+        // Bandit's ids name bandit's rules: not sluice's, which they do not cover.
+        assert_eq!(s.covers("B602", 2, 2), Some("shell is fixed"));
+        assert_eq!(s.covers("python.subprocess-shell", 2, 2), None);
+        assert_eq!(s.covers("python.sql-injection", 3, 3), Some("nosemgrep"));
+        assert_eq!(s.covers("python.eval", 3, 3), None);
+        assert_eq!(s.covers("python.eval", 5, 5), Some("nosemgrep"), "the line after a comment on its own");
+        for line in [10, 11, 12] {
+            assert_eq!(s.covers("python.eval", line, line), None, "line {line}");
+        }
+        // `because …` is a reason, not a list of ids.
+        assert_eq!(s.covers("python.eval", 13, 13), Some("because the input is a constant"));
+        // Switched off: only sluice's own directive counts.
+        let mut off = Suppressions::new(false);
+        off.observe_comment("# nosec", 1, true);
+        off.observe_comment("# nosemgrep", 2, true);
+        off.observe_comment("# sluice:ignore", 3, true);
+        assert_eq!((off.covers("r", 1, 1), off.covers("r", 2, 2)), (None, None));
+        assert!(off.covers("r", 3, 3).is_some());
+    }
 
     #[test]
     fn placement_and_lists() {

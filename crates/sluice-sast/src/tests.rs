@@ -16,6 +16,7 @@ fn config(rule_dirs: Vec<PathBuf>, builtin: bool) -> Config {
         disabled_rules: Vec::new(),
         exclude_paths: Vec::new(),
         languages: Vec::new(),
+        peer_annotations: true,
     }
 }
 

@@ -12,7 +12,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let root = PathBuf::from(args.next().unwrap_or_else(|| ".".to_owned()));
     let verbose = args.any(|a| a == "-v");
-    let config = Config { max_file_size: 10 << 20, extra_rules: Vec::new(), allow_paths: Vec::new() };
+    let config =
+        Config { max_file_size: 10 << 20, extra_rules: Vec::new(), allow_paths: Vec::new(), peer_annotations: true };
     let start = Instant::now();
     let result = scan(Target::Dir(&root), &config)?;
     let elapsed = start.elapsed();

@@ -24,6 +24,8 @@ pub struct Config {
     pub extra_rules: Vec<RuleSpec>,
     /// Gitignore-style globs, relative to the scan root, of paths never scanned or reported.
     pub allow_paths: Vec<String>,
+    /// Honour the allow comments of other tools (`gitleaks:allow`) as `sluice:allow`.
+    pub peer_annotations: bool,
 }
 
 /// Rule metadata, for SARIF rule descriptors and documentation.
@@ -81,6 +83,8 @@ struct Matcher {
 /// Compiled rules, ready to scan many files from many threads. Build it once.
 pub struct Engine {
     rules: Vec<Rule>,
+    /// [`Config::peer_annotations`].
+    peer_annotations: bool,
     matchers: Vec<Matcher>,
     prefilter: Option<AhoCorasick>,
     /// The keywords as they appear inside JSON strings (`"auth"` is `\"auth\"` there).
@@ -168,6 +172,7 @@ impl Engine {
         let allow = allow.build().map_err(|source| Error::AllowPath { glob: config.allow_paths.join(", "), source })?;
 
         Ok(Engine {
+            peer_annotations: config.peer_annotations,
             rules,
             matchers,
             prefilter,
@@ -360,7 +365,9 @@ impl Engine {
                 if user.is_some_and(|(s, e)| content[s..e] == content[start..end]) {
                     continue;
                 }
-                if let Some(span) = accept(matcher, rule, content, (whole.start(), whole.end()), (start, end)) {
+                if let Some(span) =
+                    accept(matcher, rule, content, (whole.start(), whole.end()), (start, end), self.peer_annotations)
+                {
                     out.push(span);
                 }
             }
@@ -413,6 +420,7 @@ fn accept(
     content: &[u8],
     whole: (usize, usize),
     (start, end): (usize, usize),
+    peer: bool,
 ) -> Option<Span> {
     let secret = &content[start..end];
     if secret.is_empty() {
@@ -446,12 +454,7 @@ fn accept(
     // A `sluice:allow` comment does not drop the secret: it is reported as suppressed in the
     // source, and the policy decides what such a comment is worth.
     let (line_start, line_end) = line_bounds(content, whole.0);
-    let line = &content[line_start..line_end];
-    let allow = filter::ALLOW_COMMENT;
-    let allowed = filter::has_allow_comment(line)
-        .then(|| line.windows(allow.len()).position(|w| w == allow))
-        .flatten()
-        .map(|at| line_start + at + allow.len());
+    let allowed = filter::allow_directive_end(&content[line_start..line_end], peer).map(|at| line_start + at);
     Some(Span { rule, start, end, entropy, allowed })
 }
 

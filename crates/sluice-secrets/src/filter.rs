@@ -287,9 +287,15 @@ pub(crate) fn follows_hash_prefix(content: &[u8], secret_start: usize) -> bool {
 
 /// The inline suppression a developer writes next to a known, accepted value.
 pub(crate) const ALLOW_COMMENT: &[u8] = b"sluice:allow";
+/// gitleaks' own, honoured as sluice's unless `peer_annotations = false`.
+pub(crate) const PEER_ALLOW_COMMENTS: &[&[u8]] = &[b"gitleaks:allow"];
 
-pub(crate) fn has_allow_comment(line: &[u8]) -> bool {
-    contains(line, ALLOW_COMMENT)
+/// Where the first allow directive of `line` ends (sluice's, else a peer's when `peer`).
+pub(crate) fn allow_directive_end(line: &[u8], peer: bool) -> Option<usize> {
+    let peers = if peer { PEER_ALLOW_COMMENTS } else { &[] };
+    std::iter::once(ALLOW_COMMENT)
+        .chain(peers.iter().copied())
+        .find_map(|d| line.windows(d.len()).position(|w| w == d).map(|at| at + d.len()))
 }
 
 /// File names of lockfiles: scanned for real tokens, but generic rules stay off because

@@ -105,7 +105,12 @@ fn allow_reason(content: &[u8], at: usize, spans: &[Span]) -> String {
     let text = text.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | ':' | '—' | '–' | ',' | ';'));
     let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.is_empty() {
-        return String::from_utf8_lossy(crate::filter::ALLOW_COMMENT).into_owned();
+        // The directive itself: `sluice:allow`, or the peer's that was honoured.
+        let directive = std::iter::once(crate::filter::ALLOW_COMMENT)
+            .chain(crate::filter::PEER_ALLOW_COMMENTS.iter().copied())
+            .find(|d| content[..at].ends_with(d))
+            .unwrap_or(crate::filter::ALLOW_COMMENT);
+        return String::from_utf8_lossy(directive).into_owned();
     }
     if text.chars().count() <= MAX_REASON {
         return text;

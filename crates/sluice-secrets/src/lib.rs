@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use sluice_secrets::{scan, Config, Target};
-//! let config = Config { max_file_size: 10 << 20, extra_rules: vec![], allow_paths: vec![] };
+//! let config = Config { max_file_size: 10 << 20, extra_rules: vec![], allow_paths: vec![], peer_annotations: true };
 //! let result = scan(Target::Dir(std::path::Path::new(".")), &config)?;
 //! for f in &result.findings {
 //!     eprintln!("{}:{}:{} {} {}", f.path, f.line, f.column, f.rule_id, f.redacted);
@@ -57,7 +57,13 @@ pub fn embedded_engine() -> Option<&'static Engine> {
     static ENGINE: std::sync::OnceLock<Option<Engine>> = std::sync::OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            Engine::new(&Config { max_file_size: u64::MAX, extra_rules: Vec::new(), allow_paths: Vec::new() }).ok()
+            Engine::new(&Config {
+                max_file_size: u64::MAX,
+                extra_rules: Vec::new(),
+                allow_paths: Vec::new(),
+                peer_annotations: true,
+            })
+            .ok()
         })
         .as_ref()
 }

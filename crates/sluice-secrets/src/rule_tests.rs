@@ -7,7 +7,8 @@ use crate::finding::Finding;
 use crate::spec::{self, FamilySpec};
 
 fn engine() -> Engine {
-    let config = Config { max_file_size: 1 << 20, extra_rules: Vec::new(), allow_paths: Vec::new() };
+    let config =
+        Config { max_file_size: 1 << 20, extra_rules: Vec::new(), allow_paths: Vec::new(), peer_annotations: true };
     Engine::new(&config).expect("embedded rules compile")
 }
 

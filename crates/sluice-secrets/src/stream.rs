@@ -123,8 +123,13 @@ mod tests {
     use crate::engine::Config;
 
     fn engine() -> Engine {
-        Engine::new(&Config { max_file_size: 1 << 20, extra_rules: Vec::new(), allow_paths: Vec::new() })
-            .expect("engine")
+        Engine::new(&Config {
+            max_file_size: 1 << 20,
+            extra_rules: Vec::new(),
+            allow_paths: Vec::new(),
+            peer_annotations: true,
+        })
+        .expect("engine")
     }
 
     /// Fake, assembled at run time.

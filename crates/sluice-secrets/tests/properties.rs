@@ -5,7 +5,8 @@ use proptest::prelude::*;
 use sluice_secrets::{scan_bytes, Config, Engine};
 
 fn engine() -> Engine {
-    let config = Config { max_file_size: 1 << 20, extra_rules: Vec::new(), allow_paths: Vec::new() };
+    let config =
+        Config { max_file_size: 1 << 20, extra_rules: Vec::new(), allow_paths: Vec::new(), peer_annotations: true };
     Engine::new(&config).expect("engine")
 }
 

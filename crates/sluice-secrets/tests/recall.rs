@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use sluice_secrets::{scan, scan_bytes, Config, Engine, Finding, Target};
 
 fn config() -> Config {
-    Config { max_file_size: 64 * 1024, extra_rules: Vec::new(), allow_paths: Vec::new() }
+    Config { max_file_size: 64 * 1024, extra_rules: Vec::new(), allow_paths: Vec::new(), peer_annotations: true }
 }
 
 fn engine() -> Engine {

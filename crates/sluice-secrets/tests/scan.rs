@@ -9,7 +9,7 @@ use common::{github_token, write};
 use sluice_secrets::{scan, scan_bytes, Config, Engine, Error, RuleSpec, SkipReason, Target};
 
 fn config() -> Config {
-    Config { max_file_size: 64 * 1024, extra_rules: Vec::new(), allow_paths: Vec::new() }
+    Config { max_file_size: 64 * 1024, extra_rules: Vec::new(), allow_paths: Vec::new(), peer_annotations: true }
 }
 
 fn token() -> String {

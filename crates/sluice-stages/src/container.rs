@@ -114,6 +114,7 @@ fn scan_dockerfiles(input: &StageInput<'_>, opts: &ContainerOptions, run: &mut R
         max_file_size: MAX_DOCKERFILE_SIZE,
         extra_rules: Vec::new(),
         allow_paths: Vec::new(),
+        peer_annotations: true,
     })
     .context("internal: the secrets engine")?;
     let config = sluice_container::CheckConfig {

@@ -60,6 +60,7 @@ impl Stage for Sast {
             disabled_rules: opts.disable_rules,
             exclude_paths: opts.exclude_paths.into_iter().chain(own_output(root, input.out_dir)).collect(),
             languages,
+            peer_annotations: opts.peer_annotations.unwrap_or(true),
         };
         let engine = sluice_sast::Engine::new(&config)
             .with_context(|| format!("{}: [stages.sast]: cannot load the rules", config_path.display()))?;

@@ -40,6 +40,7 @@ impl Stage for Secrets {
             max_file_size: opts.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
             extra_rules: opts.rules,
             allow_paths,
+            peer_annotations: opts.peer_annotations.unwrap_or(true),
         };
         let engine = sluice_secrets::Engine::new(&config)
             .with_context(|| format!("{}: [stages.secrets]: cannot build the rules", config_path.display()))?;

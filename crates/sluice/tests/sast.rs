@@ -381,3 +381,48 @@ fn every_shipped_language_is_scanned_and_survives_hostile_input() {
     std::fs::write(&sarif, serde_json::to_vec(&log).unwrap()).unwrap();
     assert_valid(&sarif);
 }
+
+/// Teams arrive with other tools' annotations: `# nosec` and `# nosemgrep` silence SAST
+/// findings, `gitleaks:allow` a secret, each as an `inSource` suppression that names the
+/// directive; `peer_annotations = false` in the stage's options turns them off.
+#[test]
+fn peer_annotations_are_in_source_suppressions_unless_switched_off() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("app.py"),
+        "x = eval(input())  # nosec\ny = eval(input())  # nosemgrep: python.eval-injection\nz = eval(input())\n",
+    )
+    .unwrap();
+    let token = github_token("Zq3vT9LmR2wXk8PbN5cY7dHj4FsA1e");
+    std::fs::write(repo.path().join("conf.yml"), format!("token: {token}  # gitleaks:allow\n")).unwrap();
+    let scan = |stage: &str| {
+        let out = sluice().args(["scan", stage]).arg(repo.path()).assert().success();
+        results(&parse(&out.get_output().stdout))
+            .into_iter()
+            .map(|r| {
+                let line = r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap();
+                let why = r["suppressions"][0]["justification"].as_str().map(str::to_owned);
+                if why.is_some() {
+                    assert_eq!(r["suppressions"][0]["kind"], "inSource");
+                }
+                (line, why)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        scan("sast"),
+        [(1, Some("nosec".to_owned())), (2, Some("nosemgrep".to_owned())), (3, None)],
+        "eval findings by line"
+    );
+    let secrets = scan("secrets");
+    assert_eq!(secrets.len(), 1);
+    assert!(secrets[0].1.as_deref().is_some_and(|j| j.contains("gitleaks:allow")), "{secrets:?}");
+
+    std::fs::write(
+        repo.path().join("sluice.toml"),
+        "[stages.sast]\npeer_annotations = false\n\n[stages.secrets]\npeer_annotations = false\n",
+    )
+    .unwrap();
+    assert_eq!(scan("sast"), [(1, None), (2, None), (3, None)]);
+    assert_eq!(scan("secrets"), [(1, None)]);
+}
