@@ -20,6 +20,29 @@ pub struct CheckConfig {
     pub allowed_registries: Vec<String>,
     /// Rule ids not to run.
     pub disabled_rules: Vec<String>,
+    /// Images built from Dockerfiles of the same repository, by the name of the directory
+    /// holding the Dockerfile (`images/base-notebook/Dockerfile` builds `…/base-notebook`), with
+    /// the user their final stage runs as (`None`: the Dockerfile sets none). A `FROM
+    /// owner/base-notebook` inherits that user instead of being assumed to run as root.
+    pub repository_images: BTreeMap<String, Option<String>>,
+}
+
+/// The user the final stage of `df` runs as: its last `USER`, its own or a base stage's, or
+/// that of an image of the same repository it is built on ([`CheckConfig::repository_images`]);
+/// `None` when nothing says.
+pub fn final_user(df: &Dockerfile, config: &CheckConfig, secrets: &sluice_secrets::Engine) -> Option<String> {
+    let mut c = Checker { df, path: "", config, secrets, findings: Vec::new(), cache: Vec::new(), final_user: None };
+    c.run();
+    c.final_user
+}
+
+/// The key of [`CheckConfig::repository_images`] an image reference would be found under: the
+/// last component of its repository, for a reference with a namespace (`quay.io/jupyter/
+/// base-notebook` → `base-notebook`; `python` is Docker Hub's, never a directory's).
+pub fn repository_image_key(image: &str) -> Option<String> {
+    let reference = ImageRef::parse(image);
+    let (namespace, name) = reference.repository.rsplit_once('/')?;
+    (!namespace.is_empty() && namespace != "library").then(|| name.to_ascii_lowercase())
 }
 
 /// One problem found in a Dockerfile.
@@ -52,7 +75,7 @@ struct Stage {
 
 /// Checks one Dockerfile. `secrets` is the secrets engine used on `ENV`/`ARG` values.
 pub fn check(df: &Dockerfile, path: &str, config: &CheckConfig, secrets: &sluice_secrets::Engine) -> Vec<Finding> {
-    let mut c = Checker { df, path, config, secrets, findings: Vec::new(), cache: Vec::new() };
+    let mut c = Checker { df, path, config, secrets, findings: Vec::new(), cache: Vec::new(), final_user: None };
     c.run();
     let mut findings = c.findings;
     findings.retain(|f| !config.disabled_rules.iter().any(|d| d == f.rule.id));
@@ -70,6 +93,8 @@ struct Checker<'a> {
     /// Package-cache findings with their stage: kept only for stages the final image is
     /// built on.
     cache: Vec<(usize, Finding)>,
+    /// The user the final stage runs as, when known (set by `run`).
+    final_user: Option<String>,
 }
 
 impl Checker<'_> {
@@ -181,6 +206,7 @@ impl Checker<'_> {
                 self.findings.push(f);
             }
         }
+        self.final_user = stages.last().and_then(|s| s.user.as_ref()).map(|(u, _)| u.clone());
         if let Some(last) = stages.last() {
             let root = match &last.user {
                 Some((user, _)) => is_root(user),
@@ -243,6 +269,10 @@ impl Checker<'_> {
         }
         let reference = ImageRef::parse(&image);
         stage.nonroot_base = reference.tag.as_deref().is_some_and(|t| t.contains("nonroot"));
+        // An image this repository builds: its final user carries over.
+        if let Some(user) = repository_image_key(&image).and_then(|k| self.config.repository_images.get(&k)) {
+            stage.user = user.clone().map(|u| (u, ins.line));
+        }
         self.image_checks(ins, &image, &reference, "base image");
         stage
     }

@@ -11,7 +11,7 @@ mod rules;
 mod shell;
 mod subst;
 
-pub use check::{check, CheckConfig, Finding};
+pub use check::{check, final_user, repository_image_key, CheckConfig, Finding};
 pub use discover::{discover, is_dockerfile_name};
 pub use dockerfile::{parse, Args, Dockerfile, Flag, Heredoc, Instruction, ParseProblem};
 pub use image_ref::ImageRef;

@@ -70,7 +70,7 @@ proptest! {
             prop_assert!(ins.line > last, "instructions are in file order");
             last = ins.end_line;
         }
-        let config = CheckConfig { allowed_registries: vec!["docker.io".into()], disabled_rules: Vec::new() };
+        let config = CheckConfig { allowed_registries: vec!["docker.io".into()], ..CheckConfig::default() };
         for f in check(&df, "Dockerfile", &config, engine()) {
             prop_assert!(f.line >= 1 && f.line <= lines.max(1));
         }

@@ -16,7 +16,7 @@ fn engine() -> sluice_secrets::Engine {
 fn config() -> CheckConfig {
     CheckConfig {
         allowed_registries: vec!["docker.io".into(), "registry.example.com".into()],
-        disabled_rules: Vec::new(),
+        ..CheckConfig::default()
     }
 }
 

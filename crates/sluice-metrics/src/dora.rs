@@ -30,7 +30,15 @@ pub struct DoraOptions<'a> {
     pub now: i64,
     /// A monorepo service: the directory whose commits and deployments are measured.
     pub path: Option<&'a str>,
+    /// Seconds two clocks may disagree by before dates that contradict each other (committed
+    /// before authored, older than a parent, after the deployment that shipped it, in the
+    /// future) count as skew; within it the commit counts, its lead time at least zero.
+    pub clock_skew: i64,
 }
+
+/// [`DoraOptions::clock_skew`] by default: ten minutes, more than laptops and CI runners drift,
+/// far less than the hours a wrong time zone or a bad clock makes.
+pub const DEFAULT_CLOCK_SKEW: i64 = 600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -217,7 +225,7 @@ pub fn compute(
             }
             let id = history.id(c);
             let (author, committer) = (history.author[c as usize], history.committer[c as usize]);
-            if author > opts.now || committer > opts.now {
+            if author.max(committer) > opts.now + opts.clock_skew {
                 warn(
                     WarningKind::FutureDate,
                     short(&id).into(),
@@ -227,7 +235,7 @@ pub fn compute(
                         format_time(author.max(committer))
                     ),
                 );
-            } else if committer < author {
+            } else if committer + opts.clock_skew < author {
                 warn(
                     WarningKind::ClockSkew,
                     short(&id).into(),
@@ -238,7 +246,9 @@ pub fn compute(
                         format_time(author)
                     ),
                 );
-            } else if let Some(&p) = history.parents(c).iter().find(|&&p| history.committer[p as usize] > committer) {
+            } else if let Some(&p) =
+                history.parents(c).iter().find(|&&p| history.committer[p as usize] > committer + opts.clock_skew)
+            {
                 warn(
                     WarningKind::ParentNewer,
                     short(&id).into(),
@@ -250,7 +260,7 @@ pub fn compute(
                         format_time(history.committer[p as usize])
                     ),
                 );
-            } else if author > d.at {
+            } else if author > d.at + opts.clock_skew {
                 warn(
                     WarningKind::CommitAfterDeploy,
                     short(&id).into(),
@@ -263,7 +273,7 @@ pub fn compute(
                     ),
                 );
             } else {
-                lead_samples.push(d.at - author);
+                lead_samples.push((d.at - author).max(0));
             }
         }
     }

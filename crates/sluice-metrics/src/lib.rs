@@ -18,7 +18,7 @@ mod stats;
 mod store;
 mod time;
 
-pub use dora::{compute as compute_dora, DoraOptions, DoraReport, Warning, WarningKind};
+pub use dora::{compute as compute_dora, DoraOptions, DoraReport, Warning, WarningKind, DEFAULT_CLOCK_SKEW};
 pub use error::{MetricsError, Result};
 pub use events::{DeployStatus, Deployment, Incident, ScanFinding, ScanRun};
 pub use history::{History, Repo, Tag};

@@ -70,6 +70,9 @@ struct RawMetrics {
     /// Remediation targets in days, by severity (`critical`, `high`, `medium`, `low`).
     #[serde(default)]
     sla: BTreeMap<String, u32>,
+    /// How far clocks may disagree before contradictory commit dates count as clock skew in
+    /// lead time (`0s`, `10m`, `1h`; default `10m`).
+    clock_skew: Option<String>,
 }
 
 /// `[server]`: where `sluice push` sends runs (`sluice serve`).
@@ -98,6 +101,9 @@ pub struct MetricsConfig {
     pub record_runs: Option<bool>,
     /// Remediation targets in days, by severity; unset severities keep the defaults.
     pub sla_days: BTreeMap<String, u32>,
+    /// How far clocks may disagree before contradictory commit dates count as skew
+    /// (`sluice metrics --clock-skew`; default `10m`).
+    pub clock_skew: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -411,6 +417,7 @@ impl Config {
                 db: raw.metrics.db,
                 record_runs: raw.metrics.record_runs,
                 sla_days: raw.metrics.sla,
+                clock_skew: raw.metrics.clock_skew,
             },
             source: path.map(Path::to_path_buf),
             out_dir: raw.run.out_dir.unwrap_or_else(|| PathBuf::from("sluice-out")),

@@ -5,6 +5,7 @@
 //! normalization of third-party logs, `sluice/v1` fingerprints, severity mapping and merging.
 //! See `docs/stage-contract.md` for the contract itself.
 
+mod dedupe;
 mod fingerprint;
 mod io;
 pub mod keys;
@@ -16,6 +17,7 @@ mod redact;
 mod severity;
 mod source;
 
+pub use dedupe::one_finding_per_credential;
 pub use fingerprint::{assign_fingerprints, content_hash, is_sluice_fingerprint, normalize_content};
 pub use io::{empty_log, empty_run, read_log, write_log, write_log_pretty, ReadError, SCHEMA_URI};
 pub use level::Level;

@@ -432,7 +432,13 @@ impl Engine {
             let suppressed_by = if suppressions.is_empty() {
                 None
             } else {
-                suppressions.covers(&rule.id, start, end).map(str::to_owned)
+                let credential = sluice_sarif::is_credential_parts(
+                    "sluice-sast",
+                    "sast",
+                    &rule.id,
+                    rule.cwe.iter().map(String::as_str),
+                );
+                suppressions.covers(&rule.id, credential, start, end).map(str::to_owned)
             };
             let message = interpolate(&rule.message, |var| {
                 env.get_match(var).map(|n| n.text().into_owned()).or_else(|| {

@@ -7,6 +7,8 @@
 //! a comment in the code is enough (`velocity`) or not (`constrained`).
 
 const DIRECTIVE: &str = "sluice:ignore";
+/// The secrets stage's directive; here it covers the rules about a credential.
+const ALLOW: &str = "sluice:allow";
 
 /// Other tools' directives, honoured like `sluice:ignore` unless `peer_annotations = false`:
 /// bandit's and gosec's `nosec` (`# nosec`, `# nosec B602,B607`: a list names their own rule
@@ -31,6 +33,9 @@ struct Entry {
     trailing: bool,
     /// `None`: every rule.
     rules: Option<Vec<String>>,
+    /// Only rules about a credential (`sluice:allow`, the secrets stage's directive: one
+    /// allow comment covers every credential rule on its line).
+    credentials_only: bool,
     /// What the finding's suppression says: the comment's reason, else the directive.
     justification: String,
 }
@@ -47,6 +52,16 @@ impl Suppressions {
     }
 
     pub(crate) fn observe_comment(&mut self, text: &str, line: u32, code_before: bool) {
+        // The secrets stage's allow comment, after code on its line (as that stage reads it).
+        let allows: &[&str] = if self.peer { &[ALLOW, "gitleaks:allow"] } else { &[ALLOW] };
+        if code_before {
+            if let Some((at, directive)) = allows.iter().find_map(|d| text.find(d).map(|at| (at, *d))) {
+                let reason = &text[at + directive.len()..];
+                let justification = justification(reason).unwrap_or_else(|| directive.to_owned());
+                let entry = Entry { line, trailing: true, rules: None, credentials_only: true, justification };
+                self.entries.push(entry);
+            }
+        }
         let Some(at) = text.find(DIRECTIVE) else {
             if self.peer {
                 self.observe_peer(text, line, code_before);
@@ -70,7 +85,7 @@ impl Suppressions {
         };
         let directive = &text[at..text.len() - reason.len()];
         let justification = justification(reason).unwrap_or_else(|| directive.to_owned());
-        self.entries.push(Entry { line, trailing: code_before, rules, justification });
+        self.entries.push(Entry { line, trailing: code_before, rules, credentials_only: false, justification });
     }
 
     /// A `nosec` or `nosemgrep` directive: a word of its own in the comment, optionally
@@ -99,7 +114,7 @@ impl Suppressions {
             };
             let rules = (!ids.is_empty()).then_some(ids);
             let justification = justification(reason).unwrap_or_else(|| directive.to_owned());
-            self.entries.push(Entry { line, trailing: code_before, rules, justification });
+            self.entries.push(Entry { line, trailing: code_before, rules, credentials_only: false, justification });
             return;
         }
     }
@@ -110,13 +125,16 @@ impl Suppressions {
 
     /// The justification of the comment that silences a finding of `rule` spanning lines
     /// `start..=end`, if one does.
-    pub(crate) fn covers(&self, rule: &str, start: u32, end: u32) -> Option<&str> {
+    /// `credential`: whether the rule is about a credential (`sluice_sarif::is_credential_parts`).
+    pub(crate) fn covers(&self, rule: &str, credential: bool, start: u32, end: u32) -> Option<&str> {
         self.entries
             .iter()
             .find(|e| {
                 let placed =
                     if e.trailing { (start..=end).contains(&e.line) } else { e.line + 1 == start || e.line == start };
-                placed && e.rules.as_ref().is_none_or(|ids| ids.iter().any(|id| id == rule))
+                placed
+                    && (credential || !e.credentials_only)
+                    && e.rules.as_ref().is_none_or(|ids| ids.iter().any(|id| id == rule))
             })
             .map(|e| e.justification.as_str())
     }
@@ -167,6 +185,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_allow_comment_covers_the_credential_rules_of_its_line() {
+        let mut s = Suppressions::new(true);
+        s.observe_comment("# sluice:allow rotated in 2024", 3, true);
+        s.observe_comment("# gitleaks:allow", 5, true);
+        s.observe_comment("# sluice:allow", 7, false);
+        assert_eq!(s.covers("python.hardcoded-password", true, 3, 3), Some("rotated in 2024"));
+        assert_eq!(s.covers("python.eval-injection", false, 3, 3), None, "not a credential rule");
+        assert_eq!(s.covers("python.hardcoded-password", true, 4, 4), None, "its line only");
+        assert_eq!(s.covers("python.hardcoded-password", true, 5, 5), Some("gitleaks:allow"));
+        assert_eq!(s.covers("python.hardcoded-password", true, 8, 8), None, "not from the line before");
+        let mut off = Suppressions::new(false);
+        off.observe_comment("# gitleaks:allow", 5, true);
+        assert_eq!(off.covers("python.hardcoded-password", true, 5, 5), None);
+    }
+
+    #[test]
     fn peer_directives_when_honoured() {
         let mut s = Suppressions::new(true);
         s.observe_comment("# nosec", 1, true);
@@ -177,25 +211,25 @@ mod tests {
         s.observe_comment("# nosecurity", 11, true);
         s.observe_comment("# nosemgrep-like", 12, true);
         s.observe_comment("#nosec because the input is a constant", 13, true);
-        assert_eq!(s.covers("python.any", 1, 1), Some("nosec"));
+        assert_eq!(s.covers("python.any", false, 1, 1), Some("nosec"));
         // Bandit's ids name bandit's rules: not sluice's, which they do not cover.
-        assert_eq!(s.covers("B602", 2, 2), Some("shell is fixed"));
-        assert_eq!(s.covers("python.subprocess-shell", 2, 2), None);
-        assert_eq!(s.covers("python.sql-injection", 3, 3), Some("nosemgrep"));
-        assert_eq!(s.covers("python.eval", 3, 3), None);
-        assert_eq!(s.covers("python.eval", 5, 5), Some("nosemgrep"), "the line after a comment on its own");
+        assert_eq!(s.covers("B602", false, 2, 2), Some("shell is fixed"));
+        assert_eq!(s.covers("python.subprocess-shell", false, 2, 2), None);
+        assert_eq!(s.covers("python.sql-injection", false, 3, 3), Some("nosemgrep"));
+        assert_eq!(s.covers("python.eval", false, 3, 3), None);
+        assert_eq!(s.covers("python.eval", false, 5, 5), Some("nosemgrep"), "the line after a comment on its own");
         for line in [10, 11, 12] {
-            assert_eq!(s.covers("python.eval", line, line), None, "line {line}");
+            assert_eq!(s.covers("python.eval", false, line, line), None, "line {line}");
         }
         // `because …` is a reason, not a list of ids.
-        assert_eq!(s.covers("python.eval", 13, 13), Some("because the input is a constant"));
+        assert_eq!(s.covers("python.eval", false, 13, 13), Some("because the input is a constant"));
         // Switched off: only sluice's own directive counts.
         let mut off = Suppressions::new(false);
         off.observe_comment("# nosec", 1, true);
         off.observe_comment("# nosemgrep", 2, true);
         off.observe_comment("# sluice:ignore", 3, true);
-        assert_eq!((off.covers("r", 1, 1), off.covers("r", 2, 2)), (None, None));
-        assert!(off.covers("r", 3, 3).is_some());
+        assert_eq!((off.covers("r", false, 1, 1), off.covers("r", false, 2, 2)), (None, None));
+        assert!(off.covers("r", false, 3, 3).is_some());
     }
 
     #[test]
@@ -205,12 +239,12 @@ mod tests {
         s.observe_comment("// sluice:ignore", 20, false);
         s.observe_comment("# sluice:ignore[c", 30, true);
         s.observe_comment("# sluice:ignored", 40, true);
-        assert!(s.covers("a", 10, 10).is_some() && s.covers("b", 9, 11).is_some());
-        assert!(s.covers("c", 10, 10).is_none());
-        assert!(s.covers("a", 11, 11).is_none(), "a trailing comment covers only its own statement");
-        assert!(s.covers("anything", 21, 21).is_some() && s.covers("x", 22, 22).is_none());
-        assert!(s.covers("c", 30, 30).is_none(), "an unclosed list silences nothing");
-        assert!(s.covers("x", 40, 40).is_none(), "`sluice:ignored` is prose, not a directive");
+        assert!(s.covers("a", false, 10, 10).is_some() && s.covers("b", false, 9, 11).is_some());
+        assert!(s.covers("c", false, 10, 10).is_none());
+        assert!(s.covers("a", false, 11, 11).is_none(), "a trailing comment covers only its own statement");
+        assert!(s.covers("anything", false, 21, 21).is_some() && s.covers("x", false, 22, 22).is_none());
+        assert!(s.covers("c", false, 30, 30).is_none(), "an unclosed list silences nothing");
+        assert!(s.covers("x", false, 40, 40).is_none(), "`sluice:ignored` is prose, not a directive");
     }
 
     #[test]
@@ -220,9 +254,9 @@ mod tests {
         s.observe_comment("/* sluice:ignore: test data */", 2, true);
         s.observe_comment("// sluice:ignore[b]", 3, true);
         s.observe_comment(&format!("# sluice:ignore {}", "x".repeat(500)), 4, true);
-        assert_eq!(s.covers("a", 1, 1), Some("legacy protocol, reviewed"));
-        assert_eq!(s.covers("z", 2, 2), Some("test data"));
-        assert_eq!(s.covers("b", 3, 3), Some("sluice:ignore[b]"));
-        assert_eq!(s.covers("z", 4, 4).map(|j| j.chars().count()), Some(MAX_JUSTIFICATION + 1));
+        assert_eq!(s.covers("a", false, 1, 1), Some("legacy protocol, reviewed"));
+        assert_eq!(s.covers("z", false, 2, 2), Some("test data"));
+        assert_eq!(s.covers("b", false, 3, 3), Some("sluice:ignore[b]"));
+        assert_eq!(s.covers("z", false, 4, 4).map(|j| j.chars().count()), Some(MAX_JUSTIFICATION + 1));
     }
 }

@@ -453,7 +453,8 @@ fn accept(
     }
     // A `sluice:allow` comment does not drop the secret: it is reported as suppressed in the
     // source, and the policy decides what such a comment is worth.
-    let (line_start, line_end) = line_bounds(content, whole.0);
+    // The secret's own line: the match may start at the newline before it (windows keep it).
+    let (line_start, line_end) = line_bounds(content, start);
     let allowed = filter::allow_directive_end(&content[line_start..line_end], peer).map(|at| line_start + at);
     Some(Span { rule, start, end, entropy, allowed })
 }

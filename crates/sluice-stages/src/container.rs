@@ -117,10 +117,12 @@ fn scan_dockerfiles(input: &StageInput<'_>, opts: &ContainerOptions, run: &mut R
         peer_annotations: true,
     })
     .context("internal: the secrets engine")?;
-    let config = sluice_container::CheckConfig {
+    let mut config = sluice_container::CheckConfig {
         allowed_registries: opts.allowed_registries.clone(),
         disabled_rules: opts.disable_rules.clone(),
+        repository_images: BTreeMap::new(),
     };
+    config.repository_images = repository_images(root, input.scope, &files, &config, &secrets);
     for rel in files {
         let path = rel.to_string_lossy().replace('\\', "/");
         let text = match read_dockerfile(&root.join(&rel)) {
@@ -208,6 +210,47 @@ fn short_digest(digest: &str) -> String {
 
 /// The Dockerfiles to scan: discovered under the root, or the changed files that are
 /// Dockerfiles in a diff-aware run.
+/// The images the repository's own Dockerfiles build, by directory name, with the user each
+/// one's final stage runs as (see `CheckConfig::repository_images`). Every Dockerfile of the
+/// repository counts, not only those in scope: a changed child still inherits from an
+/// unchanged parent. Resolved in rounds, so a chain (foundation → base → minimal) carries its
+/// user down; a directory holding two Dockerfiles names no image (which one is unknown).
+fn repository_images(
+    root: &Path,
+    scope: &Scope,
+    in_scope: &[PathBuf],
+    config: &sluice_container::CheckConfig,
+    secrets: &sluice_secrets::Engine,
+) -> BTreeMap<String, Option<String>> {
+    let all = match scope {
+        Scope::All => in_scope.to_vec(),
+        Scope::Changed(_) => sluice_container::discover(root).0,
+    };
+    let mut by_dir: BTreeMap<String, Vec<sluice_container::Dockerfile>> = BTreeMap::new();
+    for rel in &all {
+        let Some(dir) = rel.parent().and_then(Path::file_name).map(|d| d.to_string_lossy().to_ascii_lowercase()) else {
+            continue;
+        };
+        if let Ok(text) = read_dockerfile(&root.join(rel)) {
+            by_dir.entry(dir).or_default().push(sluice_container::parse(&text));
+        }
+    }
+    by_dir.retain(|_, dfs| dfs.len() == 1);
+    let mut config = config.clone();
+    // At most one round per image: a chain longer than that is a cycle.
+    for _ in 0..=by_dir.len() {
+        let next: BTreeMap<String, Option<String>> = by_dir
+            .iter()
+            .map(|(dir, dfs)| (dir.clone(), sluice_container::final_user(&dfs[0], &config, secrets)))
+            .collect();
+        if next == config.repository_images {
+            break;
+        }
+        config.repository_images = next;
+    }
+    config.repository_images
+}
+
 fn dockerfiles(root: &Path, scope: &Scope, run: &mut RunBuilder) -> Vec<PathBuf> {
     match scope {
         Scope::All => {

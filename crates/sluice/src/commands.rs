@@ -378,6 +378,13 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     // Never freed: the process ends after the run, and freeing a large log piece by piece
     // takes longer than writing it (tens of thousands of results with their decisions).
     let mut log: std::mem::ManuallyDrop<Sarif> = std::mem::ManuallyDrop::new(empty_log(outcome.runs));
+    // One flaw, one finding: a credential the secrets stage reports is not reported again.
+    let again = sluice_sarif::one_finding_per_credential(&mut log);
+    if again > 0 {
+        display.note(&format!(
+            "{again} finding(s) of other stages about a credential the secrets stage reports on the same span: reported once, by the secrets stage"
+        ));
+    }
     // Decisions (.sluice/triage.toml) and the baseline (.sluice/baseline.sarif), when present.
     let repository = crate::triage_cmd::apply_in_run(&root, &scope, &mut log, &|note| display.note(note))?;
     // Then the server's.

@@ -84,6 +84,10 @@ pub struct DeployArgs {
     /// date (the tagger's, else the commit's). Running it again records only new tags.
     #[arg(long, value_name = "PATTERN")]
     pub from_tags: Option<String>,
+    /// With --from-tags: leave out tags matching this glob too (e.g. '*rc*', '*beta*'); may be
+    /// repeated.
+    #[arg(long, value_name = "PATTERN", requires = "from_tags", conflicts_with = "commit")]
+    pub exclude_tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -140,6 +144,11 @@ pub struct MetricsCommon {
     /// The production environment.
     #[arg(long, default_value = "prod")]
     pub env: String,
+    /// How far commit and deployment clocks may disagree before contradictory dates count as
+    /// clock skew and leave a commit out of lead time (`0s`, `10m`, `1h`). Default:
+    /// `[metrics] clock_skew` in sluice.toml, else 10m.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub clock_skew: Option<std::time::Duration>,
     #[arg(long, value_enum, default_value_t = MetricsFormat::Text)]
     pub format: MetricsFormat,
     #[command(flatten)]
@@ -198,7 +207,20 @@ pub fn record(args: RecordArgs) -> Result<u8> {
                 let glob = globset::Glob::new(&pattern)
                     .with_context(|| format!("--from-tags {pattern:?}: not a glob (e.g. 'v*')"))?
                     .compile_matcher();
-                let tags = repo.tags(&glob)?;
+                let mut excluded = globset::GlobSetBuilder::new();
+                for pattern in &d.exclude_tags {
+                    excluded.add(
+                        globset::Glob::new(pattern)
+                            .with_context(|| format!("--exclude-tags {pattern:?}: not a glob (e.g. '*rc*')"))?,
+                    );
+                }
+                let excluded = excluded.build().context("--exclude-tags")?;
+                let mut tags = repo.tags(&glob)?;
+                let matching = tags.len();
+                tags.retain(|t| !excluded.is_match(&t.name));
+                if matching > tags.len() {
+                    eprintln!("{} tag(s) left out by --exclude-tags", matching - tags.len());
+                }
                 let (mut added, mut known) = (0, 0);
                 for tag in &tags {
                     let deployment = Deployment {
@@ -397,8 +419,15 @@ fn open_existing(db: &Path) -> Result<Store> {
 }
 
 fn dora(c: &MetricsCommon) -> Result<u8> {
-    let (root, repo, db, _) = locate(&c.location)?;
+    let (root, repo, db, config) = locate(&c.location)?;
     let repo = need_repo(repo, &root)?;
+    let clock_skew = match (c.clock_skew, &config.metrics.clock_skew) {
+        (Some(d), _) => d.as_secs() as i64,
+        (None, Some(text)) => humantime::parse_duration(text)
+            .map_err(|e| anyhow::anyhow!("{}: [metrics] clock_skew {text:?}: {e}", root.join("sluice.toml").display()))?
+            .as_secs() as i64,
+        (None, None) => sluice_metrics::DEFAULT_CLOCK_SKEW,
+    };
     let store = open_existing(&db)?;
     let deployments = store.deployments()?;
     let incidents = store.incidents()?;
@@ -413,7 +442,7 @@ fn dora(c: &MetricsCommon) -> Result<u8> {
     tips.sort();
     tips.dedup();
     let history = repo.history(&tips, c.path.as_deref())?;
-    let opts = sluice_metrics::DoraOptions { env: &c.env, since, until, now, path: c.path.as_deref() };
+    let opts = sluice_metrics::DoraOptions { env: &c.env, since, until, now, path: c.path.as_deref(), clock_skew };
     let report = sluice_metrics::compute_dora(&history, &deployments, &incidents, &opts);
     let text = match c.format {
         MetricsFormat::Text => sluice_metrics::dora_text(&report),

@@ -451,3 +451,44 @@ fn an_image_whose_manifest_names_a_missing_layer_is_refused() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("gone/layer.tar"), "{err}");
 }
+
+/// jupyter/docker-stacks' shape: each image is `FROM` another image of the same repository,
+/// named after the directory of its Dockerfile, and only the foundation sets the notebook user.
+/// An image built on one of them inherits its final USER; one built on an image whose final
+/// USER is root, or on an external image with none, is still reported.
+#[test]
+fn user_carries_over_from_images_built_in_the_same_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let pinned = "ubuntu:24.04@sha256:2e863c44b718727c860746568e1d54afd13b2fa71b160f5cd9058fc436217b30";
+    write(
+        dir.path(),
+        "images/docker-stacks-foundation/Dockerfile",
+        &format!(
+            "ARG ROOT_IMAGE={pinned}\nFROM $ROOT_IMAGE\nARG NB_USER=\"jovyan\"\nARG NB_UID=\"1000\"\nUSER root\nRUN useradd --no-log-init --create-home --shell /bin/bash --uid \"${{NB_UID}}\" \"${{NB_USER}}\"\nUSER ${{NB_UID}}\n"
+        ),
+    );
+    let child = |base: &str| {
+        format!("ARG REGISTRY=quay.io\nARG OWNER=jupyter\nARG BASE_IMAGE=$REGISTRY/$OWNER/{base}\nFROM $BASE_IMAGE\nRUN echo built\n")
+    };
+    write(
+        dir.path(),
+        "images/base-notebook/Dockerfile",
+        &(child("docker-stacks-foundation") + "USER root\nRUN echo x\nUSER ${NB_UID}\n"),
+    );
+    // Two levels down, no USER of its own.
+    write(dir.path(), "images/minimal-notebook/Dockerfile", &child("base-notebook"));
+    // A parent that ends as root, and its child.
+    write(dir.path(), "images/rooty/Dockerfile", &(child("base-notebook") + "USER root\n"));
+    write(dir.path(), "images/rooty-child/Dockerfile", &child("rooty"));
+    // An external base: its user is not known here.
+    write(dir.path(), "tools/Dockerfile", &format!("FROM {pinned}\nRUN echo tool\n"));
+    let out = sluice().args(["scan", "container"]).arg(dir.path()).assert().success();
+    let log = parse(&out.get_output().stdout);
+    let mut flagged: Vec<String> = results(&log)
+        .iter()
+        .filter(|r| r["ruleId"] == "dockerfile-user-root")
+        .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap().to_owned())
+        .collect();
+    flagged.sort();
+    assert_eq!(flagged, ["images/rooty-child/Dockerfile", "images/rooty/Dockerfile", "tools/Dockerfile"]);
+}

@@ -455,3 +455,57 @@ fn no_stage_leaks_a_hard_coded_secret_through_its_snippets() {
         assert!(!sarif.contains(secret), "{secret} leaked into results.sarif");
     }
 }
+
+/// One flaw, one finding: a credential the secrets stage reports is not reported again by
+/// SAST's hard-coded-password rule on the same span; an allow comment covers every credential
+/// rule on its line, and only its line.
+#[test]
+fn a_credential_is_one_finding_and_an_allow_comment_covers_its_line_only() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("settings.py"),
+        "import boto3\n\
+         AWS_ACCESS_KEY_ID = \"AKIAZ7VRSQ5TJN2XK4PB\"\n\
+         aws_secret_access_key = \"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\"  # sluice:allow rotated in 2024\n\
+         password = \"Xk9#mP2vL8qR4wZ7nB3j\"\n",
+    )
+    .unwrap();
+    git(repo.path(), &["init", "-q"]);
+    let found = |log: &[u8]| -> Vec<(String, u64, Option<String>)> {
+        let mut out: Vec<_> = results(&parse(log))
+            .iter()
+            .map(|r| {
+                (
+                    r["ruleId"].as_str().unwrap().to_owned(),
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap(),
+                    r["suppressions"][0]["justification"].as_str().map(str::to_owned),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    // SAST alone: its credential rule honours the allow comment on that line only.
+    let sast = sluice().args(["scan", "sast"]).arg(repo.path()).assert().success();
+    assert_eq!(
+        found(&sast.get_output().stdout),
+        [
+            ("python.hardcoded-password".to_owned(), 3, Some("rotated in 2024".to_owned())),
+            ("python.hardcoded-password".to_owned(), 4, None),
+        ]
+    );
+    // The whole run: each credential once, from the secrets stage; line 4 is not allowed by
+    // line 3's comment.
+    let run =
+        sluice().args(["run", "--stages", "secrets,sast", "--format", "sarif"]).arg(repo.path()).assert().success();
+    assert_eq!(
+        found(&run.get_output().stdout),
+        [
+            ("aws-access-key-id".to_owned(), 2, None),
+            ("aws-secret-access-key".to_owned(), 3, Some("rotated in 2024".to_owned())),
+            ("generic-password".to_owned(), 4, None),
+        ]
+    );
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(stderr.contains("2 finding(s) of other stages about a credential"), "{stderr}");
+}

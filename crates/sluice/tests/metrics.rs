@@ -275,6 +275,75 @@ fn clock_skew_and_future_dates_warn_and_are_excluded() {
     assert!(text.contains("warnings (3; excluded from the numbers above)") && text.contains("in the future"), "{text}");
 }
 
+/// Clocks that disagree by seconds (a rebase on another machine, a CI runner) are not skew:
+/// within the tolerance (10 minutes by default) the commit counts; `--clock-skew 0s` or
+/// `[metrics] clock_skew` make it strict.
+#[test]
+fn small_clock_differences_are_tolerated_and_the_tolerance_is_configurable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    let t0 = 1_700_000_000;
+    commit(dir, "a", t0, t0);
+    // Committed one second before it was authored.
+    commit(dir, "a", t0 + HOUR, t0 + HOUR - 1);
+    // Committed five seconds before its parent.
+    commit(dir, "a", t0 + HOUR - 10, t0 + HOUR - 6);
+    let head = git(dir, &["rev-parse", "HEAD"]);
+    deploy(dir, &head, t0 + 2 * HOUR, "success");
+    let until = format!("@{}", t0 + DAY);
+    let report = metrics_json(dir, &["--until", &until]);
+    assert_eq!(warning_kinds(&report), Vec::<String>::new());
+    assert_eq!(lead_samples(&report), 3);
+    let strict = metrics_json(dir, &["--until", &until, "--clock-skew", "0s"]);
+    assert_eq!(warning_kinds(&strict), ["clock_skew", "parent_newer"]);
+    assert_eq!(lead_samples(&strict), 1);
+    std::fs::write(dir.join("sluice.toml"), "[metrics]\nclock_skew = \"2s\"\n").unwrap();
+    let configured = metrics_json(dir, &["--until", &until]);
+    assert_eq!(warning_kinds(&configured), ["parent_newer"], "1 s tolerated, 4 s not");
+    std::fs::write(dir.join("sluice.toml"), "[metrics]\nclock_skew = \"soon\"\n").unwrap();
+    let bad = sluice().arg("metrics").arg("--repo").arg(dir).assert().code(2);
+    let stderr = String::from_utf8_lossy(&bad.get_output().stderr).into_owned();
+    assert!(stderr.contains("[metrics] clock_skew \"soon\""), "{stderr}");
+}
+
+/// `--from-tags 'v*'` with `--exclude-tags`: release candidates and betas are not production
+/// deployments.
+#[test]
+fn exclude_tags_leaves_pre_releases_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir);
+    let t0 = 1_700_000_000;
+    for (i, tag) in ["v1.0.0", "v1.1.0rc1", "v1.1.0-beta.2", "v1.1.0", "v2.0.0rc1"].iter().enumerate() {
+        commit(dir, "a", t0 + i as i64 * DAY, t0 + i as i64 * DAY);
+        git(dir, &["tag", tag]);
+    }
+    let out = sluice()
+        .args(["record", "deploy", "--from-tags", "v*", "--exclude-tags", "*rc*", "--exclude-tags", "*beta*", "--repo"])
+        .arg(dir)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("3 tag(s) left out by --exclude-tags"), "{stderr}");
+    assert!(stderr.contains("recorded 2 deployment(s)"), "{stderr}");
+    let report = metrics_json(dir, &["--until", &format!("@{}", t0 + 10 * DAY)]);
+    assert_eq!(report["deployment_frequency"]["deployments"], 2, "{report}");
+    // A bad glob names the flag.
+    let bad = sluice()
+        .args(["record", "deploy", "--from-tags", "v*", "--exclude-tags", "[rc", "--repo"])
+        .arg(dir)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("--exclude-tags \"[rc\""));
+    // Without --from-tags it is a usage error.
+    sluice()
+        .args(["record", "deploy", "--commit", "HEAD", "--exclude-tags", "*rc*", "--repo"])
+        .arg(dir)
+        .assert()
+        .code(64);
+}
+
 /// A deployment of a commit the repository does not have, and incidents without a cause or
 /// with an unknown one, are warnings; the numbers are those without them.
 #[test]
