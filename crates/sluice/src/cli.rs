@@ -114,9 +114,15 @@ pub struct RunArgs {
     pub path: PathBuf,
     #[command(flatten)]
     pub scope: ScopeArgs,
-    /// Report format printed to stdout.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    /// Report format printed to stdout (or written to --output).
+    #[arg(short = 'f', long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Write the report to this file (replaced atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print no progress and no notes on stderr, only warnings, errors and failures.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// Where results.sarif goes (default: `out_dir` from sluice.toml, else sluice-out).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -181,8 +187,11 @@ pub struct MergeArgs {
 pub struct ReportArgs {
     /// A SARIF file; `-` reads stdin. Default: stdin when piped, else sluice-out/results.sarif.
     pub file: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    #[arg(short = 'f', long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Write the report to this file (replaced atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// The repository root, to show source lines in the text report.
     #[arg(long, default_value = ".")]
     pub root: PathBuf,

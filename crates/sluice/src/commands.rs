@@ -332,15 +332,15 @@ fn report(args: ReportArgs, color: bool) -> Result<u8> {
     )?;
     let log = read_log(&bytes, &origin)?;
     let now = sluice_report::utc_timestamp(SystemTime::now());
-    let color = color && std::io::stdout().is_terminal();
-    let mut out = crate::stdout();
-    let Some(format) = args.format.to_report() else {
-        crate::policy_cmd::ssdf_report(&log, args.file.as_deref().filter(|f| *f != Path::new("-")), &mut out)?;
-        out.flush()?;
-        return Ok(exit::OK);
-    };
-    sluice_report::render(&log, format, &report_options(root.as_deref(), color, &now, &now), &mut out)?;
-    out.flush()?;
+    let color = color && args.output.is_none() && std::io::stdout().is_terminal();
+    let mut out = crate::Output::new(args.output.as_deref());
+    match args.format.to_report() {
+        Some(format) => {
+            sluice_report::render(&log, format, &report_options(root.as_deref(), color, &now, &now), &mut out)?
+        }
+        None => crate::policy_cmd::ssdf_report(&log, args.file.as_deref().filter(|f| *f != Path::new("-")), &mut out)?,
+    }
+    out.finish()?;
     Ok(exit::OK)
 }
 
@@ -353,7 +353,7 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
     // Checked (and created) before the stages run: a refused output directory fails fast.
     let out_dir = OutDir::new(&root, args.out_dir.as_deref(), &config.out_dir)?;
 
-    let display = progress::Display::new(color);
+    let display = progress::Display::with_quiet(color, args.quiet);
     let request = sluice_pipeline::orchestrate::Request {
         config: &config,
         root: &root,
@@ -403,12 +403,12 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
 
     let finished = SystemTime::now();
     let (s, f) = (sluice_report::utc_timestamp(started), sluice_report::utc_timestamp(finished));
-    let stdout_color = color && std::io::stdout().is_terminal();
+    let stdout_color = color && args.output.is_none() && std::io::stdout().is_terminal();
     // results.sarif is written and synced to disk while the report renders.
     let (written, shown) = std::thread::scope(|scope| {
         let writer = scope.spawn(|| out_dir.write("results.sarif", &bytes));
         let shown = (|| -> Result<()> {
-            let mut out = crate::stdout();
+            let mut out = crate::Output::new(args.output.as_deref());
             match args.format.to_report() {
                 // The log on stdout is results.sarif, byte for byte (compact, its runs sorted).
                 Some(sluice_report::Format::Sarif) => out.write_all(&bytes)?,
@@ -417,7 +417,7 @@ fn run(args: RunArgs, color: bool) -> Result<u8> {
                 }
                 None => crate::policy_cmd::ssdf_report(&log, Some(&results_path), &mut out)?,
             }
-            out.flush()?;
+            out.finish()?;
             Ok(())
         })();
         (writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), shown)

@@ -75,6 +75,53 @@ pub fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
     std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
 }
 
+/// Where a report goes: buffered stdout, or the file `-o/--output` names, written atomically
+/// once the report is whole ([`Output::finish`]), so a failed render leaves the old file.
+pub enum Output {
+    Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
+    File(std::path::PathBuf, Vec<u8>),
+}
+
+impl Output {
+    pub fn new(file: Option<&std::path::Path>) -> Output {
+        match file {
+            Some(path) if path != std::path::Path::new("-") => Output::File(path.to_owned(), Vec::new()),
+            _ => Output::Stdout(stdout()),
+        }
+    }
+
+    pub fn finish(self) -> anyhow::Result<()> {
+        use std::io::Write;
+        match self {
+            Output::Stdout(mut out) => Ok(out.flush()?),
+            Output::File(path, bytes) => Ok(sluice_pipeline::safe_fs::write_user_file(&path, &bytes)?),
+        }
+    }
+}
+
+impl std::io::Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Stdout(out) => out.write(buf),
+            Output::File(_, bytes) => bytes.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.write_all(buf),
+            Output::File(_, bytes) => bytes.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.flush(),
+            Output::File(..) => Ok(()),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,

@@ -13,19 +13,34 @@ use sluice_report::escape::{terminal, terminal_lines};
 pub struct Display {
     bars: Option<(MultiProgress, Mutex<HashMap<String, ProgressBar>>)>,
     color: bool,
+    quiet: bool,
 }
 
 impl Display {
     pub fn new(color: bool) -> Self {
-        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        Self::with_quiet(color, false)
+    }
+
+    /// `quiet`: no progress, no per-stage lines, no informational notes; warnings, errors,
+    /// failures and refusals still print.
+    pub fn with_quiet(color: bool, quiet: bool) -> Self {
+        let interactive = !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bars = interactive
             .then(|| (MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), Mutex::new(HashMap::new())));
-        Display { bars, color: color && std::io::stderr().is_terminal() }
+        Display { bars, color: color && std::io::stderr().is_terminal(), quiet }
+    }
+
+    /// Whether `text` is shown: everything, or when quiet what needs attention.
+    fn shows(&self, text: &str) -> bool {
+        !self.quiet || ["error", "warning", "refused"].iter().any(|p| text.starts_with(p)) || text.contains("failed")
     }
 
     /// A note on stderr. Notes quote what stages, tools and the repository say, so the text is
     /// escaped for the terminal or CI log here, where every note passes.
     pub fn note(&self, text: &str) {
+        if !self.shows(text) {
+            return;
+        }
         let text = &terminal_lines(text);
         match &self.bars {
             Some((multi, _)) => {
@@ -69,6 +84,7 @@ impl Progress for Display {
                     bars.insert(stage.to_owned(), bar);
                 }
             }
+            None if self.quiet => {}
             None => eprintln!("{}: started", terminal(stage)),
         }
     }
@@ -91,6 +107,9 @@ impl Progress for Display {
                 format!("{} {name}: failed after {secs:.2}s", self.paint("31", "✗"))
             }
         };
+        if self.quiet && matches!(outcome.status, StageStatus::Ok) {
+            return;
+        }
         match &self.bars {
             Some((multi, bars)) => {
                 if let Some(bar) = bars.lock().ok().and_then(|mut b| b.remove(&outcome.name)) {

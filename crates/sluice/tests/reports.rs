@@ -174,3 +174,52 @@ fn report_and_triage_read_the_last_run_when_nothing_is_piped() {
     let stderr = String::from_utf8_lossy(&none.stderr).into_owned();
     assert!(stderr.contains("run `sluice run` first"), "{stderr}");
 }
+
+/// `-f` is `--format` and `-o FILE` writes the report to a file instead of stdout, for `run`
+/// and `report` alike (as trivy's and semgrep's users expect).
+#[test]
+fn short_format_and_output_file() {
+    let repo = tempfile::tempdir().unwrap();
+    let token = github_token("Zq3vT9LmR2wXk8PbN5cY7dHj4FsA1e");
+    std::fs::write(repo.path().join("config.yml"), format!("token: {token}\n")).unwrap();
+    let report = repo.path().join("reports/run.sarif");
+    let run = sluice()
+        .args(["run", "--stages", "secrets", "-f", "sarif", "-o"])
+        .arg(&report)
+        .arg(repo.path())
+        .assert()
+        .success();
+    assert!(run.get_output().stdout.is_empty(), "the report went to the file, not stdout");
+    assert!(std::fs::read(&report).unwrap() == std::fs::read(repo.path().join("sluice-out/results.sarif")).unwrap());
+    let json = repo.path().join("report.json");
+    let out = sluice()
+        .args(["report", "-f", "json", "--output"])
+        .arg(&json)
+        .arg(repo.path().join("sluice-out/results.sarif"))
+        .assert()
+        .success();
+    assert!(out.get_output().stdout.is_empty());
+    let text = std::fs::read_to_string(&json).unwrap();
+    assert!(text.contains("github-pat-classic") && !text.contains(&token[4..20]), "{text}");
+    serde_json::from_str::<serde_json::Value>(&text).expect("a JSON report");
+}
+
+/// `-q/--quiet`: the report as usual, nothing else on stderr unless something needs attention.
+#[test]
+fn quiet_runs_print_only_what_needs_attention() {
+    let repo = tempfile::tempdir().unwrap();
+    let token = github_token("Zq3vT9LmR2wXk8PbN5cY7dHj4FsA1e");
+    std::fs::write(repo.path().join("config.yml"), format!("token: {token}\n")).unwrap();
+    let loud = sluice().args(["run", "--stages", "secrets"]).arg(repo.path()).assert().success();
+    let loud_err = String::from_utf8_lossy(&loud.get_output().stderr).into_owned();
+    assert!(loud_err.contains("results: ") && loud_err.contains("secrets"), "{loud_err}");
+    let quiet = sluice().args(["run", "-q", "--stages", "secrets"]).arg(repo.path()).assert().success();
+    let stderr = String::from_utf8_lossy(&quiet.get_output().stderr).into_owned();
+    assert_eq!(stderr, "", "quiet");
+    assert!(String::from_utf8_lossy(&quiet.get_output().stdout).contains("github-pat-classic"));
+    // A stage that fails is still said.
+    std::fs::write(repo.path().join("sluice.toml"), "[stages.broken]\ncommand = [\"false\"]\n").unwrap();
+    let failed = sluice().args(["run", "--quiet", "--stages", "broken"]).arg(repo.path()).assert().code(2);
+    let stderr = String::from_utf8_lossy(&failed.get_output().stderr).into_owned();
+    assert!(stderr.contains("broken") && stderr.contains("fail"), "{stderr}");
+}
