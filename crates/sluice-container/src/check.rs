@@ -552,7 +552,10 @@ impl Checker<'_> {
     /// `ARG NAME[=value]`: secret-looking names as build arguments, and secret values.
     fn secret_in_arg(&mut self, ins: &Instruction, name: &str, value: Option<&str>) {
         match value {
-            Some(v) if !v.is_empty() => self.secret_values(ins, &[(name.to_owned(), v.to_owned())]),
+            Some(v) if !v.is_empty() && !is_placeholder(v) => {
+                self.secret_values(ins, &[(name.to_owned(), v.to_owned())])
+            }
+            // No default, or a placeholder one: the secret comes at build time, into the history.
             _ if secret_name(name) => {
                 self.report(
                     rules::SECRET_ARG,
@@ -591,7 +594,10 @@ impl Checker<'_> {
             return;
         }
         for (name, value) in pairs {
-            if !secret_name(name) || !literal_secret_value(value) {
+            let named = secret_name(name) && literal_secret_value(value);
+            // `ARG CTF_KEY=TRwzkRJnHOTckssAeyJbysWgP!Qc2T`: a key by name, random by content.
+            let keyed = key_name(name) && high_entropy_literal(value);
+            if !named && !keyed {
                 continue;
             }
             let redacted = redact(value);
@@ -667,6 +673,48 @@ fn literal_secret_value(value: &str) -> bool {
             v.to_ascii_lowercase().as_str(),
             "true" | "false" | "yes" | "no" | "none" | "null" | "changeme" | "secret" | "password"
         )
+        && !is_placeholder(v)
+}
+
+/// A default that says what to put there rather than being it: lowercase words, maybe joined
+/// (`default`, `if_you_see_this_please_use_k8s`, `your-token-here`). A credential has digits,
+/// capitals or symbols.
+fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    let lowered = v.trim_start_matches("<").trim_end_matches(">");
+    lowered.chars().all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '-' | ' ' | '.'))
+        || lowered.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_'))
+        || (lowered.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
+            && lowered.split(['_', '-', '.']).filter(|w| w.chars().any(|c| c.is_ascii_lowercase())).count() >= 3)
+}
+
+/// Names that end in a key (`CTF_KEY`, `SIGNING_KEY`): a key only when its value is random.
+fn key_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "key" || n.ends_with("_key") || n.ends_with("-key")
+}
+
+/// A literal that looks generated: at least 16 characters of three kinds or more (lower,
+/// upper, digit, symbol), 3.5 bits of entropy per character or more, and not a hex digest
+/// (a `GPG_KEY` fingerprint is public).
+fn high_entropy_literal(value: &str) -> bool {
+    let v = value.trim();
+    if v.len() < 16 || v.starts_with('$') || v.chars().all(|c| c.is_ascii_hexdigit()) {
+        return false;
+    }
+    let kinds = [
+        v.chars().any(|c| c.is_ascii_lowercase()),
+        v.chars().any(|c| c.is_ascii_uppercase()),
+        v.chars().any(|c| c.is_ascii_digit()),
+        v.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    let mut counts = BTreeMap::new();
+    for b in v.bytes() {
+        *counts.entry(b).or_insert(0usize) += 1;
+    }
+    let n = v.len() as f64;
+    let entropy: f64 = counts.values().map(|&c| -(c as f64 / n) * (c as f64 / n).log2()).sum();
+    kinds.iter().filter(|k| **k).count() >= 3 && entropy >= 3.5
 }
 
 fn is_root(user: &str) -> bool {
@@ -885,6 +933,20 @@ mod tests {
         }
         for m in ["755", "1777", "u+w", "g+w", "0644", "-R"] {
             assert!(!world_writable(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_not_secrets_and_random_keys_are() {
+        for placeholder in ["if_you_see_this_please_use_k8s", "default", "your-token-here", "<token>", "xxxxxxxx"] {
+            assert!(!literal_secret_value(placeholder), "{placeholder}");
+        }
+        assert!(literal_secret_value("s3cr3t-Pa55") && literal_secret_value("hunter2!"));
+        assert!(key_name("CTF_KEY") && key_name("signing-key") && !key_name("KEYRING") && !key_name("MONKEY_ID"));
+        assert!(high_entropy_literal("TRwzkRJnHOTckssAeyJbysWgP!Qc2T"));
+        // A GPG fingerprint, a version, a phrase: not random secrets.
+        for public in ["A035C8C19219BA821ECEA86B64E628F8D684696D", "3.12.4", "if_you_see_this_please_use_k8s"] {
+            assert!(!high_entropy_literal(public), "{public}");
         }
     }
 

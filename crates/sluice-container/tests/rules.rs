@@ -57,3 +57,21 @@ fn pip_git_urls_need_a_ref() {
     );
     assert!(!got.contains(&"dockerfile-unpinned-package"), "{got:?}");
 }
+
+/// OWASP wrongsecrets' Dockerfile: placeholder defaults are not secrets, the random CTF key is;
+/// a GPG fingerprint (python's official images) is public.
+#[test]
+fn placeholder_defaults_are_not_secrets_and_random_key_defaults_are() {
+    let base = "FROM python:3.12@sha256:aaaa\n";
+    let secrets = |line: &str| -> usize {
+        ids(&format!("{base}{line}\nUSER 1\n")).iter().filter(|id| **id == "dockerfile-secret-value").count()
+    };
+    // A password build argument with a placeholder default: the secret arrives at build time
+    // (and stays in the image history), which is what is said.
+    let got = ids(&format!("{base}ARG argBasedPassword=\"default\"\nUSER 1\n"));
+    assert!(got.contains(&"dockerfile-secret-build-arg") && !got.contains(&"dockerfile-secret-value"), "{got:?}");
+    assert_eq!(secrets("ENV SPECIAL_K8S_SECRET=if_you_see_this_please_use_k8s"), 0);
+    assert_eq!(secrets("ARG CTF_KEY=TRwzkRJnHOTckssAeyJbysWgP!Qc2T"), 1);
+    assert_eq!(secrets("ENV GPG_KEY A035C8C19219BA821ECEA86B64E628F8D684696D"), 0);
+    assert_eq!(secrets("ENV DB_PASSWORD=s3cr3t-Pa55"), 1);
+}
