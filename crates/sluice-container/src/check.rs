@@ -686,6 +686,9 @@ fn is_placeholder(value: &str) -> bool {
         || lowered.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_'))
         || (lowered.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
             && lowered.split(['_', '-', '.']).filter(|w| w.chars().any(|c| c.is_ascii_lowercase())).count() >= 3)
+        // A sentence in words of any case: `if_you_see_this_please_use_K8S_and_Vault`.
+        || lowered.split(['_', '-', ' ']).filter(|w| w.len() >= 2 && w.chars().all(|c| c.is_ascii_alphabetic())).count()
+            >= 5
 }
 
 /// Names that end in a key (`CTF_KEY`, `SIGNING_KEY`): a key only when its value is random.
@@ -938,7 +941,14 @@ mod tests {
 
     #[test]
     fn placeholders_are_not_secrets_and_random_keys_are() {
-        for placeholder in ["if_you_see_this_please_use_k8s", "default", "your-token-here", "<token>", "xxxxxxxx"] {
+        for placeholder in [
+            "if_you_see_this_please_use_k8s",
+            "if_you_see_this_please_use_K8S_and_Vault",
+            "default",
+            "your-token-here",
+            "<token>",
+            "xxxxxxxx",
+        ] {
             assert!(!literal_secret_value(placeholder), "{placeholder}");
         }
         assert!(literal_secret_value("s3cr3t-Pa55") && literal_secret_value("hunter2!"));
