@@ -57,6 +57,9 @@ pub struct Finding {
     /// For secret findings: hex SHA-256 of the secret (the fingerprint's content), never
     /// the secret itself.
     pub secret_sha256: Option<String>,
+    /// What the finding rests on cannot be seen from here (the user of an external base image):
+    /// reported at lower confidence, as a note.
+    pub uncertain: bool,
 }
 
 /// A build stage as the checks track it.
@@ -70,6 +73,9 @@ struct Stage {
     base: Option<usize>,
     /// The base is an image whose default user is known not to be root (`…:nonroot`).
     nonroot_base: bool,
+    /// Built (directly or through stages) on an image neither this file nor this repository
+    /// builds: its default user is unknown here.
+    external_base: bool,
     pip_no_cache: bool,
 }
 
@@ -107,6 +113,7 @@ impl Checker<'_> {
             message,
             snippet: ins.source.clone(),
             secret_sha256: None,
+            uncertain: false,
         });
     }
 
@@ -218,6 +225,10 @@ impl Checker<'_> {
                         *line,
                         format!("the final stage runs as `{user}`: switch to an unprivileged user at the end"),
                     ),
+                    None if last.external_base => (
+                        last.from_line,
+                        "the final stage sets no USER, so it runs as the base image's user, which sluice cannot see from here (root for most images): add `USER <uid>`".to_owned(),
+                    ),
                     None => (
                         last.from_line,
                         "the final stage sets no USER, so it runs as the base image's user (root for most images): add `USER <uid>`".to_owned(),
@@ -225,6 +236,11 @@ impl Checker<'_> {
                 };
                 if let Some(ins) = self.df.instructions.iter().find(|i| i.line == line) {
                     self.report(rules::USER_ROOT, ins, message);
+                    if last.user.is_none() && last.external_base {
+                        if let Some(f) = self.findings.last_mut() {
+                            f.uncertain = true;
+                        }
+                    }
                 }
             }
         }
@@ -249,6 +265,7 @@ impl Checker<'_> {
             user: base_stage.and_then(|s| s.user.clone()),
             from_line: ins.line,
             nonroot_base: base_stage.is_some_and(|s| s.nonroot_base),
+            external_base: base_stage.is_some_and(|s| s.external_base),
             pip_no_cache: base_stage.is_some_and(|s| s.pip_no_cache),
         };
         if base_stage.is_some() || image.eq_ignore_ascii_case("scratch") {
@@ -270,8 +287,9 @@ impl Checker<'_> {
         let reference = ImageRef::parse(&image);
         stage.nonroot_base = reference.tag.as_deref().is_some_and(|t| t.contains("nonroot"));
         // An image this repository builds: its final user carries over.
-        if let Some(user) = repository_image_key(&image).and_then(|k| self.config.repository_images.get(&k)) {
-            stage.user = user.clone().map(|u| (u, ins.line));
+        match repository_image_key(&image).and_then(|k| self.config.repository_images.get(&k)) {
+            Some(user) => stage.user = user.clone().map(|u| (u, ins.line)),
+            None => stage.external_base = true,
         }
         self.image_checks(ins, &image, &reference, "base image");
         stage
@@ -588,6 +606,7 @@ impl Checker<'_> {
                 ),
                 snippet: f.line_redacted.clone(),
                 secret_sha256: Some(f.secret_sha256.clone()),
+                uncertain: false,
             });
         }
         if !found.is_empty() {
@@ -612,6 +631,7 @@ impl Checker<'_> {
                 ),
                 snippet: format!("{} {name}={redacted}", ins.keyword),
                 secret_sha256: Some(hex::encode(Sha256::digest(value.as_bytes()))),
+                uncertain: false,
             });
         }
     }

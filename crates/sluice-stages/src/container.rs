@@ -282,12 +282,21 @@ fn read_dockerfile(path: &Path) -> std::result::Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
 }
 
+/// The security-severity of an uncertain finding (`Finding::uncertain`): low.
+const UNCERTAIN_SEVERITY: f64 = 2.0;
+
 fn hit(f: &Finding, path: &str) -> Hit {
     let mut properties = Props::new();
-    properties.severity(f64::from(f.rule.security_severity), SEVERITY_SOURCE).cwe(f.rule.cwe);
+    // A finding that rests on what cannot be seen here is low, a note: said, not claimed.
+    let (severity, level) = if f.uncertain {
+        (UNCERTAIN_SEVERITY, Level::Note)
+    } else {
+        (f64::from(f.rule.security_severity), f.rule.level)
+    };
+    properties.severity(severity, SEVERITY_SOURCE).cwe(f.rule.cwe);
     Hit {
         rule_id: f.rule.id.to_owned(),
-        level: f.rule.level,
+        level,
         message: f.message.clone(),
         uri: path.to_owned(),
         span: Span {

@@ -491,4 +491,13 @@ fn user_carries_over_from_images_built_in_the_same_repository() {
         .collect();
     flagged.sort();
     assert_eq!(flagged, ["images/rooty-child/Dockerfile", "images/rooty/Dockerfile", "tools/Dockerfile"]);
+    // Root is known for the repository's own images; for the external base it is a guess, said
+    // as one: a note of low severity.
+    for r in results(&log).iter().filter(|r| r["ruleId"] == "dockerfile-user-root") {
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        let external = uri == "tools/Dockerfile";
+        assert_eq!(r["level"], if external { "note" } else { "warning" }, "{uri}");
+        assert_eq!(r["properties"]["security-severity"], if external { "2.0" } else { "5.5" }, "{uri}");
+        assert_eq!(r["message"]["text"].as_str().unwrap().contains("cannot see"), external, "{uri}");
+    }
 }
