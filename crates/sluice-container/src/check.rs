@@ -731,13 +731,7 @@ fn high_entropy_literal(value: &str) -> bool {
         v.chars().any(|c| c.is_ascii_digit()),
         v.chars().any(|c| !c.is_ascii_alphanumeric()),
     ];
-    let mut counts = BTreeMap::new();
-    for b in v.bytes() {
-        *counts.entry(b).or_insert(0usize) += 1;
-    }
-    let n = v.len() as f64;
-    let entropy: f64 = counts.values().map(|&c| -(c as f64 / n) * (c as f64 / n).log2()).sum();
-    kinds.iter().filter(|k| **k).count() >= 3 && entropy >= 3.5
+    kinds.iter().filter(|k| **k).count() >= 3 && sluice_secrets::entropy(v.as_bytes()) >= 3.5
 }
 
 fn is_root(user: &str) -> bool {

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use crate::sarif::{Result as SarifResult, Sarif};
 use crate::{artifact_path, is_credential, primary_region, rule_for, stage_of};
 
-/// (path, line) → the secrets' column spans on it (`None`: the whole line).
-type SecretLines = HashMap<(String, i64), Vec<Option<(i64, i64)>>>;
+/// path → line → the secrets' column spans on it (`None`: the whole line).
+type SecretLines = HashMap<String, HashMap<i64, Vec<Option<(i64, i64)>>>>;
 
 /// Removes, from the runs of every stage but `secrets`, the results about a credential
 /// ([`is_credential`]) whose region overlaps a secrets result's: on a line the secret is on,
@@ -22,7 +22,7 @@ pub fn one_finding_per_credential(log: &mut Sarif) -> usize {
             let (Some(path), Some(region)) = (artifact_path(result), primary_region(result)) else { continue };
             let Some(line) = region.start_line else { continue };
             let columns = region.start_column.zip(region.end_column);
-            secrets.entry((path, line)).or_default().push(columns);
+            secrets.entry(path).or_default().entry(line).or_default().push(columns);
         }
     }
     if secrets.is_empty() {
@@ -48,8 +48,9 @@ fn overlaps_secret(result: &SarifResult, secrets: &SecretLines) -> bool {
     if end - start > 20 {
         return false;
     }
+    let Some(lines) = secrets.get(&path) else { return false };
     (start..=end).any(|line| {
-        secrets.get(&(path.clone(), line)).is_some_and(|spans| {
+        lines.get(&line).is_some_and(|spans| {
             spans.iter().any(|span| match (span, region.start_column, region.end_column) {
                 // Columns on both sides, on a one-line region: they must overlap.
                 (Some((s, e)), Some(rs), Some(re)) if start == end => rs < *e && *s < re,

@@ -7,8 +7,6 @@
 //! a comment in the code is enough (`velocity`) or not (`constrained`).
 
 const DIRECTIVE: &str = "sluice:ignore";
-/// The secrets stage's directive; here it covers the rules about a credential.
-const ALLOW: &str = "sluice:allow";
 
 /// Other tools' directives, honoured like `sluice:ignore` unless `peer_annotations = false`:
 /// bandit's and gosec's `nosec` (`# nosec`, `# nosec B602,B607`: a list names their own rule
@@ -53,9 +51,9 @@ impl Suppressions {
 
     pub(crate) fn observe_comment(&mut self, text: &str, line: u32, code_before: bool) {
         // The secrets stage's allow comment, after code on its line (as that stage reads it).
-        let allows: &[&str] = if self.peer { &[ALLOW, "gitleaks:allow"] } else { &[ALLOW] };
         if code_before {
-            if let Some((at, directive)) = allows.iter().find_map(|d| text.find(d).map(|at| (at, *d))) {
+            let allows = sluice_secrets::allow_directives(self.peer);
+            if let Some((at, directive)) = allows.into_iter().find_map(|d| text.find(d).map(|at| (at, d))) {
                 let reason = &text[at + directive.len()..];
                 let justification = justification(reason).unwrap_or_else(|| directive.to_owned());
                 let entry = Entry { line, trailing: true, rules: None, credentials_only: true, justification };

@@ -4,7 +4,7 @@
 use crate::spec::Shape;
 
 /// Shannon entropy in bits per byte.
-pub(crate) fn entropy(bytes: &[u8]) -> f32 {
+pub fn entropy(bytes: &[u8]) -> f32 {
     if bytes.is_empty() {
         return 0.0;
     }
@@ -285,16 +285,22 @@ pub(crate) fn follows_hash_prefix(content: &[u8], secret_start: usize) -> bool {
     HASH_PREFIXES.iter().any(|p| lower.ends_with(p.as_bytes()))
 }
 
-/// The inline suppression a developer writes next to a known, accepted value.
-pub(crate) const ALLOW_COMMENT: &[u8] = b"sluice:allow";
+/// The inline suppression a developer writes next to a known, accepted value (the SAST
+/// engine reads it too, for its credential rules).
+pub const ALLOW_COMMENT: &str = "sluice:allow";
 /// gitleaks' own, honoured as sluice's unless `peer_annotations = false`.
-pub(crate) const PEER_ALLOW_COMMENTS: &[&[u8]] = &[b"gitleaks:allow"];
+pub const PEER_ALLOW_COMMENTS: &[&str] = &["gitleaks:allow"];
+
+/// The allow directives honoured: sluice's, then the peers' when `peer`.
+pub fn allow_directives(peer: bool) -> impl Iterator<Item = &'static str> {
+    let peers = if peer { PEER_ALLOW_COMMENTS } else { &[] };
+    std::iter::once(ALLOW_COMMENT).chain(peers.iter().copied())
+}
 
 /// Where the first allow directive of `line` ends (sluice's, else a peer's when `peer`).
 pub(crate) fn allow_directive_end(line: &[u8], peer: bool) -> Option<usize> {
-    let peers = if peer { PEER_ALLOW_COMMENTS } else { &[] };
-    std::iter::once(ALLOW_COMMENT)
-        .chain(peers.iter().copied())
+    allow_directives(peer)
+        .map(str::as_bytes)
         .find_map(|d| line.windows(d.len()).position(|w| w == d).map(|at| at + d.len()))
 }
 

@@ -106,11 +106,10 @@ fn allow_reason(content: &[u8], at: usize, spans: &[Span]) -> String {
     let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.is_empty() {
         // The directive itself: `sluice:allow`, or the peer's that was honoured.
-        let directive = std::iter::once(crate::filter::ALLOW_COMMENT)
-            .chain(crate::filter::PEER_ALLOW_COMMENTS.iter().copied())
-            .find(|d| content[..at].ends_with(d))
+        let directive = crate::filter::allow_directives(true)
+            .find(|d| content[..at].ends_with(d.as_bytes()))
             .unwrap_or(crate::filter::ALLOW_COMMENT);
-        return String::from_utf8_lossy(directive).into_owned();
+        return directive.to_owned();
     }
     if text.chars().count() <= MAX_REASON {
         return text;

@@ -33,6 +33,7 @@ mod rule_tests;
 
 pub use engine::{Config, Engine, Rule};
 pub use error::Error;
+pub use filter::{allow_directives, entropy, ALLOW_COMMENT, PEER_ALLOW_COMMENTS};
 pub use finding::Finding;
 pub use history::{scan_history, scan_staged, Commit, HistoryError, HistoryFinding, HistoryScan};
 pub use spec::{Examples, RuleSpec, Shape, Validator};

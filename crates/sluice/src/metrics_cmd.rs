@@ -422,12 +422,14 @@ fn dora(c: &MetricsCommon) -> Result<u8> {
     let (root, repo, db, config) = locate(&c.location)?;
     let repo = need_repo(repo, &root)?;
     let clock_skew = match (c.clock_skew, &config.metrics.clock_skew) {
-        (Some(d), _) => d.as_secs() as i64,
-        (None, Some(text)) => humantime::parse_duration(text)
-            .map_err(|e| anyhow::anyhow!("{}: [metrics] clock_skew {text:?}: {e}", root.join("sluice.toml").display()))?
-            .as_secs() as i64,
-        (None, None) => sluice_metrics::DEFAULT_CLOCK_SKEW,
+        (Some(d), _) => d,
+        (None, Some(text)) => humantime::parse_duration(text).map_err(|e| {
+            anyhow::anyhow!("{}: [metrics] clock_skew {text:?}: {e}", root.join("sluice.toml").display())
+        })?,
+        (None, None) => std::time::Duration::from_secs(sluice_metrics::DEFAULT_CLOCK_SKEW as u64),
     };
+    // Any tolerance past a year is a year: the dates it is added to stay far from overflow.
+    let clock_skew = clock_skew.as_secs().min(365 * 24 * 3600) as i64;
     let store = open_existing(&db)?;
     let deployments = store.deployments()?;
     let incidents = store.incidents()?;
